@@ -1,0 +1,51 @@
+"""Every path the package uses, relative to the repository root, and the one seed.
+
+No other module builds absolute paths or changes directory: import from here.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Raw inputs (gitignored, verified against the committed manifest).
+DATA_RAW = ROOT / "data_raw"
+MANIFEST = DATA_RAW / "manifest.csv"
+RAW_STAMP = DATA_RAW / ".verified"
+
+# Where the acquisition step looks for a local copy before downloading.
+# DATA_MIRROR (if set) first, then ../shared/data_raw beside the checkout.
+def mirror_dirs() -> list[Path]:
+    """Mirror folders to copy raw files from, in order of preference."""
+    dirs = []
+    if os.environ.get("DATA_MIRROR"):
+        dirs.append(Path(os.environ["DATA_MIRROR"]))
+    dirs.append(ROOT.parent / "shared" / "data_raw")
+    return [d for d in dirs if d.is_dir()]
+
+# Clean data (gitignored).
+DATA_CLEAN = ROOT / "data_clean"
+PANEL = DATA_CLEAN / "county_panel.parquet"
+AGREEMENTS = DATA_CLEAN / "agreements_287g.parquet"
+SC_ACTIVATION = DATA_CLEAN / "sc_activation.parquet"
+SAMPLE_LOG = DATA_CLEAN / "sample_log.csv"
+CODEBOOK = DATA_CLEAN / "codebook.csv"
+
+# Specifications (hand-written, committed) and their results (generated).
+SPECS = ROOT / "analysis" / "specs"
+RESULTS = ROOT / "results"
+
+# Exhibits for the paper (generated) and the paper itself.
+PAPER = ROOT / "paper"
+GENERATED = PAPER / "generated"
+FIGURES = GENERATED / "figures"
+TABLES = GENERATED / "tables"
+NUMBERS = GENERATED / "numbers.tex"
+
+# Run records.
+LOGS = ROOT / "logs"
+
+# Analysis window and the one random seed (bootstrap, permutations, simulations).
+FIRST_YEAR, LAST_YEAR = 2000, 2012
+SEED = 20180212
