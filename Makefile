@@ -1,0 +1,114 @@
+# Immigration enforcement and local crime: the whole pipeline, raw files to paper/paper.pdf.
+# Each target lists its script and inputs, so a change reruns only what depends on it.
+# `make` alone prints this help; `make all` builds everything; `make test` runs the tests.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+# ---- Python environment ---------------------------------------------------------------
+# An active virtualenv/conda environment is used when it matches requirements.txt exactly;
+# otherwise make builds .venv from requirements.txt (once: the stamp records it).
+SYSTEM_PYTHON := $(shell command -v python3.11 || command -v python3)
+ACTIVE_PY := $(if $(VIRTUAL_ENV)$(CONDA_PREFIX),$(shell python -m analysis.envcheck >/dev/null 2>&1 && command -v python))
+PY := $(or $(ACTIVE_PY),.venv/bin/python)
+ENV := $(if $(ACTIVE_PY),,.venv/.installed)
+STEP := $(PY) -m analysis.runlog step
+# Reproducible PDF dates: the commit time, not the wall clock.
+export SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export FORCE_SOURCE_DATE := 1
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+# ---- Files ------------------------------------------------------------------------------
+RAW_STAMP := data_raw/.verified
+PANEL := data_clean/county_panel.parquet
+PANEL_OUT := $(PANEL) data_clean/agreements_287g.parquet data_clean/sc_activation.parquet \
+             data_clean/sample_log.csv data_clean/codebook.csv data_clean/sample_state_losses.csv
+PANEL_SRC := analysis/panel.py analysis/sample.py analysis/samples.yaml analysis/codebook.yaml \
+             analysis/treatment.py $(wildcard analysis/readers/*.py analysis/readers/*.csv)
+SPECS := $(sort $(wildcard analysis/specs/*.yaml))
+RESULTS := $(patsubst analysis/specs/%.yaml,results/%/overall.csv,$(SPECS))
+EST_SRC := analysis/estimate.py analysis/spec.py analysis/sample.py analysis/samples.yaml \
+           $(wildcard analysis/estimators/*.py)
+EXHIBITS := paper/generated/numbers.tex
+EXHIBIT_SRC := $(wildcard analysis/exhibits/*.py)
+PAPER_SRC := paper/paper.tex paper/references.bib
+NOTEBOOK_SRC := $(sort $(wildcard notebooks/*.py))
+NOTEBOOKS := $(patsubst notebooks/%.py,notebooks/_build/%.html,$(NOTEBOOK_SRC))
+
+# ---- Targets ----------------------------------------------------------------------------
+.PHONY: help all env data panel estimates exhibits paper notebooks test bench clean
+
+help:  ## List the targets
+	@echo "Usage: make <target>    (start with: make all, then make test)"
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  \1\t/' | expand -t 14
+
+all: logs/run_record.json  ## Everything: environment, data, panel, estimates, exhibits, notebooks, paper
+
+env: $(ENV)  ## Create .venv from requirements.txt (skipped if up to date or a matching env is active)
+
+data: $(RAW_STAMP)  ## Copy or download the raw files into data_raw/ and verify their sha256
+
+panel: $(PANEL)  ## Build the county x year panel, treatment timing, sample log and codebook
+
+estimates: $(RESULTS)  ## Run every specification in analysis/specs/ into results/
+
+exhibits: $(EXHIBITS)  ## Write figures, tables and numbers.tex into paper/generated/
+
+paper: paper/paper.pdf  ## Compile paper/paper.pdf
+
+notebooks: $(NOTEBOOKS)  ## Execute the notebooks into notebooks/_build/ (ipynb and HTML)
+
+test: $(PANEL) $(RESULTS)  ## Run the test suite (on the real data)
+	$(PY) -m pytest
+
+bench: $(PANEL)  ## Benchmark the build and the estimators (writes bench/benchmark.md)
+	$(PY) -m analysis.bench
+
+clean:  ## Remove generated files (never raw data)
+	find data_clean -mindepth 1 ! -name README.md -delete
+	rm -rf results logs notebooks/_build paper/generated bench
+	cd paper && rm -f paper.pdf *.aux *.log *.out *.bbl *.blg *.fls *.fdb_latexmk *.toc *.run.xml *.bcf
+
+# ---- Rules ------------------------------------------------------------------------------
+.venv/.installed: requirements.txt
+	@test -n "$(SYSTEM_PYTHON)" || { echo "No python3.11 on PATH: install Python 3.11 first." >&2; exit 1; }
+	$(SYSTEM_PYTHON) -m venv .venv
+	.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(RAW_STAMP): data_raw/manifest.csv analysis/acquire.py | $(ENV)
+	$(STEP) data -- $(PY) -m analysis.acquire
+
+$(PANEL_OUT) &: $(RAW_STAMP) $(PANEL_SRC) | $(ENV)
+	$(STEP) panel -- $(PY) -m analysis.panel
+
+results/%/overall.csv: analysis/specs/%.yaml $(PANEL) $(EST_SRC) | $(ENV)
+	$(STEP) estimate:$* -- $(PY) -m analysis.estimate $<
+
+$(EXHIBITS) &: $(PANEL_OUT) $(RESULTS) $(EXHIBIT_SRC) data_raw/manifest.csv | $(ENV)
+	$(STEP) exhibits -- $(PY) -m analysis.exhibits
+
+paper/paper.pdf: $(PAPER_SRC) $(EXHIBITS) | $(ENV)
+	@command -v latexmk >/dev/null || $(MAKE) --no-print-directory tex
+	$(STEP) paper -- latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet -cd paper/paper.tex
+
+notebooks/_build/%.html: notebooks/%.py $(PANEL_OUT) $(RESULTS) $(wildcard analysis/*.py) | $(ENV)
+	$(STEP) notebook:$* -- $(PY) -m analysis.notebooks $<
+
+logs/run_record.json: paper/paper.pdf $(NOTEBOOKS) | $(ENV)
+	$(PY) -m analysis.runlog record
+
+.PHONY: tex
+TEX_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended lmodern
+tex:  ## Install the Debian TeX packages the paper needs (when latexmk is missing)
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "latexmk not found: installing $(TEX_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEX_PACKAGES) >/dev/null; \
+	else \
+	  echo "latexmk not found. Install TeX, then rerun make:" >&2; \
+	  echo "  sudo apt-get install $(TEX_PACKAGES)" >&2; exit 1; \
+	fi
