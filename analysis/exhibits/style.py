@@ -1,0 +1,92 @@
+"""One figure style for every figure of the paper, and a deterministic ``save``.
+
+* Colours: the Okabe--Ito palette (safe for the common colour-vision deficiencies), in a
+  cycle that starts with blue and vermillion; black is kept for reference lines.
+* Fonts: DejaVu Serif, shipped with matplotlib, with matching mathtext; no TeX needed.
+* Sizes: the paper is one column, 11pt, 1in margins on letter paper, so the text block is
+  6.5in wide.  Figures are drawn at their printed size (default full width, golden-ratio
+  height) with 9pt text, and should be included at natural size (``width=\\textwidth``).
+* ``save`` writes ``<name>.pdf`` (vector) and ``<name>.png`` (150 dpi preview) into
+  ``paper/generated/figures/`` atomically; neither file carries a date or a software
+  version, so the same figure gives byte-identical files on every run.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+from cycler import cycler
+from matplotlib.figure import Figure
+
+from analysis import config
+from analysis.atomic import atomic_path
+
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+}
+CYCLE = ["blue", "vermillion", "green", "orange", "purple", "sky_blue", "yellow"]
+TEXT_WIDTH = 6.5                   # inches: letter paper minus two 1in margins
+GOLDEN = (5 ** 0.5 - 1) / 2        # default height / width
+PNG_DPI = 150
+_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+RC = {
+    "font.family": "serif",
+    "font.serif": ["DejaVu Serif"],
+    "mathtext.fontset": "dejavuserif",
+    "text.usetex": False,
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "axes.prop_cycle": cycler(color=[OKABE_ITO[c] for c in CYCLE]),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.5,
+    "axes.axisbelow": True,
+    "lines.linewidth": 1.3,
+    "lines.markersize": 4,
+    "errorbar.capsize": 2,
+    "pdf.fonttype": 42,            # embed TrueType subsets: text stays text
+    "savefig.dpi": PNG_DPI,
+}
+
+
+def use() -> None:
+    """Apply the paper style to matplotlib's global settings (idempotent)."""
+    matplotlib.rcParams.update(RC)
+
+
+def figure(width: float = TEXT_WIDTH, height: float | None = None,
+           nrows: int = 1, ncols: int = 1, **subplot_kw) -> tuple[Figure, object]:
+    """A new styled figure (no pyplot state) of ``width`` x ``height`` inches and its axes.
+
+    ``height`` defaults to ``GOLDEN * width``; layout is constrained so labels fit inside
+    the declared size.  Returns ``(fig, ax)``, ``ax`` an array when there are several.
+    """
+    use()
+    fig = Figure(figsize=(width, GOLDEN * width if height is None else height),
+                 layout="constrained")
+    ax = fig.subplots(nrows, ncols, **subplot_kw)
+    return fig, ax
+
+
+def save(fig: Figure, name: str, directory: Path = config.FIGURES) -> tuple[Path, Path]:
+    """Write ``<directory>/<name>.pdf`` and ``.png`` atomically and deterministically."""
+    if not _NAME.match(name):
+        raise ValueError(f"figure name {name!r}: use letters, digits, '_' and '-' only")
+    targets = Path(directory) / f"{name}.pdf", Path(directory) / f"{name}.png"
+    metadata = {"pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+                "png": {"Software": None}}
+    with matplotlib.rc_context(RC):
+        for target, fmt in zip(targets, ("pdf", "png")):
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=PNG_DPI, metadata=metadata[fmt])
+    return targets
