@@ -49,3 +49,12 @@ LOGS = ROOT / "logs"
 # Analysis window and the one random seed (bootstrap, permutations, simulations).
 FIRST_YEAR, LAST_YEAR = 2000, 2012
 SEED = 20180212
+
+# Hand-made fixes to the 287(g) agency table (committed, one reason per row).
+FIXES_287G = ROOT / "analysis" / "readers" / "agreements_287g_fixes.csv"
+
+# County panel: committed rules as data (FIPS recodes, named samples, codebook) and an extra output.
+FIPS_RECODES = ROOT / "analysis" / "readers" / "fips_recodes.csv"
+SAMPLES = ROOT / "analysis" / "samples.yaml"
+CODEBOOK_SPEC = ROOT / "analysis" / "codebook.yaml"
+SAMPLE_STATE_LOSSES = DATA_CLEAN / "sample_state_losses.csv"
