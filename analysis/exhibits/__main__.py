@@ -1,9 +1,30 @@
-"""``python -m analysis.exhibits``: write every figure, table and numbers.tex."""
-from analysis.exhibits import numbers
+"""``python -m analysis.exhibits``: write every figure, table and numbers.tex.
+
+Each exhibit module has ``build() -> dict[str, str]``: it writes its figures and tables into
+``paper/generated/`` and returns the macros it contributes to ``numbers.tex``.  A macro name
+used twice is an error.
+"""
+from __future__ import annotations
+
+import importlib
+
+from analysis.atomic import write_text
+from analysis.config import NUMBERS
+from analysis.exhibits.numbers import render
+
+# In the order of the paper.
+MODULES = ["data_section"]
 
 
 def main() -> None:
-    numbers.write()
+    macros: dict[str, str] = {}
+    for name in MODULES:
+        built = importlib.import_module(f"analysis.exhibits.{name}").build()
+        clash = set(built) & set(macros)
+        if clash:
+            raise ValueError(f"analysis.exhibits.{name}: macros already defined: {sorted(clash)}")
+        macros.update(built)
+    write_text(NUMBERS, render(macros))
 
 
 if __name__ == "__main__":

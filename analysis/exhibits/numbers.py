@@ -8,10 +8,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pandas as pd
-
-from analysis import config
-from analysis.atomic import write_text
 
 _NAME = re.compile(r"^[A-Za-z]+$")
 
@@ -46,33 +42,3 @@ def parse(path: Path) -> dict[str, str]:
         if m:
             out[m.group(1)] = m.group(2)
     return out
-
-
-def data_numbers() -> dict[str, str]:
-    """Macros describing the raw files, the panel and the main sample."""
-    manifest = pd.read_csv(config.MANIFEST)
-    panel = pd.read_parquet(config.PANEL)
-    main = panel[panel["in_main"]]
-    return {
-        "NRawFiles": fmt_int(len(manifest)),
-        "RawMegabytes": f"{manifest['bytes'].sum() / 1e6:.1f}",
-        "NCrimeFiles": fmt_int(manifest["path"].str.contains("-0004-Data.txt").sum()),
-        "FirstYear": str(config.FIRST_YEAR),
-        "LastYear": str(config.LAST_YEAR),
-        "NYears": str(config.LAST_YEAR - config.FIRST_YEAR + 1),
-        "NCountiesPanel": fmt_int(panel["fips"].nunique()),
-        "NCountyYearsPanel": fmt_int(len(panel)),
-        "NCountiesMain": fmt_int(main["fips"].nunique()),
-        "NCountyYearsMain": fmt_int(len(main)),
-        "NStatesMain": fmt_int(main["state_fips"].nunique()),
-    }
-
-
-def collect() -> dict[str, str]:
-    """All macros of the paper (each exhibit module contributes its own)."""
-    return data_numbers()
-
-
-def write(path: Path = config.NUMBERS) -> None:
-    """Write numbers.tex atomically."""
-    write_text(path, render(collect()))
