@@ -23,13 +23,17 @@ class RuleLog:
     def drop(self, df: pd.DataFrame, mask, rule: str, reason: str) -> pd.DataFrame:
         """Drop the rows where ``mask`` is True, record the rule, and return the rest."""
         mask = pd.Series(mask, index=df.index).fillna(False).astype(bool)
-        kept = df[~mask]
-        before, after = self._count(df), self._count(kept)
+        return self.record(df, df[~mask], rule, reason)
+
+    def record(self, before: pd.DataFrame, after: pd.DataFrame, rule: str, reason: str) -> pd.DataFrame:
+        """Record a rule that turned ``before`` into ``after`` (e.g. by merging rows); return ``after``."""
+        units_before, units_after = self._count(before), self._count(after)
         self._rows.append(dict(
             step=len(self._rows) + 1, stage=self.stage, rule=rule, unit=self.unit,
-            rows_before=len(df), units_before=before, dropped_rows=int(mask.sum()),
-            dropped_units=before - after, rows_after=len(kept), units_after=after, reason=reason))
-        return kept
+            rows_before=len(before), units_before=units_before, dropped_rows=len(before) - len(after),
+            dropped_units=units_before - units_after, rows_after=len(after), units_after=units_after,
+            reason=reason))
+        return after
 
     def frame(self) -> pd.DataFrame:
         """The rules recorded so far, in the sample-log schema."""

@@ -1,0 +1,172 @@
+"""The county x year panel 2000-2012: crime, population, rates, treatment timing, sample flags.
+
+``python -m analysis.panel`` writes data_clean/county_panel.parquet, agreements_287g.parquet,
+sc_activation.parquet, sample_log.csv, codebook.csv and sample_state_losses.csv: all computed and
+validated first, then written together (a failure leaves every previous output in place).
+"""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from analysis.atomic import atomic_path, write_csv, write_parquet
+from analysis.config import (AGREEMENTS, CODEBOOK, CODEBOOK_SPEC, DATA_RAW, FIPS_RECODES, FIRST_YEAR,
+                             LAST_YEAR, PANEL, SAMPLE_LOG, SAMPLE_STATE_LOSSES, SC_ACTIVATION)
+from analysis.errors import InputError
+from analysis.readers.agreements_287g import clean_agreements_287g
+from analysis.readers.crime import COUNTS, clean_crime
+from analysis.readers.fips_recodes import read_recodes, successor
+from analysis.readers.population import clean_population
+from analysis.readers.rulelog import RuleLog
+from analysis.readers.secure_communities import clean_sc
+from analysis.sample import apply_sample, state_losses
+from analysis.treatment import statewide_287g_states, timing_287g
+
+OUTCOMES = ["murder", "rape", "robbery", "agg_assault", "burglary", "larceny", "mv_theft",
+            "violent", "property", "index"]
+G287 = ["g287_county", "g287_any", "g287_jem", "g287_tf", "g287_county_full", "g287_any_full"]
+SC = ["sc_month", "sc_year", "sc_year_full", "sc_dated"]
+G287_YEARS, SC_YEARS = (2002, 2017), (2008, 2013)  # *_full may be one year later for 287(g)
+CODEBOOK_FIELDS = ["column", "type", "meaning", "source"]
+
+
+class PanelSchemaError(ValueError):
+    """The panel breaks its documented schema; the message lists every violation."""
+
+
+def read_codebook(path: Path = CODEBOOK_SPEC) -> pd.DataFrame:
+    """The codebook (column, type, meaning, source), one row per panel column, from analysis/codebook.yaml."""
+    entries = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(entries, list):
+        raise InputError(path, "expected a list of columns", line=1)
+    for i, entry in enumerate(entries):
+        missing = [f for f in CODEBOOK_FIELDS if not isinstance(entry, dict) or not entry.get(f)]
+        if missing:
+            raise InputError(path, f"entry {i + 1} has no {missing[0]}", field=missing[0])
+    book = pd.DataFrame(entries, columns=CODEBOOK_FIELDS)
+    if book["column"].duplicated().any():
+        raise InputError(path, "column documented twice", field=book["column"][book["column"].duplicated()].iloc[0])
+    return book
+
+
+def add_rates(df: pd.DataFrame) -> pd.DataFrame:
+    """rate_<x> = x per 100,000 residents (Census population); log_rate_<x> = ln(rate_<x> + 1)."""
+    rates = {f"rate_{x}": df[x] / df["population"] * 1e5 for x in OUTCOMES}
+    logs = {f"log_{name}": np.log1p(rate) for name, rate in rates.items()}
+    return df.assign(**rates, **logs)
+
+
+def county_treatment(agreements: pd.DataFrame, sc: pd.DataFrame, recodes: pd.DataFrame) -> pd.DataFrame:
+    """Treatment timing per panel county (merged codes take their earliest date): G287 columns
+    (0 = never) and SC columns (NA = undated), with fips recoded as in the panel."""
+    timing = timing_287g(agreements)
+    timing = timing.assign(fips=successor(timing["fips"].astype(str), recodes))
+    g287 = timing.set_index("fips").replace(0, np.nan).groupby("fips").min()
+    sc = sc.assign(fips=successor(sc["fips"].astype(str), recodes))
+    sc = sc.sort_values(["sc_year", "sc_month"], na_position="last").drop_duplicates("fips")
+    return g287.join(sc.set_index("fips")[SC], how="outer").rename_axis("fips").reset_index()
+
+
+def merge_treatment(df: pd.DataFrame, agreements: pd.DataFrame, sc: pd.DataFrame,
+                    recodes: pd.DataFrame) -> pd.DataFrame:
+    """Add the G287 and SC columns by fips (no 287(g) agreement -> 0; no SC row -> NA, sc_dated
+    False) and state_287g_statewide (the state has a state-level 287(g) agreement)."""
+    out = df.merge(county_treatment(agreements, sc, recodes), on="fips", how="left", validate="m:1")
+    out[G287] = out[G287].fillna(0).astype("int64")
+    out[SC[:3]] = out[SC[:3]].astype("Int64")
+    out["sc_dated"] = out["sc_year"].notna()
+    out["state_287g_statewide"] = out["state_fips"].isin(statewide_287g_states(agreements))
+    return out
+
+
+def build_panel(raw_dir: Path = DATA_RAW, recodes_path: Path = FIPS_RECODES
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(panel, agreements, sc, sample_log, codebook), validated. The log lists, in the order
+    applied, the rules of stages crime, population, treatment_287g, treatment_sc, panel (crime
+    county-years without a Census population) and sample_main."""
+    crime, crime_log = clean_crime(raw_dir, recodes_path=recodes_path)
+    pop, pop_log = clean_population(raw_dir, recodes_path=recodes_path)
+    agreements, g287_log = clean_agreements_287g(raw_dir)
+    sc, sc_log = clean_sc(raw_dir)
+    log = RuleLog("panel", "county-year", units="fips")
+    df = crime.merge(pop, on=["fips", "state_fips", "year"], how="left", validate="1:1")
+    df = log.drop(df, df["population"].isna(), "no_population",
+                  "Crime county-years with no Census population (e.g. Yellowstone NP MT, 30113).")
+    df = add_rates(df.astype({"population": "int64"}))
+    df = merge_treatment(df, agreements, sc, read_recodes(recodes_path))
+    by_county = df.groupby("fips")
+    df = df.assign(cov_min=by_county["covind"].transform("min"), n_years=by_county["year"].transform("size"))
+    main, main_log = apply_sample(df, "main")
+    df["in_main"] = pd.MultiIndex.from_frame(df[["fips", "year"]]).isin(
+        pd.MultiIndex.from_frame(main[["fips", "year"]]))
+    codebook = read_codebook()
+    df = df[list(codebook["column"])].reset_index(drop=True)
+    sample_log = pd.concat([crime_log, pop_log, g287_log, sc_log, log.frame(), main_log], ignore_index=True)
+    sample_log["step"] = range(1, len(sample_log) + 1)
+    validate_panel(df, codebook)
+    return df, agreements, sc, sample_log, codebook
+
+
+def validate_panel(panel: pd.DataFrame, codebook: pd.DataFrame | None = None) -> None:
+    """Raise PanelSchemaError listing every violation of the schema: columns = the codebook's,
+    unique (fips, year), 5-digit fips, years FIRST_YEAR..LAST_YEAR, non-negative counts, index =
+    violent + property, COVIND in 0-100, 287(g) years 0 or 2002-2017 (2018 for *_full), SC years
+    2008-2013 or NA, rates finite where population > 0."""
+    book = read_codebook() if codebook is None else codebook
+    documented = list(book["column"])
+    problems = [f"column '{c}' is not in the codebook" for c in panel.columns if c not in documented]
+    problems += [f"codebook column '{c}' is missing" for c in documented if c not in panel.columns]
+    if problems:
+        raise PanelSchemaError("; ".join(problems))
+    counts = panel[COUNTS + ["ag_off", "pop_ucr", "population"]]
+    rates = panel.filter(regex="^(log_)?rate_")[panel["population"] > 0].to_numpy(dtype=float)
+    checks = {
+        "(fips, year) is not unique": panel.duplicated(["fips", "year"]),
+        "fips is not 5 digits": ~panel["fips"].astype(str).str.fullmatch(r"\d{5}"),
+        "state_fips is not the first 2 digits of fips": panel["state_fips"] != panel["fips"].str[:2],
+        f"year is outside {FIRST_YEAR}-{LAST_YEAR}": ~panel["year"].between(FIRST_YEAR, LAST_YEAR),
+        "a count is negative": (counts < 0).any(axis=1),
+        "index is not violent + property": panel["index"] != panel["violent"] + panel["property"],
+        "covind is outside 0-100": ~panel["covind"].between(0, 100),
+        "population is not positive": ~(panel["population"] > 0),
+        "a rate is not finite": pd.Series(~np.isfinite(rates).all(axis=1)),
+        "sc_dated disagrees with sc_year": panel["sc_dated"] != panel["sc_year"].notna(),
+    }
+    for column in G287:
+        last = G287_YEARS[1] + column.endswith("_full")
+        checks[f"{column} is not 0 or {G287_YEARS[0]}-{last}"] = ~(
+            (panel[column] == 0) | panel[column].between(G287_YEARS[0], last))
+    for column in SC[1:3]:
+        checks[f"{column} is not NA or {SC_YEARS[0]}-{SC_YEARS[1]}"] = ~(
+            panel[column].isna() | panel[column].between(*SC_YEARS)).astype(bool)
+    problems = [f"{what} ({int(bad.sum())} rows)" for what, bad in checks.items() if bad.any()]
+    if problems:
+        raise PanelSchemaError("county panel: " + "; ".join(problems))
+
+
+def main() -> None:
+    """Build, validate, then write the six data_clean outputs together; print the sample log."""
+    panel, agreements, sc, sample_log, codebook = build_panel()
+    losses = state_losses(panel, panel[panel["in_main"]])
+    outputs = [(write_parquet, panel, PANEL), (write_parquet, agreements, AGREEMENTS),
+               (write_parquet, sc, SC_ACTIVATION), (write_csv, sample_log, SAMPLE_LOG),
+               (write_csv, codebook, CODEBOOK), (write_csv, losses, SAMPLE_STATE_LOSSES)]
+    with contextlib.ExitStack() as stack:  # every file goes to a temporary; all renamed at the end
+        for write, df, target in outputs:
+            write(df, stack.enter_context(atomic_path(target)))
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+        print(sample_log.drop(columns="reason").to_string(index=False))
+    main_counties = panel.loc[panel["in_main"], "fips"].nunique()
+    print(f"panel: {len(panel):,} county-years, {panel['fips'].nunique():,} counties; "
+          f"main sample: {main_counties:,} counties x {LAST_YEAR - FIRST_YEAR + 1} years")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except InputError as err:
+        raise SystemExit(f"error: {err}")
