@@ -7,7 +7,6 @@ one support type (JEM, TFM or WSO); an agency with two models has two agreements
 from __future__ import annotations
 
 import re
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -52,7 +51,7 @@ def _signed(value) -> pd.Timestamp:
 
 def read_list(path: Path) -> pd.DataFrame:
     """One list, in the long-table columns; blank rows dropped; codes checked."""
-    raw = pd.read_excel(path, dtype=object)
+    raw = pd.read_excel(path, dtype=object, engine="calamine")
     missing = {"STATE", "LAW ENFORCEMENT AGENCY", "SUPPORT TYPE", "SIGNED"} - set(raw.columns)
     if missing:
         raise InputError(path, "missing column(s) " + ", ".join(sorted(missing)), line=1, field=sorted(missing)[0])
@@ -84,8 +83,7 @@ def clean_ice_lists(raw_dir: Path = DATA_RAW) -> pd.DataFrame:
     files = sorted((Path(raw_dir) / FOLDER).glob("*.xlsx"))
     if not files:
         raise InputError(Path(raw_dir) / FOLDER, "no xlsx lists found")
-    with ProcessPoolExecutor() as pool:  # openpyxl is slow; the lists are independent
-        frames = list(pool.map(read_list, files))
+    frames = [read_list(f) for f in files]  # calamine: about 3x faster than openpyxl
     return pd.concat(frames, ignore_index=True).sort_values(["list_date", "file"], kind="stable").reset_index(drop=True)
 
 
