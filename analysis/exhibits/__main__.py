@@ -13,7 +13,7 @@ from analysis.config import NUMBERS
 from analysis.exhibits.numbers import render
 
 # In the order of the paper.
-MODULES = ["data_section"]
+MODULES = ["data_section", "rollout"]
 
 
 def main() -> None:
