@@ -1,0 +1,268 @@
+"""Callaway–Sant'Anna group-time ATTs (diff_diff.CallawaySantAnna) with R ``did``'s aggregations.
+
+diff-diff estimates every ATT(g,t) and its influence function; this module adds what it lacks
+or does differently from R ``did`` 2.5: the calendar aggregation, the overall summaries of the
+group and dynamic aggregations, uniform (sup-t) bands for every aggregation, cluster sums of the
+influence function, a seeded multiplier bootstrap and the Wald pre-test. All four aggregations go
+through one influence-function combiner written after R's ``compute.aggte`` (``get_agg_inf_func``
+plus ``wif``, the term for estimated group shares), and are validated against R on ``mpdta``.
+
+Treatment timing coding (``g``): 0 = never treated. A unit whose ``g`` lies after the last
+period (e.g. 2013 in a 2000-2012 panel) is untreated throughout the window and is recoded to 0,
+a control, as R ``did`` does; ``g`` within ``anticipation`` periods after the last period is
+dropped (those units may anticipate inside the window). Units treated in or before the first
+period (plus anticipation) have no pre-period and are dropped. Units not observed in every
+period are dropped (panel estimator, as R's default). With ``control_group='not_yet_treated'``
+and no never-treated units, periods from the last cohort's date on have no controls: they are
+dropped and the last cohort becomes the control group, as in R. Every drop or recode is listed
+in ``AttGtResult.dropped``.
+
+Influence functions are on R's scale (``se = sqrt(mean(inf**2) / n)``). With ``cluster`` the
+influence function is summed within clusters (R's ``mboot``); the analytic SE is then
+``sqrt(sum_c S_c**2) / n`` (no small-sample factor). With ``bootstrap > 0`` SEs are R's
+IQR-based multiplier-bootstrap SEs (Rademacher weights drawn per cluster from ``seed``) and a
+uniform band uses the bootstrap sup-t critical value.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from diff_diff import CallawaySantAnna, SurveyDesign
+from scipy import stats
+
+from analysis.estimators.tidy import dropped_frame, missing_rows
+
+KINDS = ("simple", "group", "dynamic", "calendar")
+TINY_SE = np.sqrt(np.finfo(float).eps) * 10  # R did: standard errors below this are treated as zero
+
+
+@dataclass(frozen=True)
+class AttGtResult:
+    """Group-time ATTs with the per-unit quantities every aggregation needs."""
+
+    table: pd.DataFrame        # group, time, event_time, att, se, ci_low, ci_high[, cband_*], n_treated, n_control
+    inf: np.ndarray            # n_units x n_cells influence functions (R scale), columns in table order
+    units: np.ndarray          # unit ids, rows of ``inf``
+    cohort: np.ndarray         # each unit's g after recoding (0 = control throughout)
+    unit_weight: np.ndarray    # each unit's weight, mean 1
+    cluster: np.ndarray        # each unit's cluster code 0..C-1 (the unit itself without clustering)
+    dropped: pd.DataFrame      # level, id, reason, rows
+    n_obs: int
+    alpha: float
+    bootstrap: int
+    seed: int | None
+    control_group: str
+    est_method: str
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """An aggregation of ATT(g,t): one row per element plus the overall summary."""
+
+    kind: str
+    table: pd.DataFrame        # element, att, se, ci_low, ci_high[, cband_low, cband_high]
+    overall_att: float
+    overall_se: float
+    inf: np.ndarray            # n_units x n_elements
+    vcov: np.ndarray           # analytic covariance of the elements (cluster sums of the IF)
+    crit: float | None         # sup-t critical value of the uniform band (bootstrap only)
+
+
+def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, anticipation):
+    """The balanced estimation frame with recoded cohorts in '_g', and the drop records."""
+    needed = [y, t, unit, g, *(covariates or []), *[c for c in (weights, cluster) if c]]
+    missing = [c for c in needed if c not in data.columns]
+    if missing:
+        raise ValueError(f"att_gt: columns not in data: {', '.join(missing)}")
+    df, records = missing_rows(data[list(dict.fromkeys(needed))], needed)
+    df = df.copy()
+    df["_g"] = df[g].astype("int64")
+
+    def drop_units(mask, reason):
+        nonlocal df
+        rows = df[mask].groupby(unit).size()
+        records.extend({"level": "unit", "id": str(u), "reason": reason, "rows": int(n)} for u, n in rows.items())
+        df = df[~mask]
+
+    periods = df[t].nunique()
+    drop_units(df.groupby(unit)[t].transform("nunique") < periods,
+               "not observed in every period (CS uses a balanced panel)")
+    first, last = df[t].min(), df[t].max()
+    late = df["_g"] > last
+    drop_units(late & (df["_g"] - anticipation <= last), "treated within the anticipation window after the last period")
+    late = df["_g"] > last + anticipation
+    records.extend({"level": "unit", "id": str(u), "reason": "treated after the last period: recoded as control (g=0)",
+                    "rows": 0} for u in df.loc[late, unit].unique())
+    df.loc[late, "_g"] = 0
+    if not (df["_g"] == 0).any():
+        if control_group == "never_treated":
+            raise ValueError("att_gt: no never-treated units (g=0 or after the last period); "
+                             "use control_group='not_yet_treated'")
+        gmax = df["_g"].max()
+        cut = df[t] >= gmax - anticipation
+        records.extend({"level": "period", "id": str(p), "reason": "no not-yet-treated controls (all units treated)",
+                        "rows": int(n)} for p, n in df[cut].groupby(t).size().items())
+        records.extend({"level": "unit", "id": str(u), "reason": "last cohort: used as control for earlier periods",
+                        "rows": 0} for u in df.loc[df["_g"] == gmax, unit].unique())
+        df = df[~cut]
+        df.loc[df["_g"] == gmax, "_g"] = 0
+    drop_units((df["_g"] > 0) & (df["_g"] <= first + anticipation), "treated in or before the first period: no pre-period")
+    if weights and (df.groupby(unit)[weights].nunique() > 1).any():
+        raise ValueError(f"att_gt: weights '{weights}' vary within units; pass a time-invariant weight")
+    if cluster and (df.groupby(unit)[cluster].nunique() > 1).any():
+        raise ValueError(f"att_gt: cluster '{cluster}' varies within units")
+    return df.reset_index(drop=True), records
+
+
+def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group: str = "never_treated",
+           est_method: str = "dr", covariates: list[str] | None = None, weights: str | None = None,
+           cluster: str | None = None, base_period: str = "varying", anticipation: int = 0,
+           bootstrap: int = 0, seed: int | None = None, alpha: float = 0.05) -> AttGtResult:
+    """Every estimable ATT(g,t) by diff-diff's CallawaySantAnna, with influence functions.
+
+    ``weights``: a time-invariant unit weight column (sampling weights, as R's ``weightsname``).
+    ``cluster``: a time-invariant column; influence functions are summed within its values."""
+    cluster = None if cluster == unit else cluster
+    df, records = _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, anticipation)
+    estimator = CallawaySantAnna(control_group=control_group, anticipation=anticipation,
+                                 estimation_method=est_method, alpha=alpha, base_period=base_period)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fit = estimator.fit(df, outcome=y, unit=unit, time=t, first_treat="_g", covariates=covariates,
+                            survey_design=SurveyDesign(weights=weights) if weights else None)
+    first_rows = df.sort_values(t).drop_duplicates(unit).set_index(unit).sort_index()
+    units, cohort = first_rows.index.to_numpy(), first_rows["_g"].to_numpy()
+    kit = fit._aggregation_kit
+    if not np.array_equal(np.asarray(kit.bookkeeping["unit_cohorts"]), cohort):
+        raise RuntimeError("att_gt: diff-diff's unit order differs from the sorted unit ids")
+    n, rows, columns = len(units), [], []
+    for (gg, tt), cell in sorted(fit.group_time_effects.items()):
+        if not np.isfinite(cell["effect"]) or (gg, tt) not in kit.influence:
+            records.append({"level": "cell", "id": f"g={gg} t={tt}", "reason": f"not estimable ({cell['skip_reason']})",
+                            "rows": 0})
+            continue
+        info, psi = kit.influence[(gg, tt)], np.zeros(n)
+        np.add.at(psi, info["treated_idx"], info["treated_inf"])
+        np.add.at(psi, info["control_idx"], info["control_inf"])
+        columns.append(n * psi)
+        rows.append({"group": int(gg), "time": int(tt), "event_time": int(tt - gg), "att": float(cell["effect"]),
+                     "n_treated": int(cell["n_treated"]), "n_control": int(cell["n_control"])})
+    w = first_rows[weights].to_numpy(float) if weights else np.ones(n)
+    codes = pd.factorize(first_rows[cluster], sort=True)[0] if cluster else np.arange(n)
+    result = AttGtResult(table=pd.DataFrame(rows), inf=np.column_stack(columns), units=units, cohort=cohort,
+                         unit_weight=w / w.mean(), cluster=codes, dropped=dropped_frame(records), n_obs=len(df),
+                         alpha=alpha, bootstrap=bootstrap, seed=seed, control_group=control_group,
+                         est_method=est_method)
+    table = _with_inference(result, result.table, result.inf)[0]
+    return AttGtResult(**{**result.__dict__, "table": table})
+
+
+def _cluster_sums(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
+    """Influence functions summed within clusters (rows = clusters)."""
+    sums = np.zeros((result.cluster.max() + 1, inf.shape[1]))
+    np.add.at(sums, result.cluster, inf)
+    return sums
+
+
+def _bootstrap_draws(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
+    """Multiplier-bootstrap draws of the estimators' deviations (B x k), Rademacher per cluster."""
+    sums = _cluster_sums(result, inf)
+    rng = np.random.default_rng(result.seed)
+    v = rng.integers(0, 2, size=(result.bootstrap, sums.shape[0]), dtype=np.int8) * 2 - 1
+    return (v @ sums) / len(result.units)
+
+
+def _with_inference(result: AttGtResult, table: pd.DataFrame, inf: np.ndarray):
+    """``table`` with se and pointwise CI (plus a uniform band when bootstrapping); and the critical value."""
+    z, crit = stats.norm.ppf(1 - result.alpha / 2), None
+    if result.bootstrap:
+        draws = _bootstrap_draws(result, inf)
+        q25, q75 = np.quantile(draws, [0.25, 0.75], axis=0, method="inverted_cdf")
+        se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+        se = np.where(se > TINY_SE, se, np.nan)
+        if inf.shape[1]:
+            tmax = np.nanmax(np.abs(draws / se), axis=1)
+            crit = float(np.quantile(tmax[np.isfinite(tmax)], 1 - result.alpha, method="inverted_cdf"))
+    else:
+        se = np.sqrt((_cluster_sums(result, inf) ** 2).sum(axis=0)) / len(result.units)
+    table = table.assign(se=se, ci_low=table["att"] - z * se, ci_high=table["att"] + z * se)
+    if crit is not None:
+        table = table.assign(cband_low=table["att"] - crit * se, cband_high=table["att"] + crit * se)
+    return table, crit
+
+
+def _vcov(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
+    """Analytic covariance of estimators with influence functions ``inf`` (cluster sums)."""
+    sums = _cluster_sums(result, inf)
+    return sums.T @ sums / len(result.units) ** 2
+
+
+def _combine(att, inf, weights, share_groups=None, shares=None, result=None):
+    """Weighted sum of estimates and its influence function; with ``share_groups`` add R's ``wif``
+    term for the estimated cohort shares (``shares`` = P(G=g) of each item's cohort)."""
+    att_agg, inf_agg = float(weights @ att), inf @ weights
+    if share_groups is not None:
+        ind = (result.cohort[:, None] == share_groups[None, :]) * result.unit_weight[:, None] - shares[None, :]
+        wif = ind / shares.sum() - ind.sum(axis=1, keepdims=True) * (shares / shares.sum() ** 2)[None, :]
+        inf_agg = inf_agg + wif @ att
+    return att_agg, inf_agg
+
+
+def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: int | None = None) -> Aggregation:
+    """R ``did::aggte`` for ``kind`` in simple/group/dynamic/calendar (``min_e``/``max_e``: event window
+    of the dynamic aggregation). Post-treatment cells are those with ``group <= time``."""
+    if kind not in KINDS:
+        raise ValueError(f"aggregate: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    tab = result.table
+    att, grp, tim = tab["att"].to_numpy(), tab["group"].to_numpy(), tab["time"].to_numpy()
+    p_of = {c: float(result.unit_weight[result.cohort == c].sum() / len(result.units)) for c in set(grp)}
+    pg = np.array([p_of[c] for c in grp])
+    post = grp <= tim
+
+    def cells(mask, with_shares=True):
+        w = pg[mask] / pg[mask].sum()
+        return _combine(att[mask], result.inf[:, mask], w, grp[mask] if with_shares else None, pg[mask], result)
+
+    if kind == "simple":
+        overall_att, overall_inf = cells(post)
+        elements, parts = [], []
+    elif kind == "group":
+        elements = sorted(set(grp[post]))
+        parts = [cells(post & (grp == e), with_shares=False) for e in elements]
+    elif kind == "dynamic":
+        event = tim - grp
+        elements = [e for e in sorted(set(event)) if (min_e is None or e >= min_e) and (max_e is None or e <= max_e)]
+        parts = [cells(event == e) for e in elements]
+    else:
+        elements = sorted(set(tim[post]))
+        parts = [cells(post & (tim == e)) for e in elements]
+    if parts:
+        el_att = np.array([p[0] for p in parts])
+        el_inf = np.column_stack([p[1] for p in parts])
+    else:
+        el_att, el_inf = np.array([]), np.zeros((len(result.units), 0))
+    if kind == "group":
+        shares = np.array([p_of[e] for e in elements])
+        overall_att, overall_inf = _combine(el_att, el_inf, shares / shares.sum(), np.array(elements), shares, result)
+    elif kind in ("dynamic", "calendar"):
+        keep = np.array(elements) >= 0 if kind == "dynamic" else np.ones(len(elements), bool)
+        overall_att, overall_inf = _combine(el_att[keep], el_inf[:, keep], np.full(keep.sum(), 1 / keep.sum()))
+    table, crit = _with_inference(result, pd.DataFrame({"element": elements, "att": el_att}), el_inf)
+    overall, _ = _with_inference(result, pd.DataFrame({"att": [overall_att]}), overall_inf[:, None])
+    return Aggregation(kind=kind, table=table, overall_att=float(overall_att), overall_se=float(overall["se"].iloc[0]),
+                       inf=el_inf, vcov=_vcov(result, el_inf), crit=crit)
+
+
+def pretest(result: AttGtResult) -> dict:
+    """R ``did``'s Wald pre-test that every pre-treatment ATT(g,t) (``group > time``) is zero,
+    with the analytic covariance of the influence functions (cells with zero SE left out)."""
+    tab = result.table
+    pre = ((tab["group"] > tab["time"]) & (np.sqrt(np.diag(_vcov(result, result.inf))) > TINY_SE)).to_numpy()
+    if not pre.any():
+        return {"W": np.nan, "df": 0, "pvalue": np.nan}
+    att = tab.loc[pre, "att"].to_numpy()
+    w = float(att @ np.linalg.solve(_vcov(result, result.inf[:, pre]), att))
+    return {"W": w, "df": int(pre.sum()), "pvalue": float(stats.chi2.sf(w, pre.sum()))}

@@ -1,0 +1,66 @@
+"""Tidy containers shared by the estimators: one summary row, an event-study table, what was dropped."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+DROPPED_COLUMNS = ["level", "id", "reason", "rows"]
+
+
+def dropped_frame(records: list[dict]) -> pd.DataFrame:
+    """Records {level, id, reason, rows} as a DataFrame sorted by reason, level and id.
+
+    ``level`` is 'unit', 'period', 'row' or 'cell'; ``rows`` counts the panel rows concerned
+    (0 for recodes and for group-time cells, which remove no data)."""
+    frame = pd.DataFrame(records, columns=DROPPED_COLUMNS).astype({"id": str, "rows": "int64"})
+    return frame.sort_values(["reason", "level", "id"]).reset_index(drop=True)
+
+
+def missing_rows(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, list[dict]]:
+    """``data`` without rows missing any of ``columns``, and one drop record per column."""
+    records = []
+    for col in columns:
+        bad = data[col].isna()
+        if bad.any():
+            records.append({"level": "row", "id": col, "reason": f"missing {col}", "rows": int(bad.sum())})
+            data = data[~bad]
+    return data, records
+
+
+def normal_inference(estimate, se, alpha: float = 0.05) -> dict:
+    """Pointwise normal CI and two-sided p-value (arrays or scalars)."""
+    z = stats.norm.ppf(1 - alpha / 2)
+    estimate, se = np.asarray(estimate, float), np.asarray(se, float)
+    return {"ci_low": estimate - z * se, "ci_high": estimate + z * se,
+            "pvalue": 2 * stats.norm.sf(np.abs(estimate / se))}
+
+
+@dataclass(frozen=True)
+class EstimatorFit:
+    """What every estimator hands back: one summary row (estimate, se, ci_low, ci_high, pvalue,
+    n_obs, n_units, n_clusters, target, ...), an optional event-study table with its covariance
+    (rows/columns named by event time), and the drop records."""
+
+    summary: dict
+    event: pd.DataFrame | None = None
+    vcov: pd.DataFrame | None = None
+    dropped: pd.DataFrame = field(default_factory=lambda: dropped_frame([]))
+
+
+def staggered_frame(data: pd.DataFrame, columns: list[str], unit: str, t: str, g: str) -> tuple[pd.DataFrame, list[dict]]:
+    """Rows with every column present, timing recoded in '_g': a cohort after the last period is
+    untreated in the window (recoded 0 = control); units treated in or before the first period have
+    no pre-period and are dropped. Returns the frame and its drop records."""
+    df, records = missing_rows(data[list(dict.fromkeys([*columns, unit, t, g]))], [*columns, unit, t, g])
+    df = df.assign(_g=df[g].astype("int64"))
+    late = df["_g"] > df[t].max()
+    records += [{"level": "unit", "id": str(u), "reason": "treated after the last period: recoded as control (g=0)",
+                 "rows": 0} for u in df.loc[late, unit].unique()]
+    df.loc[late, "_g"] = 0
+    early = (df["_g"] > 0) & (df["_g"] <= df[t].min())
+    records += [{"level": "unit", "id": str(u), "reason": "treated in or before the first period: no pre-period",
+                 "rows": int(n)} for u, n in df[early].groupby(unit).size().items()]
+    return df[~early].reset_index(drop=True), records

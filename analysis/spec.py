@@ -1,0 +1,105 @@
+"""Specifications as data: one small YAML per estimation in analysis/specs/, checked before any work.
+
+``load_spec`` reads and checks one file on its own (fields, types, allowed values, the named
+sample); ``validate_spec`` checks it against the panel's columns and rules out impossible
+combinations. Every error is an InputError naming the file, the line and the field.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from analysis.config import SAMPLES
+from analysis.errors import InputError
+
+ESTIMATORS = ("twfe", "twfe_trends", "event_twfe", "cs", "sunab", "imputation", "bacon", "honest", "ppml", "wild")
+CHOICES = {"program": ("287g", "sc"), "transform": ("rate", "log_rate", "count"),
+           "control_group": ("never_treated", "not_yet_treated"), "weights": ("none", "population"),
+           "cluster": ("county", "state"), "base_period": ("varying", "universal")}
+REQUIRED = {"name": str, "description": str, "program": str, "sample": str, "outcome": str, "transform": str,
+            "treatment": str, "control_group": str, "estimators": list}
+DEFAULTS = {"covariates": [], "weights": "none", "cluster": "county", "base_period": "varying", "anticipation": 0,
+            "bootstrap": 0, "seed": None, "event_window": [-5, 5]}
+OPTIONAL = {"covariates": list, "weights": str, "cluster": str, "base_period": str, "anticipation": int,
+            "bootstrap": int, "seed": int, "event_window": list}
+# Timing columns in which every dated unit is treated by the end (no never-treated units).
+NO_NEVER_TREATED = ("sc_year", "sc_year_full")
+
+
+def _fail(spec: dict, message: str, field: str) -> None:
+    raise InputError(spec["path"], message, line=spec["lines"].get(field), field=field)
+
+
+def load_spec(path: str | Path) -> dict:
+    """The specification in ``path`` with defaults filled in, plus 'path' and 'lines' (field -> line)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data, root = yaml.safe_load(text), yaml.compose(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise InputError(path, f"not valid YAML ({getattr(err, 'problem', err)})",
+                         line=mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise InputError(path, "expected a mapping of fields", line=1)
+    lines = {k.value: k.start_mark.line + 1 for k, _ in root.value}
+    spec = {**DEFAULTS, **data, "path": str(path), "lines": lines}
+    for field in data:
+        if field not in REQUIRED and field not in OPTIONAL:
+            _fail(spec, f"unknown field (known: {', '.join([*REQUIRED, *OPTIONAL])})", field)
+    for field in REQUIRED:
+        if field not in data:
+            raise InputError(path, "required field missing", field=field)
+    for field, kind in {**REQUIRED, **OPTIONAL}.items():
+        value = spec[field]
+        if value is not None and (not isinstance(value, kind) or (isinstance(value, bool) and kind is int)):
+            _fail(spec, f"{value!r} should be of type {kind.__name__}", field)
+    for field, allowed in CHOICES.items():
+        if spec[field] not in allowed:
+            _fail(spec, f"{spec[field]!r} is not one of {', '.join(allowed)}", field)
+    unknown = [e for e in spec["estimators"] if e not in ESTIMATORS]
+    if unknown or not spec["estimators"]:
+        _fail(spec, f"unknown estimators {unknown} (known: {', '.join(ESTIMATORS)})", "estimators")
+    window = spec["event_window"]
+    if len(window) != 2 or not all(isinstance(w, int) for w in window) or not window[0] < -1 < 0 <= window[1]:
+        _fail(spec, "event_window must be [lo, hi] with lo < -1 and hi >= 0", "event_window")
+    if spec["anticipation"] < 0 or spec["bootstrap"] < 0:
+        _fail(spec, "must be >= 0", "anticipation" if spec["anticipation"] < 0 else "bootstrap")
+    if Path(SAMPLES).exists():
+        from analysis.sample import read_samples
+        if spec["sample"] not in read_samples(SAMPLES):
+            _fail(spec, f"no sample named {spec['sample']!r} in {SAMPLES.name}", "sample")
+    return spec
+
+
+def outcome_column(spec: dict) -> str:
+    """The panel column the outcome and transform name (count: the count itself)."""
+    return spec["outcome"] if spec["transform"] == "count" else f"{spec['transform']}_{spec['outcome']}"
+
+
+def validate_spec(spec: dict, columns) -> dict:
+    """Check ``spec`` against the panel ``columns`` and for impossible combinations; returns ``spec``."""
+    columns = set(columns)
+    for field, column in (("outcome", outcome_column(spec)), ("treatment", spec["treatment"])):
+        if column not in columns:
+            _fail(spec, f"column {column!r} is not in the panel", field)
+    for cov in spec["covariates"]:
+        if cov not in columns:
+            _fail(spec, f"covariate column {cov!r} is not in the panel", "covariates")
+    prefix = {"287g": "g287_", "sc": "sc_"}[spec["program"]]
+    if not spec["treatment"].startswith(prefix):
+        _fail(spec, f"program {spec['program']} needs a timing column starting with {prefix!r}", "treatment")
+    if spec["control_group"] == "never_treated" and spec["treatment"] in NO_NEVER_TREATED:
+        _fail(spec, f"{spec['treatment']} has no never-treated units: use not_yet_treated", "control_group")
+    estimators = set(spec["estimators"])
+    if "ppml" in estimators and spec["transform"] != "count":
+        _fail(spec, "ppml models counts (population as exposure): use transform count", "transform")
+    if estimators - {"ppml"} and spec["transform"] == "count":
+        _fail(spec, "linear estimators need transform rate or log_rate; put ppml in its own spec", "transform")
+    if "honest" in estimators and not estimators & {"cs", "event_twfe"}:
+        _fail(spec, "honest needs an event study: add cs (base_period universal) or event_twfe", "estimators")
+    if "honest" in estimators and "cs" in estimators and spec["base_period"] != "universal":
+        _fail(spec, "honest on cs needs base_period universal (reference period -1)", "base_period")
+    if spec["covariates"] and estimators != {"cs"}:
+        _fail(spec, "covariates are used only by cs: put other estimators in their own spec", "covariates")
+    return spec
