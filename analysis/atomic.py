@@ -1,11 +1,15 @@
 """Write outputs atomically: to a temporary file beside the target, then rename.
 
-A crash or a kill mid-write never leaves a half-written output under the final name.
+A crash or a kill mid-write never leaves a half-written output under the final name. A kill
+(SIGKILL) can leave the temporary file ``.<name>.<pid>.<random>.tmp`` behind: the next write of
+the same target removes every such file whose process is gone.
 """
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -14,12 +18,44 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (signal 0 checks without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(target: str | os.PathLike) -> list[Path]:
+    """Delete the temporaries of ``target`` left by killed writers and return them: a temporary
+    is stale when none of the pids in its name is alive (a name without pid was written before
+    pids were recorded). Nested temporaries (``..<name>.<pid>.<r>.tmp.<pid>.<r>.tmp``: a writer
+    such as write_parquet given a temporary path) are included. A live writer's file is kept."""
+    target = Path(target)
+    segment = r"\.(?:(\d+)\.)?[a-z0-9_]{8}\.tmp"
+    pattern = re.compile(rf"\.+{re.escape(target.name)}(?:{segment})+")
+    removed = []
+    for tmp in target.parent.glob(f".*{glob.escape(target.name)}.*.tmp"):
+        if not pattern.fullmatch(tmp.name):
+            continue
+        pids = [int(pid) for pid in re.findall(r"\.(\d+)\.[a-z0-9_]{8}\.tmp", tmp.name)]
+        if not any(_alive(pid) for pid in pids):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; rename it onto ``target`` on success."""
+    """Yield a temporary path in the target's folder; rename it onto ``target`` on success.
+    Stale temporaries of the same target (killed writers) are removed first."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    remove_stale(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp)
     try:

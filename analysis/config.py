@@ -58,3 +58,8 @@ FIPS_RECODES = ROOT / "analysis" / "readers" / "fips_recodes.csv"
 SAMPLES = ROOT / "analysis" / "samples.yaml"
 CODEBOOK_SPEC = ROOT / "analysis" / "codebook.yaml"
 SAMPLE_STATE_LOSSES = DATA_CLEAN / "sample_state_losses.csv"
+
+# Benchmark (generated, gitignored): the report and the separate venv for other DiD packages.
+BENCH = ROOT / "bench"
+BENCH_REPORT = BENCH / "benchmark.md"
+BENCH_VENV = BENCH / "venv"

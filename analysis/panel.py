@@ -3,10 +3,14 @@
 ``python -m analysis.panel`` writes data_clean/county_panel.parquet, agreements_287g.parquet,
 sc_activation.parquet, sample_log.csv, codebook.csv and sample_state_losses.csv: all computed and
 validated first, then written together (a failure leaves every previous output in place).
+``--raw-dir FOLDER`` reads the raw files from FOLDER instead of data_raw/ (the outputs still go
+to data_clean/).
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -148,9 +152,14 @@ def validate_panel(panel: pd.DataFrame, codebook: pd.DataFrame | None = None) ->
         raise PanelSchemaError("county panel: " + "; ".join(problems))
 
 
-def main() -> None:
-    """Build, validate, then write the six data_clean outputs together; print the sample log."""
-    panel, agreements, sc, sample_log, codebook = build_panel()
+def main(argv: list[str] | None = None) -> None:
+    """Build, validate, then write the six data_clean outputs together; print the sample log.
+    ``argv``: command-line options (default none): ``--raw-dir FOLDER``."""
+    parser = argparse.ArgumentParser(prog="python -m analysis.panel", description=__doc__.splitlines()[0])
+    parser.add_argument("--raw-dir", type=Path, help="read the raw files from this folder (default: data_raw/)")
+    args = parser.parse_args(argv or [])
+    built = build_panel() if args.raw_dir is None else build_panel(args.raw_dir)
+    panel, agreements, sc, sample_log, codebook = built
     losses = state_losses(panel, panel[panel["in_main"]])
     outputs = [(write_parquet, panel, PANEL), (write_parquet, agreements, AGREEMENTS),
                (write_parquet, sc, SC_ACTIVATION), (write_csv, sample_log, SAMPLE_LOG),
@@ -167,6 +176,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     try:
-        main()
+        main(sys.argv[1:])
     except InputError as err:
         raise SystemExit(f"error: {err}")

@@ -12,6 +12,7 @@ import pandas as pd
 from analysis.config import DATA_RAW, FIPS_RECODES, FIRST_YEAR, LAST_YEAR
 from analysis.errors import InputError
 from analysis.readers.fips_recodes import apply_recodes, read_recodes
+from analysis.readers.places import COUNTIES_FILE, read_counties
 from analysis.readers.rulelog import RuleLog
 
 FOLDER = Path("ucr/f-edwards-cw-race/data")
@@ -35,6 +36,13 @@ PROPERTY = ["burglary", "larceny", "mv_theft"]
 COUNTS = VIOLENT + PROPERTY + ["violent", "property", "index"]
 NYC = ["36005", "36047", "36061", "36081", "36085"]  # Bronx, Kings, New York, Queens, Richmond
 COLUMNS = ["fips", "state_fips", "year", *COUNTS, "covind", "ag_off", "pop_ucr", "nyc_2001"]
+PSEUDO = ("999", "777")  # county codes of agencies not allocated to a county (dropped below)
+# Real pre-2010 county codes in the crime files that the 2010 county list no longer has.
+FORMER_COUNTIES = {
+    "02201": "Prince of Wales-Outer Ketchikan AK (02198 from 2008)",
+    "02232": "Skagway-Hoonah-Angoon AK (split 2007)", "02280": "Wrangell-Petersburg AK (split 2008)",
+    "30113": "Yellowstone National Park MT (county-equivalent until 1997)",
+    "51560": "Clifton Forge city VA (town since 2001)", "51780": "South Boston city VA (town since 1995)"}
 
 
 def crime_file(raw_dir: Path, year: int) -> Path:
@@ -66,7 +74,35 @@ def read_crime_file(path: Path) -> pd.DataFrame:
             i = int((~ok.to_numpy()).argmax())
             raise InputError(path, f"{fields[name].iloc[i]!r} is not a non-negative number",
                              line=i + 1, field=name)
+    fips = fields["FIPS_ST"].str.zfill(2) + fields["FIPS_CTY"].str.zfill(3)
+    repeated = fips.duplicated()
+    if repeated.any():
+        i = int(repeated.to_numpy().argmax())
+        first = int((fips == fips.iloc[i]).to_numpy().argmax())
+        raise InputError(path, f"county {fips.iloc[i]} repeats line {first + 1}: one record per "
+                         "county and year expected", line=i + 1, field="FIPS_CTY")
     return fields
+
+
+def known_counties(raw_dir: Path) -> set[str] | None:
+    """County codes a crime record may carry: the 2010 county list (census/national_county.txt)
+    and FORMER_COUNTIES; None when raw_dir has no county list (unit fixtures holding only crime
+    files: the code check is then skipped)."""
+    if not (Path(raw_dir) / COUNTIES_FILE).is_file():
+        return None
+    return set(read_counties(raw_dir)["fips"]) | set(FORMER_COUNTIES)
+
+
+def check_counties(path: Path, fields: pd.DataFrame, known: set[str]) -> None:
+    """InputError at the first record whose county code (not a pseudo-county) is not ``known``."""
+    state, county = fields["FIPS_ST"].str.zfill(2), fields["FIPS_CTY"].str.zfill(3)
+    bad = ~(state + county).isin(known) & ~county.isin(PSEUDO)
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        states = {f[:2] for f in known}
+        field = "FIPS_CTY" if state.iloc[i] in states else "FIPS_ST"
+        raise InputError(path, f"county {state.iloc[i] + county.iloc[i]} is not a county of "
+                         f"{COUNTIES_FILE} nor a former code (FORMER_COUNTIES)", line=i + 1, field=field)
 
 
 def _combine(rows: pd.DataFrame) -> pd.DataFrame:
@@ -91,13 +127,20 @@ def clean_crime(raw_dir: Path = DATA_RAW, years=range(FIRST_YEAR, LAST_YEAR + 1)
     ag_off = AG_OFF; pop_ucr = CPOPCRIM; nyc_2001 = the five NYC counties in 2001 (murders
     include the 11 September victims). Rules (unit county-year): pseudo-counties xx999 and xx777
     dropped; then analysis/readers/fips_recodes.csv (merges and boundary-change drops).
+    Checks: a county repeated within a file, or a code that is not a county (known_counties),
+    raises InputError naming the file, line and field.
     """
+    recodes = read_recodes(recodes_path)
+    known = known_counties(raw_dir)
     frames = []
     for year in years:
         path = crime_file(raw_dir, year)
         if not path.is_file():
             raise InputError(path, f"crime file for {year} not found")
-        frames.append(read_crime_file(path).assign(year=year))
+        fields = read_crime_file(path)
+        if known is not None:
+            check_counties(path, fields, known)
+        frames.append(fields.assign(year=year))
     raw = pd.concat(frames, ignore_index=True)
     used = {name: column for name, _, _, column in LAYOUT if column}
     df = raw[list(used)].rename(columns=used).astype(
@@ -111,11 +154,11 @@ def clean_crime(raw_dir: Path = DATA_RAW, years=range(FIRST_YEAR, LAST_YEAR + 1)
     df["index"] = df["violent"] + df["property"]
 
     log = RuleLog("crime", "county-year", units="fips")
-    df = log.drop(df, df["fips"].str.endswith("999"), "pseudo_county_999",
+    df = log.drop(df, df["fips"].str.endswith(PSEUDO[0]), "pseudo_county_999",
                   "FIPS xx999: statewide agencies not allocated to a county (AK, CT, NJ, VT).")
-    df = log.drop(df, df["fips"].str.endswith("777"), "pseudo_county_777",
+    df = log.drop(df, df["fips"].str.endswith(PSEUDO[1]), "pseudo_county_777",
                   "FIPS xx777 (from 2008): agencies not allocated to a county, population 0.")
-    df = apply_recodes(df, log, _combine, read_recodes(recodes_path))
+    df = apply_recodes(df, log, _combine, recodes)
     df["state_fips"] = df["fips"].str[:2]
     df["nyc_2001"] = df["fips"].isin(NYC) & (df["year"] == 2001)
     return df[COLUMNS], log.frame()

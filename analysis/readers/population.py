@@ -6,6 +6,9 @@ both latin-1, both on 2010 county geography.
 """
 from __future__ import annotations
 
+import csv
+import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,11 +26,48 @@ COUNTY_LEVEL = "50"
 COLUMNS = ["fips", "state_fips", "state", "county_name", "year", "population"]
 
 
+def check_latin1(path: Path, raw: bytes) -> None:
+    """Refuse bytes that show a file is not the latin-1 text the Census publishes (latin-1 decodes
+    any byte, so a wrong encoding would otherwise mangle names silently): a NUL byte (UTF-16/32),
+    a C1 control byte 0x80-0x9f (Windows-1252 punctuation or stray binary), or non-ASCII text
+    that is valid UTF-8 (a re-saved file: 'Doña' read as 'DoÃ±a'). InputError names the line
+    and the column of the first offending byte."""
+    problems = [(raw.find(b"\x00"), "has a NUL byte: the file is UTF-16 or UTF-32, not latin-1"),
+                (_first(rb"[\x80-\x9f]", raw), "has a C1 control byte (0x80-0x9f): not latin-1 text")]
+    if re.search(rb"[\x80-\xff]", raw):
+        try:
+            raw.decode("utf-8")
+            problems.append((_first(rb"[\x80-\xff]", raw), "is UTF-8 (valid multi-byte sequences), "
+                             "expected latin-1: names would be mangled ('ñ' read as 'Ã±')"))
+        except UnicodeDecodeError:
+            pass
+    found = [(pos, what) for pos, what in problems if pos >= 0]
+    if not found:
+        return
+    pos, what = min(found)
+    start = raw.rfind(b"\n", 0, pos) + 1
+    prefix = raw[start:pos].replace(b"\x00", b"").decode("latin-1")
+    column = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
+    header = next(csv.reader([raw.split(b"\n", 1)[0].replace(b"\x00", b"").decode("latin-1")]), [])
+    field = header[column].lstrip("\xff\xfe\xef\xbb\xbf").strip() if column < len(header) else None
+    raise InputError(path, f"byte {raw[pos]:#04x} at offset {pos} {what}",
+                     line=raw.count(b"\n", 0, pos) + 1, field=field)
+
+
+def _first(pattern: bytes, raw: bytes) -> int:
+    """Offset of the first match of ``pattern`` in ``raw``, -1 if none."""
+    found = re.search(pattern, raw)
+    return found.start() if found else -1
+
+
 def read_estimates(path: Path, years: range) -> pd.DataFrame:
     """One Census file in long form: one row per file row x year (state rows included), columns
-    sumlev, fips, county_name, year, population; InputError if a column or a count is bad."""
+    sumlev, fips, county_name, year, population; InputError if the encoding is not latin-1
+    (check_latin1) or a column or a count is bad."""
     fields = ["SUMLEV", "STATE", "COUNTY", "CTYNAME", *(f"POPESTIMATE{y}" for y in years)]
-    df = pd.read_csv(path, dtype=str, encoding="latin-1", keep_default_na=False)
+    raw = Path(path).read_bytes()
+    check_latin1(path, raw)
+    df = pd.read_csv(io.BytesIO(raw), dtype=str, encoding="latin-1", keep_default_na=False)
     for field in fields:
         if field not in df:
             raise InputError(path, "missing column", line=1, field=field)
