@@ -25,6 +25,8 @@ uniform band uses the bootstrap sup-t critical value.
 """
 from __future__ import annotations
 
+import functools
+
 import warnings
 from dataclasses import dataclass
 
@@ -167,12 +169,20 @@ def _cluster_sums(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
     return sums
 
 
+@functools.lru_cache(maxsize=4)
+def _multipliers(seed: int | None, draws: int, n_clusters: int) -> np.ndarray:
+    """Rademacher multipliers (draws x clusters), drawn once per seed and shape: every aggregation
+    of one result reuses the same draws, as R's mboot does within one call."""
+    rng = np.random.default_rng(seed)
+    v = (rng.integers(0, 2, size=(draws, n_clusters), dtype=np.int8) * 2 - 1).astype(float)
+    v.flags.writeable = False
+    return v
+
+
 def _bootstrap_draws(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
     """Multiplier-bootstrap draws of the estimators' deviations (B x k), Rademacher per cluster."""
     sums = _cluster_sums(result, inf)
-    rng = np.random.default_rng(result.seed)
-    v = rng.integers(0, 2, size=(result.bootstrap, sums.shape[0]), dtype=np.int8) * 2 - 1
-    return (v @ sums) / len(result.units)
+    return (_multipliers(result.seed, result.bootstrap, sums.shape[0]) @ sums) / len(result.units)
 
 
 def _with_inference(result: AttGtResult, table: pd.DataFrame, inf: np.ndarray):
