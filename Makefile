@@ -30,9 +30,17 @@ PANEL_OUT := $(PANEL) data_clean/agreements_287g.parquet data_clean/sc_activatio
 PANEL_SRC := analysis/panel.py analysis/sample.py analysis/samples.yaml analysis/codebook.yaml \
              analysis/treatment.py $(wildcard analysis/readers/*.py analysis/readers/*.csv)
 SPECS := $(sort $(wildcard analysis/specs/*.yaml))
-RESULTS := $(patsubst analysis/specs/%.yaml,results/%/overall.csv,$(SPECS))
+SPEC_RESULTS := $(patsubst analysis/specs/%.yaml,results/%/overall.csv,$(SPECS))
 EST_SRC := analysis/estimate.py analysis/spec.py analysis/sample.py analysis/samples.yaml \
            $(wildcard analysis/estimators/*.py)
+# Robustness grids and randomization inference (one grid file per program), replication table.
+GRIDS := $(sort $(wildcard analysis/grids/*.yaml))
+GRID_RESULTS := $(patsubst analysis/grids/%.yaml,results/grid_%/estimates.csv,$(GRIDS))
+RI_RESULTS := $(patsubst analysis/grids/%.yaml,results/ri_%/ri.csv,$(GRIDS))
+REPLICATION := results/replication.csv
+REPLICATION_IN := $(foreach s,nc_287g_violent nc_287g_property nc_287g_index sc_index,results/$(s)/overall.csv)
+# Everything `make estimates` builds (exhibits, notebooks and tests depend on all of it).
+RESULTS := $(SPEC_RESULTS) $(GRID_RESULTS) $(RI_RESULTS) $(REPLICATION)
 EXHIBITS := paper/generated/numbers.tex
 EXHIBIT_SRC := $(wildcard analysis/exhibits/*.py)
 PAPER_SRC := paper/paper.tex paper/references.bib
@@ -54,7 +62,7 @@ data: $(RAW_STAMP)  ## Copy or download the raw files into data_raw/ and verify 
 
 panel: $(PANEL)  ## Build the county x year panel, treatment timing, sample log and codebook
 
-estimates: $(RESULTS)  ## Run every specification in analysis/specs/ into results/
+estimates: $(RESULTS)  ## Run every spec, grid and RI; the replication table
 
 exhibits: $(EXHIBITS)  ## Write figures, tables and numbers.tex into paper/generated/
 
@@ -88,6 +96,15 @@ $(PANEL_OUT) &: $(RAW_STAMP) $(PANEL_SRC) | $(ENV)
 
 results/%/overall.csv: analysis/specs/%.yaml $(PANEL) $(EST_SRC) | $(ENV)
 	$(STEP) estimate:$* -- $(PY) -m analysis.estimate $<
+
+results/grid_%/estimates.csv: analysis/grids/%.yaml analysis/grid.py $(PANEL) $(EST_SRC) | $(ENV)
+	$(STEP) grid:$* -- $(PY) -m analysis.grid $<
+
+results/ri_%/ri.csv results/ri_%/permutations.csv: analysis/grids/%.yaml analysis/ri.py analysis/grid.py $(PANEL) $(EST_SRC) | $(ENV)
+	$(STEP) ri:$* -- $(PY) -m analysis.ri $<
+
+$(REPLICATION): analysis/replication.py analysis/published.yaml $(REPLICATION_IN) | $(ENV)
+	$(STEP) replication -- $(PY) -m analysis.replication
 
 $(EXHIBITS) &: $(PANEL_OUT) $(RESULTS) $(EXHIBIT_SRC) data_raw/manifest.csv | $(ENV)
 	$(STEP) exhibits -- $(PY) -m analysis.exhibits

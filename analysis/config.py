@@ -46,6 +46,10 @@ NUMBERS = GENERATED / "numbers.tex"
 # Run records.
 LOGS = ROOT / "logs"
 
+# Notebooks: jupytext py:percent sources (committed) and their executed copies (generated).
+NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOK_BUILD = NOTEBOOKS / "_build"
+
 # Analysis window and the one random seed (bootstrap, permutations, simulations).
 FIRST_YEAR, LAST_YEAR = 2000, 2012
 SEED = 20180212

@@ -16,7 +16,8 @@ from analysis.readers.rulelog import RuleLog
 
 KEYS = {"description": str, "covind_min": (int, float), "covind_above": (int, float),
         "every_year": bool, "balanced": bool, "drop_nyc_2001": bool,
-        "drop_statewide_287g_states": bool, "states_exclude": list}
+        "drop_statewide_287g_states": bool, "states_exclude": list, "states_include": list,
+        "drop_states_losing_over": (int, float)}
 
 
 def read_samples(path: Path = SAMPLES) -> dict[str, dict]:
@@ -53,14 +54,18 @@ def read_samples(path: Path = SAMPLES) -> dict[str, dict]:
 def apply_sample(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The county-years of sample ``name`` and its sample-log rows (stage 'sample_<name>').
 
-    Order: states_exclude, drop_statewide_287g_states, drop_nyc_2001, the COVIND rule (per
-    county-year, or per county with every_year), balanced (all years FIRST_YEAR..LAST_YEAR).
+    Order: states_include, states_exclude, drop_statewide_287g_states, drop_nyc_2001,
+    drop_states_losing_over, the COVIND rule (per county-year, or per county with every_year),
+    balanced (all years FIRST_YEAR..LAST_YEAR).
     """
     samples = read_samples(path)
     if name not in samples:
         raise InputError(path, f"no sample named '{name}' (known: {', '.join(samples)})", field=name)
     rule, df = samples[name], panel
     log = RuleLog(f"sample_{name}", "county-year", units="fips")
+    if rule.get("states_include"):
+        states = rule["states_include"]
+        df = log.drop(df, ~df["state"].isin(states), "states_include", f"States other than {', '.join(states)}.")
     if rule.get("states_exclude"):
         states = rule["states_exclude"]
         df = log.drop(df, df["state"].isin(states), "states_exclude", f"States excluded: {', '.join(states)}.")
@@ -71,6 +76,11 @@ def apply_sample(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> tuple[
         df = log.drop(df, df["nyc_2001"], "drop_nyc_2001",
                       "The five NYC counties in 2001: murders include the 11 September victims.")
     key = next((k for k in ("covind_min", "covind_above") if k in rule), None)
+    if "drop_states_losing_over" in rule:
+        share = rule["drop_states_losing_over"]
+        losing = _states_losing(df, rule, key)
+        df = log.drop(df, df["state"].isin(losing[losing > share].index), f"drop_states_losing_over_{share:g}",
+                      f"States losing more than {share:g} of their counties to this sample's COVIND/balance rules.")
     if key:
         bound, sign = rule[key], {"covind_min": ">=", "covind_above": ">"}[key]
         fails = df["covind"] < bound if key == "covind_min" else df["covind"] <= bound
@@ -84,6 +94,19 @@ def apply_sample(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> tuple[
         df = log.drop(df, years < LAST_YEAR - FIRST_YEAR + 1, "balanced",
                       f"Counties not present in every year {FIRST_YEAR}-{LAST_YEAR}.")
     return df.reset_index(drop=True), log.frame()
+
+
+def _states_losing(df: pd.DataFrame, rule: dict, key: str | None) -> pd.Series:
+    """Per state, the share of its counties that would lose at least one year to the COVIND rule
+    (or, with balanced, not be present in every year): the 'coverage holes' of a state."""
+    fails = pd.Series(False, index=df.index)
+    if key:
+        fails = df["covind"] < rule[key] if key == "covind_min" else df["covind"] <= rule[key]
+    county_fails = fails.groupby(df["fips"]).any()
+    if rule.get("balanced"):
+        county_fails |= df.groupby("fips")["year"].nunique() < LAST_YEAR - FIRST_YEAR + 1
+    state = df.groupby("fips")["state"].first()
+    return county_fails.groupby(state).mean()
 
 
 def state_losses(panel: pd.DataFrame, sample: pd.DataFrame) -> pd.DataFrame:

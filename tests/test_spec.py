@@ -1,4 +1,4 @@
-"""Specifications: the examples load; bad ones fail fast naming file, line and field; run_spec writes
+"""Specifications: the committed specs load; bad ones fail fast naming file, line and field; run_spec writes
 deterministic, atomic result folders."""
 from __future__ import annotations
 
@@ -86,7 +86,8 @@ def test_never_treated_control_for_sc_is_refused(tmp_path, panel):
 
 
 def test_run_spec_writes_deterministic_atomic_folders(tmp_path, panel):
-    spec = load_spec(config.SPECS / "example_287g_violent.yaml")
+    spec = load_spec(config.SPECS / "sc_index.yaml")
+    spec = {**spec, "program": "287g", "treatment": "g287_county", "control_group": "never_treated"}
     spec = {**spec, "bootstrap": 99}
     first = estimate.write_results("a", estimate.run_spec(spec, panel), root=tmp_path)
     second = estimate.write_results("a", estimate.run_spec(spec, panel), root=tmp_path / "again")

@@ -13,7 +13,8 @@ from analysis.config import NUMBERS
 from analysis.exhibits.numbers import render
 
 # In the order of the paper.
-MODULES = ["data_section", "rollout"]
+MODULES = ["data_section", "rollout", "trends", "sample_tables", "headline", "main_tables", "event_studies",
+           "diagnostics", "robustness", "replication_exhibits"]
 
 
 def main() -> None:

@@ -1,0 +1,139 @@
+"""Diagnostics of the staggered designs: Goodman-Bacon decomposition, HonestDiD sensitivity and
+the Callaway–Sant'Anna pre-test, for the headline specification of each program.
+
+* Bacon: each 2x2 DiD estimate against its weight (log scale), by comparison type; the weighted
+  sum is the unweighted static TWFE coefficient (the decomposition has no weights, so for SC it
+  decomposes the unweighted TWFE, not the population-weighted headline).
+* HonestDiD (analysis/estimators/honest.py): robust 95% CIs for the average of the
+  post-period Callaway–Sant'Anna event-time effects (event times 0..max), under relative
+  magnitudes (Mbar) and smoothness (M) restrictions, next to the original CI.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.exhibits import inputs, style
+from analysis.exhibits.headline import fmt_p, fmt_p_text
+from analysis.exhibits.numbers import fmt_int, fmt_num
+
+PROGRAMS = {"us_287g_index": ("National", "287(g)"), "sc_index": ("Sc", "Secure Communities")}
+TYPES = {"treated_vs_never": ("Treated vs untreated through 2012", "blue", "o"),
+         "earlier_vs_later": ("Earlier vs later treated (later as control)", "green", "^"),
+         "later_vs_earlier": ("Later vs earlier treated (earlier as control)", "vermillion", "s")}
+METHODS = {"relative_magnitude": r"Relative magnitudes, $\bar M$", "smoothness": "Smoothness, $M$"}
+TYPE_MACRO = {"treated_vs_never": "Untreated", "earlier_vs_later": "EarlierTreated",
+              "later_vs_earlier": "LaterTreated"}
+
+
+def bacon_table(spec: str) -> pd.DataFrame:
+    """results/<spec>/bacon.csv; raises if a comparison type is unknown or weights do not sum to 1."""
+    b = inputs.result(spec, "bacon", ["type", "estimate", "weight"])
+    unknown = set(b["type"]) - set(TYPES)
+    if unknown:
+        raise ValueError(f"results/{spec}/bacon.csv: unknown comparison types {sorted(unknown)}")
+    if not np.isclose(b["weight"].sum(), 1, atol=1e-6):
+        raise ValueError(f"results/{spec}/bacon.csv: weights sum to {b['weight'].sum()}, not 1")
+    return b
+
+
+def weight_shares(b: pd.DataFrame) -> pd.Series:
+    """Total weight of each comparison type (every type in TYPES, 0 when absent)."""
+    return b.groupby("type")["weight"].sum().reindex(list(TYPES), fill_value=0.0)
+
+
+def figure_bacon() -> None:
+    """Figure bacon: one panel per program."""
+    fig, axes = style.figure(height=3.2, ncols=2)
+    for ax, (spec, (_, title)) in zip(axes, PROGRAMS.items()):
+        b = bacon_table(spec)
+        for kind, (label, colour, marker) in TYPES.items():
+            part = b[b["type"] == kind]
+            ax.scatter(part["weight"], part["estimate"], s=18, marker=marker, color=style.OKABE_ITO[colour],
+                       label=label, alpha=0.85, lw=0)
+        total = float((b["weight"] * b["estimate"]).sum())
+        ax.axhline(total, color="black", lw=0.8, ls="--", label="Weighted sum = unweighted TWFE")
+        ax.axhline(0, color="#888888", lw=0.5)
+        ax.set_xscale("log")
+        ax.set_title(title)
+        ax.set_xlabel("Weight (log scale)")
+        ax.set_ylabel("2x2 DiD estimate (log points)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    style.save(fig, "bacon")
+
+
+def honest_table(spec: str) -> pd.DataFrame:
+    """results/<spec>/honest.csv (both methods)."""
+    h = inputs.result(spec, "honest", ["method", "M", "target", "ci_low", "ci_high"])
+    missing = set(METHODS) - set(h["method"])
+    if missing:
+        raise inputs.MissingResult(f"results/{spec}/honest.csv has no method {sorted(missing)}")
+    return h
+
+
+def breakdown(h: pd.DataFrame, method: str) -> float:
+    """The smallest M of ``method`` whose robust CI contains zero (NaN if none in the grid)."""
+    part = h[h["method"] == method].sort_values("M")
+    hit = part[(part["ci_low"] <= 0) & (part["ci_high"] >= 0)]
+    return float(hit["M"].iloc[0]) if len(hit) else float("nan")
+
+
+def figure_honest() -> None:
+    """Figure honest: rows = programs, columns = restriction; original CI at the left of each panel."""
+    fig, axes = style.figure(height=4.6, nrows=2, ncols=2)
+    for row, (spec, (_, title)) in zip(axes, PROGRAMS.items()):
+        h = honest_table(spec)
+        original = inputs.estimate(spec, "cs_dynamic")
+        for ax, (method, xlabel) in zip(row, METHODS.items()):
+            part = h[h["method"] == method].sort_values("M").reset_index(drop=True)
+            x = np.arange(len(part)) + 1
+            mid = (part["ci_low"] + part["ci_high"]) / 2
+            ax.errorbar(x, mid, yerr=[mid - part["ci_low"], part["ci_high"] - mid], fmt="none",
+                        color=style.OKABE_ITO["blue"], elinewidth=2, capsize=3, label="Robust 95% CI")
+            ax.errorbar([0], [original["estimate"]], yerr=[[original["estimate"] - original["ci_low"]],
+                                                            [original["ci_high"] - original["estimate"]]],
+                        fmt="o", color=style.OKABE_ITO["vermillion"], elinewidth=2, capsize=3,
+                        label="Original 95% CI")
+            ax.axhline(0, color="black", lw=0.6)
+            ax.set_xticks(np.r_[0, x], ["Orig."] + [f"{m:g}" for m in part["M"]])
+            ax.set_xlabel(xlabel)
+            ax.set_title(title, fontsize=9)
+            ax.set_ylabel("Average post-period effect")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    style.save(fig, "honest")
+
+
+def fmt_big(x: float) -> str:
+    """A statistic with 1 decimal, or in scientific notation from a million on; usable in text and
+    in math mode (\\ensuremath)."""
+    if abs(x) < 1e6:
+        return fmt_num(x, 1)
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return rf"\ensuremath{{{mantissa} \times 10^{{{int(exponent)}}}}}"
+
+
+def _m(x: float) -> str:
+    return "none in the grid" if np.isnan(x) else f"{x:g}"
+
+
+def build() -> dict[str, str]:
+    """Both figures; macros for Bacon weight shares, HonestDiD breakdown values and the CS pre-test."""
+    figure_bacon()
+    figure_honest()
+    macros: dict[str, str] = {}
+    for spec, (prefix, _) in PROGRAMS.items():
+        shares = weight_shares(bacon_table(spec))
+        for kind, share in shares.items():
+            macros[f"{prefix}IndexBaconWeight{TYPE_MACRO[kind]}Pct"] = fmt_num(100 * share, 1)
+        h = honest_table(spec)
+        macros[f"{prefix}IndexHonestBreakdownRm"] = _m(breakdown(h, "relative_magnitude"))
+        macros[f"{prefix}IndexHonestBreakdownSmooth"] = _m(breakdown(h, "smoothness"))
+        macros[f"{prefix}IndexHonestMaxRm"] = f"{h.loc[h['method'] == 'relative_magnitude', 'M'].max():g}"
+        pre = inputs.result(spec, "pretest", ["W", "df", "pvalue"]).iloc[0]
+        macros[f"{prefix}IndexPretestDf"] = fmt_int(pre["df"])
+        macros[f"{prefix}IndexPretestP"] = fmt_p(float(pre["pvalue"]))
+        macros[f"{prefix}IndexPretestPText"] = fmt_p_text(float(pre["pvalue"]))
+        macros[f"{prefix}IndexPretestW"] = fmt_big(float(pre["W"]))
+    return macros

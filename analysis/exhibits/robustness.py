@@ -1,0 +1,146 @@
+"""Robustness: specification curves of the grids, the grid table, and the randomization-inference
+permutation distributions.
+
+Grid rows on the rate scale (variants whose grid ``changes`` set ``transform: rate``) are not
+comparable with log points: the curves leave them out and the table shows them in their own row.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
+
+from analysis import config
+from analysis.exhibits import inputs, latex, style
+from analysis.exhibits.headline import fmt_p, fmt_p_text
+from analysis.exhibits.numbers import fmt_int, fmt_num
+from analysis.grid import read_grid
+
+PROGRAMS = {"287g": ("National", "287(g)"), "sc": ("Sc", "Secure Communities")}
+GRID_COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs",
+                "n_units"]
+LABELS = {"base": "Baseline", "rate": "Rate per 100,000 (not logs)", "ppml_counts": "PPML on counts",
+          "cov75": "COVIND ≥ 75, unbalanced", "cov_pos": "Any reporting, unbalanced",
+          "first_full_year": "First full year of exposure", "not_yet_treated": "Not-yet-treated controls",
+          "population_weights": "Population weights", "unweighted": "Unweighted",
+          "no_nyc2001": "Without NYC 2001", "no_coverage_hole_states": "Without coverage-hole states",
+          "county_trends": "County linear trends"}
+ESTIMATOR_STYLE = {"twfe": ("TWFE", "blue", "o"), "twfe_trends": ("TWFE + county trends", "purple", "D"),
+                   "cs_simple": ("Callaway–Sant'Anna", "vermillion", "s"), "ppml": ("PPML", "green", "^")}
+TWFE_LIKE = ("twfe", "twfe_trends", "ppml")
+
+
+def label(variant: str) -> str:
+    """Printed name of a grid variant (the raw name, de-underscored, if it has none)."""
+    return LABELS.get(variant, variant.replace("_", " ").capitalize())
+
+
+def grid(program: str) -> pd.DataFrame:
+    """results/grid_<program>/estimates.csv with ``log_scale`` (False for rate-scale variants) and the
+    variant order of the grid file."""
+    est = inputs.read_csv(config.RESULTS / f"grid_{program}" / "estimates.csv", GRID_COLUMNS)
+    unknown = set(est["estimator"]) - set(ESTIMATOR_STYLE)
+    if unknown:
+        raise ValueError(f"results/grid_{program}/estimates.csv: unknown estimators {sorted(unknown)}")
+    spec = read_grid(inputs.require(config.SPECS.parent / "grids" / f"{program}.yaml"))
+    order = [v["variant"] for v in spec["variants"]]
+    rate = {v["variant"] for v in spec["variants"] if (v.get("changes") or {}).get("transform") == "rate"}
+    missing = set(order) - set(est["variant"])
+    if missing:
+        raise inputs.MissingResult(f"results/grid_{program}/estimates.csv lacks variants {sorted(missing)}")
+    est = est.assign(log_scale=~est["variant"].isin(rate), order=est["variant"].map(order.index))
+    return est.sort_values(["order", "estimator"]).reset_index(drop=True)
+
+
+def curve_points(est: pd.DataFrame) -> pd.DataFrame:
+    """The log-scale grid estimates sorted by estimate (the specification curve's order)."""
+    return est[est["log_scale"]].sort_values(["estimate", "variant", "estimator"]).reset_index(drop=True)
+
+
+def figure_curve(program: str) -> pd.DataFrame:
+    """Figure spec_curve_<program>: each estimate with its 95% CI, sorted, labelled by variant."""
+    pts = curve_points(grid(program))
+    fig, ax = style.figure(height=1.2 + 0.19 * len(pts))
+    y = np.arange(len(pts))
+    base = pts[(pts["variant"] == "base") & (pts["estimator"] == "twfe")]["estimate"]
+    for est, (name, colour, marker) in ESTIMATOR_STYLE.items():
+        m = (pts["estimator"] == est).to_numpy()
+        if m.any():
+            ax.errorbar(pts["estimate"][m], y[m], xerr=[pts["estimate"][m] - pts["ci_low"][m],
+                                                        pts["ci_high"][m] - pts["estimate"][m]],
+                        fmt=marker, color=style.OKABE_ITO[colour], ms=4, elinewidth=1, label=name)
+    ax.axvline(0, color="black", lw=0.6)
+    if len(base):
+        ax.axvline(float(base.iloc[0]), color="#888888", lw=0.6, ls="--", label="Baseline TWFE")
+    ax.set_yticks(y, [f"{label(v)} ({ESTIMATOR_STYLE[e][0]})" for v, e in zip(pts["variant"], pts["estimator"])])
+    ax.set_ylim(-0.7, len(pts) - 0.3)
+    ax.grid(False, axis="y")
+    ax.set_xlabel("Effect on the log index crime rate (95% CI)")
+    ax.set_title(PROGRAMS[program][1])
+    ax.xaxis.set_major_locator(MaxNLocator(7))
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4)
+    style.save(fig, f"spec_curve_{program}")
+    return pts
+
+
+def robustness_table() -> str:
+    """Rows = variants (both grids, grid order); columns = TWFE-type and CS for each program."""
+    grids = {p: grid(p) for p in PROGRAMS}
+    order = list(dict.fromkeys(v for p in PROGRAMS for v in grids[p]["variant"]))
+    rows = []
+    for variant in order:
+        cells = []
+        for p in PROGRAMS:
+            part = grids[p][grids[p]["variant"] == variant].set_index("estimator")
+            twfe = next((e for e in TWFE_LIKE if e in part.index), None)
+            for est in (twfe, "cs_simple"):
+                cells.append({"estimate": part.loc[est, "estimate"], "se": part.loc[est, "se"]}
+                             if est in part.index else None)
+        rows.append((latex.Raw(latex.escape(label(variant)).replace("≥", r"$\geq$")), cells))
+    groups = [[(PROGRAMS[p][1], 2) for p in PROGRAMS]]
+    return latex.regression_table(["TWFE", "CS", "TWFE", "CS"], rows, groups=groups)
+
+
+def ri(program: str) -> tuple[pd.Series, pd.DataFrame]:
+    """results/ri_<program>/ri.csv (one row) and its permutation draws."""
+    summary = inputs.read_csv(config.RESULTS / f"ri_{program}" / "ri.csv", ["estimate", "p_perm", "n_perm", "seed"])
+    draws = inputs.read_csv(config.RESULTS / f"ri_{program}" / "permutations.csv", ["estimate"])
+    if len(draws) != int(summary["n_perm"].iloc[0]):
+        raise ValueError(f"results/ri_{program}: {len(draws)} draws, ri.csv says {summary['n_perm'].iloc[0]}")
+    return summary.iloc[0], draws
+
+
+def figure_ri() -> None:
+    """Figure ri: one panel per program, the permutation distribution and the observed estimate."""
+    fig, axes = style.figure(height=2.8, ncols=2)
+    for ax, program in zip(axes, PROGRAMS):
+        summary, draws = ri(program)
+        ax.hist(draws["estimate"], bins=40, color=style.OKABE_ITO["sky_blue"], edgecolor="white", lw=0.3,
+                label=f"Permutations ({int(summary['n_perm'])})")
+        ax.axvline(summary["estimate"], color=style.OKABE_ITO["vermillion"], lw=1.5,
+                   label=f"Observed, $p$ = {summary['p_perm']:.3f}")
+        ax.set_title(PROGRAMS[program][1])
+        ax.set_xlabel("TWFE estimate (log points)")
+        ax.set_ylabel("Permutations")
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.35)  # headroom: the legend sits above the bars
+        ax.legend(loc="upper right", fontsize=7)
+    style.save(fig, "ri")
+
+
+def build() -> dict[str, str]:
+    """Spec curves, robustness table, RI figure; macros on the grids and the RI."""
+    macros: dict[str, str] = {}
+    for program, (prefix, _) in PROGRAMS.items():
+        pts = figure_curve(program)
+        neg = (pts["ci_high"] < 0).sum()
+        macros[f"{prefix}GridLogEstimates"] = fmt_int(len(pts))
+        macros[f"{prefix}GridNegativeSignificant"] = fmt_int(neg)
+        macros[f"{prefix}GridMin"] = fmt_num(pts["estimate"].min(), 3)
+        macros[f"{prefix}GridMax"] = fmt_num(pts["estimate"].max(), 3)
+        summary, _ = ri(program)
+        macros[f"{prefix}RiP"] = fmt_p(float(summary["p_perm"]))
+        macros[f"{prefix}RiPText"] = fmt_p_text(float(summary["p_perm"]))
+        macros[f"{prefix}RiPermutations"] = fmt_int(summary["n_perm"])
+    latex.write_table(robustness_table(), "robustness")
+    figure_ri()
+    return macros

@@ -1,0 +1,110 @@
+"""Robustness grids as data: ``python -m analysis.grid analysis/grids/<program>.yaml ...``.
+
+A grid file holds a ``base`` specification (the fields of a spec file, without ``name``) and a list
+of ``variants``, each {variant, dimension, changes}: the spec fields it changes, one dimension at a
+time. ``expand`` turns the grid into full specifications, each checked exactly as a spec file is
+(``spec.load_spec``'s field checks, then ``spec.validate_spec`` against the panel columns); ``run``
+estimates them all in one process and returns one row per variant x estimator (twfe, twfe_trends,
+the Callaway–Sant'Anna simple ATT 'cs_simple', ppml), written to results/grid_<program>/estimates.csv.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from analysis.atomic import write_text
+from analysis.config import PANEL, RESULTS
+from analysis.errors import InputError
+from analysis.estimate import FLOAT, run_spec
+from analysis.spec import load_spec, validate_spec
+
+COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs", "n_units"]
+KEEP = {"twfe": "twfe", "twfe_trends": "twfe_trends", "cs_simple": "cs_simple", "ppml": "ppml"}
+
+
+def read_grid(path: str | Path) -> dict:
+    """The grid file as a mapping, with its top-level structure checked (InputError names the field)."""
+    path = Path(path)
+    try:
+        grid = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise InputError(path, f"not valid YAML ({err})") from None
+    if not isinstance(grid, dict):
+        raise InputError(path, "expected a mapping with program, base, variants", line=1)
+    for field, kind in (("program", str), ("base", dict), ("variants", list)):
+        if not isinstance(grid.get(field), kind):
+            raise InputError(path, f"required field missing or not a {kind.__name__}", field=field)
+    names = [v.get("variant") for v in grid["variants"] if isinstance(v, dict)]
+    if len(names) != len(grid["variants"]) or len(set(names)) != len(names) or None in names:
+        raise InputError(path, "every variant needs a unique 'variant' name", field="variants")
+    return grid
+
+
+def expand(path: str | Path, columns=None) -> list[dict]:
+    """One full specification per variant (base updated by its changes), named grid_<program>_<variant>,
+    with 'variant' and 'dimension' added; checked by load_spec and, given ``columns``, validate_spec."""
+    path = Path(path)
+    grid = read_grid(path)
+    specs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for item in grid["variants"]:
+            changes = item.get("changes") or {}
+            if not isinstance(changes, dict) or not isinstance(item.get("dimension"), str):
+                raise InputError(path, f"variant {item['variant']!r} needs a dimension and a changes mapping",
+                                 field="variants")
+            name = f"grid_{grid['program']}_{item['variant']}"
+            fields = {"name": name, **grid["base"], **changes}
+            draft = Path(tmp) / f"{name}.yaml"
+            draft.write_text(yaml.safe_dump(fields, sort_keys=False), encoding="utf-8")
+            try:
+                spec = load_spec(draft)
+                if columns is not None:
+                    validate_spec(spec, columns)
+            except InputError as err:
+                detail = str(err).split(f"{draft}", 1)[-1].lstrip(":0123456789 ")
+                raise InputError(path, f"variant {item['variant']!r}: {detail}", field=err.field) from None
+            specs.append({**spec, "path": str(path), "lines": {}, "variant": item["variant"],
+                          "dimension": item["dimension"]})
+    return specs
+
+
+def run(specs: list[dict], panel: pd.DataFrame) -> pd.DataFrame:
+    """Estimate every expanded spec; one row per variant x kept estimator, sorted."""
+    rows = []
+    for spec in specs:
+        overall = run_spec(spec, panel)["overall"]
+        for _, row in overall[overall["estimator"].isin(list(KEEP))].iterrows():
+            rows.append({"program": spec["program"], "variant": spec["variant"], "dimension": spec["dimension"],
+                         **{c: row[c] for c in COLUMNS[3:]}, "estimator": KEEP[row["estimator"]]})
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    return table.sort_values(["dimension", "variant", "estimator"]).reset_index(drop=True)
+
+
+def output_path(grid_path: str | Path) -> Path:
+    """results/grid_<file stem>/estimates.csv (the Makefile's results/grid_%/estimates.csv)."""
+    return RESULTS / f"grid_{Path(grid_path).stem}" / "estimates.csv"
+
+
+def main(paths: list[str]) -> int:
+    """Expand and check every grid first, then run each and write its estimates.csv."""
+    try:
+        if not PANEL.exists():
+            raise InputError(PANEL, "the county panel is not built yet (make panel)")
+        panel = pd.read_parquet(PANEL)
+        grids = [(p, expand(p, panel.columns)) for p in paths]
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for path, specs in grids:
+        target = output_path(path)
+        write_text(target, run(specs, panel).to_csv(index=False, lineterminator="\n", float_format=FLOAT))
+        print(target)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,136 @@
+"""Randomization inference for the static TWFE estimate: ``python -m analysis.ri analysis/grids/<program>.yaml``.
+
+The design is the grid's ``base`` specification (sample, outcome, transform, timing column, weights);
+the ``ri`` block gives the number of permutations and the seed. Each permutation reassigns the
+counties' adoption years (including 'never', 0) at random across the counties of the sample, so the
+number of treated counties and the cohort sizes are kept, and re-estimates the TWFE coefficient.
+
+The statistic is computed by Frisch–Waugh: with a balanced panel and weights constant within county,
+the two-way within transform is x_it - xbar_i - xtilde_t + xtilde (unit means over years; weighted
+means over counties), so beta = sum w D~ y~ / sum w D~^2 needs only the permuted D to be demeaned.
+tests/test_analyses.py checks that the unpermuted statistic equals the linearmodels TWFE estimate.
+
+Writes results/ri_<stem>/ri.csv (one row: program, estimate, p_perm, n_perm, seed, ...) and
+results/ri_<stem>/permutations.csv (draw, estimate) for the figure. p_perm is two-sided with the +1
+correction: (1 + #{|b_perm| >= |b_obs|}) / (1 + n_perm).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.atomic import write_text
+from analysis.config import PANEL, RESULTS, SEED
+from analysis.errors import InputError
+from analysis.estimate import FLOAT
+from analysis.grid import expand, read_grid
+from analysis.sample import apply_sample
+from analysis.spec import outcome_column
+
+MIN_PERMUTATIONS = 999
+
+
+def design_arrays(spec: dict, panel: pd.DataFrame) -> dict:
+    """The spec's sample as N x T arrays: outcome y, years, each county's adoption year g and weight w.
+    Rows missing the outcome or the timing are dropped (as the TWFE estimator does); the rest must be
+    a balanced panel."""
+    df, _ = apply_sample(panel, spec["sample"])
+    y_col, g_col = outcome_column(spec), spec["treatment"]
+    df = df.dropna(subset=[y_col, g_col]).sort_values(["fips", "year"])
+    if spec["weights"] == "population":
+        df = df.assign(_w=df.groupby("fips")["population"].transform("first"))
+    else:
+        df = df.assign(_w=1.0)
+    years = np.sort(df["year"].unique())
+    counts = df.groupby("fips").size()
+    if (counts != len(years)).any():
+        raise ValueError("randomization inference needs a balanced panel (use a balanced sample)")
+    n, t = len(counts), len(years)
+    return {"y": df[y_col].to_numpy(float).reshape(n, t), "years": years,
+            "g": df.groupby("fips")[g_col].first().to_numpy("int64"),
+            "w": df.groupby("fips")["_w"].first().to_numpy(float), "units": counts.index.to_numpy()}
+
+
+def within(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Two-way within transform of N x T (or P x N x T) arrays, balanced, unit weights ``w`` (length N)."""
+    unit_mean = x.mean(axis=-1, keepdims=True)
+    year_mean = np.tensordot(w, x, axes=([0], [-2])) / w.sum()
+    year_mean = np.expand_dims(year_mean, -2)
+    grand = year_mean.mean(axis=-1, keepdims=True)
+    return x - unit_mean - year_mean + grand
+
+
+def treatment(g: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """D_it = 1{g_i > 0 and year_t >= g_i} for adoption years ``g`` (... x N) -> (... x N x T)."""
+    g = np.asarray(g)[..., None]
+    return ((g > 0) & (years >= g)).astype(float)
+
+
+def twfe_beta(y_within: np.ndarray, d: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The TWFE coefficient(s) by Frisch–Waugh, for D of shape N x T or P x N x T."""
+    d_within = within(d, w)
+    wn = w[:, None]
+    return (wn * d_within * y_within).sum(axis=(-2, -1)) / (wn * d_within ** 2).sum(axis=(-2, -1))
+
+
+def permute(arrays: dict, n_perm: int, seed: int) -> tuple[float, np.ndarray]:
+    """The observed TWFE estimate and ``n_perm`` estimates under permuted adoption years (seeded)."""
+    y_within = within(arrays["y"], arrays["w"])
+    observed = float(twfe_beta(y_within, treatment(arrays["g"], arrays["years"]), arrays["w"]))
+    rng = np.random.default_rng(seed)
+    draws = np.empty(n_perm)
+    for start in range(0, n_perm, 100):  # chunks of 100 permutations keep memory small
+        size = min(100, n_perm - start)
+        g = np.stack([rng.permutation(arrays["g"]) for _ in range(size)])
+        draws[start:start + size] = twfe_beta(y_within, treatment(g, arrays["years"]), arrays["w"])
+    return observed, draws
+
+
+def p_value(observed: float, draws: np.ndarray) -> float:
+    """Two-sided permutation p-value with the +1 correction (in (0, 1])."""
+    return float((1 + np.sum(np.abs(draws) >= abs(observed) - 1e-12)) / (1 + len(draws)))
+
+
+def run(grid_path: str | Path, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(summary row, permutation distribution) for the base design of the grid in ``grid_path``."""
+    grid = read_grid(grid_path)
+    settings = grid.get("ri") or {}
+    n_perm, seed = int(settings.get("permutations", MIN_PERMUTATIONS)), int(settings.get("seed", SEED))
+    if n_perm < MIN_PERMUTATIONS:
+        raise InputError(grid_path, f"at least {MIN_PERMUTATIONS} permutations", field="permutations")
+    spec = next(s for s in expand(grid_path, panel.columns) if s["variant"] == "base")
+    arrays = design_arrays(spec, panel)
+    observed, draws = permute(arrays, n_perm, seed)
+    summary = pd.DataFrame([{
+        "program": spec["program"], "estimate": observed, "p_perm": p_value(observed, draws), "n_perm": n_perm,
+        "seed": seed, "sample": spec["sample"], "outcome": outcome_column(spec), "treatment": spec["treatment"],
+        "weights": spec["weights"], "n_units": len(arrays["units"]), "n_obs": arrays["y"].size,
+        "n_treated_units": int(((arrays["g"] > 0) & (arrays["g"] <= arrays["years"].max())).sum()),
+        "perm_sd": float(draws.std(ddof=1))}])
+    return summary, pd.DataFrame({"draw": np.arange(1, n_perm + 1), "estimate": draws})
+
+
+def main(paths: list[str]) -> int:
+    """Run the RI of every grid file given; results/ri_<stem>/ri.csv and permutations.csv."""
+    if not PANEL.exists():
+        print(f"error: {PANEL} is not built yet (make panel)", file=sys.stderr)
+        return 1
+    panel = pd.read_parquet(PANEL)
+    for path in paths:
+        try:
+            summary, draws = run(path, panel)
+        except InputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        folder = RESULTS / f"ri_{Path(path).stem}"
+        write_text(folder / "permutations.csv", draws.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
+        write_text(folder / "ri.csv", summary.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
+        print(folder / "ri.csv")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,184 @@
+"""The analyses: committed specs validate against the panel, grids expand to their documented variants,
+randomization inference is exact and seeded, the replication verdict follows its rule, new sample options."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import config, grid, replication, ri
+from analysis.errors import InputError
+from analysis.estimators import twfe
+from analysis.estimators.simulate import simulate_panel
+from analysis.sample import apply_sample
+from analysis.spec import load_spec, validate_spec
+
+GRIDS = config.SPECS.parent / "grids"
+NAMES = {"nc_287g_violent", "nc_287g_property", "nc_287g_index", "us_287g_index", "us_287g_violent",
+         "us_287g_property", "us_287g_index_nyt", "us_287g_index_jem", "us_287g_index_tf",
+         "us_287g_index_nostatewide", "sc_index", "sc_violent", "sc_property"}
+VARIANTS = {  # documented in the grid files' headers: one dimension at a time
+    "287g": {"base": "base", "rate": "outcome_scale", "ppml_counts": "outcome_scale", "cov75": "coverage",
+             "cov_pos": "coverage", "first_full_year": "timing", "not_yet_treated": "control_group",
+             "population_weights": "weights", "no_nyc2001": "sample", "no_coverage_hole_states": "sample"},
+    "sc": {"base": "base", "rate": "outcome_scale", "ppml_counts": "outcome_scale", "cov75": "coverage",
+           "cov_pos": "coverage", "first_full_year": "timing", "county_trends": "trends", "unweighted": "weights",
+           "no_nyc2001": "sample", "no_coverage_hole_states": "sample"},
+}
+
+
+@pytest.fixture(scope="module")
+def panel():
+    if not config.PANEL.exists():
+        pytest.skip("county panel not built (make panel)")
+    return pd.read_parquet(config.PANEL)
+
+
+def test_committed_specs_are_the_documented_names_and_validate(panel):
+    paths = sorted(config.SPECS.glob("*.yaml"))
+    specs = [load_spec(p) for p in paths]
+    assert NAMES <= {s["name"] for s in specs}
+    for path, spec in zip(paths, specs):
+        assert spec["name"] == path.stem
+        validate_spec(spec, panel.columns)
+
+
+@pytest.mark.parametrize("program", sorted(VARIANTS))
+def test_grid_expands_to_documented_variants(panel, program):
+    specs = grid.expand(GRIDS / f"{program}.yaml", panel.columns)
+    assert {s["variant"]: s["dimension"] for s in specs} == VARIANTS[program]
+    base = next(s for s in specs if s["variant"] == "base")
+    fields = ("sample", "outcome", "transform", "treatment", "control_group", "estimators", "weights")
+    for spec in specs:  # one dimension at a time: each variant differs from the base in its own fields only
+        changed = {f for f in fields if spec[f] != base[f]}
+        assert len(changed) <= 2 and (spec["variant"] == "base") == (not changed)
+        assert spec["name"] == f"grid_{program}_{spec['variant']}" and spec["program"] == program
+
+
+def test_grid_rejects_a_bad_variant(tmp_path, panel):
+    text = (GRIDS / "287g.yaml").read_text().replace("changes: {transform: rate}", "changes: {transform: cube}")
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        grid.expand(path, panel.columns)
+    assert str(path) in str(err.value) and "'rate'" in str(err.value) and err.value.field == "transform"
+
+
+@pytest.mark.parametrize("program", ["287g", "sc"])
+def test_ri_statistic_equals_linearmodels_twfe(panel, program):
+    spec = next(s for s in grid.expand(GRIDS / f"{program}.yaml", panel.columns) if s["variant"] == "base")
+    arrays = ri.design_arrays(spec, panel)
+    fast, _ = ri.permute(arrays, 0, seed=1)
+    df, _ = apply_sample(panel, spec["sample"])
+    weights = None
+    if spec["weights"] == "population":
+        df = df.assign(_w=df.sort_values("year").groupby("fips")["population"].transform("first"))
+        weights = "_w"
+    slow = twfe.static(df, f"log_rate_{spec['outcome']}", "fips", "year", spec["treatment"], weights=weights)
+    assert fast == pytest.approx(slow.summary["estimate"], abs=1e-8)
+
+
+def test_ri_within_transform_matches_linearmodels_on_simulated_weighted_panel():
+    sim = simulate_panel(150, seed=11)
+    sim = sim.assign(_w=sim.groupby("fips")["population"].transform("first"))
+    y = sim.sort_values(["fips", "year"])
+    arrays = {"y": y["log_rate_index"].to_numpy().reshape(150, -1), "years": np.sort(y["year"].unique()),
+              "g": y.groupby("fips")["g287_county"].first().to_numpy(), "w": y.groupby("fips")["_w"].first().to_numpy()}
+    fast, _ = ri.permute(arrays, 0, seed=1)
+    slow = twfe.static(sim, "log_rate_index", "fips", "year", "g287_county", weights="_w")
+    assert fast == pytest.approx(slow.summary["estimate"], abs=1e-8)
+
+
+def test_ri_is_seeded_and_p_value_in_unit_interval():
+    sim = simulate_panel(80, seed=5).sort_values(["fips", "year"])
+    arrays = {"y": sim["log_rate_index"].to_numpy().reshape(80, -1), "years": np.sort(sim["year"].unique()),
+              "g": sim.groupby("fips")["g287_county"].first().to_numpy(), "w": np.ones(80)}
+    obs, first = ri.permute(arrays, 199, seed=config.SEED)
+    _, again = ri.permute(arrays, 199, seed=config.SEED)
+    _, other = ri.permute(arrays, 199, seed=config.SEED + 1)
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+    p = ri.p_value(obs, first)
+    assert 0 < p <= 1
+    assert ri.p_value(1e9, first) == pytest.approx(1 / 200)  # nothing as extreme: the +1 correction
+    assert ri.p_value(0.0, first) == 1.0
+    # permuting keeps the cohort sizes
+    g = np.random.default_rng(0).permutation(arrays["g"])
+    assert sorted(g) == sorted(arrays["g"])
+
+
+def test_ri_refuses_too_few_permutations(tmp_path, panel):
+    path = tmp_path / "287g.yaml"
+    path.write_text((GRIDS / "287g.yaml").read_text().replace("permutations: 999", "permutations: 99"))
+    with pytest.raises(InputError, match="999"):
+        ri.run(path, panel)
+
+
+ENTRY = {"value": None, "significant": False, "differences": "other years"}
+
+
+@pytest.mark.parametrize("entry, est, expected", [
+    (ENTRY, {"estimate": -1.0, "ci_low": -2.0, "ci_high": 0.1, "pvalue": 0.20}, True),
+    (ENTRY, {"estimate": -1.0, "ci_low": -2.0, "ci_high": -0.1, "pvalue": 0.01}, False),
+    ({**ENTRY, "significant": True, "sign": -1}, {"estimate": -1.0, "ci_low": -2, "ci_high": -0.1, "pvalue": 0.01}, True),
+    ({**ENTRY, "significant": True, "sign": -1}, {"estimate": 1.0, "ci_low": 0.1, "ci_high": 2, "pvalue": 0.01}, False),
+    ({**ENTRY, "value": -0.04, "significant": None}, {"estimate": -0.06, "ci_low": -0.11, "ci_high": -0.01, "pvalue": 0.01}, True),
+    ({**ENTRY, "value": 0.0, "significant": None}, {"estimate": -0.06, "ci_low": -0.08, "ci_high": -0.04, "pvalue": 0.0}, False),
+])
+def test_replication_rule(entry, est, expected):
+    ok, why = replication.reproduces(entry, est)
+    assert ok is expected and why
+    line = replication.verdict(entry, est, est)
+    assert line.startswith("consistent" if expected else "differs")
+    assert ("other years" in line) is (not expected)
+
+
+def test_replication_table_from_toy_results(tmp_path):
+    for spec, est, p in [("a", -0.05, 0.30), ("b", -0.06, 0.001)]:
+        (tmp_path / spec).mkdir()
+        pd.DataFrame({"estimator": ["twfe", "cs_simple", "wild"], "estimate": [est, est, est], "se": [0.02] * 3,
+                      "ci_low": [est - 0.04] * 3, "ci_high": [est + 0.04] * 3, "pvalue": [0.01, 0.01, p]}
+                     ).to_csv(tmp_path / spec / "overall.csv", index=False)
+    entries = [{**ENTRY, "study": s, "design": "d", "outcome": "o", "published": "none", "source": "src",
+                "source_type": "paper", "closest": {"spec": s, "estimator": "twfe", "pvalue_from": "wild"},
+                "robust": {"spec": s, "estimator": "cs_simple"}} for s in ("a", "b")]
+    table = replication.build(entries, results=tmp_path)
+    assert table["closest_pvalue"].tolist() == [0.30, 0.001]
+    assert [v.split(":")[0] for v in table["verdict"]] == ["consistent", "differs"]
+    assert list(table.columns) == replication.COLUMNS
+
+
+def test_published_results_file_is_complete():
+    entries = replication.read_published()
+    assert {"Forrester & Nowrasteh (2018)", "Miles & Cox (2014)", "Treyger, Chalfin & Loeffler (2014)"} == \
+        {e["study"] for e in entries}
+    assert all(e["source_type"] == "secondary" for e in entries if e["study"].startswith("Miles"))
+    assert all(e["closest"]["spec"] in NAMES and e["robust"]["spec"] in NAMES for e in entries)
+
+
+def tiny() -> pd.DataFrame:
+    """Two states x 2 counties x 13 years; NC county 37001 has one year at COVIND 44."""
+    rows = [dict(fips=f, state=s, year=y, covind=44.0 if (f == "37001" and y == 2007) else 100.0,
+                 nyc_2001=False, state_287g_statewide=False)
+            for f, s in [("37001", "NC"), ("37003", "NC"), ("01001", "AL"), ("01003", "AL")]
+            for y in range(config.FIRST_YEAR, config.LAST_YEAR + 1)]
+    return pd.DataFrame(rows)
+
+
+def test_states_include_and_coverage_hole_states(tmp_path):
+    path = tmp_path / "samples.yaml"
+    path.write_text("nc:\n  states_include: [NC]\n  covind_min: 40\n  every_year: true\n  balanced: true\n"
+                    "holes:\n  covind_min: 90\n  every_year: true\n  drop_states_losing_over: 0.4\n"
+                    "holes_half:\n  covind_min: 90\n  every_year: true\n  drop_states_losing_over: 0.5\n")
+    sample, log = apply_sample(tiny(), "nc", path)
+    assert sorted(sample["fips"].unique()) == ["37001", "37003"] and len(sample) == 26
+    sample, log = apply_sample(tiny(), "holes", path)  # NC loses 1 of 2 counties (0.5 > 0.4): dropped
+    assert set(sample["state"]) == {"AL"} and log["rule"].tolist()[0] == "drop_states_losing_over_0.4"
+    sample, _ = apply_sample(tiny(), "holes_half", path)  # 0.5 is not more than 0.5: NC kept, 37001 dropped
+    assert sorted(sample["fips"].unique()) == ["01001", "01003", "37003"]
+
+
+def test_nc_sample_keeps_the_nine_287g_counties(panel):
+    sample, _ = apply_sample(panel, "nc")
+    treated = sample[sample["g287_any"] > 0]["fips"].unique()
+    assert len(treated) == 9 and set(sample["state"]) == {"NC"}
+    assert sample.groupby("fips").size().eq(config.LAST_YEAR - config.FIRST_YEAR + 1).all()
