@@ -27,11 +27,11 @@ RAW_STAMP := data_raw/.verified
 PANEL := data_clean/county_panel.parquet
 PANEL_OUT := $(PANEL) data_clean/agreements_287g.parquet data_clean/sc_activation.parquet \
              data_clean/sample_log.csv data_clean/codebook.csv data_clean/sample_state_losses.csv
-PANEL_SRC := analysis/panel.py analysis/sample.py analysis/samples.yaml analysis/codebook.yaml \
+PANEL_SRC := analysis/panel.py analysis/sample.py analysis/yamlfile.py analysis/samples.yaml analysis/codebook.yaml \
              analysis/treatment.py $(wildcard analysis/readers/*.py analysis/readers/*.csv)
 SPECS := $(sort $(wildcard analysis/specs/*.yaml))
 SPEC_RESULTS := $(patsubst analysis/specs/%.yaml,results/%/overall.csv,$(SPECS))
-EST_SRC := analysis/estimate.py analysis/spec.py analysis/sample.py analysis/samples.yaml \
+EST_SRC := analysis/estimate.py analysis/spec.py analysis/sample.py analysis/yamlfile.py analysis/samples.yaml \
            $(wildcard analysis/estimators/*.py)
 # Robustness grids and randomization inference (one grid file per program), replication table.
 GRIDS := $(sort $(wildcard analysis/grids/*.yaml))
@@ -103,7 +103,7 @@ results/grid_%/estimates.csv: analysis/grids/%.yaml analysis/grid.py $(PANEL) $(
 results/ri_%/ri.csv results/ri_%/permutations.csv: analysis/grids/%.yaml analysis/ri.py analysis/grid.py $(PANEL) $(EST_SRC) | $(ENV)
 	$(STEP) ri:$* -- $(PY) -m analysis.ri $<
 
-$(REPLICATION): analysis/replication.py analysis/published.yaml $(REPLICATION_IN) | $(ENV)
+$(REPLICATION): analysis/replication.py analysis/yamlfile.py analysis/published.yaml $(REPLICATION_IN) | $(ENV)
 	$(STEP) replication -- $(PY) -m analysis.replication
 
 $(EXHIBITS) &: $(PANEL_OUT) $(RESULTS) $(EXHIBIT_SRC) data_raw/manifest.csv | $(ENV)

@@ -32,8 +32,10 @@ SC_ACTIVATION = DATA_CLEAN / "sc_activation.parquet"
 SAMPLE_LOG = DATA_CLEAN / "sample_log.csv"
 CODEBOOK = DATA_CLEAN / "codebook.csv"
 
-# Specifications (hand-written, committed) and their results (generated).
+# Specifications, robustness grids and published results (hand-written, committed); results (generated).
 SPECS = ROOT / "analysis" / "specs"
+GRIDS = ROOT / "analysis" / "grids"
+PUBLISHED = ROOT / "analysis" / "published.yaml"
 RESULTS = ROOT / "results"
 
 # Exhibits for the paper (generated) and the paper itself.

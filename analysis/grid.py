@@ -21,6 +21,7 @@ from analysis.config import PANEL, RESULTS
 from analysis.errors import InputError
 from analysis.estimate import FLOAT, run_spec
 from analysis.spec import load_spec, validate_spec
+from analysis.yamlfile import read_yaml
 
 COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs", "n_units"]
 KEEP = {"twfe": "twfe", "twfe_trends": "twfe_trends", "cs_simple": "cs_simple", "ppml": "ppml"}
@@ -29,12 +30,7 @@ KEEP = {"twfe": "twfe", "twfe_trends": "twfe_trends", "cs_simple": "cs_simple", 
 def read_grid(path: str | Path) -> dict:
     """The grid file as a mapping, with its top-level structure checked (InputError names the field)."""
     path = Path(path)
-    try:
-        grid = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise InputError(path, f"not valid YAML ({err})") from None
-    if not isinstance(grid, dict):
-        raise InputError(path, "expected a mapping with program, base, variants", line=1)
+    grid, _ = read_yaml(path, dict, "a mapping with program, base, variants")
     for field, kind in (("program", str), ("base", dict), ("variants", list)):
         if not isinstance(grid.get(field), kind):
             raise InputError(path, f"required field missing or not a {kind.__name__}", field=field)

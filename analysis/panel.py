@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from analysis.atomic import atomic_path, write_csv, write_parquet
 from analysis.config import (AGREEMENTS, CODEBOOK, CODEBOOK_SPEC, DATA_RAW, FIPS_RECODES, FIRST_YEAR,
@@ -29,6 +28,7 @@ from analysis.readers.rulelog import RuleLog
 from analysis.readers.secure_communities import clean_sc
 from analysis.sample import apply_sample, state_losses
 from analysis.treatment import statewide_287g_states, timing_287g
+from analysis.yamlfile import read_yaml
 
 OUTCOMES = ["murder", "rape", "robbery", "agg_assault", "burglary", "larceny", "mv_theft",
             "violent", "property", "index"]
@@ -44,9 +44,7 @@ class PanelSchemaError(ValueError):
 
 def read_codebook(path: Path = CODEBOOK_SPEC) -> pd.DataFrame:
     """The codebook (column, type, meaning, source), one row per panel column, from analysis/codebook.yaml."""
-    entries = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(entries, list):
-        raise InputError(path, "expected a list of columns", line=1)
+    entries, _ = read_yaml(path, list, "a list of columns")
     for i, entry in enumerate(entries):
         missing = [f for f in CODEBOOK_FIELDS if not isinstance(entry, dict) or not entry.get(f)]
         if missing:
@@ -112,7 +110,27 @@ def build_panel(raw_dir: Path = DATA_RAW, recodes_path: Path = FIPS_RECODES
     sample_log = pd.concat([crime_log, pop_log, g287_log, sc_log, log.frame(), main_log], ignore_index=True)
     sample_log["step"] = range(1, len(sample_log) + 1)
     validate_panel(df, codebook)
+    problems = sample_log_problems(sample_log, df)
+    if problems:
+        raise PanelSchemaError("the sample log does not reconcile:\n  " + "\n  ".join(problems))
     return df, agreements, sc, sample_log, codebook
+
+
+def sample_log_problems(log: pd.DataFrame, panel: pd.DataFrame) -> list[str]:
+    """Every way the sample log fails to account for each row: a rule's arithmetic, a break in a
+    stage's chain of rules, or a stage that does not start where the previous one ended."""
+    problems = [f"step {r.step} ({r.rule}): before - dropped != after" for r in log.itertuples()
+                if r.rows_before - r.dropped_rows != r.rows_after or r.units_before - r.dropped_units != r.units_after]
+    for stage, rows in log.groupby("stage", sort=False):
+        breaks = rows["rows_before"].iloc[1:].to_numpy() != rows["rows_after"].iloc[:-1].to_numpy()
+        problems += [f"stage {stage}: step {s} does not start where the previous rule ended"
+                     for s in rows["step"].iloc[1:][breaks]]
+    first, last = log.groupby("stage").first(), log.groupby("stage").last()
+    links = [("panel starts from the crime stage's rows", first.loc["panel", "rows_before"], last.loc["crime", "rows_after"]),
+             ("the panel's rows", last.loc["panel", "rows_after"], len(panel)),
+             ("sample_main starts from the panel", first.loc["sample_main", "rows_before"], len(panel)),
+             ("sample_main ends at the rows flagged in_main", last.loc["sample_main", "rows_after"], panel["in_main"].sum())]
+    return problems + [f"{what}: {a} != {b}" for what, a, b in links if a != b]
 
 
 def validate_panel(panel: pd.DataFrame, codebook: pd.DataFrame | None = None) -> None:

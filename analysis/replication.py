@@ -20,14 +20,13 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from analysis.atomic import write_text
-from analysis.config import RESULTS, SPECS
+from analysis.config import PUBLISHED, RESULTS
 from analysis.errors import InputError
 from analysis.estimate import FLOAT
+from analysis.yamlfile import read_yaml
 
-PUBLISHED = SPECS.parent / "published.yaml"
 OUTPUT = RESULTS / "replication.csv"
 ALPHA = 0.05
 COLUMNS = ["study", "design", "outcome", "published", "published_value", "source_type", "source",
@@ -37,11 +36,9 @@ COLUMNS = ["study", "design", "outcome", "published", "published_value", "source
 
 def read_published(path: Path = PUBLISHED) -> list[dict]:
     """The published results, with their required fields checked."""
-    entries = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    entries, _ = read_yaml(path, list, "a list of published results")
     needed = ("study", "design", "outcome", "published", "value", "significant", "source", "source_type",
               "closest", "robust", "differences")
-    if not isinstance(entries, list):
-        raise InputError(path, "expected a list of published results", line=1)
     for i, entry in enumerate(entries):
         missing = [k for k in needed if k not in entry]
         if missing:

@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from analysis.config import FIRST_YEAR, LAST_YEAR, SAMPLES
 from analysis.errors import InputError
 from analysis.readers.rulelog import RuleLog
+from analysis.yamlfile import read_yaml
 
 KEYS = {"description": str, "covind_min": (int, float), "covind_above": (int, float),
         "every_year": bool, "balanced": bool, "drop_nyc_2001": bool,
@@ -23,15 +23,7 @@ KEYS = {"description": str, "covind_min": (int, float), "covind_above": (int, fl
 def read_samples(path: Path = SAMPLES) -> dict[str, dict]:
     """The named samples, validated: known keys of the right type, at most one COVIND rule.
     InputError names the file, the line and the offending key."""
-    text = Path(path).read_text(encoding="utf-8")
-    try:
-        data, root = yaml.safe_load(text), yaml.compose(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError(path, f"not valid YAML ({getattr(err, 'problem', err)})",
-                         line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise InputError(path, "expected a mapping: sample name -> rules", line=1)
+    data, root = read_yaml(path, dict, "a mapping: sample name -> rules")
     for name_node, rule_node in root.value:
         name, rule = name_node.value, data[name_node.value]
         if not isinstance(rule, dict):

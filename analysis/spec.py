@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 
 from analysis.config import SAMPLES
 from analysis.errors import InputError
+from analysis.yamlfile import read_yaml
 
 ESTIMATORS = ("twfe", "twfe_trends", "event_twfe", "cs", "sunab", "imputation", "bacon", "honest", "ppml", "wild")
 CHOICES = {"program": ("287g", "sc"), "transform": ("rate", "log_rate", "count"),
@@ -33,15 +33,7 @@ def _fail(spec: dict, message: str, field: str) -> None:
 
 def load_spec(path: str | Path) -> dict:
     """The specification in ``path`` with defaults filled in, plus 'path' and 'lines' (field -> line)."""
-    text = Path(path).read_text(encoding="utf-8")
-    try:
-        data, root = yaml.safe_load(text), yaml.compose(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError(path, f"not valid YAML ({getattr(err, 'problem', err)})",
-                         line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise InputError(path, "expected a mapping of fields", line=1)
+    data, root = read_yaml(path, dict, "a mapping of fields")
     lines = {k.value: k.start_mark.line + 1 for k, _ in root.value}
     spec = {**DEFAULTS, **data, "path": str(path), "lines": lines}
     for field in data:

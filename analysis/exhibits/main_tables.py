@@ -6,8 +6,6 @@ Every column of a table must rest on one sample: the N and county rows are check
 """
 from __future__ import annotations
 
-import pandas as pd
-
 from analysis import config
 from analysis.exhibits import inputs, latex
 from analysis.spec import load_spec

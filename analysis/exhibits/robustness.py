@@ -42,7 +42,7 @@ def grid(program: str) -> pd.DataFrame:
     unknown = set(est["estimator"]) - set(ESTIMATOR_STYLE)
     if unknown:
         raise ValueError(f"results/grid_{program}/estimates.csv: unknown estimators {sorted(unknown)}")
-    spec = read_grid(inputs.require(config.SPECS.parent / "grids" / f"{program}.yaml"))
+    spec = read_grid(inputs.require(config.GRIDS / f"{program}.yaml"))
     order = [v["variant"] for v in spec["variants"]]
     rate = {v["variant"] for v in spec["variants"] if (v.get("changes") or {}).get("transform") == "rate"}
     missing = set(order) - set(est["variant"])

@@ -1,0 +1,23 @@
+"""Reading the hand-written YAML files (specs, samples, grids, codebook, published results)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from analysis.errors import InputError
+
+
+def read_yaml(path: str | Path, kind: type, expected: str):
+    """The parsed document and its node tree (for line numbers). InputError names the file and the line
+    when the text is not valid YAML, and line 1 when the top level is not a ``kind`` (``expected`` says what)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data, root = yaml.safe_load(text), yaml.compose(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise InputError(path, f"not valid YAML ({getattr(err, 'problem', None) or err})",
+                         line=mark.line + 1 if mark else None) from None
+    if not isinstance(data, kind):
+        raise InputError(path, f"expected {expected}", line=1)
+    return data, root
