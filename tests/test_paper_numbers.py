@@ -127,3 +127,15 @@ def test_article_numbers_come_from_the_seed_table(macros):
     seed = pd.read_csv(config.RESULTS / "seed_numbers.csv").set_index("claim")["article"]
     assert macros["ArticleAgreementsDecTwentyFour"] == str(seed["Agreements, December 2024"])
     assert macros["ArticleAgreementsMayTwentyFive"] == str(seed["Agreements, 28 May 2025"])
+
+
+def test_cited_software_versions_are_the_pinned_ones():
+    """A version quoted in references.bib is the one requirements.txt installs (the bib is typed by hand)."""
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (config.ROOT / "requirements.txt").read_text(), re.M))
+    pins = {name.lower().replace("_", "-"): version for name, version in pins.items()}
+    bib = (config.PAPER / "references.bib").read_text(encoding="utf-8")
+    quoted = re.findall(r"@misc\{(\w+),[^@]*?Python package, version ([\d.]+)", bib)
+    assert len(quoted) >= 4
+    names = {"diffdiff": "diff-diff"}
+    for key, version in quoted:
+        assert pins[names.get(key, key)] == version, f"references.bib {key}: version {version}, pinned {pins[names.get(key, key)]}"

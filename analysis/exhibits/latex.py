@@ -37,7 +37,7 @@ _ESCAPES = {
     "|": r"\textbar{}", "\n": " ",
 }
 _SPECIAL = re.compile("|".join(re.escape(c) for c in _ESCAPES))
-_CELL_KEYS = {"estimate", "se", "p"}
+_CELL_KEYS = {"estimate", "se", "p", "digits"}
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 Groups = Sequence[Sequence[tuple[str, int]]]
@@ -114,7 +114,7 @@ def _check_cell(cell: Mapping, stars: bool, where: str) -> None:
     """Refuse cells that are not (estimate, se[, p]) or that carry a negative se."""
     extra = set(cell) - _CELL_KEYS
     if extra:
-        raise ValueError(f"{where}: only 'estimate', 'se' (and 'p') are accepted, got {sorted(extra)}"
+        raise ValueError(f"{where}: only 'estimate', 'se' (and 'p', 'digits') are accepted, got {sorted(extra)}"
                          " -- the parentheses hold standard errors, never t-statistics")
     est, se = cell.get("estimate"), cell.get("se")
     if _missing(est) != _missing(se):
@@ -143,7 +143,8 @@ def regression_table(
 
     ``columns`` are the column labels, e.g. ``["(1)", "(2)"]``.  ``rows`` are
     ``(label, cells)`` with one cell per column: a mapping ``{"estimate": b, "se": s}``
-    (plus ``"p"`` if ``stars``) or ``None`` for an empty cell.  ``extra_rows`` follow a
+    (plus ``"p"`` if ``stars``, and ``"digits"`` to override ``digits`` for that cell) or ``None``
+    for an empty cell.  ``extra_rows`` follow a
     rule: ``(label, values)`` where ints print as counts, floats with ``digits`` decimals,
     and strings (``"Yes"``, ``"not-yet-treated"``) are escaped and centred.  ``groups`` are
     spanning header levels, top first, each a list of ``(label, span)``.  With ``stars``,
@@ -168,7 +169,8 @@ def regression_table(
                 est_cells.append("")
                 se_cells.append("")
                 continue
-            est, se = fmt_number(cell["estimate"], digits), f"({fmt_number(cell['se'], digits)})"
+            d = cell.get("digits", digits)
+            est, se = fmt_number(cell["estimate"], d), f"({fmt_number(cell['se'], d)})"
             if pad:
                 n = sum(float(cell["p"]) < lv for lv in levels)
                 est += "$^{" + "*" * n + (rf"\phantom{{{'*' * (pad - n)}}}" if n < pad else "") + "}$"

@@ -14,7 +14,7 @@ from analysis.sample import apply_sample
 
 NC_TREATMENT = "g287_any"   # the NC specs' treatment (analysis/specs/nc_287g_*.yaml)
 NC_OUTCOMES = [("rate_violent", "Violent crimes per 100,000"), ("rate_property", "Property crimes per 100,000")]
-REPLICATION_COLUMNS = ["study", "outcome", "published", "published_value", "closest_spec", "closest_estimator", "closest_estimate",
+REPLICATION_COLUMNS = ["study", "outcome", "published", "published_value", "source_type", "closest_spec", "closest_estimator", "closest_estimate",
                        "closest_se", "closest_pvalue", "robust_spec", "robust_estimator", "robust_estimate",
                        "robust_se", "robust_pvalue", "verdict"]
 _VERDICT = re.compile(r"^(consistent|differs)\b.*?robust estimator (consistent|differs)\b", re.S)
@@ -75,6 +75,11 @@ def _stack(estimate: float, se: float, digits: int) -> str:
             + latex.fmt_number(se, digits) + r")\end{tabular}")
 
 
+def published(row: pd.Series) -> str:
+    """The published result as LaTeX, marked when it comes from a secondary summary, not the paper."""
+    return latex.escape(row["published"]) + (r" \emph{(secondary)}" if row["source_type"] == "secondary" else "")
+
+
 def replication_table(rep: pd.DataFrame) -> str:
     """Table body: study, outcome, published result, our closest and robust estimates (SE below), p, verdicts."""
     rag = r">{\raggedright\arraybackslash}p"   # needs \usepackage{array}
@@ -88,7 +93,7 @@ def replication_table(rep: pd.DataFrame) -> str:
     for _, r in rep.iterrows():
         close, robust = verdicts(r["verdict"])
         dc, dr = _digits(r["closest_spec"]), _digits(r["robust_spec"])
-        lines.append(" & ".join([latex.escape(r["study"]), latex.escape(r["outcome"]), latex.escape(r["published"]),
+        lines.append(" & ".join([latex.escape(r["study"]), latex.escape(r["outcome"]), published(r),
                                  _stack(r["closest_estimate"], r["closest_se"], dc), fmt_p(float(r["closest_pvalue"])),
                                  _stack(r["robust_estimate"], r["robust_se"], dr), fmt_p(float(r["robust_pvalue"])),
                                  close, robust]) + r" \\[3pt]")

@@ -94,8 +94,8 @@ def robustness_table() -> str:
             part = grids[p][grids[p]["variant"] == variant].set_index("estimator")
             twfe = next((e for e in TWFE_LIKE if e in part.index), None)
             for est in (twfe, "cs_simple"):
-                cells.append({"estimate": part.loc[est, "estimate"], "se": part.loc[est, "se"]}
-                             if est in part.index else None)
+                cells.append({"estimate": part.loc[est, "estimate"], "se": part.loc[est, "se"],
+                              "digits": 3 if part.loc[est, "log_scale"] else 1} if est in part.index else None)
         rows.append((latex.Raw(latex.escape(label(variant)).replace("≥", r"$\geq$")), cells))
     groups = [[(PROGRAMS[p][1], 2) for p in PROGRAMS]]
     return latex.regression_table(["TWFE", "CS", "TWFE", "CS"], rows, groups=groups)
