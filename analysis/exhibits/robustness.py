@@ -127,6 +127,14 @@ def figure_ri() -> None:
     style.save(fig, "ri")
 
 
+def covering_zero(pts: pd.DataFrame) -> str:
+    """The grid estimates whose 95% interval includes zero, in words for the text ("none" if none)."""
+    rows = pts[(pts["ci_low"] <= 0) & (pts["ci_high"] >= 0)]
+    names = [f"{label(r.variant)} ({ESTIMATOR_STYLE[r.estimator][0]})" for r in rows.itertuples()]
+    text = "none" if not names else names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return latex.escape(text).replace("≥", r"$\geq$")
+
+
 def build() -> dict[str, str]:
     """Spec curves, robustness table, RI figure; macros on the grids and the RI."""
     macros: dict[str, str] = {}
@@ -134,7 +142,9 @@ def build() -> dict[str, str]:
         pts = figure_curve(program)
         neg = (pts["ci_high"] < 0).sum()
         macros[f"{prefix}GridLogEstimates"] = fmt_int(len(pts))
+        macros[f"{prefix}GridNegative"] = fmt_int((pts["estimate"] < 0).sum())
         macros[f"{prefix}GridNegativeSignificant"] = fmt_int(neg)
+        macros[f"{prefix}GridCoverZero"] = covering_zero(pts)
         macros[f"{prefix}GridMin"] = fmt_num(pts["estimate"].min(), 3)
         macros[f"{prefix}GridMax"] = fmt_num(pts["estimate"].max(), 3)
         summary, _ = ri(program)
