@@ -31,11 +31,12 @@ def missing_rows(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, 
 
 
 def normal_inference(estimate, se, alpha: float = 0.05) -> dict:
-    """Pointwise normal CI and two-sided p-value (arrays or scalars)."""
+    """Pointwise normal CI and two-sided p-value (arrays or scalars); no p-value (NaN) where the se is
+    zero or missing, e.g. an event study's reference period."""
     z = stats.norm.ppf(1 - alpha / 2)
     estimate, se = np.asarray(estimate, float), np.asarray(se, float)
-    return {"ci_low": estimate - z * se, "ci_high": estimate + z * se,
-            "pvalue": 2 * stats.norm.sf(np.abs(estimate / se))}
+    tstat = np.divide(estimate, se, out=np.full(np.broadcast(estimate, se).shape, np.nan), where=se > 0)
+    return {"ci_low": estimate - z * se, "ci_high": estimate + z * se, "pvalue": 2 * stats.norm.sf(np.abs(tstat))}
 
 
 @dataclass(frozen=True)
