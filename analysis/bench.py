@@ -148,10 +148,12 @@ def _clock(fn, repeats: int = REPEATS) -> tuple[float, object]:
 
 
 def time_ours(df, control: str, draws: int) -> dict:
-    """att_gt with ``draws`` bootstrap draws, then the simple and dynamic aggregations."""
-    from analysis.estimators.cs import aggregate, att_gt
+    """att_gt with ``draws`` bootstrap draws, then the simple and dynamic aggregations. The cached
+    multipliers are cleared first: every call draws them, as diff-diff does."""
+    from analysis.estimators.cs import _multipliers, aggregate, att_gt
 
     def run():
+        _multipliers.cache_clear()
         result = att_gt(df, "y", "year", "id", "g", control_group=control, bootstrap=draws, seed=SEED)
         return aggregate(result, "simple"), aggregate(result, "dynamic")
 

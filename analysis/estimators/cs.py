@@ -3,9 +3,11 @@
 diff-diff estimates every ATT(g,t) and its influence function; this module adds what it lacks
 or does differently from R ``did`` 2.5: the calendar aggregation, the overall summaries of the
 group and dynamic aggregations, uniform (sup-t) bands for every aggregation, cluster sums of the
-influence function, a seeded multiplier bootstrap and the Wald pre-test. All four aggregations go
-through one influence-function combiner written after R's ``compute.aggte`` (``get_agg_inf_func``
-plus ``wif``, the term for estimated group shares), and are validated against R on ``mpdta``.
+influence function, a seeded multiplier bootstrap, R's Wald pre-test on the pre-period cells and a
+joint Wald test of the event-study leads (well posed where small cohorts make the cell test
+singular). All four aggregations go through one influence-function combiner written after R's
+``compute.aggte`` (``get_agg_inf_func`` plus ``wif``, the term for estimated group shares), and are
+validated against R on ``mpdta``.
 
 Treatment timing coding (``g``): 0 = never treated. A unit whose ``g`` lies after the last
 period (e.g. 2013 in a 2000-2012 panel) is untreated throughout the window and is recoded to 0,
@@ -38,6 +40,8 @@ from scipy import stats
 from analysis.estimators.tidy import dropped_frame, missing_rows
 
 KINDS = ("simple", "group", "dynamic", "calendar")
+CELL_COLUMNS = ("group", "time", "event_time", "att", "n_treated", "n_control")
+PRETESTS = ("cells (R did)", "event-study leads")
 TINY_SE = np.sqrt(np.finfo(float).eps) * 10  # R did: standard errors below this are treated as zero
 
 
@@ -85,6 +89,8 @@ def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, a
 
     def drop_units(mask, reason):
         nonlocal df
+        if not mask.any():
+            return
         rows = df[mask].groupby(unit).size()
         records.extend({"level": "unit", "id": str(u), "reason": reason, "rows": int(n)} for u, n in rows.items())
         df = df[~mask]
@@ -135,35 +141,41 @@ def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group:
         warnings.simplefilter("ignore", UserWarning)
         fit = estimator.fit(df, outcome=y, unit=unit, time=t, first_treat="_g", covariates=covariates,
                             survey_design=SurveyDesign(weights=weights) if weights else None)
-    first_rows = df.sort_values(t).drop_duplicates(unit).set_index(unit).sort_index()
+    first_rows = df.drop_duplicates(unit).set_index(unit).sort_index()  # unit-level columns are time-invariant
     units, cohort = first_rows.index.to_numpy(), first_rows["_g"].to_numpy()
     kit = fit._aggregation_kit
     if not np.array_equal(np.asarray(kit.bookkeeping["unit_cohorts"]), cohort):
         raise RuntimeError("att_gt: diff-diff's unit order differs from the sorted unit ids")
-    n, rows, columns = len(units), [], []
+    n, rows, infos = len(units), [], []
     for (gg, tt), cell in sorted(fit.group_time_effects.items()):
         if not np.isfinite(cell["effect"]) or (gg, tt) not in kit.influence:
             records.append({"level": "cell", "id": f"g={gg} t={tt}", "reason": f"not estimable ({cell['skip_reason']})",
                             "rows": 0})
             continue
-        info, psi = kit.influence[(gg, tt)], np.zeros(n)
-        np.add.at(psi, info["treated_idx"], info["treated_inf"])
-        np.add.at(psi, info["control_idx"], info["control_inf"])
-        columns.append(n * psi)
-        rows.append({"group": int(gg), "time": int(tt), "event_time": int(tt - gg), "att": float(cell["effect"]),
-                     "n_treated": int(cell["n_treated"]), "n_control": int(cell["n_control"])})
+        infos.append(kit.influence[(gg, tt)])
+        rows.append((gg, tt, tt - gg, cell["effect"], cell["n_treated"], cell["n_control"]))
+    # diff-diff keeps each cell's influence function on disjoint, unique treated and control indices:
+    # one scatter into zeros (indices never repeat within a column, so += equals np.add.at)
+    idx = [np.concatenate((i["treated_idx"], i["control_idx"])) for i in infos]
+    inf = np.zeros((n, len(infos)))
+    inf[np.concatenate(idx), np.repeat(np.arange(len(idx)), [len(i) for i in idx])] += np.concatenate(
+        [v for i in infos for v in (i["treated_inf"], i["control_inf"])])
+    inf *= n
+    columns = {name: np.array(v, dtype=float if name == "att" else np.int64)
+               for name, v in zip(CELL_COLUMNS, list(zip(*rows)) or [()] * len(CELL_COLUMNS))}
     w = first_rows[weights].to_numpy(float) if weights else np.ones(n)
     codes = pd.factorize(first_rows[cluster], sort=True)[0] if cluster else np.arange(n)
-    result = AttGtResult(table=pd.DataFrame(rows), inf=np.column_stack(columns), units=units, cohort=cohort,
-                         unit_weight=w / w.mean(), cluster=codes, dropped=dropped_frame(records), n_obs=len(df),
-                         alpha=alpha, bootstrap=bootstrap, seed=seed, control_group=control_group,
-                         est_method=est_method)
-    table = _with_inference(result, result.table, result.inf)[0]
+    result = AttGtResult(table=pd.DataFrame(columns), inf=inf, units=units, cohort=cohort, unit_weight=w / w.mean(),
+                         cluster=codes, dropped=dropped_frame(records), n_obs=len(df), alpha=alpha, bootstrap=bootstrap,
+                         seed=seed, control_group=control_group, est_method=est_method)
+    table = _table(result, columns, *_inference(result, _cluster_sums(result, inf)))
     return AttGtResult(**{**result.__dict__, "table": table})
 
 
 def _cluster_sums(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
-    """Influence functions summed within clusters (rows = clusters)."""
+    """Influence functions summed within clusters (rows = clusters); ``inf`` itself without clustering."""
+    if np.array_equal(result.cluster, np.arange(len(result.cluster))):
+        return inf
     sums = np.zeros((result.cluster.max() + 1, inf.shape[1]))
     np.add.at(sums, result.cluster, inf)
     return sums
@@ -179,34 +191,34 @@ def _multipliers(seed: int | None, draws: int, n_clusters: int) -> np.ndarray:
     return v
 
 
-def _bootstrap_draws(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
-    """Multiplier-bootstrap draws of the estimators' deviations (B x k), Rademacher per cluster."""
-    sums = _cluster_sums(result, inf)
-    return (_multipliers(result.seed, result.bootstrap, sums.shape[0]) @ sums) / len(result.units)
+def _inference(result: AttGtResult, sums: np.ndarray, band: bool = True) -> tuple[np.ndarray, float | None]:
+    """Standard errors of the estimators whose influence functions have cluster sums ``sums``, and
+    the sup-t critical value of their uniform band (bootstrap with ``band`` only, else None).
+    Bootstrap: Rademacher multipliers per cluster, R's IQR-based SE (below TINY_SE: NaN)."""
+    n = len(result.units)
+    if not result.bootstrap:
+        return np.sqrt((sums ** 2).sum(axis=0)) / n, None
+    draws = (_multipliers(result.seed, result.bootstrap, sums.shape[0]) @ sums) / n
+    q25, q75 = np.quantile(draws, [0.25, 0.75], axis=0, method="inverted_cdf")
+    se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+    se = np.where(se > TINY_SE, se, np.nan)
+    if not (band and sums.shape[1]):
+        return se, None
+    tmax = np.nanmax(np.abs(draws / se), axis=1)
+    return se, float(np.quantile(tmax[np.isfinite(tmax)], 1 - result.alpha, method="inverted_cdf"))
 
 
-def _with_inference(result: AttGtResult, table: pd.DataFrame, inf: np.ndarray):
-    """``table`` with se and pointwise CI (plus a uniform band when bootstrapping); and the critical value."""
-    z, crit = stats.norm.ppf(1 - result.alpha / 2), None
-    if result.bootstrap:
-        draws = _bootstrap_draws(result, inf)
-        q25, q75 = np.quantile(draws, [0.25, 0.75], axis=0, method="inverted_cdf")
-        se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
-        se = np.where(se > TINY_SE, se, np.nan)
-        if inf.shape[1]:
-            tmax = np.nanmax(np.abs(draws / se), axis=1)
-            crit = float(np.quantile(tmax[np.isfinite(tmax)], 1 - result.alpha, method="inverted_cdf"))
-    else:
-        se = np.sqrt((_cluster_sums(result, inf) ** 2).sum(axis=0)) / len(result.units)
-    table = table.assign(se=se, ci_low=table["att"] - z * se, ci_high=table["att"] + z * se)
+def _table(result: AttGtResult, columns: dict, se: np.ndarray, crit: float | None) -> pd.DataFrame:
+    """``columns`` (including att) plus se, the pointwise CI and, given ``crit``, the uniform band."""
+    z, att = stats.norm.ppf(1 - result.alpha / 2), columns["att"]
+    out = {**columns, "se": se, "ci_low": att - z * se, "ci_high": att + z * se}
     if crit is not None:
-        table = table.assign(cband_low=table["att"] - crit * se, cband_high=table["att"] + crit * se)
-    return table, crit
+        out.update(cband_low=att - crit * se, cband_high=att + crit * se)
+    return pd.DataFrame(out)
 
 
-def _vcov(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
-    """Analytic covariance of estimators with influence functions ``inf`` (cluster sums)."""
-    sums = _cluster_sums(result, inf)
+def _vcov(result: AttGtResult, sums: np.ndarray) -> np.ndarray:
+    """Analytic covariance of the estimators whose influence functions have cluster sums ``sums``."""
     return sums.T @ sums / len(result.units) ** 2
 
 
@@ -260,19 +272,56 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
     elif kind in ("dynamic", "calendar"):
         keep = np.array(elements) >= 0 if kind == "dynamic" else np.ones(len(elements), bool)
         overall_att, overall_inf = _combine(el_att[keep], el_inf[:, keep], np.full(keep.sum(), 1 / keep.sum()))
-    table, crit = _with_inference(result, pd.DataFrame({"element": elements, "att": el_att}), el_inf)
-    overall, _ = _with_inference(result, pd.DataFrame({"att": [overall_att]}), overall_inf[:, None])
-    return Aggregation(kind=kind, table=table, overall_att=float(overall_att), overall_se=float(overall["se"].iloc[0]),
-                       inf=el_inf, vcov=_vcov(result, el_inf), crit=crit)
+    sums = _cluster_sums(result, el_inf)
+    se, crit = _inference(result, sums)
+    table = _table(result, {"element": elements, "att": el_att}, se, crit)
+    overall_se = _inference(result, _cluster_sums(result, overall_inf[:, None]), band=False)[0][0]
+    return Aggregation(kind=kind, table=table, overall_att=float(overall_att), overall_se=float(overall_se),
+                       inf=el_inf, vcov=_vcov(result, sums), crit=crit)
+
+
+def _wald(test: str, att: np.ndarray, vcov: np.ndarray, note: str) -> dict:
+    """Wald statistic that ``att`` is zero (chi-squared, len(att) df) and ``note``; no statistic (NaN)
+    when ``vcov`` is singular as R ``did`` decides it: reciprocal 1-norm condition number <= eps."""
+    out = {"test": test, "W": np.nan, "df": len(att), "pvalue": np.nan, "note": note}
+    if not len(att):
+        return {**out, "note": "no pre-treatment estimates with nonzero SE"}
+    rcond = 1 / np.linalg.cond(vcov, 1)
+    if not rcond > np.finfo(float).eps:
+        return {**out, "note": f"no statistic: singular covariance (reciprocal condition number {rcond:.1e})"}
+    w = float(att @ np.linalg.solve(vcov, att))
+    return {**out, "W": w, "pvalue": float(stats.chi2.sf(w, len(att)))}
 
 
 def pretest(result: AttGtResult) -> dict:
-    """R ``did``'s Wald pre-test that every pre-treatment ATT(g,t) (``group > time``) is zero,
-    with the analytic covariance of the influence functions (cells with zero SE left out)."""
+    """R ``did``'s Wald pre-test that every pre-treatment ATT(g,t) (``group > time``) is zero, with the
+    analytic covariance (cluster sums; cells with zero SE left out): test, W, df, pvalue, note.
+    W is NaN when that covariance is singular (R returns none). The usual cause is small cohorts: the
+    treated part of a cohort's influence functions spans at most (treated units - 1) dimensions (none
+    for a single unit), so a cohort with no more treated units than pre-period cells leaves only the
+    control part, shared across cohorts, to separate its cells; the note lists such cohorts."""
     tab = result.table
-    pre = ((tab["group"] > tab["time"]) & (np.sqrt(np.diag(_vcov(result, result.inf))) > TINY_SE)).to_numpy()
-    if not pre.any():
-        return {"W": np.nan, "df": 0, "pvalue": np.nan}
-    att = tab.loc[pre, "att"].to_numpy()
-    w = float(att @ np.linalg.solve(_vcov(result, result.inf[:, pre]), att))
-    return {"W": w, "df": int(pre.sum()), "pvalue": float(stats.chi2.sf(w, pre.sum()))}
+    vcov = _vcov(result, _cluster_sums(result, result.inf))
+    pre = (tab["group"] > tab["time"]).to_numpy() & (np.sqrt(np.diag(vcov)) > TINY_SE)
+    out = _wald(PRETESTS[0], tab["att"].to_numpy()[pre], vcov[np.ix_(pre, pre)], "")
+    cells = tab["group"][pre].value_counts().sort_index()
+    units = pd.Series(result.cohort).value_counts()[cells.index]
+    small = cells.index[units <= cells]
+    if np.isnan(out["W"]) and len(small):
+        listed = ", ".join(f"g={g}: {units[g]}/{cells[g]}" for g in small)
+        out["note"] += (f"; {len(small)} cohorts have no more treated units than pre-period cells (units/cells "
+                        f"{listed}), {int((units[small] == 1).sum())} of them a single unit")
+    return out
+
+
+def pretest_leads(agg: Aggregation) -> dict:
+    """Joint Wald test that every pre-treatment element (e < 0) of a dynamic aggregation is zero, with its
+    analytic covariance (cluster sums; elements with zero SE, the universal base period's e = -1, left
+    out): test, W, df, pvalue, note. Each lead averages over cohorts, so it stays well posed where
+    the cell-level test is singular."""
+    if agg.kind != "dynamic":
+        raise ValueError(f"pretest_leads: needs the dynamic aggregation, got {agg.kind!r}")
+    e = agg.table["element"].to_numpy()
+    lead = (e < 0) & (np.sqrt(np.diag(agg.vcov)) > TINY_SE)
+    return _wald(PRETESTS[1], agg.table["att"].to_numpy()[lead], agg.vcov[np.ix_(lead, lead)],
+                 f"event times {', '.join(map(str, e[lead]))}")
