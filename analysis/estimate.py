@@ -2,12 +2,15 @@
 
 Each spec folder holds overall.csv (one row per estimator or aggregation), attgt.csv (Callaway–
 Sant'Anna group-time ATTs), event_study.csv and event_vcov.csv (long: estimator, event_time,
-event_time_2, cov), pretest.csv, bacon.csv, honest.csv and dropped.csv (what each estimator
-dropped and why) and sample_log.csv (the sample rules' drops). Rows are sorted and floats written with 10 significant
-digits, so two runs are byte-identical; the folder is written to a temporary name and renamed.
+event_time_2, cov; only the header when no event study has a covariance), pretest.csv, bacon.csv,
+honest.csv and dropped.csv (what each estimator dropped and why) and sample_log.csv (the sample
+rules' drops). Rows are sorted and floats written with 10 significant digits, so two runs are
+byte-identical; the folder is written to a temporary name and renamed.
 
 Weights 'population' are each county's population in its first sample year (time-invariant, as
-Callaway–Sant'Anna requires), used by every estimator. Cluster 'county' = fips, 'state' = state_fips.
+Callaway–Sant'Anna requires), used by every estimator (Bacon decomposes the weighted TWFE; PPML
+weights the likelihood on top of the population exposure, i.e. by about population squared).
+Cluster 'county' = fips, 'state' = state_fips.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from analysis.spec import load_spec, outcome_column, validate_spec
 UNIT, TIME = "fips", "year"
 CLUSTER = {"county": "fips", "state": "state_fips"}
 FLOAT = "%.10g"
+VCOV_COLUMNS = ["estimator", "event_time", "event_time_2", "cov"]
 
 
 TARGETS = {"simple": "cohort-size weighted average of post-period ATT(g,t)",
@@ -69,7 +73,8 @@ def run_spec(spec: dict, panel: pd.DataFrame) -> dict[str, pd.DataFrame]:
         rows, events["cs"], vcovs["cs"] = _cs_rows(spec, res)
         overall += rows
         out["attgt"] = res.table
-        out["pretest"] = pd.DataFrame([cs.pretest(res)])
+        leads = cs.pretest_leads(cs.aggregate(res, "dynamic", *spec["event_window"]))
+        out["pretest"] = pd.DataFrame([cs.pretest(res), leads])
         dropped.append(res.dropped.assign(estimator="cs"))
     common = dict(weights=weights, cluster=cluster)
     fits = {
@@ -78,7 +83,7 @@ def run_spec(spec: dict, panel: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "event_twfe": lambda: twfe.event_study(df, y, UNIT, TIME, g, window=tuple(spec["event_window"]), **common),
         "sunab": lambda: sunab.sunab(df, y, UNIT, TIME, g, control_group=spec["control_group"], **common),
         "imputation": lambda: imputation.imputation(df, y, UNIT, TIME, g, **common),
-        "ppml": lambda: ppml.ppml(df, y, UNIT, TIME, g, cluster=cluster),
+        "ppml": lambda: ppml.ppml(df, y, UNIT, TIME, g, **common),
         "wild": lambda: wild.wild(df, y, UNIT, TIME, g, cluster=cluster, weights=weights, seed=spec["seed"]),
     }
     for name in [e for e in ests if e in fits]:
@@ -88,7 +93,7 @@ def run_spec(spec: dict, panel: pd.DataFrame) -> dict[str, pd.DataFrame]:
         if fit.event is not None:
             events[name], vcovs[name] = fit.event, fit.vcov
     if "bacon" in ests:
-        fit, out["bacon"] = bacon.bacon(df, y, UNIT, TIME, g)
+        fit, out["bacon"] = bacon.bacon(df, y, UNIT, TIME, g, weights=weights)
         overall.append(fit.summary)
         dropped.append(fit.dropped.assign(estimator="bacon"))
     if "honest" in ests:
@@ -98,9 +103,9 @@ def run_spec(spec: dict, panel: pd.DataFrame) -> dict[str, pd.DataFrame]:
     out["overall"] = pd.DataFrame(overall).sort_values("estimator")
     if events:
         out["event_study"] = pd.concat([e.assign(estimator=k) for k, e in events.items()])
-        out["event_vcov"] = pd.concat([v.rename_axis(index="event_time", columns="event_time_2").stack()
-                                       .rename("cov").reset_index().assign(estimator=k)
-                                       for k, v in vcovs.items() if v is not None])
+        long = [v.rename_axis(index="event_time", columns="event_time_2").stack().rename("cov").reset_index()
+                .assign(estimator=k) for k, v in vcovs.items() if v is not None]
+        out["event_vcov"] = pd.concat(long) if long else pd.DataFrame(columns=VCOV_COLUMNS)
     out["sample_log"] = sample_log
     out["dropped"] = pd.concat(dropped, ignore_index=True)
     return {k: _tidy(v) for k, v in out.items()}

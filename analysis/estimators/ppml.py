@@ -1,5 +1,6 @@
 """Poisson pseudo-maximum likelihood (pyfixest fepois): crime counts with unit and year FE and
-population as exposure (offset log population), so the coefficient is a log rate ratio."""
+population as exposure (offset log population), so the coefficient is a log rate ratio; optional
+regression ``weights`` (pyfixest ``weights=``) weight each county's likelihood contribution."""
 from __future__ import annotations
 
 import warnings
@@ -13,12 +14,12 @@ from analysis.estimators.twfe import treated
 
 
 def ppml(data: pd.DataFrame, count: str, unit: str, t: str, g: str, population: str = "population",
-         cluster: str | None = None) -> EstimatorFit:
+         cluster: str | None = None, weights: str | None = None) -> EstimatorFit:
     """count_it ~ exp(b D_it + a_i + l_t + log population_it); clustered (CRV1) by ``cluster`` or the unit.
     pyfixest drops units whose counts are all zero (separation); they are listed in ``dropped``."""
     cluster = cluster or unit
-    df, records = missing_rows(data[list(dict.fromkeys([count, unit, t, g, population, cluster]))],
-                               [count, unit, t, g, population])
+    needed = [count, unit, t, g, population, *([weights] if weights else [])]
+    df, records = missing_rows(data[list(dict.fromkeys([*needed, cluster]))], needed)
     df = df.assign(_d=treated(df, t, g), _log_pop=np.log(df[population]))
     zero = df.groupby(unit)[count].transform("sum") == 0
     records += [{"level": "unit", "id": str(u), "reason": "all counts zero (no Poisson information)", "rows": int(n)}
@@ -26,7 +27,8 @@ def ppml(data: pd.DataFrame, count: str, unit: str, t: str, g: str, population: 
     df = df[~zero]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = pf.fepois(f"{count} ~ _d | {unit} + {t}", data=df, vcov={"CRV1": cluster}, offset="_log_pop")
+        fit = pf.fepois(f"{count} ~ _d | {unit} + {t}", data=df, vcov={"CRV1": cluster}, offset="_log_pop",
+                         weights=weights)
     tidy = fit.tidy().loc["_d"]
     summary = {"estimator": "ppml", "estimate": float(tidy["Estimate"]), "se": float(tidy["Std. Error"]),
                "ci_low": float(tidy["2.5%"]), "ci_high": float(tidy["97.5%"]), "pvalue": float(tidy["Pr(>|t|)"]),
