@@ -2,8 +2,7 @@
 the Callaway–Sant'Anna pre-test, for the headline specification of each program.
 
 * Bacon: each 2x2 DiD estimate against its weight (log scale), by comparison type; the weighted
-  sum is the unweighted static TWFE coefficient (the decomposition has no weights, so for SC it
-  decomposes the unweighted TWFE, not the population-weighted headline).
+  sum is the spec's static TWFE coefficient (population-weighted for SC, as the headline).
 * HonestDiD (analysis/estimators/honest.py): robust 95% CIs for the average of the
   post-period Callaway–Sant'Anna event-time effects (event times 0..max), under relative
   magnitudes (Mbar) and smoothness (M) restrictions, next to the original CI.
@@ -52,7 +51,7 @@ def figure_bacon() -> None:
             ax.scatter(part["weight"], part["estimate"], s=18, marker=marker, color=style.OKABE_ITO[colour],
                        label=label, alpha=0.85, lw=0)
         total = float((b["weight"] * b["estimate"]).sum())
-        ax.axhline(total, color="black", lw=0.8, ls="--", label="Weighted sum = unweighted TWFE")
+        ax.axhline(total, color="black", lw=0.8, ls="--", label="Weighted sum = TWFE")
         ax.axhline(0, color="#888888", lw=0.5)
         ax.set_xscale("log")
         ax.set_title(title)
@@ -131,7 +130,11 @@ def build() -> dict[str, str]:
         macros[f"{prefix}IndexHonestBreakdownRm"] = _m(breakdown(h, "relative_magnitude"))
         macros[f"{prefix}IndexHonestBreakdownSmooth"] = _m(breakdown(h, "smoothness"))
         macros[f"{prefix}IndexHonestMaxRm"] = f"{h.loc[h['method'] == 'relative_magnitude', 'M'].max():g}"
-        pre = inputs.result(spec, "pretest", ["W", "df", "pvalue"]).iloc[0]
+        tests = inputs.result(spec, "pretest", ["test", "W", "df", "pvalue"]).set_index("test")
+        macros[f"{prefix}IndexPretestCellsDf"] = fmt_int(tests.loc["cells (R did)", "df"])
+        macros[f"{prefix}IndexPretestCellsW"] = (r"\textrm{none (singular)}" if pd.isna(tests.loc["cells (R did)", "W"])
+                                                 else fmt_big(float(tests.loc["cells (R did)", "W"])))
+        pre = tests.loc["event-study leads"]
         macros[f"{prefix}IndexPretestDf"] = fmt_int(pre["df"])
         macros[f"{prefix}IndexPretestP"] = fmt_p(float(pre["pvalue"]))
         macros[f"{prefix}IndexPretestPText"] = fmt_p_text(float(pre["pvalue"]))

@@ -6,6 +6,7 @@ comparable with log points: the curves leave them out and the table shows them i
 """
 from __future__ import annotations
 
+import re
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
@@ -145,6 +146,10 @@ def build() -> dict[str, str]:
         macros[f"{prefix}GridNegative"] = fmt_int((pts["estimate"] < 0).sum())
         macros[f"{prefix}GridNegativeSignificant"] = fmt_int(neg)
         macros[f"{prefix}GridCoverZero"] = covering_zero(pts)
+        for r in grid(program).itertuples():   # every grid estimate, e.g. \ScGridUnweightedTwfe
+            if re.fullmatch(r"[a-z_]+", r.variant + r.estimator):
+                name = "".join(w.capitalize() for w in f"{r.variant}_{r.estimator}".split("_"))
+                macros[f"{prefix}Grid{name}"] = fmt_num(r.estimate, 3 if r.log_scale else 1)
         macros[f"{prefix}GridMin"] = fmt_num(pts["estimate"].min(), 3)
         macros[f"{prefix}GridMax"] = fmt_num(pts["estimate"].max(), 3)
         summary, _ = ri(program)
