@@ -41,10 +41,12 @@ class NotebookError(RuntimeError):
 
 
 class _SpecManager(KernelSpecManager):
-    """Every kernel name resolves to ipykernel on the running interpreter (ignores user kernels)."""
+    """Every kernel name resolves to ipykernel on the running interpreter (ignores user kernels). Its
+    own log stays at ERROR: the local kernel's warning about unencrypted TCP on 127.0.0.1 is noise."""
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                                "--IPKernelApp.log_level=ERROR"],
                           display_name=KERNELSPEC["display_name"], language="python")
 
 

@@ -32,7 +32,7 @@ def event_table(spec: str) -> pd.DataFrame:
     return ev[~((ev["event_time"] == -1) & ev["se"].isna())]
 
 
-def _plot(ev: pd.DataFrame, xlabel: str):
+def plot_event_study(ev: pd.DataFrame, xlabel: str):
     """One event-study panel: three estimators, pointwise bars, CS uniform band."""
     fig, ax = style.figure(height=3.3)
     cs = ev[(ev["estimator"] == "cs") & ev["cband_low"].notna()].sort_values("event_time")
@@ -59,7 +59,7 @@ def figure(spec: str) -> pd.DataFrame:
     """The event-study figure of ``spec`` (FIGURES); returns the plotted table."""
     name, xlabel = FIGURES[spec]
     ev = event_table(spec)
-    style.save(_plot(ev, xlabel), name)
+    style.save(plot_event_study(ev, xlabel), name)
     return ev
 
 
