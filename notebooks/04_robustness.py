@@ -117,38 +117,14 @@ moves["sc"]
 # %% [markdown]
 # The specification curves: every log-scale grid estimate with its 95% CI, sorted, labelled by
 # variant and estimator; the dashed line is the base TWFE (the same points as the paper's
-# figure, drawn from `analysis.exhibits.robustness.curve_points`). What to check: how many
+# figure, drawn by `analysis.exhibits.robustness.plot_curve`). What to check: how many
 # intervals cross zero, and whether the estimators disagree more than the variants do.
 
 # %%
-def curve(program: str):
-    """One specification curve (analysis.exhibits.robustness styles and labels; nothing saved)."""
-    pts = points[program]
-    fig, ax = style.figure(height=1.2 + 0.19 * len(pts))
-    y = np.arange(len(pts))
-    for est, (name, colour, marker) in robustness.ESTIMATOR_STYLE.items():
-        m = (pts["estimator"] == est).to_numpy()
-        if m.any():
-            ax.errorbar(pts["estimate"][m], y[m], xerr=[pts["estimate"][m] - pts["ci_low"][m],
-                                                        pts["ci_high"][m] - pts["estimate"][m]],
-                        fmt=marker, color=style.OKABE_ITO[colour], ms=4, elinewidth=1, label=name)
-    ax.axvline(0, color="black", lw=0.6)
-    base = pts.query("variant == 'base' and estimator == 'twfe'")["estimate"]
-    ax.axvline(float(base.iloc[0]), color="#888888", lw=0.6, ls="--", label="Baseline TWFE")
-    ax.set_yticks(y, [f"{robustness.label(v)} ({robustness.ESTIMATOR_STYLE[e][0]})"
-                      for v, e in zip(pts["variant"], pts["estimator"])])
-    ax.set_ylim(-0.7, len(pts) - 0.3)
-    ax.grid(False, axis="y")
-    ax.set_xlabel("Effect on the log index crime rate (95% CI)")
-    ax.set_title(PROGRAMS[program])
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4)
-    return fig
-
-
-curve("287g")
+robustness.plot_curve("287g")[0]
 
 # %%
-curve("sc")
+robustness.plot_curve("sc")[0]
 
 # %% [markdown]
 # ## 4.2 The samples of the grid variants
@@ -261,23 +237,4 @@ breakdowns = pd.DataFrame({spec: {f"breakdown M, {method}": diagnostics.breakdow
 breakdowns
 
 # %%
-fig, axes = style.figure(height=4.6, nrows=2, ncols=2)
-for row, (program, spec) in zip(axes, HEADLINE.items()):
-    h = diagnostics.honest_table(spec)
-    original = overall(spec).loc["cs_dynamic"]
-    for ax, (method, xlabel) in zip(row, diagnostics.METHODS.items()):
-        part = h[h["method"] == method].sort_values("M").reset_index(drop=True)
-        x = np.arange(len(part)) + 1
-        mid = (part["ci_low"] + part["ci_high"]) / 2
-        ax.errorbar(x, mid, yerr=[mid - part["ci_low"], part["ci_high"] - mid], fmt="none",
-                    color=style.OKABE_ITO["blue"], elinewidth=2, capsize=3, label="robust 95% CI")
-        ax.errorbar([0], [original["estimate"]], yerr=[[original["estimate"] - original["ci_low"]],
-                                                        [original["ci_high"] - original["estimate"]]],
-                    fmt="o", color=style.OKABE_ITO["vermillion"], elinewidth=2, capsize=3, label="original 95% CI")
-        ax.axhline(0, color="black", lw=0.6)
-        ax.set_xticks(np.r_[0, x], ["Orig."] + [f"{m:g}" for m in part["M"]])
-        ax.set_xlabel(xlabel)
-        ax.set_title(PROGRAMS[program], fontsize=9)
-    row[0].set_ylabel("average post-period effect")
-fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
-fig
+diagnostics.plot_honest()

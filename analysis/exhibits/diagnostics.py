@@ -78,8 +78,8 @@ def breakdown(h: pd.DataFrame, method: str) -> float:
     return float(hit["M"].iloc[0]) if len(hit) else float("nan")
 
 
-def figure_honest() -> None:
-    """Figure honest: rows = programs, columns = restriction; original CI at the left of each panel."""
+def plot_honest():
+    """HonestDiD panels: rows = programs, columns = restriction; original CI at the left of each panel."""
     fig, axes = style.figure(height=4.6, nrows=2, ncols=2)
     for row, (spec, (_, title)) in zip(axes, PROGRAMS.items()):
         h = honest_table(spec)
@@ -101,7 +101,12 @@ def figure_honest() -> None:
             ax.set_ylabel("Average post-period effect")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
-    style.save(fig, "honest")
+    return fig
+
+
+def figure_honest() -> None:
+    """Figure honest (plot_honest, saved)."""
+    style.save(plot_honest(), "honest")
 
 
 def fmt_big(x: float) -> str:

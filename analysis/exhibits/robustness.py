@@ -58,8 +58,9 @@ def curve_points(est: pd.DataFrame) -> pd.DataFrame:
     return est[est["log_scale"]].sort_values(["estimate", "variant", "estimator"]).reset_index(drop=True)
 
 
-def figure_curve(program: str) -> pd.DataFrame:
-    """Figure spec_curve_<program>: each estimate with its 95% CI, sorted, labelled by variant."""
+def plot_curve(program: str):
+    """The specification curve of ``program``: each log-scale estimate with its 95% CI, sorted,
+    labelled by variant; returns (figure, the points drawn)."""
     pts = curve_points(grid(program))
     fig, ax = style.figure(height=1.2 + 0.19 * len(pts))
     y = np.arange(len(pts))
@@ -80,6 +81,12 @@ def figure_curve(program: str) -> pd.DataFrame:
     ax.set_title(PROGRAMS[program][1])
     ax.xaxis.set_major_locator(MaxNLocator(7))
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4)
+    return fig, pts
+
+
+def figure_curve(program: str) -> pd.DataFrame:
+    """Figure spec_curve_<program>; returns the points drawn."""
+    fig, pts = plot_curve(program)
     style.save(fig, f"spec_curve_{program}")
     return pts
 
