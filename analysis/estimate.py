@@ -39,8 +39,9 @@ TARGETS = {"simple": "cohort-size weighted average of post-period ATT(g,t)",
            "dynamic": "average of event-time effects 0..hi", "calendar": "average over years of each year's effect"}
 
 
-def _cs_rows(spec, res: cs.AttGtResult) -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
-    """Overall rows (one per aggregation), the event-study table and its covariance for cs."""
+def _cs_rows(spec, res: cs.AttGtResult) -> tuple[list[dict], pd.DataFrame, pd.DataFrame, dict]:
+    """Overall rows (one per aggregation), the event-study table and its covariance, and the joint
+    test of the event-study leads, for cs."""
     rows, (lo, hi) = [], spec["event_window"]
     for kind in cs.KINDS:
         agg = cs.aggregate(res, kind, min_e=lo, max_e=hi) if kind == "dynamic" else cs.aggregate(res, kind)
@@ -52,7 +53,8 @@ def _cs_rows(spec, res: cs.AttGtResult) -> tuple[list[dict], pd.DataFrame, pd.Da
             event = agg.table.rename(columns={"element": "event_time", "att": "estimate"})
             event = event.assign(pvalue=normal_inference(event["estimate"], event["se"], res.alpha)["pvalue"])
             vcov = pd.DataFrame(agg.vcov, index=event["event_time"], columns=event["event_time"])
-    return rows, event, vcov
+            leads = cs.pretest_leads(agg)
+    return rows, event, vcov, leads
 
 
 def run_spec(spec: dict, panel: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -70,10 +72,9 @@ def run_spec(spec: dict, panel: pd.DataFrame) -> dict[str, pd.DataFrame]:
         res = cs.att_gt(df, y, TIME, UNIT, g, control_group=spec["control_group"], covariates=spec["covariates"] or None,
                         weights=weights, cluster=cluster, base_period=spec["base_period"],
                         anticipation=spec["anticipation"], bootstrap=spec["bootstrap"], seed=spec["seed"])
-        rows, events["cs"], vcovs["cs"] = _cs_rows(spec, res)
+        rows, events["cs"], vcovs["cs"], leads = _cs_rows(spec, res)
         overall += rows
         out["attgt"] = res.table
-        leads = cs.pretest_leads(cs.aggregate(res, "dynamic", *spec["event_window"]))
         out["pretest"] = pd.DataFrame([cs.pretest(res), leads])
         dropped.append(res.dropped.assign(estimator="cs"))
     common = dict(weights=weights, cluster=cluster)

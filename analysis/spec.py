@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from analysis.config import SAMPLES
 from analysis.errors import InputError
 from analysis.yamlfile import read_yaml

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.exhibits import diagnostics, event_studies, style
+from analysis.exhibits import diagnostics, event_studies, inputs, style
 from analysis.spec import load_spec
 
 pd.set_option("display.max_columns", 30, "display.width", 160, "display.max_colwidth", 70, "display.precision", 4)
@@ -40,8 +40,8 @@ assert sorted(sum(by_program.values(), [])) == sorted(specs), "a spec file belon
 
 
 def overall(name: str) -> pd.DataFrame:
-    """results/<name>/overall.csv."""
-    return pd.read_csv(config.RESULTS / name / "overall.csv")
+    """results/<name>/overall.csv, every column (analysis.exhibits.inputs checks it exists)."""
+    return inputs.result(name, "overall")
 
 
 # %% [markdown]
@@ -146,7 +146,7 @@ def compact(names: list[str], estimators: list[str]) -> pd.DataFrame:
 
 def pretests(names: list[str]) -> pd.DataFrame:
     """results/<spec>/pretest.csv of several specs: both tests of each, with W per degree of freedom."""
-    p = pd.concat({n: pd.read_csv(config.RESULTS / n / "pretest.csv") for n in names}).droplevel(1)
+    p = pd.concat({n: inputs.result(n, "pretest") for n in names}).droplevel(1)
     return p.assign(**{"W / df": p["W"] / p["df"]})
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.exhibits import diagnostics, robustness, style
+from analysis.exhibits import diagnostics, inputs, robustness, style
 from analysis.grid import expand, read_grid
 from analysis.sample import apply_sample
 
@@ -35,11 +35,6 @@ pd.set_option("display.max_columns", 30, "display.width", 160, "display.max_colw
 panel = pd.read_parquet(config.PANEL)
 PROGRAMS = {program: title for program, (_, title) in robustness.PROGRAMS.items()}
 HEADLINE = {"287g": "us_287g_index", "sc": "sc_index"}
-
-
-def overall(name: str) -> pd.DataFrame:
-    """results/<name>/overall.csv indexed by estimator."""
-    return pd.read_csv(config.RESULTS / name / "overall.csv").set_index("estimator")
 
 
 # %% [markdown]
@@ -181,7 +176,7 @@ reconcile
 ri = {}
 for program in PROGRAMS:
     summary, draws = robustness.ri(program)
-    twfe = overall(HEADLINE[program]).loc["twfe"]
+    twfe = inputs.overall(HEADLINE[program]).loc["twfe"]
     assert np.isclose(summary["estimate"], twfe["estimate"], rtol=1e-8), "RI and the headline TWFE differ"
     extreme = (draws["estimate"].abs() >= abs(summary["estimate"])).sum()
     assert np.isclose((1 + extreme) / (1 + len(draws)), summary["p_perm"], atol=1e-3)

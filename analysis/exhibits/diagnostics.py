@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.estimators.cs import PRETESTS
 from analysis.exhibits import inputs, style
 from analysis.exhibits.headline import fmt_p, fmt_p_text
 from analysis.exhibits.numbers import fmt_int, fmt_num
@@ -136,10 +137,10 @@ def build() -> dict[str, str]:
         macros[f"{prefix}IndexHonestBreakdownSmooth"] = _m(breakdown(h, "smoothness"))
         macros[f"{prefix}IndexHonestMaxRm"] = f"{h.loc[h['method'] == 'relative_magnitude', 'M'].max():g}"
         tests = inputs.result(spec, "pretest", ["test", "W", "df", "pvalue"]).set_index("test")
-        macros[f"{prefix}IndexPretestCellsDf"] = fmt_int(tests.loc["cells (R did)", "df"])
-        macros[f"{prefix}IndexPretestCellsW"] = (r"\textrm{none (singular)}" if pd.isna(tests.loc["cells (R did)", "W"])
-                                                 else fmt_big(float(tests.loc["cells (R did)", "W"])))
-        pre = tests.loc["event-study leads"]
+        cells, pre = tests.loc[PRETESTS[0]], tests.loc[PRETESTS[1]]
+        macros[f"{prefix}IndexPretestCellsDf"] = fmt_int(cells["df"])
+        macros[f"{prefix}IndexPretestCellsW"] = (r"\textrm{none (singular)}" if pd.isna(cells["W"])
+                                                 else fmt_big(float(cells["W"])))
         macros[f"{prefix}IndexPretestDf"] = fmt_int(pre["df"])
         macros[f"{prefix}IndexPretestP"] = fmt_p(float(pre["pvalue"]))
         macros[f"{prefix}IndexPretestPText"] = fmt_p_text(float(pre["pvalue"]))

@@ -7,6 +7,7 @@ comparable with log points: the curves leave them out and the table shows them i
 from __future__ import annotations
 
 import re
+
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
@@ -36,6 +37,11 @@ def label(variant: str) -> str:
     return LABELS.get(variant, variant.replace("_", " ").capitalize())
 
 
+def tex(text: str) -> str:
+    """Printed names as LaTeX: escaped, with the one non-ASCII sign they use."""
+    return latex.escape(text).replace("≥", r"$\geq$")
+
+
 def grid(program: str) -> pd.DataFrame:
     """results/grid_<program>/estimates.csv with ``log_scale`` (False for rate-scale variants) and the
     variant order of the grid file."""
@@ -58,10 +64,10 @@ def curve_points(est: pd.DataFrame) -> pd.DataFrame:
     return est[est["log_scale"]].sort_values(["estimate", "variant", "estimator"]).reset_index(drop=True)
 
 
-def plot_curve(program: str):
-    """The specification curve of ``program``: each log-scale estimate with its 95% CI, sorted,
-    labelled by variant; returns (figure, the points drawn)."""
-    pts = curve_points(grid(program))
+def plot_curve(program: str, est: pd.DataFrame | None = None):
+    """The specification curve of ``program`` (its ``grid``, read unless given): each log-scale estimate
+    with its 95% CI, sorted, labelled by variant; returns (figure, the points drawn)."""
+    pts = curve_points(grid(program) if est is None else est)
     fig, ax = style.figure(height=1.2 + 0.19 * len(pts))
     y = np.arange(len(pts))
     base = pts[(pts["variant"] == "base") & (pts["estimator"] == "twfe")]["estimate"]
@@ -84,16 +90,15 @@ def plot_curve(program: str):
     return fig, pts
 
 
-def figure_curve(program: str) -> pd.DataFrame:
-    """Figure spec_curve_<program>; returns the points drawn."""
-    fig, pts = plot_curve(program)
+def figure_curve(program: str, est: pd.DataFrame) -> pd.DataFrame:
+    """Figure spec_curve_<program> from its grid ``est``; returns the points drawn."""
+    fig, pts = plot_curve(program, est)
     style.save(fig, f"spec_curve_{program}")
     return pts
 
 
-def robustness_table() -> str:
+def robustness_table(grids: dict[str, pd.DataFrame]) -> str:
     """Rows = variants (both grids, grid order); columns = TWFE-type and CS for each program."""
-    grids = {p: grid(p) for p in PROGRAMS}
     order = list(dict.fromkeys(v for p in PROGRAMS for v in grids[p]["variant"]))
     rows = []
     for variant in order:
@@ -104,7 +109,7 @@ def robustness_table() -> str:
             for est in (twfe, "cs_simple"):
                 cells.append({"estimate": part.loc[est, "estimate"], "se": part.loc[est, "se"],
                               "digits": 3 if part.loc[est, "log_scale"] else 1} if est in part.index else None)
-        rows.append((latex.Raw(latex.escape(label(variant)).replace("≥", r"$\geq$")), cells))
+        rows.append((latex.Raw(tex(label(variant))), cells))
     groups = [[(PROGRAMS[p][1], 2) for p in PROGRAMS]]
     return latex.regression_table(["TWFE", "CS", "TWFE", "CS"], rows, groups=groups)
 
@@ -140,20 +145,21 @@ def covering_zero(pts: pd.DataFrame) -> str:
     rows = pts[(pts["ci_low"] <= 0) & (pts["ci_high"] >= 0)]
     names = [f"{label(r.variant)} ({ESTIMATOR_STYLE[r.estimator][0]})" for r in rows.itertuples()]
     text = "none" if not names else names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return latex.escape(text).replace("≥", r"$\geq$")
+    return tex(text)
 
 
 def build() -> dict[str, str]:
     """Spec curves, robustness table, RI figure; macros on the grids and the RI."""
     macros: dict[str, str] = {}
+    grids = {program: grid(program) for program in PROGRAMS}
     for program, (prefix, _) in PROGRAMS.items():
-        pts = figure_curve(program)
+        pts = figure_curve(program, grids[program])
         neg = (pts["ci_high"] < 0).sum()
         macros[f"{prefix}GridLogEstimates"] = fmt_int(len(pts))
         macros[f"{prefix}GridNegative"] = fmt_int((pts["estimate"] < 0).sum())
         macros[f"{prefix}GridNegativeSignificant"] = fmt_int(neg)
         macros[f"{prefix}GridCoverZero"] = covering_zero(pts)
-        for r in grid(program).itertuples():   # every grid estimate, e.g. \ScGridUnweightedTwfe
+        for r in grids[program].itertuples():   # every grid estimate, e.g. \ScGridUnweightedTwfe
             if re.fullmatch(r"[a-z_]+", r.variant + r.estimator):
                 name = "".join(w.capitalize() for w in f"{r.variant}_{r.estimator}".split("_"))
                 macros[f"{prefix}Grid{name}"] = fmt_num(r.estimate, 3 if r.log_scale else 1)
@@ -163,6 +169,6 @@ def build() -> dict[str, str]:
         macros[f"{prefix}RiP"] = fmt_p(float(summary["p_perm"]))
         macros[f"{prefix}RiPText"] = fmt_p_text(float(summary["p_perm"]))
         macros[f"{prefix}RiPermutations"] = fmt_int(summary["n_perm"])
-    latex.write_table(robustness_table(), "robustness")
+    latex.write_table(robustness_table(grids), "robustness")
     figure_ri()
     return macros
