@@ -19,14 +19,19 @@ os.umask(_UMASK)
 
 
 def _alive(pid: int) -> bool:
-    """Whether a process with this id exists (signal 0 checks without sending)."""
+    """Whether a process with this id exists (signal 0 checks without sending) and is not a zombie:
+    a killed writer whose parent was killed too stays a zombie until something reaps it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:   # no procfs (not Linux) or the process just went away
+        return True
+    return stat[stat.rindex(")") + 2] != "Z"   # the state field follows "(command) "
 
 
 def remove_stale(target: str | os.PathLike) -> list[Path]:

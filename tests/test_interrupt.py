@@ -56,6 +56,21 @@ def test_sigkill_leaves_a_temporary_that_the_next_write_removes(tmp_path):
     assert remove_stale(target) == [] and live.exists()
 
 
+def test_a_killed_writer_not_yet_reaped_counts_as_gone(tmp_path):
+    """A writer killed with its parent stays a zombie until reaped; its temporary is still stale."""
+    target = tmp_path / "out.csv"
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).parent.parent)
+    tmp = Path(proc.stdout.readline().strip())
+    proc.kill()
+    while Path(f"/proc/{proc.pid}/stat").read_text().split(") ")[-1][0] != "Z":  # killed, not yet reaped
+        time.sleep(0.01)
+    try:
+        assert remove_stale(target) == [tmp] and not tmp.exists()
+    finally:
+        proc.wait()
+
+
 def parse(path: Path) -> pd.DataFrame:
     """Read an output the way its users do (raises on a truncated file)."""
     return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
