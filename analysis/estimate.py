@@ -14,19 +14,19 @@ Cluster 'county' = fips, 'state' = state_fips.
 """
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from analysis.atomic import atomic_dir
 from analysis.config import PANEL, RESULTS
 from analysis.errors import InputError
 from analysis.estimators import bacon, cs, honest, imputation, ppml, sunab, twfe, wild
 from analysis.estimators.tidy import normal_inference
 from analysis.sample import apply_sample
 from analysis.spec import load_spec, outcome_column, validate_spec
+from analysis import cli
 
 UNIT, TIME = "fips", "year"
 CLUSTER = {"county": "fips", "state": "state_fips"}
@@ -120,19 +120,11 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_results(name: str, tables: dict[str, pd.DataFrame], root: Path = RESULTS) -> Path:
-    """Write ``tables`` as CSVs into root/<name>/, replacing the folder atomically."""
-    root.mkdir(parents=True, exist_ok=True)
-    target, tmp = root / name, Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
-    try:
+    """Write ``tables`` as CSVs into root/<name>/, replacing the folder atomically (analysis.atomic)."""
+    target = root / name
+    with atomic_dir(target) as tmp:
         for stem, frame in tables.items():
             frame.to_csv(tmp / f"{stem}.csv", index=False, lineterminator="\n", float_format=FLOAT)
-        old = root / f".{name}.old"
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
@@ -154,4 +146,4 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(lambda: main(sys.argv[1:]), "estimate")

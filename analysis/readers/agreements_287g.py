@@ -151,7 +151,7 @@ def agency_ids(source: pd.DataFrame, fixes: pd.DataFrame) -> pd.Series:
                       for s, k in zip(source["state"], keys)], index=source.index)
 
 
-def _collapse_duplicates(df: pd.DataFrame) -> pd.DataFrame:
+def collapse_duplicates(df: pd.DataFrame) -> pd.DataFrame:
     """Order each agency's spellings best first (confidence, has FIPS, sources); the first is
     the one kept. Every spelling gets the agency's earliest signing date; among the spellings
     with an evidence window (active_to), the agency is terminated only if all of them are, and
@@ -231,7 +231,7 @@ def clean_agreements_287g(raw_dir: Path = DATA_RAW) -> tuple[pd.DataFrame, pd.Da
     log = RuleLog("treatment_287g", "agreement", units="agency_id")
     df = log.drop(df, df["state"].isna(), "no_state",
                   "Name-only entry (GAO 2007, Yale 2008) without state or signing date.")
-    df = _collapse_duplicates(df)
+    df = collapse_duplicates(df)
     df = log.drop(df, df["agency_id"].duplicated(), "duplicate_spelling",
                   "Another spelling of an agency already in the table (kept: its best-attested row, earliest date).")
     df = log.drop(df, df["first_signed_best"] > LAST_SIGNED, "signed_after_2017",
