@@ -13,8 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pyreadr
 
-from analysis.config import AGREEMENTS, DATA_RAW, FIXES_287G
-from analysis.atomic import write_parquet
+from analysis.config import DATA_RAW, FIXES_287G
 from analysis.errors import InputError
 from analysis.readers.places import county_part, normalise_agency, read_counties, read_states
 from analysis.readers.rulelog import RuleLog
@@ -337,9 +336,8 @@ def crosscheck_wapo(agreements: pd.DataFrame, raw_dir: Path = DATA_RAW) -> pd.Da
 
 
 def main() -> None:
-    """Write data_clean/agreements_287g.parquet and print the log and the cross-checks."""
+    """Print the table's log and cross-checks (the panel step writes data_clean/agreements_287g.parquet)."""
     agreements, log = clean_agreements_287g()
-    write_parquet(agreements, AGREEMENTS)
     print(log.to_string(index=False))
     print(agreements.groupby(["level", "model"], dropna=False).size().to_string())
     oig = crosscheck_oig(agreements)
