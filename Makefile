@@ -119,6 +119,23 @@ notebooks/_build/%.html: notebooks/%.py $(PANEL_OUT) $(RESULTS) $(wildcard analy
 logs/run_record.json: paper/paper.pdf $(NOTEBOOKS) | $(ENV)
 	$(PY) -m analysis.runlog record
 
+# ---- The 2025-2026 287(g) wave: county timing from ICE's monthly lists (issue #17) --------------
+# One row per county (first month of a local agreement, by agency level and by model), one row per
+# agreement, and the log of every rule (analysis/readers/wave_287g_rules.yaml) with its effect.
+WAVE_OUT := data_clean/wave_287g_timing.parquet data_clean/wave_287g_agreements.parquet \
+            data_clean/wave_287g_log.csv data_clean/wave_287g_codebook.csv
+WAVE_SRC := analysis/wave_timing.py analysis/codebook_wave_287g.yaml analysis/yamlfile.py \
+            $(wildcard analysis/readers/*.py analysis/readers/*.csv analysis/readers/*.yaml)
+.PHONY: wave
+wave: $(WAVE_OUT)  ## Build the county timing of the 2025-2026 287(g) wave, its log and codebook
+
+$(WAVE_OUT) &: $(RAW_STAMP) $(WAVE_SRC) | $(ENV)
+	$(STEP) wave -- $(PY) -m analysis.wave_timing
+
+# The exhibits draw the wave's figure, map and table; the tests read the wave tables.
+$(EXHIBITS): $(WAVE_OUT)
+test: $(WAVE_OUT)
+
 .PHONY: tex
 TEX_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended lmodern
 tex:  ## Install the Debian TeX packages the paper needs (when latexmk is missing)
