@@ -224,9 +224,12 @@ def _places(counties: pd.DataFrame, states: pd.DataFrame, crosswalk: pd.DataFram
 def county_starts(rows: pd.DataFrame) -> pd.Series:
     """Per county (fips) the earliest ``start`` of its placed local rows (a row with several
     counties, 'a;b', counts in each)."""
-    local = rows[rows["level"].isin(LOCAL) & rows["fips"].notna()]
-    exploded = local.assign(fips=local["fips"].str.split(";")).explode("fips")
-    return exploded.groupby("fips")["start"].min()
+    local = rows.loc[rows["level"].isin(LOCAL) & rows["fips"].notna(), ["fips", "start"]]
+    parts = [f.split(";") for f in local["fips"]]
+    if not parts:
+        return pd.Series(dtype="datetime64[ns]")
+    starts = np.repeat(local["start"].to_numpy(), [len(p) for p in parts])
+    return pd.Series(starts, index=np.concatenate(parts)).groupby(level=0).min().rename_axis("fips")
 
 
 def _starts_or_none(rows: pd.DataFrame) -> pd.Series:
@@ -490,17 +493,11 @@ def build_wave(lists: pd.DataFrame, counties: pd.DataFrame, states: pd.DataFrame
     rows = step(rows, rows[rows["level"] != "state"], "state_agencies")
 
     # 16. gaps
-    dates = pd.Series(sorted(lists["list_date"].unique()))
-    months = dates.dt.to_period("M")
-    previous = dict(zip(dates.iloc[1:], months.iloc[:-1]))
-    gap_after = {d: (m - previous[d]).n > 1 for d, m in zip(dates.iloc[1:], months.iloc[1:])}
-    after = rows.assign(after_gap=rows["list_date"].map(gap_after).fillna(False).astype(bool))
-    if R.steps["gaps"]["date_to"] == "after_previous_list" and R.on("gaps"):
-        moved = after["after_gap"]
-        after.loc[moved, "start"] = [(previous[d] + 1).to_timestamp() for d in after.loc[moved, "list_date"]]
+    gap_after, gap_start = gap_dates(lists["list_date"], R.steps["gaps"]["date_to"] if R.on("gaps") else "first_list")
+    dated = lambda df: df.assign(after_gap=df["list_date"].map(gap_after).astype(bool), start=df["list_date"].map(gap_start))
+    after, state_rows, all_rows = dated(rows), dated(state_rows), dated(all_rows)
     starts = county_starts(after)
-    first_rows = _first_rows(after, starts)
-    rows = step(rows, after, "gaps", flagged=first_rows.groupby("fips")["after_gap"].any().sum())
+    rows = step(rows, after, "gaps", flagged=_first_rows(after, starts).groupby("fips")["after_gap"].any().sum())
 
     # 17-18. left_censored, intent_to_treat: flags only
     left = county_starts(rows[rows["list_date"] == first_list])
@@ -509,16 +506,34 @@ def build_wave(lists: pd.DataFrame, counties: pd.DataFrame, states: pd.DataFrame
     exited = starts.index.difference(latest.index)
     rows = step(rows, rows, "intent_to_treat", flagged=len(exited) if R.on("intent_to_treat") else 0)
 
-    agreements = _agreements(all_rows, rows, state_rows, first_list, R)
+    agreements = _agreements(all_rows, rows, first_list, R)
     timing = _timing(rows, state_rows, places.counties, states, first_list, R, recodes)
     return agreements, timing, log.frame()
+
+
+def gap_dates(list_dates: pd.Series, date_to: str = "first_list") -> tuple[dict, dict]:
+    """Per list date: whether it follows a calendar month with no list (after_gap), and the date an
+    agreement first seen in it is dated to: the list date itself (date_to 'first_list'), or after
+    a gap the first day of the month after the previous list ('after_previous_list')."""
+    dates = sorted(pd.Series(list_dates).drop_duplicates())
+    after_gap, start = {dates[0]: False}, {dates[0]: dates[0]}
+    for prev, date in zip(dates[:-1], dates[1:]):
+        gap_months = (date.to_period("M") - prev.to_period("M")).n - 1
+        after_gap[date] = gap_months > 0
+        start[date] = (prev.to_period("M") + 1).to_timestamp() if gap_months > 0 and date_to == "after_previous_list" else date
+    return after_gap, start
+
+
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """values[key] for each key (NA where absent), keeping the values' dtype even when empty."""
+    return values.reindex(keys.to_numpy()).set_axis(keys.index)
 
 
 def _first_rows(rows: pd.DataFrame, starts: pd.Series) -> pd.DataFrame:
     """The placed local rows that date each county (exploded by county)."""
     local = rows[rows["level"].isin(LOCAL) & rows["fips"].notna()]
     ex = local.assign(fips=local["fips"].str.split(";")).explode("fips")
-    return ex[ex["start"] == ex["fips"].map(starts)]
+    return ex[ex["start"] == _lookup(ex["fips"], starts)]
 
 
 AGREEMENT_COLUMNS = ["agreement_id", "agency_id", "agency", "state", "level", "model", "fips", "placed_by",
@@ -528,16 +543,13 @@ AGREEMENT_COLUMNS = ["agreement_id", "agency_id", "agency", "state", "level", "m
 
 def _month(dates: pd.Series) -> pd.Series:
     """The first day of each date's month (NaT stays NaT)."""
-    return dates.dt.to_period("M").dt.to_timestamp()
+    return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp()
 
 
-def _agreements(all_rows: pd.DataFrame, kept: pd.DataFrame, state_rows: pd.DataFrame,
-                first_list: pd.Timestamp, R: Rules) -> pd.DataFrame:
+def _agreements(all_rows: pd.DataFrame, kept: pd.DataFrame, first_list: pd.Timestamp, R: Rules) -> pd.DataFrame:
     """One row per agreement: identity, level, model, county, first and last list, flags."""
     rows = all_rows.sort_values(["list_date", "line"])
     latest = rows["list_date"].max()
-    gap = kept.groupby("agreement_id")["after_gap"].first() if "after_gap" in kept else pd.Series(dtype=bool)
-    start = pd.concat([kept, state_rows]).groupby("agreement_id")["start"].min()
     g = rows.groupby("agreement_id")
     out = pd.DataFrame({
         "agency_id": g["agency_id"].last(), "agency": g["agency"].last(), "state": g["usps"].last(),
@@ -546,11 +558,11 @@ def _agreements(all_rows: pd.DataFrame, kept: pd.DataFrame, state_rows: pd.DataF
         "crosswalk_fips": g["crosswalk_fips"].last(),
         "first_list_date": g["list_date"].min(), "last_list_date": g["list_date"].max(),
         "n_lists": g["list_date"].nunique(), "first_signed": g["signed"].min()})
-    out["first_month"] = _month(out.index.to_series().map(start).fillna(out["first_list_date"]))
+    out["first_month"] = _month(g["start"].first())
     out["in_latest_list"] = out["last_list_date"] == latest
     out["left_censored"] = out["first_list_date"] == first_list
     out["wave"] = out["first_list_date"] >= R.wave_start
-    out["after_gap"] = out.index.map(gap).fillna(False).astype(bool)
+    out["after_gap"] = g["after_gap"].first().astype(bool)
     out["in_timing"] = out.index.isin(kept["agreement_id"])
     out = out.reset_index().sort_values(["state", "agency_id", "model"]).reset_index(drop=True)
     return out[AGREEMENT_COLUMNS].astype({"agreement_id": "string", "agency_id": "string", "agency": "string",
@@ -582,7 +594,7 @@ def _timing(rows: pd.DataFrame, state_rows: pd.DataFrame, counties: pd.DataFrame
                          *[(m.lower(), ex["support_type"] == m) for m in MODELS]]:
         out[f"first_month_{column}"] = _month(ex[mask].groupby("fips")["start"].min().reindex(out.index))
     by_state = state_rows.groupby("usps")["start"].min()
-    out["first_month_state_agency"] = _month(out["state"].map(by_state))
+    out["first_month_state_agency"] = _month(out["state"].map(by_state.to_dict()))
     new_in_wave = ex.groupby("agreement_id")["list_date"].transform("min") >= R.wave_start
     out["first_month_new_in_wave"] = _month(ex[new_in_wave].groupby("fips")["start"].min().reindex(out.index))
     out["first_signed"] = g["signed"].min()
@@ -590,7 +602,7 @@ def _timing(rows: pd.DataFrame, state_rows: pd.DataFrame, counties: pd.DataFrame
     out["active_at_wave_start"] = out.index.isin(ex.loc[ex["list_date"] == before.max(), "fips"]) if len(before) else False
     out["left_censored"] = (out["first_list_date"] == first_list) & R.on("left_censored")
     out["wave_adopter"] = out["first_list_date"] >= R.wave_start
-    first = ex[ex["start"] == ex["fips"].map(start)]
+    first = ex[ex["start"] == _lookup(ex["fips"], start)]
     out["after_gap"] = first.groupby("fips")["after_gap"].any().reindex(out.index).fillna(False).astype(bool)
     latest = set(ex.loc[ex["list_date"] == ex["list_date"].max(), "fips"])
     out["in_latest_list"] = out.index.isin(latest)
