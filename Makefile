@@ -123,7 +123,7 @@ logs/run_record.json: paper/paper.pdf $(NOTEBOOKS) | $(ENV)
 # One row per county (first month of a local agreement, by agency level and by model), one row per
 # agreement, and the log of every rule (analysis/readers/wave_287g_rules.yaml) with its effect.
 WAVE_OUT := data_clean/wave_287g_timing.parquet data_clean/wave_287g_agreements.parquet \
-            data_clean/wave_287g_log.csv data_clean/wave_287g_codebook.csv
+            data_clean/wave_287g_lists.csv data_clean/wave_287g_log.csv data_clean/wave_287g_codebook.csv
 WAVE_SRC := analysis/wave_timing.py analysis/codebook_wave_287g.yaml analysis/yamlfile.py \
             $(wildcard analysis/readers/*.py analysis/readers/*.csv analysis/readers/*.yaml)
 .PHONY: wave

@@ -72,6 +72,7 @@ WAVE_COUNTY_NAMES = ROOT / "analysis" / "readers" / "wave_287g_county_names.csv"
 WAVE_CODEBOOK_SPEC = ROOT / "analysis" / "codebook_wave_287g.yaml"
 WAVE_TIMING = DATA_CLEAN / "wave_287g_timing.parquet"
 WAVE_AGREEMENTS = DATA_CLEAN / "wave_287g_agreements.parquet"
+WAVE_LISTS = DATA_CLEAN / "wave_287g_lists.csv"
 WAVE_LOG = DATA_CLEAN / "wave_287g_log.csv"
 WAVE_CODEBOOK = DATA_CLEAN / "wave_287g_codebook.csv"
 

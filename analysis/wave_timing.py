@@ -2,8 +2,8 @@
 
 ``python -m analysis.wave_timing`` reads ICE's monthly lists and the committed rules
 (analysis/readers/wave_287g_*), and writes data_clean/wave_287g_timing.parquet (one row per
-county), wave_287g_agreements.parquet (one row per agreement), wave_287g_log.csv (every rule's
-effect) and wave_287g_codebook.csv: all computed and validated first, then written (a failure
+county), wave_287g_agreements.parquet (one row per agreement), wave_287g_lists.csv (one row per ICE
+list), wave_287g_log.csv (every rule's effect) and wave_287g_codebook.csv: all computed and validated first, then written (a failure
 leaves every previous output in place). ``--raw-dir FOLDER`` reads the raw files from FOLDER.
 """
 from __future__ import annotations
@@ -15,14 +15,15 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.atomic import write_csv, write_parquet
-from analysis.config import (DATA_RAW, WAVE_AGREEMENTS, WAVE_CODEBOOK, WAVE_CODEBOOK_SPEC, WAVE_LOG,
-                             WAVE_TIMING)
+from analysis.config import (DATA_RAW, WAVE_AGREEMENTS, WAVE_CODEBOOK, WAVE_CODEBOOK_SPEC, WAVE_LISTS,
+                             WAVE_LOG, WAVE_TIMING)
 from analysis.errors import InputError
 from analysis.readers.places import read_counties
-from analysis.readers.wave_287g import clean_wave_287g
+from analysis.readers.ice_lists import clean_ice_lists
+from analysis.readers.wave_287g import clean_wave_287g, list_summary, read_rules
 from analysis.yamlfile import read_yaml
 
-TABLES = ("timing", "agreements", "log")
+TABLES = ("timing", "agreements", "lists", "log")
 FIELDS = ["column", "type", "meaning", "source"]
 
 
@@ -49,13 +50,14 @@ def read_wave_codebook(path: Path = WAVE_CODEBOOK_SPEC) -> pd.DataFrame:
     return book
 
 
-def validate(timing: pd.DataFrame, agreements: pd.DataFrame, log: pd.DataFrame,
-             codebook: pd.DataFrame, counties: set[str] | None = None) -> None:
+def validate(timing: pd.DataFrame, agreements: pd.DataFrame, log: pd.DataFrame, codebook: pd.DataFrame,
+             counties: set[str] | None = None, lists: pd.DataFrame | None = None) -> None:
     """Raise WaveSchemaError listing every violation: columns = the codebook's, one row per county
     (real counties when ``counties`` is given) and per agreement, months on the first of the month,
-    flags consistent with the months, the log's arithmetic and chain."""
+    flags consistent with the months, the log's arithmetic and chain, the lists' row counts."""
     problems = []
-    for name, df in [("timing", timing), ("agreements", agreements), ("log", log)]:
+    tables = [("timing", timing), ("agreements", agreements), ("log", log)] + ([("lists", lists)] if lists is not None else [])
+    for name, df in tables:
         documented = list(codebook.loc[codebook["table"] == name, "column"])
         if list(df.columns) != documented:
             problems.append(f"{name}: columns {list(df.columns)} != codebook {documented}")
@@ -90,17 +92,22 @@ def validate(timing: pd.DataFrame, agreements: pd.DataFrame, log: pd.DataFrame,
         "log: agreements at the end differ from the agreements in the timing":
             log["units_after"].iloc[-1] != agreements["in_timing"].sum(),
     }
+    if lists is not None:
+        checks["lists: rows differ from the log's first rule"] = lists["rows"].sum() != log["rows_before"].iloc[0]
+        checks["lists: a list date twice"] = lists["list_date"].duplicated().any()
     problems = [what for what, bad in checks.items() if bool(bad)]
     if problems:
         raise WaveSchemaError("the wave tables break their schema:\n  " + "\n  ".join(problems))
 
 
-def build(raw_dir: Path = DATA_RAW) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(timing, agreements, log, codebook), validated."""
-    agreements, timing, log = clean_wave_287g(raw_dir)
+def build(raw_dir: Path = DATA_RAW) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(timing, agreements, lists, log, codebook), validated."""
+    raw_lists = clean_ice_lists(raw_dir)
+    agreements, timing, log = clean_wave_287g(raw_dir, lists=raw_lists)
+    lists = list_summary(raw_lists, read_rules())
     codebook = read_wave_codebook()
-    validate(timing, agreements, log, codebook, set(read_counties(raw_dir)["fips"]))
-    return timing, agreements, log, codebook
+    validate(timing, agreements, log, codebook, set(read_counties(raw_dir)["fips"]), lists)
+    return timing, agreements, lists, log, codebook
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -108,11 +115,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--raw-dir", type=Path, default=DATA_RAW)
     args = parser.parse_args(argv)
     try:
-        timing, agreements, log, codebook = build(args.raw_dir)
+        timing, agreements, lists, log, codebook = build(args.raw_dir)
     except InputError as err:
         sys.exit(f"error: {err}")
     write_parquet(timing, WAVE_TIMING)
     write_parquet(agreements, WAVE_AGREEMENTS)
+    write_csv(lists, WAVE_LISTS)
     write_csv(log, WAVE_LOG)
     write_csv(codebook, WAVE_CODEBOOK)
     wave = timing[timing["wave_adopter"]]

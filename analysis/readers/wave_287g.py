@@ -524,6 +524,23 @@ def gap_dates(list_dates: pd.Series, date_to: str = "first_list") -> tuple[dict,
     return after_gap, start
 
 
+LIST_COLUMNS = ["list_date", "file", "month", "rows", "states", "lists_in_month", "after_gap", "dated_to"]
+
+
+def list_summary(lists: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """One row per list: date, file, month, rows (agreements as printed), states, how many lists
+    fall in its month, whether it follows a month without a list, and the date an agreement first
+    seen in it is dated to (rule gaps)."""
+    g = lists.groupby(["list_date", "file"])
+    out = pd.DataFrame({"rows": g.size(), "states": g["state"].nunique()}).reset_index()
+    out["month"] = out["list_date"].dt.to_period("M").dt.to_timestamp()
+    out["lists_in_month"] = out.groupby("month")["file"].transform("size")
+    after_gap, start = gap_dates(out["list_date"], rules.steps["gaps"]["date_to"] if rules.on("gaps") else "first_list")
+    out["after_gap"] = out["list_date"].map(after_gap).astype(bool)
+    out["dated_to"] = out["list_date"].map(start)
+    return out[LIST_COLUMNS]
+
+
 def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
     """values[key] for each key (NA where absent), keeping the values' dtype even when empty."""
     return values.reindex(keys.to_numpy()).set_axis(keys.index)
