@@ -283,6 +283,11 @@ def build() -> dict[str, str]:
         "WavePeakAgreementsMonth": _month(monthly.sum(axis=1).idxmax().to_timestamp()),
         "WavePeakAgreements": fmt_int(monthly.sum(axis=1).max()),
     }
+    gaps = int(lists["after_gap"].sum())
+    macros["WaveGapText"] = ("Every month from the first list to the last has a list, so the rule for gaps "
+                             "changes no date today" if gaps == 0 else
+                             f"{fmt_int(gaps)} lists follow a month without a list, and "
+                             f"{fmt_int(lg.at['gaps', 'counties_flagged'])} counties are first seen in one of them")
     pre, left = len(adopted) - len(wave), int(timing["left_censored"].sum())
     macros["WaveBeforeFirstList"] = "all of them already in the first list" if pre == left else \
         f"{fmt_int(left)} of them already in the first list"

@@ -339,7 +339,7 @@ def build_wave(lists: pd.DataFrame, counties: pd.DataFrame, states: pd.DataFrame
         if R.on("state_fixes"):
             after.loc[_agency_mask(rows, fix, fixes_path), "state"] = fix.value
     rows = step(rows, _ids(after), "state_fixes")
-    rows["usps"] = rows["state"].map(usps_of)
+    rows["usps"] = rows["state"].map(usps_of).fillna("??")   # '??': a territory kept with outside_states off
 
     # 3. normalise_names: agency_id 'ST:normalised-name' (or 'ST:name as printed' when off)
     def key(agency, usps, state):
