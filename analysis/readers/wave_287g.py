@@ -298,6 +298,32 @@ def _latest(rows: pd.DataFrame, value: str, by: str = "agency_id") -> pd.Series:
     return have.groupby(by)[value].last()
 
 
+@dataclass
+class _Context:
+    """What the rule stages share: the rules, fixes and lookups, the log, and the files to name in errors."""
+
+    rules: Rules
+    fixes: pd.DataFrame
+    places: Places
+    usps_of: pd.Series
+    log: WaveLog
+    fixes_path: Path
+    names_path: Path
+
+    def step(self, before: pd.DataFrame, after: pd.DataFrame, rule: str, flagged: int = 0) -> pd.DataFrame:
+        return self.log.step(before, after, rule, self.rules.steps[rule]["reason"], flagged)
+
+    def on(self, rule: str) -> bool:
+        return self.rules.on(rule)
+
+    def fixes_of(self, field: str):
+        return self.fixes[self.fixes["field"] == field].itertuples()
+
+    def agency_of(self, rows: pd.DataFrame, fix) -> str:
+        """agency_id of the agency a fix names (after the identity rules)."""
+        return rows.loc[_agency_mask(rows, fix, self.fixes_path), "agency_id"].iloc[0]
+
+
 def build_wave(lists: pd.DataFrame, counties: pd.DataFrame, states: pd.DataFrame, crosswalk: pd.DataFrame,
                rules: Rules, fixes: pd.DataFrame, county_names: pd.DataFrame, recodes: pd.DataFrame | None = None,
                fixes_path: Path = WAVE_FIXES, names_path: Path = WAVE_COUNTY_NAMES
@@ -310,102 +336,137 @@ def build_wave(lists: pd.DataFrame, counties: pd.DataFrame, states: pd.DataFrame
     of a state agency in its state, and flags (left_censored, wave_adopter, after_gap, exited).
     log: one row per rule (RuleLog schema plus LOG_EXTRA).
     """
-    R = rules
-    log = WaveLog(R.wave_start)
     places = _places(counties, states, crosswalk, county_names, names_path,
-                     R.steps["crosswalk_by_name"]["exclude_agency_types"])
-    usps_of = states.set_index("state_name")["state"]
+                     rules.steps["crosswalk_by_name"]["exclude_agency_types"])
+    ctx = _Context(rules, fixes, places, states.set_index("state_name")["state"], WaveLog(rules.wave_start),
+                   fixes_path, names_path)
     rows = lists.reset_index(drop=True).copy()
     for column in ["state", "agency", "type", "county", "support_type", "file"]:
         rows[column] = rows[column].astype("object").where(rows[column].notna(), None)
-    rows["start"] = rows["list_date"]
-    rows = _ids(rows)
-    step = lambda before, after, rule, flagged=0: log.step(before, after, rule, R.steps[rule]["reason"], flagged)
-    first_list = rows["list_date"].min()
+    rows = _ids(rows.assign(start=rows["list_date"]))
+    rows = _identity(rows, ctx)
+    rows = _levels(rows, ctx)
+    rows = _counties(rows, ctx)
+    all_rows = rows.copy()
+    rows, state_rows = _local_only(rows, ctx)
+    rows, state_rows, all_rows = _dating(rows, state_rows, all_rows, lists["list_date"], ctx)
+    first_list, last_list = lists["list_date"].min(), lists["list_date"].max()
+    agreements = _agreements(all_rows, rows, first_list, last_list, rules)
+    timing = _timing(rows, state_rows, places.counties, states, lists["list_date"], rules, recodes)
+    return agreements, timing, ctx.log.frame()
 
+
+def _identity(rows: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
+    """Rules 1-5: territories out, state fixes, normalised names, same_as fixes, duplicate rows."""
     # 1. outside_states
-    territories = set(R.steps["outside_states"]["territories"])
-    unknown = ~rows["state"].isin(set(usps_of.index) | territories)
+    territories = set(ctx.rules.steps["outside_states"]["territories"])
+    unknown = ~rows["state"].isin(set(ctx.usps_of.index) | territories)
     if unknown.any():
         raise _row_error(rows[unknown].iloc[0], f"{rows.loc[unknown, 'state'].iloc[0]!r} is not a U.S. state, "
                          "DC or a territory named in the rules' outside_states", "STATE")
-    rows = step(rows, rows[~rows["state"].isin(territories)] if R.on("outside_states") else rows, "outside_states")
+    rows = ctx.step(rows, rows[~rows["state"].isin(territories)] if ctx.on("outside_states") else rows,
+                    "outside_states")
 
     # 2. state_fixes
     after = rows.copy()
-    for fix in fixes[fixes["field"] == "state"].itertuples():
-        if fix.value not in usps_of.index:
-            raise InputError(fixes_path, f"{fix.value!r} is not a state name", line=fix.line, field="value")
-        if R.on("state_fixes"):
-            after.loc[_agency_mask(rows, fix, fixes_path), "state"] = fix.value
-    rows = step(rows, _ids(after), "state_fixes")
-    rows["usps"] = rows["state"].map(usps_of).fillna("??")   # '??': a territory kept with outside_states off
+    for fix in ctx.fixes_of("state"):
+        if fix.value not in ctx.usps_of.index:
+            raise InputError(ctx.fixes_path, f"{fix.value!r} is not a state name", line=fix.line, field="value")
+        if ctx.on("state_fixes"):
+            after.loc[_agency_mask(rows, fix, ctx.fixes_path), "state"] = fix.value
+    rows = ctx.step(rows, _ids(after), "state_fixes")
+    rows["usps"] = rows["state"].map(ctx.usps_of).fillna("??")   # '??': a territory kept with outside_states off
 
     # 3. normalise_names: agency_id 'ST:normalised-name' (or 'ST:name as printed' when off)
     def key(agency, usps, state):
-        return normalise_agency(agency, usps, state) if R.on("normalise_names") else " ".join(agency.lower().split())
+        return normalise_agency(agency, usps, state) if ctx.on("normalise_names") else " ".join(agency.lower().split())
     rows["key"] = [key(a, u, s) for a, u, s in zip(rows["agency"], rows["usps"], rows["state"])]
     after = rows.assign(agency_id=rows["usps"] + ":" + rows["key"].str.replace(" ", "-"))
-    rows = step(rows, _ids(after), "normalise_names")
+    rows = ctx.step(rows, _ids(after), "normalise_names")
 
-    # 4. same_as_fixes
+    # 4. same_as_fixes: both names must be printed in the lists, and the target not renamed itself
     alias = {}
-    for fix in fixes[fixes["field"] == "same_as"].itertuples():
-        src = rows.loc[_agency_mask(rows, fix, fixes_path), "agency_id"].iloc[0]
-        dst = rows.loc[_agency_mask(rows, fix, fixes_path, "value"), "agency_id"].iloc[0]
+    for fix in ctx.fixes_of("same_as"):
+        src = rows.loc[_agency_mask(rows, fix, ctx.fixes_path), "agency_id"].iloc[0]
+        dst = rows.loc[_agency_mask(rows, fix, ctx.fixes_path, "value"), "agency_id"].iloc[0]
         if src == dst:
-            raise InputError(fixes_path, "the two names are already one agency: the fix does nothing",
+            raise InputError(ctx.fixes_path, "the two names are already one agency: the fix does nothing",
                              line=fix.line, field="value")
         alias[src] = (dst, fix)
     for src, (dst, fix) in alias.items():
         if dst in alias:
-            raise InputError(fixes_path, f"{fix.value!r} is itself renamed by another same_as fix: "
+            raise InputError(ctx.fixes_path, f"{fix.value!r} is itself renamed by another same_as fix: "
                              "point both to the final name", line=fix.line, field="value")
-    if R.on("same_as_fixes"):
-        after = rows.assign(agency_id=rows["agency_id"].map(lambda a: alias[a][0] if a in alias else a))
-    else:
-        after = rows
-    rows = step(rows, _ids(after), "same_as_fixes")
+    after = rows.assign(agency_id=rows["agency_id"].map(lambda a: alias[a][0] if a in alias else a)) \
+        if ctx.on("same_as_fixes") else rows
+    rows = ctx.step(rows, _ids(after), "same_as_fixes")
 
     # 5. duplicate_rows
-    dup = rows.duplicated(["file", "agreement_id"]) & R.on("duplicate_rows")
-    rows = step(rows, rows[~dup], "duplicate_rows")
+    dup = rows.duplicated(["file", "agreement_id"]) & ctx.on("duplicate_rows")
+    return ctx.step(rows, rows[~dup], "duplicate_rows")
 
-    def agency_of(fix) -> str:
-        """agency_id of the agency a fix names (after the identity rules)."""
-        return rows.loc[_agency_mask(rows, fix, fixes_path), "agency_id"].iloc[0]
 
-    # 6-8. level
+def _levels(rows: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
+    """Rules 6-8: the latest TYPE, level fixes, then the name for agencies never typed."""
     rows["level"] = None
     latest_type = _latest(rows, "type")
-    after = rows.assign(level=rows["agency_id"].map(latest_type).map(LEVELS)) if R.on("level_latest_type") else \
+    after = rows.assign(level=rows["agency_id"].map(latest_type).map(LEVELS)) if ctx.on("level_latest_type") else \
         rows.assign(level=rows["type"].map(LEVELS))
-    rows = step(rows, after, "level_latest_type")
+    rows = ctx.step(rows, after, "level_latest_type")
     after = rows.copy()
-    for fix in fixes[fixes["field"] == "level"].itertuples():
-        target = agency_of(fix)
+    for fix in ctx.fixes_of("level"):
+        target = ctx.agency_of(rows, fix)
         if rows.loc[rows["agency_id"] == target, "level"].eq(fix.value).all():
-            raise InputError(fixes_path, f"{fix.agency!r} already has level {fix.value}: the fix does nothing",
+            raise InputError(ctx.fixes_path, f"{fix.agency!r} already has level {fix.value}: the fix does nothing",
                              line=fix.line, field="value")
-        if R.on("level_fixes"):
+        if ctx.on("level_fixes"):
             after.loc[after["agency_id"] == target, "level"] = fix.value
-    rows = step(rows, after, "level_fixes")
+    rows = ctx.step(rows, after, "level_fixes")
     after = rows.copy()
     untyped = after["level"].isna()
     if untyped.any():
-        if not R.on("level_from_name"):
+        if not ctx.on("level_from_name"):
             raise _row_error(after[untyped].iloc[0], "no TYPE and level_from_name is off", "TYPE")
         names = after.loc[untyped].sort_values(["list_date", "line"]).groupby("agency_id").last()
         guessed = {a: agency_level(row["agency"], None) for a, row in names.iterrows()}
-        bad = [a for a, lvl in guessed.items() if lvl is None]
+        bad = [a for a, level in guessed.items() if level is None]
         if bad:
             row = names.loc[bad[0]]
-            raise InputError(row["file"], f"{row['agency']!r} has no TYPE in any list and its level cannot be "
-                             f"told from its name: add a 'level' row to {fixes_path.name}", line=int(row["line"]),
-                             field="LAW ENFORCEMENT AGENCY")
+            raise _row_error(row, f"{row['agency']!r} has no TYPE in any list and its level cannot be told from "
+                             f"its name: add a 'level' row to {ctx.fixes_path.name}", "LAW ENFORCEMENT AGENCY")
         after.loc[untyped, "level"] = after.loc[untyped, "agency_id"].map(guessed)
-    rows = step(rows, after, "level_from_name")
+    return ctx.step(rows, after, "level_from_name")
 
+
+def _assign(df: pd.DataFrame, fips_by_agency: dict | pd.Series, how: str) -> pd.DataFrame:
+    """Every local row of each agency in ``fips_by_agency`` gets that county; placed_by names the
+    rule on the rows whose county it sets or changes."""
+    fips_by_agency = pd.Series(fips_by_agency, dtype="object")
+    hit = df["agency_id"].isin(fips_by_agency.index) & df["level"].isin(LOCAL)
+    new = df.loc[hit, "agency_id"].map(fips_by_agency)
+    changed = new.index[new.ne(df.loc[hit, "fips"]).to_numpy()]
+    df.loc[changed, "fips"] = new[changed]
+    df.loc[changed, "placed_by"] = how
+    return df
+
+
+def _crosswalk_matches(rows: pd.DataFrame, places: Places) -> pd.Series:
+    """Per local agency, the one county of the crosswalk agency of the same normalised name, when
+    every spelling of the agency that matches points to that single county."""
+    spellings = rows[rows["level"].isin(LOCAL)].drop_duplicates(["agency_id", "key"])
+    matches = {}
+    for agency, grp in spellings.groupby("agency_id"):
+        hits = {places.crosswalk.get((u, normalise_agency(n, u, ""))) for u, n in zip(grp["usps"], grp["agency"])}
+        hits.discard(None)
+        if len(hits) == 1 and len(next(iter(hits))) == 1:
+            matches[agency] = next(iter(hits))[0]
+    return pd.Series(matches, dtype="object")
+
+
+def _counties(rows: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
+    """Rules 9-13: printed county, carried to all the agency's lists, county agencies by name,
+    the crosswalk for agencies still unplaced, committed placements."""
+    places = ctx.places
     # 9. county_printed (row by row)
     rows["fips"], rows["placed_by"] = None, None
     local = rows["level"].isin(LOCAL) & rows["county"].notna()
@@ -414,101 +475,85 @@ def build_wave(lists: pd.DataFrame, counties: pd.DataFrame, states: pd.DataFrame
     rows["county_unread"] = False
     rows.loc[found.index, "county_unread"] = found.isna()
     after = rows.copy()
-    if R.on("county_printed"):
+    if ctx.on("county_printed"):
         after.loc[found.index, "fips"] = found
         after.loc[found.dropna().index, "placed_by"] = "county_printed"
-    rows = step(rows, after, "county_printed")
+    rows = ctx.step(rows, after, "county_printed")
     printed_fips = _latest(rows[rows["placed_by"] == "county_printed"], "fips")
 
-    def assign(df: pd.DataFrame, fips_by_agency: dict | pd.Series, how: str) -> pd.DataFrame:
-        """Every local row of each agency in ``fips_by_agency`` gets that county; placed_by
-        names the rule on the rows whose county it sets or changes."""
-        fips_by_agency = pd.Series(fips_by_agency, dtype="object")
-        hit = df["agency_id"].isin(fips_by_agency.index) & df["level"].isin(LOCAL)
-        new = df.loc[hit, "agency_id"].map(fips_by_agency)
-        changed = new.index[new.ne(df.loc[hit, "fips"]).to_numpy()]
-        df.loc[changed, "fips"] = new[changed]
-        df.loc[changed, "placed_by"] = how
-        return df
-
     # 10. carry_latest_county
-    after = assign(rows.copy(), printed_fips, "carry_latest_county") if R.on("carry_latest_county") else rows
-    rows = step(rows, after, "carry_latest_county")
+    after = _assign(rows.copy(), printed_fips, "carry_latest_county") if ctx.on("carry_latest_county") else rows
+    rows = ctx.step(rows, after, "carry_latest_county")
 
     # 11. county_agency_by_name
     named = rows[rows["level"] == "county"].assign(part=lambda d: d["agency"].map(county_part))
-    named["by_name"] = [places.by_key.get((u, county_key(p))) if p else None
-                        for u, p in zip(named["usps"], named["part"])]
+    named["by_name"] = [places.by_key.get((u, county_key(p))) if p else None for u, p in zip(named["usps"], named["part"])]
     by_name = _latest(named, "by_name")
-    after = assign(rows.copy(), by_name, "county_agency_by_name") if R.on("county_agency_by_name") else rows
-    rows = step(rows, after, "county_agency_by_name")
+    after = _assign(rows.copy(), by_name, "county_agency_by_name") if ctx.on("county_agency_by_name") else rows
+    rows = ctx.step(rows, after, "county_agency_by_name")
 
-    # 12. crosswalk_by_name: every spelling of the agency must point to the same single county
-    spellings = rows[rows["level"].isin(LOCAL)].drop_duplicates(["agency_id", "key"])
-    matches = {}
-    for a, grp in spellings.groupby("agency_id"):
-        hits = [places.crosswalk.get((u, normalise_agency(n, u, ""))) for u, n in zip(grp["usps"], grp["agency"])]
-        found = {h for h in hits if h}
-        if len(found) == 1 and len(next(iter(found))) == 1:
-            matches[a] = next(iter(found))[0]
-    crosswalk_fips = pd.Series(matches, dtype="object")
+    # 12. crosswalk_by_name, for agencies with no county on any row
+    crosswalk_fips = _crosswalk_matches(rows, places)
     unplaced = rows.groupby("agency_id")["fips"].apply(lambda f: f.isna().all())
     todo = crosswalk_fips[crosswalk_fips.index.isin(unplaced[unplaced].index)]
-    after = assign(rows.copy(), todo, "crosswalk_by_name") if R.on("crosswalk_by_name") else rows
-    rows = step(rows, after, "crosswalk_by_name")
+    after = _assign(rows.copy(), todo, "crosswalk_by_name") if ctx.on("crosswalk_by_name") else rows
+    rows = ctx.step(rows, after, "crosswalk_by_name")
     rows["crosswalk_fips"] = rows["agency_id"].map(crosswalk_fips)
     rows["printed_fips"] = rows["agency_id"].map(printed_fips)
 
-    # 13. fips_fixes
+    # 13. fips_fixes: counties of the agency's state, a local agency, and a change
     after = rows.copy()
-    for fix in fixes[fixes["field"] == "fips"].itertuples():
-        target = agency_of(fix)
-        usps = rows.loc[rows["agency_id"] == target, "usps"].iloc[0]
-        own = set(places.counties.loc[places.counties["state"] == usps, "fips"])
+    for fix in ctx.fixes_of("fips"):
+        target = ctx.agency_of(rows, fix)
+        own = rows["agency_id"] == target
+        in_state = set(places.counties.loc[places.counties["state"] == rows.loc[own, "usps"].iloc[0], "fips"])
         for code in fix.value.split(";"):
-            if code not in own:
-                raise InputError(fixes_path, f"{code} is not a county of {fix.state}", line=fix.line, field="value")
-        if not rows.loc[rows["agency_id"] == target, "level"].isin(LOCAL).all():
-            raise InputError(fixes_path, f"{fix.agency!r} is a state agency: add a level fix first to place it",
+            if code not in in_state:
+                raise InputError(ctx.fixes_path, f"{code} is not a county of {fix.state}", line=fix.line, field="value")
+        if not rows.loc[own, "level"].isin(LOCAL).all():
+            raise InputError(ctx.fixes_path, f"{fix.agency!r} is a state agency: add a level fix first to place it",
                              line=fix.line, field="agency")
-        if rows.loc[rows["agency_id"] == target, "fips"].eq(fix.value).all():
-            raise InputError(fixes_path, f"the other rules already place {fix.agency!r} in {fix.value}: "
+        if rows.loc[own, "fips"].eq(fix.value).all():
+            raise InputError(ctx.fixes_path, f"the other rules already place {fix.agency!r} in {fix.value}: "
                              "the fix does nothing", line=fix.line, field="value")
-        if R.on("fips_fixes"):
-            after = assign(after, {target: fix.value}, "fips_fixes")
-    rows = step(rows, after, "fips_fixes")
-    all_rows = rows.copy()
+        if ctx.on("fips_fixes"):
+            after = _assign(after, {target: fix.value}, "fips_fixes")
+    return ctx.step(rows, after, "fips_fixes")
 
-    # 14. unplaced: a local agency left without a county whose printed county could not be read stops the build
+
+def _local_only(rows: pd.DataFrame, ctx: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rules 14-15: unplaced local agencies and state agencies leave the county timing; (local
+    placed rows, state-agency rows). A local agency left without a county whose printed county
+    could not be read stops the build: its spelling belongs in the county-names file."""
     lost = rows["level"].isin(LOCAL) & rows["fips"].isna()
     unread = rows[lost & rows["county_unread"]]
     if len(unread):
         row = unread.iloc[0]
-        raise _row_error(row, f"{row['county']!r} is not a county of {row['state']}: add it to {names_path.name} "
-                         f"or place {row['agency']!r} with a fips row in {fixes_path.name}", "COUNTY")
-    rows = step(rows, rows[~lost] if R.on("unplaced") else rows, "unplaced")
-
-    # 15. state_agencies
+        raise _row_error(row, f"{row['county']!r} is not a county of {row['state']}: add it to "
+                         f"{ctx.names_path.name} or place {row['agency']!r} with a fips row in {ctx.fixes_path.name}",
+                         "COUNTY")
+    rows = ctx.step(rows, rows[~lost] if ctx.on("unplaced") else rows, "unplaced")
     state_rows = rows[rows["level"] == "state"]
-    rows = step(rows, rows[rows["level"] != "state"], "state_agencies")
+    return ctx.step(rows, rows[rows["level"] != "state"] if ctx.on("state_agencies") else rows,
+                    "state_agencies"), state_rows
 
-    # 16. gaps
-    gap_after, gap_start = gap_dates(lists["list_date"], R.steps["gaps"]["date_to"] if R.on("gaps") else "first_list")
-    dated = lambda df: df.assign(after_gap=df["list_date"].map(gap_after).astype(bool), start=df["list_date"].map(gap_start))
+
+def _dating(rows: pd.DataFrame, state_rows: pd.DataFrame, all_rows: pd.DataFrame, list_dates: pd.Series,
+            ctx: _Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Rules 16-18: the date each row's agreement is dated to (gaps), and the flags left_censored and
+    intent_to_treat (counted in the log; set in the tables)."""
+    gap_after, gap_start = gap_dates(list_dates, ctx.rules.steps["gaps"]["date_to"] if ctx.on("gaps") else "first_list")
+    def dated(df):
+        return df.assign(after_gap=df["list_date"].map(gap_after).astype(bool), start=df["list_date"].map(gap_start))
     after, state_rows, all_rows = dated(rows), dated(state_rows), dated(all_rows)
     starts = county_starts(after)
-    rows = step(rows, after, "gaps", flagged=_first_rows(after, starts).groupby("fips")["after_gap"].any().sum())
-
-    # 17-18. left_censored, intent_to_treat: flags only
-    left = county_starts(rows[rows["list_date"] == first_list])
-    rows = step(rows, rows, "left_censored", flagged=len(left) if R.on("left_censored") else 0)
-    latest = county_starts(rows[rows["list_date"] == rows["list_date"].max()])
+    rows = ctx.step(rows, after, "gaps", flagged=_first_rows(after, starts).groupby("fips")["after_gap"].any().sum())
+    left = county_starts(rows[rows["list_date"] == list_dates.min()])
+    rows = ctx.step(rows, rows, "left_censored", flagged=len(left) if ctx.on("left_censored") else 0)
+    latest = county_starts(rows[rows["list_date"] == list_dates.max()])
     exited = starts.index.difference(latest.index)
-    rows = step(rows, rows, "intent_to_treat", flagged=len(exited) if R.on("intent_to_treat") else 0)
-
-    agreements = _agreements(all_rows, rows, first_list, R)
-    timing = _timing(rows, state_rows, places.counties, states, first_list, R, recodes)
-    return agreements, timing, log.frame()
+    rows = ctx.step(rows, rows, "intent_to_treat", flagged=len(exited) if ctx.on("intent_to_treat") else 0)
+    return rows, state_rows, all_rows
 
 
 def gap_dates(list_dates: pd.Series, date_to: str = "first_list") -> tuple[dict, dict]:
@@ -563,10 +608,10 @@ def _month(dates: pd.Series) -> pd.Series:
     return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp()
 
 
-def _agreements(all_rows: pd.DataFrame, kept: pd.DataFrame, first_list: pd.Timestamp, R: Rules) -> pd.DataFrame:
+def _agreements(all_rows: pd.DataFrame, kept: pd.DataFrame, first_list: pd.Timestamp, last_list: pd.Timestamp,
+                R: Rules) -> pd.DataFrame:
     """One row per agreement: identity, level, model, county, first and last list, flags."""
     rows = all_rows.sort_values(["list_date", "line"])
-    latest = rows["list_date"].max()
     g = rows.groupby("agreement_id")
     out = pd.DataFrame({
         "agency_id": g["agency_id"].last(), "agency": g["agency"].last(), "state": g["usps"].last(),
@@ -576,7 +621,7 @@ def _agreements(all_rows: pd.DataFrame, kept: pd.DataFrame, first_list: pd.Times
         "first_list_date": g["list_date"].min(), "last_list_date": g["list_date"].max(),
         "n_lists": g["list_date"].nunique(), "first_signed": g["signed"].min()})
     out["first_month"] = _month(g["start"].first())
-    out["in_latest_list"] = out["last_list_date"] == latest
+    out["in_latest_list"] = out["last_list_date"] == last_list
     out["left_censored"] = out["first_list_date"] == first_list
     out["wave"] = out["first_list_date"] >= R.wave_start
     out["after_gap"] = g["after_gap"].first().astype(bool)
@@ -596,8 +641,10 @@ TIMING_COLUMNS = ["fips", "panel_fips", "state_fips", "state", "county_name", "a
 
 
 def _timing(rows: pd.DataFrame, state_rows: pd.DataFrame, counties: pd.DataFrame, states: pd.DataFrame,
-            first_list: pd.Timestamp, R: Rules, recodes: pd.DataFrame | None) -> pd.DataFrame:
+            list_dates: pd.Series, R: Rules, recodes: pd.DataFrame | None) -> pd.DataFrame:
     """One row per county of the 50 states and DC: first months by level and model, and flags."""
+    first_list, last_list = list_dates.min(), list_dates.max()
+    last_before_wave = list_dates[list_dates < R.wave_start].max()
     ex = rows.assign(fips=rows["fips"].str.split(";")).explode("fips")
     out = counties[counties["state_fips"].isin(states["state_fips"])][["fips", "state_fips", "state", "county_name"]]
     out = out.sort_values("fips").set_index("fips")
@@ -615,13 +662,12 @@ def _timing(rows: pd.DataFrame, state_rows: pd.DataFrame, counties: pd.DataFrame
     new_in_wave = ex.groupby("agreement_id")["list_date"].transform("min") >= R.wave_start
     out["first_month_new_in_wave"] = _month(ex[new_in_wave].groupby("fips")["start"].min().reindex(out.index))
     out["first_signed"] = g["signed"].min()
-    before = ex.loc[ex["list_date"] < R.wave_start, "list_date"]
-    out["active_at_wave_start"] = out.index.isin(ex.loc[ex["list_date"] == before.max(), "fips"]) if len(before) else False
+    out["active_at_wave_start"] = out.index.isin(ex.loc[ex["list_date"] == last_before_wave, "fips"])
     out["left_censored"] = (out["first_list_date"] == first_list) & R.on("left_censored")
     out["wave_adopter"] = out["first_list_date"] >= R.wave_start
     first = ex[ex["start"] == _lookup(ex["fips"], start)]
     out["after_gap"] = first.groupby("fips")["after_gap"].any().reindex(out.index).fillna(False).astype(bool)
-    latest = set(ex.loc[ex["list_date"] == ex["list_date"].max(), "fips"])
+    latest = set(ex.loc[ex["list_date"] == last_list, "fips"])
     out["in_latest_list"] = out.index.isin(latest)
     out["exited"] = out["adopted"] & ~out["in_latest_list"] & R.on("intent_to_treat")
     out["n_agencies"] = g["agency_id"].nunique().reindex(out.index).fillna(0).astype("int64")
