@@ -155,7 +155,8 @@ def test_build_step_stops_on_a_bad_fix_and_writes_nothing(tmp_path, monkeypatch,
     for name, path in outputs.items():
         monkeypatch.setattr(wave_timing, name, path)
     real = w.clean_wave_287g
-    monkeypatch.setattr(wave_timing, "clean_wave_287g", lambda raw_dir: real(raw_dir, fixes_path=bad, lists=lists))
+    monkeypatch.setattr(wave_timing, "clean_wave_287g",
+                        lambda raw_dir, lists=None: real(raw_dir, fixes_path=bad, lists=lists))
     with pytest.raises(SystemExit, match=r"fixes\.csv:4: field 'agency' no agency 'Nowhere Police Department'"):
         wave_timing.main([])
     assert not any(p.exists() for p in outputs.values())
