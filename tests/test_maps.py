@@ -215,3 +215,22 @@ def test_real_map_of_every_county_and_deterministic_files(tmp_path):
     first = style.save(fig, "map", tmp_path / "a")
     second = style.save(maps.county_map(values)[0], "map", tmp_path / "b")
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, second))
+
+
+def test_panel_codes_map_onto_the_2017_counties():
+    """The 2000-2012 panel's county codes (2010 codes after fips_recodes.csv, e.g. Skagway-Hoonah-Angoon
+    02232, Shannon SD 46113) paint the 2017 map counties they became, so the SC and pre-2018 287(g)
+    maps can be drawn from panel values directly."""
+    from analysis.readers.fips_recodes import read_recodes, successor
+    counties = read_counties()
+    counties = counties[counties["state_fips"].isin(read_states()["state_fips"])]
+    panel = pd.Series(successor(counties["fips"], read_recodes()).unique())
+    values = pd.Series(np.where(panel.str.startswith("02"), "Alaska", "other"), index=panel.to_numpy())
+    fig, ax = maps.county_map(values, categories=["Alaska", "other"])
+    geo = maps.boundaries(str(tj.COUNTY_BOUNDARIES))
+    faces = dict(zip(geo.ids, map(mpl.colors.to_hex, _faces(ax))))
+    alaska = style.OKABE_ITO["blue"].lower()
+    for split in ["02105", "02230", "02195", "02275", "02198", "02158"]:     # from 02232, 02280, 02201, 02270
+        assert faces[split] == alaska
+    assert faces["46102"] == style.OKABE_ITO["vermillion"].lower()          # Shannon -> Oglala Lakota
+    assert maps.MISSING_COLOR.lower() not in faces.values()                 # every map county has a value
