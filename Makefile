@@ -41,7 +41,9 @@ RAW_STAMP := data_raw/.verified
 PANEL := data_clean/county_panel.parquet
 PANEL_OUT := $(PANEL) data_clean/agreements_287g.parquet data_clean/sc_activation.parquet \
              data_clean/sample_log.csv data_clean/codebook.csv data_clean/sample_state_losses.csv
-PANEL_DATA := analysis/samples.yaml analysis/codebook.yaml $(wildcard analysis/readers/*.csv)
+WAVE_OUT := data_clean/wave_287g_timing.parquet data_clean/wave_287g_agreements.parquet \
+            data_clean/wave_287g_lists.csv data_clean/wave_287g_log.csv data_clean/wave_287g_codebook.csv
+PANEL_DATA := analysis/samples.yaml analysis/codebook.yaml $(filter-out analysis/readers/wave_287g_%,$(wildcard analysis/readers/*.csv))
 SPECS := $(sort $(wildcard analysis/specs/*.yaml))
 SPEC_RESULTS := $(patsubst analysis/specs/%.yaml,results/%/overall.csv,$(SPECS))
 # Robustness grids and randomization inference (one grid file per program), replication table.
@@ -146,7 +148,7 @@ $(REPLICATION): analysis/published.yaml $(REPLICATION_IN) $(DEPS_replication) | 
 	@$(STEP) replication --out $@ --in $^ $(dir $(REPLICATION_IN)) -- $(PY) -m analysis.replication
 
 # The exhibits read the panel, every results folder, the specs, grids and the manifest.
-$(EXHIBITS) &: $(PANEL_OUT) $(RESULTS) $(SPECS) $(GRIDS) analysis/published.yaml data_raw/manifest.csv \
+$(EXHIBITS) &: $(PANEL_OUT) $(WAVE_OUT) $(RAW_STAMP) $(RESULTS) $(SPECS) $(GRIDS) analysis/published.yaml data_raw/manifest.csv \
                $(DEPS_exhibits) | $(ENV)
 	@$(STEP) exhibits --out $@ paper/generated --in $^ results data_clean -- $(PY) -m analysis.exhibits
 
@@ -162,8 +164,18 @@ notebooks/_build/%.html: notebooks/%.py $(PANEL_OUT) $(RESULTS) $(DEPS_notebooks
 logs/run_record.json: paper/paper.pdf $(NOTEBOOKS) | $(ENV)
 	$(PY) -m analysis.runlog record
 
+# ---- The 2025-2026 287(g) wave: county timing from ICE's monthly lists (issue #17) --------------
+# One row per county (first month of a local agreement, by agency level and by model), one row per
+# agreement, and the log of every rule (analysis/readers/wave_287g_rules.yaml) with its effect.
+WAVE_DATA := analysis/codebook_wave_287g.yaml $(wildcard analysis/readers/wave_287g_*)
+.PHONY: wave
+wave: $(WAVE_OUT)  ## Build the county timing of the 2025-2026 287(g) wave, its log and codebook
+
+$(WAVE_OUT) &: $(RAW_STAMP) $(WAVE_DATA) analysis/readers/fips_recodes.csv $(DEPS_wave) | $(ENV)
+	@$(STEP) wave --out $(WAVE_OUT) --in $^ -- $(PY) -m analysis.wave_timing
+
 # Outputs are never deleted by make, even on Ctrl-C: they are complete or absent (atomic writes).
-.PRECIOUS: $(RAW_STAMP) $(PANEL_OUT) $(ROLLOUT) results/%/overall.csv results/grid_%/estimates.csv \
+.PRECIOUS: $(RAW_STAMP) $(PANEL_OUT) $(ROLLOUT) $(WAVE_OUT) results/%/overall.csv results/grid_%/estimates.csv \
            results/ri_%/ri.csv results/ri_%/permutations.csv $(REPLICATION) $(EXHIBITS) paper/paper.pdf \
            notebooks/_build/%.html logs/run_record.json .make/deps.mk
 

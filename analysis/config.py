@@ -80,6 +80,20 @@ SAMPLES = ROOT / "analysis" / "samples.yaml"
 CODEBOOK_SPEC = ROOT / "analysis" / "codebook.yaml"
 SAMPLE_STATE_LOSSES = DATA_CLEAN / "sample_state_losses.csv"
 
+# The 2025-2026 287(g) wave: rules and fixes (committed), county timing, agreements, log, codebook (generated).
+WAVE_RULES = ROOT / "analysis" / "readers" / "wave_287g_rules.yaml"
+WAVE_FIXES = ROOT / "analysis" / "readers" / "wave_287g_fixes.csv"
+WAVE_COUNTY_NAMES = ROOT / "analysis" / "readers" / "wave_287g_county_names.csv"
+WAVE_CODEBOOK_SPEC = ROOT / "analysis" / "codebook_wave_287g.yaml"
+WAVE_TIMING = DATA_CLEAN / "wave_287g_timing.parquet"
+WAVE_AGREEMENTS = DATA_CLEAN / "wave_287g_agreements.parquet"
+WAVE_LISTS = DATA_CLEAN / "wave_287g_lists.csv"
+WAVE_LOG = DATA_CLEAN / "wave_287g_log.csv"
+WAVE_CODEBOOK = DATA_CLEAN / "wave_287g_codebook.csv"
+
+# County boundaries for maps (raw, verified like every raw file).
+COUNTY_BOUNDARIES = DATA_RAW / "geo" / "us-atlas" / "counties-albers-10m.json"
+
 # Benchmark (generated, gitignored): the report and the separate venv for other DiD packages.
 BENCH = ROOT / "bench"
 BENCH_REPORT = BENCH / "benchmark.md"

@@ -352,10 +352,15 @@ def test_committed_manifest_entries_are_pinned_and_installed():
     for entry in entries:
         assert (config.DATA_RAW / entry.path).stat().st_size == entry.bytes, entry.path
         repo, commit = entry.source.split("@")
-        assert entry.url.startswith(f"https://raw.githubusercontent.com/{repo}/{commit}/"), entry.path
+        if repo.startswith("npm:"):   # an npm package pinned by version, served by jsDelivr
+            assert entry.url.startswith(f"https://cdn.jsdelivr.net/npm/{repo[4:]}@{commit}/"), entry.path
+        else:
+            assert entry.url.startswith(f"https://raw.githubusercontent.com/{repo}/{commit}/"), entry.path
         assert entry.redistribution in {"public domain", "ICPSR terms: do not redistribute",
-                                        "CC BY-NC-SA 4.0", "unspecified: ask authors"}, entry.path
+                                        "CC BY-NC-SA 4.0", "unspecified: ask authors",
+                                        "ISC: keep the licence notice"}, entry.path
     paths = [e.path for e in entries]
     assert sum(p.endswith("-0004-Data.txt") for p in paths) == 13
     assert sum("/participatingAgencies/" in p for p in paths) == 68
     assert not [p for p in paths if "reta2013" in p or p.endswith("ucr_agencies_list.csv")]
+    assert {"geo/us-atlas/counties-albers-10m.json", "geo/us-atlas/LICENSE"} <= set(paths)

@@ -158,6 +158,15 @@ def test_header_groups_must_span_all_columns():
         regression_table(["(1)", "(2)"], [], groups=[[("a", 1)]])
 
 
+def test_an_empty_header_group_keeps_its_columns():
+    """An unlabelled group spanning k columns leaves k empty cells, so the next label sits over its own columns."""
+    df = pd.DataFrame({"a": ["x"], "b": [1], "c": [2], "d": [3]})
+    body = data_table(df, {"a": "text", "b": "int", "c": "int", "d": "int"}, groups=[[("", 2), ("Pair", 2)]])
+    header = body.splitlines()[2]
+    assert header == r" &  & \multicolumn{2}{c}{Pair} \\"
+    assert r"\cmidrule(lr){3-4}" in body
+
+
 def test_write_table_atomic_to_named_file(tmp_path):
     path = latex.write_table("BODY\n", "sample_log", directory=tmp_path)
     assert path == tmp_path / "sample_log.tex"

@@ -2,14 +2,19 @@
 from analysis.panel import build_panel
 from analysis.rawaudit import audit_raw_opens, unlisted
 from analysis.readers.ice_lists import clean_ice_lists
+from analysis.readers.topojson import read_topology
+from analysis.wave_timing import build as build_wave
 
 
 def test_every_raw_file_opened_is_in_the_manifest():
     with audit_raw_opens() as opened:
         build_panel()
         clean_ice_lists()
+        build_wave()
+        read_topology()
     # The audit sees the crime, census, 287(g), ICE and SC files the readers open.
     assert any(p.endswith("-0004-Data.txt") for p in opened)
     assert any(p.endswith(".xlsx") for p in opened)
     assert any(p.endswith(".dta") for p in opened)
+    assert "geo/us-atlas/counties-albers-10m.json" in opened
     assert unlisted(opened) == []

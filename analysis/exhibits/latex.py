@@ -95,7 +95,7 @@ def _header_rows(groups: Groups | None, ncols: int, offset: int) -> list[str]:
         for label, span in level:
             if span < 1:
                 raise ValueError(f"header group {label!r}: span must be >= 1")
-            cells.append(rf"\multicolumn{{{span}}}{{c}}{{{escape(label)}}}" if label else "")
+            cells += [rf"\multicolumn{{{span}}}{{c}}{{{escape(label)}}}"] if label else [""] * span
             if label:
                 rules.append(rf"\cmidrule(lr){{{col}-{col + span - 1}}}")
             col += span

@@ -27,6 +27,7 @@ OKABE_ITO = {
     "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
 }
 CYCLE = ["blue", "vermillion", "green", "orange", "purple", "sky_blue", "yellow"]
+SEQUENTIAL = "viridis"             # ordered and continuous values (maps): perceptually uniform, colour-blind safe
 TEXT_WIDTH = 6.5                   # inches: letter paper minus two 1in margins
 GOLDEN = (5 ** 0.5 - 1) / 2        # default height / width
 PNG_DPI = 150

@@ -24,7 +24,7 @@ TYPES = {"County": "County", "Municipality": "Municipality", "State Agency": "St
          "State": "State Agency"}
 HEADER = {"STATE": "state", "LAW ENFORCEMENT AGENCY": "agency", "TYPE": "type", "COUNTY": "county",
           "SUPPORT TYPE": "support_type", "SIGNED": "signed"}
-COLUMNS = ["list_date", "file", "state", "agency", "type", "county", "support_type", "signed"]
+COLUMNS = ["list_date", "file", "state", "agency", "type", "county", "support_type", "signed", "line"]
 
 
 def list_date(name: str) -> pd.Timestamp:
@@ -67,12 +67,14 @@ def read_list(path: Path) -> pd.DataFrame:
             raise InputError(path, f"unknown value {df.at[i, column]!r}", line=i + 2, field=column.upper().replace("_", " "))
         df[column] = df[column].map(codes, na_action="ignore").astype("string")
     df["signed"] = raw["signed"].map(_signed, na_action="ignore").astype("datetime64[us]")
+    df["line"] = raw.index + 2   # the row's line in the sheet (line 1 is the header)
     return df[COLUMNS]
 
 
 def clean_ice_lists(raw_dir: Path = DATA_RAW) -> pd.DataFrame:
     """All ICE participating-agency lists in one long table (list_date, file, state, agency,
-    type, county, support_type, signed), one row per agreement per list.
+    type, county, support_type, signed, line), one row per agreement per list; ``line`` is the
+    row's line in its sheet, so later checks can name file, line and field.
 
     Source: the 68 xlsx lists in 287g/relevantresearch_287g-detentiondata/participatingAgencies/,
     three layouts (TYPE from Feb 2025, COUNTY from 17 Mar 2025: NA before). Recodes: list_date
