@@ -119,6 +119,18 @@ notebooks/_build/%.html: notebooks/%.py $(PANEL_OUT) $(RESULTS) $(wildcard analy
 logs/run_record.json: paper/paper.pdf $(NOTEBOOKS) | $(ENV)
 	$(PY) -m analysis.runlog record
 
+# ---- Coverage audit, treatment coding, data sanity checks (issue 12 sections 1-2, issue 13) -----------
+# Extra inputs of the rules above (listed here so that those rules stay as they are), and the sanity
+# checks: every county-year with zero index crimes, a > 5-fold jump or an implausible rate, and the
+# main-sample rule that drops it; the step stops if the main sample keeps one unexplained.
+SANITY := data_clean/sanity_checks.csv
+$(PANEL): analysis/coverage.py
+$(SPEC_RESULTS) $(GRID_RESULTS) $(RI_RESULTS): analysis/design.py
+$(SANITY): $(PANEL) analysis/checks.py analysis/sample.py analysis/samples.yaml analysis/coverage.py | $(ENV)
+	$(STEP) checks -- $(PY) -m analysis.checks
+$(EXHIBITS): $(SANITY)
+test: $(SANITY)
+
 .PHONY: tex
 TEX_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended lmodern
 tex:  ## Install the Debian TeX packages the paper needs (when latexmk is missing)

@@ -64,6 +64,8 @@ FIPS_RECODES = ROOT / "analysis" / "readers" / "fips_recodes.csv"
 SAMPLES = ROOT / "analysis" / "samples.yaml"
 CODEBOOK_SPEC = ROOT / "analysis" / "codebook.yaml"
 SAMPLE_STATE_LOSSES = DATA_CLEAN / "sample_state_losses.csv"
+# Data sanity checks (analysis/checks.py): every suspicious county-year and the rule that drops it.
+SANITY_CHECKS = DATA_CLEAN / "sanity_checks.csv"
 
 # Benchmark (generated, gitignored): the report and the separate venv for other DiD packages.
 BENCH = ROOT / "bench"
