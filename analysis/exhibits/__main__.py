@@ -14,7 +14,7 @@ from analysis.exhibits.numbers import render
 
 # In the order of the paper.
 MODULES = ["data_section", "rollout", "trends", "sample_tables", "headline", "main_tables", "event_studies",
-           "diagnostics", "robustness", "replication_exhibits"]
+           "diagnostics", "robustness", "replication_exhibits", "coverage_audit", "treatment_coding"]
 
 
 def main() -> None:
