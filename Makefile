@@ -148,7 +148,7 @@ $(REPLICATION): analysis/published.yaml $(REPLICATION_IN) $(DEPS_replication) | 
 	@$(STEP) replication --out $@ --in $^ $(dir $(REPLICATION_IN)) -- $(PY) -m analysis.replication
 
 # The exhibits read the panel, every results folder, the specs, grids and the manifest.
-$(EXHIBITS) &: $(PANEL_OUT) $(WAVE_OUT) $(RAW_STAMP) $(RESULTS) $(SPECS) $(GRIDS) analysis/published.yaml data_raw/manifest.csv \
+$(EXHIBITS) &: $(PANEL_OUT) $(WAVE_OUT) $(SANITY) $(RAW_STAMP) $(RESULTS) $(SPECS) $(GRIDS) analysis/published.yaml data_raw/manifest.csv \
                $(DEPS_exhibits) | $(ENV)
 	@$(STEP) exhibits --out $@ paper/generated --in $^ results data_clean -- $(PY) -m analysis.exhibits
 
@@ -174,8 +174,15 @@ wave: $(WAVE_OUT)  ## Build the county timing of the 2025-2026 287(g) wave, its 
 $(WAVE_OUT) &: $(RAW_STAMP) $(WAVE_DATA) analysis/readers/fips_recodes.csv $(DEPS_wave) | $(ENV)
 	@$(STEP) wave --out $(WAVE_OUT) --in $^ -- $(PY) -m analysis.wave_timing
 
+# ---- Data sanity checks (issues #12, #13) ----------------------------------------------------------
+# Every county-year with zero index crimes, a > 5-fold jump or an implausible rate, and the main-sample
+# rule that drops it; the step stops if the main sample keeps one unexplained.
+SANITY := data_clean/sanity_checks.csv
+$(SANITY): $(PANEL) analysis/samples.yaml $(DEPS_checks) | $(ENV)
+	@$(STEP) checks --out $@ --in $^ -- $(PY) -m analysis.checks
+
 # Outputs are never deleted by make, even on Ctrl-C: they are complete or absent (atomic writes).
-.PRECIOUS: $(RAW_STAMP) $(PANEL_OUT) $(ROLLOUT) $(WAVE_OUT) results/%/overall.csv results/grid_%/estimates.csv \
+.PRECIOUS: $(RAW_STAMP) $(PANEL_OUT) $(ROLLOUT) $(WAVE_OUT) $(SANITY) results/%/overall.csv results/grid_%/estimates.csv \
            results/ri_%/ri.csv results/ri_%/permutations.csv $(REPLICATION) $(EXHIBITS) paper/paper.pdf \
            notebooks/_build/%.html logs/run_record.json .make/deps.mk
 

@@ -79,6 +79,8 @@ FIPS_RECODES = ROOT / "analysis" / "readers" / "fips_recodes.csv"
 SAMPLES = ROOT / "analysis" / "samples.yaml"
 CODEBOOK_SPEC = ROOT / "analysis" / "codebook.yaml"
 SAMPLE_STATE_LOSSES = DATA_CLEAN / "sample_state_losses.csv"
+# Data sanity checks (analysis/checks.py): every suspicious county-year and the rule that drops it.
+SANITY_CHECKS = DATA_CLEAN / "sanity_checks.csv"
 
 # The 2025-2026 287(g) wave: rules and fixes (committed), county timing, agreements, log, codebook (generated).
 WAVE_RULES = ROOT / "analysis" / "readers" / "wave_287g_rules.yaml"

@@ -24,7 +24,7 @@ from analysis.config import PANEL, RESULTS
 from analysis.errors import InputError
 from analysis.estimators import bacon, cs, honest, imputation, ppml, sunab, twfe, wild
 from analysis.estimators.tidy import normal_inference
-from analysis.sample import apply_sample
+from analysis.design import design_sample
 from analysis.spec import load_spec, outcome_column, validate_spec
 from analysis import cli
 
@@ -60,7 +60,7 @@ def _cs_rows(spec, res: cs.AttGtResult) -> tuple[list[dict], pd.DataFrame, pd.Da
 def run_spec(spec: dict, panel: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Every estimator of ``spec`` on ``panel``: tidy tables keyed by output file stem."""
     validate_spec(spec, panel.columns)
-    df, sample_log = apply_sample(panel, spec["sample"])
+    df, sample_log = design_sample(panel, spec)
     y, g, cluster = outcome_column(spec), spec["treatment"], CLUSTER[spec["cluster"]]
     weights = None
     if spec["weights"] == "population":

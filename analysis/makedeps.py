@@ -17,7 +17,7 @@ from pathlib import Path
 from analysis.config import NOTEBOOK_BUILD, NOTEBOOKS, PUBLISHED, ROOT
 
 # Make step -> entry module (python -m ...).
-STEPS = {"acquire": "analysis.acquire", "panel": "analysis.panel", "wave": "analysis.wave_timing", "rollout": "analysis.rollout",
+STEPS = {"acquire": "analysis.acquire", "panel": "analysis.panel", "wave": "analysis.wave_timing", "checks": "analysis.checks", "rollout": "analysis.rollout",
          "estimate": "analysis.estimate", "grid": "analysis.grid", "ri": "analysis.ri",
          "replication": "analysis.replication", "exhibits": "analysis.exhibits", "paper": "analysis.paper",
          "notebooks": "analysis.notebooks"}

@@ -27,15 +27,21 @@ from analysis.readers.population import clean_population
 from analysis.readers.rulelog import RuleLog
 from analysis.readers.secure_communities import clean_sc
 from analysis.sample import apply_sample, state_losses
-from analysis.treatment import statewide_287g_states, timing_287g
+from analysis.coverage import add_coverage
+from analysis.treatment import exposure, statewide_287g_states, timing_287g
 from analysis.yamlfile import read_yaml
 from analysis import cli
 
 OUTCOMES = ["murder", "rape", "robbery", "agg_assault", "burglary", "larceny", "mv_theft",
             "violent", "property", "index"]
-G287 = ["g287_county", "g287_any", "g287_jem", "g287_tf", "g287_county_full", "g287_any_full"]
-SC = ["sc_month", "sc_year", "sc_year_full", "sc_dated"]
-G287_YEARS, SC_YEARS = (2002, 2017), (2008, 2013)  # *_full may be one year later for 287(g)
+G287 = ["g287_county", "g287_any", "g287_jem", "g287_tf", "g287_county_midyear", "g287_any_midyear",
+        "g287_county_wapo"]
+G287_EXTRA = ["g287_county_month", "g287_county_end", "g287_county_list_date"]
+SC = ["sc_month", "sc_year", "sc_year_midyear", "sc_dated"]
+G287_YEARS, SC_YEARS = (2002, 2017), (2008, 2013)
+# Latest valid year per timing column: *_midyear may be one year later; the Post flags years to 2019.
+G287_LAST = {**{c: G287_YEARS[1] for c in G287}, "g287_county_midyear": 2018, "g287_any_midyear": 2018,
+             "g287_county_wapo": 2019}
 CODEBOOK_FIELDS = ["column", "type", "meaning", "source"]
 
 
@@ -64,11 +70,12 @@ def add_rates(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def county_treatment(agreements: pd.DataFrame, sc: pd.DataFrame, recodes: pd.DataFrame) -> pd.DataFrame:
-    """Treatment timing per panel county (merged codes take their earliest date): G287 columns
-    (0 = never) and SC columns (NA = undated), with fips recoded as in the panel."""
-    timing = timing_287g(agreements)
-    timing = timing.assign(fips=successor(timing["fips"].astype(str), recodes))
-    g287 = timing.set_index("fips").replace(0, np.nan).groupby("fips").min()
+    """Treatment timing per panel county: G287 and G287_EXTRA columns (0 = never; the agreements'
+    fips recoded as in the panel first, so a merged county's agreements are timed together) and SC
+    columns (NA = undated; merged codes take their earliest date)."""
+    local = agreements["fips"].notna()
+    recoded = agreements["fips"].astype("string").where(~local, successor(agreements["fips"].astype(str), recodes))
+    g287 = timing_287g(agreements.assign(fips=recoded.astype("string"))).set_index("fips")
     sc = sc.assign(fips=successor(sc["fips"].astype(str), recodes))
     sc = sc.sort_values(["sc_year", "sc_month"], na_position="last").drop_duplicates("fips")
     return g287.join(sc.set_index("fips")[SC], how="outer").rename_axis("fips").reset_index()
@@ -79,10 +86,13 @@ def merge_treatment(df: pd.DataFrame, agreements: pd.DataFrame, sc: pd.DataFrame
     """Add the G287 and SC columns by fips (no 287(g) agreement -> 0; no SC row -> NA, sc_dated
     False) and state_287g_statewide (the state has a state-level 287(g) agreement)."""
     out = df.merge(county_treatment(agreements, sc, recodes), on="fips", how="left", validate="m:1")
-    out[G287] = out[G287].fillna(0).astype("int64")
+    out[G287 + G287_EXTRA[:2]] = out[G287 + G287_EXTRA[:2]].fillna(0).astype("int64")
+    out["g287_county_list_date"] = out["g287_county_list_date"].astype("boolean").fillna(False).astype(bool)
     out[SC[:3]] = out[SC[:3]].astype("Int64")
     out["sc_dated"] = out["sc_year"].notna()
     out["state_287g_statewide"] = out["state_fips"].isin(statewide_287g_states(agreements))
+    out["g287_exposure"] = exposure(out["year"], out["g287_county"], out["g287_county_month"])
+    out["sc_exposure"] = exposure(out["year"], out["sc_year"], out["sc_month"])
     return out
 
 
@@ -99,7 +109,7 @@ def build_panel(raw_dir: Path = DATA_RAW, recodes_path: Path = FIPS_RECODES
     df = crime.merge(pop, on=["fips", "state_fips", "year"], how="left", validate="1:1")
     df = log.drop(df, df["population"].isna(), "no_population",
                   "Crime county-years with no Census population (e.g. Yellowstone NP MT, 30113).")
-    df = add_rates(df.astype({"population": "int64"}))
+    df = add_coverage(add_rates(df.astype({"population": "int64"})))
     df = merge_treatment(df, agreements, sc, read_recodes(recodes_path))
     by_county = df.groupby("fips")
     df = df.assign(cov_min=by_county["covind"].transform("min"), n_years=by_county["year"].transform("size"))
@@ -137,8 +147,9 @@ def sample_log_problems(log: pd.DataFrame, panel: pd.DataFrame) -> list[str]:
 def validate_panel(panel: pd.DataFrame, codebook: pd.DataFrame | None = None) -> None:
     """Raise PanelSchemaError listing every violation of the schema: columns = the codebook's,
     unique (fips, year), 5-digit fips, years FIRST_YEAR..LAST_YEAR, non-negative counts, index =
-    violent + property, COVIND in 0-100, 287(g) years 0 or 2002-2017 (2018 for *_full), SC years
-    2008-2013 or NA, rates finite where population > 0."""
+    violent + property, COVIND in 0-100, 287(g) years 0 or 2002-2017 (G287_LAST: 2018 for *_midyear,
+    2019 for the Post's years), month 0-12, end not before start, exposures in 0-1, SC years 2008-2013
+    or NA, rates finite where population > 0, cov_ratio = pop_ucr / population."""
     book = read_codebook() if codebook is None else codebook
     documented = list(book["column"])
     problems = [f"column '{c}' is not in the codebook" for c in panel.columns if c not in documented]
@@ -159,10 +170,17 @@ def validate_panel(panel: pd.DataFrame, codebook: pd.DataFrame | None = None) ->
         "a rate is not finite": pd.Series(~np.isfinite(rates).all(axis=1)),
         "sc_dated disagrees with sc_year": panel["sc_dated"] != panel["sc_year"].notna(),
     }
-    for column in G287:
-        last = G287_YEARS[1] + column.endswith("_full")
+    for column in G287 + ["g287_county_end"]:
+        last = G287_LAST.get(column, G287_YEARS[1])
         checks[f"{column} is not 0 or {G287_YEARS[0]}-{last}"] = ~(
             (panel[column] == 0) | panel[column].between(G287_YEARS[0], last))
+    checks["g287_county_month is not 0-12 (0 exactly when g287_county is 0)"] = ~(
+        panel["g287_county_month"].between(0, 12) & ((panel["g287_county_month"] == 0) == (panel["g287_county"] == 0)))
+    checks["g287_county_end is before g287_county"] = (panel["g287_county_end"] > 0) & (
+        panel["g287_county_end"] < panel["g287_county"])
+    for column in ("g287_exposure", "sc_exposure"):
+        checks[f"{column} is not in 0-1"] = ~panel[column].between(0, 1).fillna(column == "sc_exposure").astype(bool)
+    checks["cov_ratio is not pop_ucr / population"] = ~np.isclose(panel["cov_ratio"], panel["pop_ucr"] / panel["population"])
     for column in SC[1:3]:
         checks[f"{column} is not NA or {SC_YEARS[0]}-{SC_YEARS[1]}"] = ~(
             panel[column].isna() | panel[column].between(*SC_YEARS)).astype(bool)

@@ -71,9 +71,23 @@ def hashes(root: Path, paths: list[str], cache: Path = CACHE) -> dict[str, str |
     return out
 
 
+def verified(root: Path) -> set[tuple[str, str]] | None:
+    """The (sha256, path) pairs the last acquisition verified (``root``/.verified), None if none did."""
+    try:
+        text = (Path(root) / config.RAW_STAMP.name).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return {tuple(line.split("  ", 1)) for line in text.splitlines() if "  " in line}
+
+
 def problems(root: Path = config.DATA_RAW, manifest: Path = config.MANIFEST, cache: Path = CACHE) -> list[str]:
-    """One line per manifest file that is missing or has the wrong sha256 under ``root``."""
+    """One line per manifest file that is missing or has the wrong sha256 under ``root``. Once an
+    acquisition has stamped ``root``, only the files it verified are checked: a file the manifest
+    adds or changes since then is acquisition's to fetch (make runs it: the manifest is newer)."""
     entries = read_manifest(manifest)
+    stamped = verified(root)
+    if stamped is not None:
+        entries = [e for e in entries if (e.sha256, e.path) in stamped]
     found = hashes(root, [e.path for e in entries], cache)
     owner = {e.sha256: e.path for e in entries}
     out = []

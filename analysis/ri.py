@@ -27,7 +27,7 @@ from analysis.config import PANEL, RESULTS, SEED
 from analysis.errors import InputError
 from analysis.estimate import FLOAT
 from analysis.grid import expand, read_grid
-from analysis.sample import apply_sample
+from analysis.design import design_sample
 from analysis.spec import outcome_column
 from analysis import cli
 
@@ -38,7 +38,7 @@ def design_arrays(spec: dict, panel: pd.DataFrame) -> dict:
     """The spec's sample as N x T arrays: outcome y, years, each county's adoption year g and weight w.
     Rows missing the outcome or the timing are dropped (as the TWFE estimator does); the rest must be
     a balanced panel."""
-    df, _ = apply_sample(panel, spec["sample"])
+    df, _ = design_sample(panel, spec)
     y_col, g_col = outcome_column(spec), spec["treatment"]
     df = df.dropna(subset=[y_col, g_col]).sort_values(["fips", "year"])
     if spec["weights"] == "population":

@@ -14,21 +14,47 @@ from analysis.errors import InputError
 from analysis.readers.rulelog import RuleLog
 from analysis.yamlfile import read_yaml
 
-KEYS = {"description": str, "covind_min": (int, float), "covind_above": (int, float),
+NUMBER = (int, float)
+KEYS = {"description": str, "extends": str, "covind_min": NUMBER, "covind_above": NUMBER,
         "every_year": bool, "balanced": bool, "drop_nyc_2001": bool,
         "drop_statewide_287g_states": bool, "states_exclude": list, "states_include": list,
-        "drop_states_losing_over": (int, float)}
+        "drop_states_losing_over": NUMBER,
+        # reporting-coverage audit (analysis/coverage.py): per county, every year of the sample
+        "cov_ratio_log_max": NUMBER, "cov_ratio_jump_max": NUMBER, "ag_off_jump_max": NUMBER,
+        "index_jump_max": NUMBER, "drop_zero_index": bool, "rate_index_max": NUMBER,
+        # named counties and treatment-coding rules
+        "counties_exclude": list, "drop_counties_flagged": list, "drop_after_287g_end": bool}
+# Per-county audit rules: key -> (panel column, failing test, reason template). A county is dropped
+# when any of its years in the sample fails; the reasons quote the bound.
+AUDIT_RULES = {
+    "cov_ratio_log_max": ("log_cov_ratio", lambda s, b: ~(s.abs() <= b),
+                          "Counties whose covered population (CPOPCRIM) differs from the Census population by "
+                          "more than {b:g} log points (or is 0) in some year."),
+    "cov_ratio_jump_max": ("cov_ratio_jump", lambda s, b: s > b,
+                           "Counties whose coverage ratio (CPOPCRIM / population) moves by more than {b:g} log "
+                           "points in a year."),
+    "ag_off_jump_max": ("ag_off_jump", lambda s, b: s > b,
+                        "Counties whose reporting agencies (AG_OFF) change more than {b:g}-fold (or from/to 0) in a year."),
+    "index_jump_max": ("index_jump", lambda s, b: s > b,
+                       "Counties whose index crimes change more than {b:g}-fold (or from/to 0) in a year."),
+    "drop_zero_index": ("zero_index", lambda s, b: s.astype(bool),
+                        "Counties with a year of zero index crimes."),
+    "rate_index_max": ("rate_index", lambda s, b: s > b,
+                       "Counties with more than {b:,g} index crimes per 100,000 residents in some year."),
+}
 
 
 def read_samples(path: Path = SAMPLES) -> dict[str, dict]:
-    """The named samples, validated: known keys of the right type, at most one COVIND rule.
-    InputError names the file, the line and the offending key."""
+    """The named samples, validated and with ``extends`` resolved (a sample takes every rule of the
+    sample it extends, then its own): known keys of the right type, at most one COVIND rule, no
+    unknown or circular parent. InputError names the file, the line and the offending key."""
     data, root = read_yaml(path, dict, "a mapping: sample name -> rules")
+    lines = {}
     for name_node, rule_node in root.value:
         name, rule = name_node.value, data[name_node.value]
+        lines[name] = name_node.start_mark.line + 1
         if not isinstance(rule, dict):
-            raise InputError(path, "expected a mapping of rules", line=name_node.start_mark.line + 1,
-                             field=name)
+            raise InputError(path, "expected a mapping of rules", line=lines[name], field=name)
         for key_node, _ in rule_node.value:
             key, line = key_node.value, key_node.start_mark.line + 1
             if key not in KEYS:
@@ -37,18 +63,61 @@ def read_samples(path: Path = SAMPLES) -> dict[str, dict]:
             value = rule[key]
             if not isinstance(value, KEYS[key]) or (isinstance(value, bool) and KEYS[key] is not bool):
                 raise InputError(path, f"{value!r} has the wrong type in sample '{name}'", line=line, field=key)
+            if KEYS[key] is NUMBER and value < 0:
+                raise InputError(path, f"{value!r} must be >= 0 in sample '{name}'", line=line, field=key)
+    resolved = {name: _resolve(data, name, path, lines, ()) for name in data}
+    for name, rule in resolved.items():
         if "covind_min" in rule and "covind_above" in rule:
             raise InputError(path, f"sample '{name}' gives both covind_min and covind_above",
-                             line=name_node.start_mark.line + 1, field="covind_above")
-    return data
+                             line=lines[name], field="covind_above")
+    return resolved
+
+
+def _resolve(data: dict, name: str, path: Path, lines: dict, seen: tuple) -> dict:
+    """The rules of ``name`` with its ``extends`` chain merged in (own rules win)."""
+    rule = data[name]
+    parent = rule.get("extends")
+    if parent is None:
+        return dict(rule)
+    if parent not in data:
+        raise InputError(path, f"sample '{name}' extends unknown sample '{parent}'", line=lines[name], field="extends")
+    if parent in seen or parent == name:
+        raise InputError(path, f"sample '{name}': circular extends ({' -> '.join([*seen, name, parent])})",
+                         line=lines[name], field="extends")
+    inherited = _resolve(data, parent, path, lines, (*seen, name))
+    if {"covind_min", "covind_above"} & set(rule):  # an own COVIND rule replaces the inherited one
+        inherited = {k: v for k, v in inherited.items() if k not in ("covind_min", "covind_above")}
+    merged = {**inherited, **rule}
+    merged.pop("extends")
+    return merged
 
 
 def apply_sample(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The county-years of sample ``name`` and its sample-log rows (stage 'sample_<name>').
+    """The county-years of sample ``name`` and its sample-log rows (stage 'sample_<name>'); see
+    sample_rules for the order of the rules."""
+    df, log = sample_rules(panel, name, path)
+    return df.reset_index(drop=True), log.frame()
+
+
+def dropped_by(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> pd.Series:
+    """For every row of ``panel`` (same index): the rule of sample ``name`` that drops it, '' if kept."""
+    _, log = sample_rules(panel, name, path)
+    out = pd.Series("", index=panel.index, dtype=object)
+    for rule, index in log.dropped_index.items():
+        out[index] = rule
+    return out
+
+
+def sample_rules(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> tuple[pd.DataFrame, RuleLog]:
+    """The county-years of sample ``name`` (``panel``'s index kept) and the RuleLog of its rules.
 
     Order: states_include, states_exclude, drop_statewide_287g_states, drop_nyc_2001,
     drop_states_losing_over, the COVIND rule (per county-year, or per county with every_year),
-    balanced (all years FIRST_YEAR..LAST_YEAR).
+    balanced (all years FIRST_YEAR..LAST_YEAR); then the coverage-audit rules, each per county over
+    its years still in the sample (AUDIT_RULES order); then counties_exclude (fips codes),
+    drop_counties_flagged (boolean panel columns: counties flagged in any year) and
+    drop_after_287g_end (county-years after the year the county's 287(g) agreements ended,
+    g287_county_end). Every rule writes one log row, also when it drops nothing.
     """
     samples = read_samples(path)
     if name not in samples:
@@ -85,7 +154,34 @@ def apply_sample(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> tuple[
         years = df.groupby("fips")["year"].transform("nunique")
         df = log.drop(df, years < LAST_YEAR - FIRST_YEAR + 1, "balanced",
                       f"Counties not present in every year {FIRST_YEAR}-{LAST_YEAR}.")
-    return df.reset_index(drop=True), log.frame()
+    for audit, (column, fails, reason) in AUDIT_RULES.items():
+        if audit not in rule or rule[audit] is False:
+            continue
+        bound = rule[audit]
+        _require(df, column, audit, path)
+        bad = fails(df[column], bound).fillna(False).astype(bool)
+        label = audit if isinstance(bound, bool) else f"{audit}_{bound:g}"
+        df = log.drop(df, bad.groupby(df["fips"]).transform("any"), label, reason.format(b=bound))
+    if rule.get("counties_exclude"):
+        codes = [str(c).zfill(5) for c in rule["counties_exclude"]]
+        df = log.drop(df, df["fips"].isin(codes), "counties_exclude", f"Counties excluded by name: {', '.join(codes)}.")
+    for column in rule.get("drop_counties_flagged") or []:
+        _require(df, column, "drop_counties_flagged", path)
+        flagged = df[column].fillna(False).astype(bool).groupby(df["fips"]).transform("any")
+        df = log.drop(df, flagged, f"drop_flagged_{column}", f"Counties flagged by the panel column {column}.")
+    if rule.get("drop_after_287g_end"):
+        _require(df, "g287_county_end", "drop_after_287g_end", path)
+        ended = (df["g287_county_end"] > 0) & (df["year"] > df["g287_county_end"])
+        df = log.drop(df, ended, "drop_after_287g_end",
+                      "County-years after the year the county's last county-level 287(g) agreement ended.")
+    return df, log
+
+
+def _require(df: pd.DataFrame, column: str, rule: str, path: Path) -> None:
+    """InputError if the panel lacks the column a rule reads (e.g. a panel built before the audit)."""
+    if column not in df.columns:
+        raise InputError(path, f"rule {rule} needs the panel column '{column}', which is missing "
+                         "(rebuild the panel: make panel)", field=rule)
 
 
 def _states_losing(df: pd.DataFrame, rule: dict, key: str | None) -> pd.Series:

@@ -13,17 +13,17 @@ from analysis.errors import InputError
 from analysis.yamlfile import read_yaml
 
 ESTIMATORS = ("twfe", "twfe_trends", "event_twfe", "cs", "sunab", "imputation", "bacon", "honest", "ppml", "wild")
-CHOICES = {"program": ("287g", "sc"), "transform": ("rate", "log_rate", "count"),
+CHOICES = {"program": ("287g", "sc"), "transform": ("rate", "log_rate", "count", "level"),
            "control_group": ("never_treated", "not_yet_treated"), "weights": ("none", "population"),
            "cluster": ("county", "state"), "base_period": ("varying", "universal")}
 REQUIRED = {"name": str, "description": str, "program": str, "sample": str, "outcome": str, "transform": str,
             "treatment": str, "control_group": str, "estimators": list}
 DEFAULTS = {"covariates": [], "weights": "none", "cluster": "county", "base_period": "varying", "anticipation": 0,
-            "bootstrap": 0, "seed": None, "event_window": [-5, 5]}
+            "bootstrap": 0, "seed": None, "event_window": [-5, 5], "clean_controls": []}
 OPTIONAL = {"covariates": list, "weights": str, "cluster": str, "base_period": str, "anticipation": int,
-            "bootstrap": int, "seed": int, "event_window": list}
+            "bootstrap": int, "seed": int, "event_window": list, "clean_controls": list}
 # Timing columns in which every dated unit is treated by the end (no never-treated units).
-NO_NEVER_TREATED = ("sc_year", "sc_year_full")
+NO_NEVER_TREATED = ("sc_year", "sc_year_midyear")
 
 
 def _fail(spec: dict, message: str, field: str) -> None:
@@ -64,8 +64,8 @@ def load_spec(path: str | Path) -> dict:
 
 
 def outcome_column(spec: dict) -> str:
-    """The panel column the outcome and transform name (count: the count itself)."""
-    return spec["outcome"] if spec["transform"] == "count" else f"{spec['transform']}_{spec['outcome']}"
+    """The panel column the outcome and transform name (count, level: the column itself)."""
+    return spec["outcome"] if spec["transform"] in ("count", "level") else f"{spec['transform']}_{spec['outcome']}"
 
 
 def validate_spec(spec: dict, columns) -> dict:
@@ -80,13 +80,16 @@ def validate_spec(spec: dict, columns) -> dict:
     prefix = {"287g": "g287_", "sc": "sc_"}[spec["program"]]
     if not spec["treatment"].startswith(prefix):
         _fail(spec, f"program {spec['program']} needs a timing column starting with {prefix!r}", "treatment")
+    for column in spec["clean_controls"]:  # timing columns of the same program (analysis.design)
+        if not isinstance(column, str) or column not in columns or not column.startswith(prefix):
+            _fail(spec, f"{column!r} is not a {spec['program']} timing column of the panel", "clean_controls")
     if spec["control_group"] == "never_treated" and spec["treatment"] in NO_NEVER_TREATED:
         _fail(spec, f"{spec['treatment']} has no never-treated units: use not_yet_treated", "control_group")
     estimators = set(spec["estimators"])
     if "ppml" in estimators and spec["transform"] != "count":
         _fail(spec, "ppml models counts (population as exposure): use transform count", "transform")
     if estimators - {"ppml"} and spec["transform"] == "count":
-        _fail(spec, "linear estimators need transform rate or log_rate; put ppml in its own spec", "transform")
+        _fail(spec, "linear estimators need transform rate, log_rate or level; put ppml in its own spec", "transform")
     if "honest" in estimators and not estimators & {"cs", "event_twfe"}:
         _fail(spec, "honest needs an event study: add cs (base_period universal) or event_twfe", "estimators")
     if "honest" in estimators and "cs" in estimators and spec["base_period"] != "universal":

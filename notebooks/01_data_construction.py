@@ -122,8 +122,11 @@ pd.DataFrame(read_samples(config.SAMPLES)).T[["description"]]
 
 # %% [markdown]
 # The main sample keeps counties with COVIND >= 90 in **every** year 2000-2012 (and present in
-# every year). Coverage holes are not spread evenly: the share of a state's counties at
-# COVIND >= 90 each year shows whole states with low or broken reporting.
+# every year) whose counts also cover the county, and the same population every year: the coverage
+# audit (section 1.6) adds bounds on the UCR-covered population against the Census population, on its
+# year-to-year changes, on changes in the number of reporting agencies, and the data sanity checks.
+# Coverage holes are not spread evenly: the share of a state's counties at COVIND >= 90 each year shows
+# whole states with low or broken reporting.
 
 # %%
 panel = pd.read_parquet(config.PANEL)
@@ -143,7 +146,7 @@ fig
 # `make panel`): most lost first. A state can look well covered in each year and still lose most
 # of its counties, because 'main' needs COVIND >= 90 in *every* year (Georgia: 51-96% of
 # counties each year, 18% in all thirteen). The sample `main_no_holes` drops the states that lose
-# more than half their counties.
+# more than half their counties to the COVIND and balance rules.
 
 # %%
 losses = pd.read_csv(config.SAMPLE_STATE_LOSSES, dtype={"state_fips": str})
@@ -225,3 +228,31 @@ codebook = pd.read_csv(config.CODEBOOK)
 assert list(codebook["column"]) == list(panel.columns)
 with pd.option_context("display.max_rows", 100, "display.max_colwidth", 120):
     display(codebook)  # noqa: F821  (IPython built-in)
+
+# %% [markdown]
+# ## 1.6 The coverage audit
+#
+# COVIND measures the share of a county's population-months covered by reporting agencies, as ICPSR
+# computes it; it can be 100 in a year in which the agencies whose offenses are counted cover a fraction
+# of the residents. The panel carries the audit's diagnostics (`analysis/coverage.py`, codebook):
+# `cov_ratio` = `pop_ucr` / `population`, its log and yearly change, the fold change in reporting
+# agencies and in index crimes, zero counts. Cook County IL is the clearest case: COVIND 100 while only
+# Chicago reports (2000-2007).
+
+# %%
+cook = panel[panel["fips"] == "17031"].set_index("year")
+cook[["covind", "ag_off", "pop_ucr", "population", "cov_ratio", "cov_ratio_jump", "index", "in_main"]]
+
+# %% [markdown]
+# What each rule of the main sample drops (the sample log's `sample_main` stage), and the data sanity
+# checks (`data_clean/sanity_checks.csv`, `make` step `checks`): every county-year with zero index
+# crimes, a more than 5-fold jump or a rate above 20,000 per 100,000, with the rule that drops it.
+
+# %%
+log[log["stage"] == "sample_main"][["rule", "dropped_units", "dropped_rows", "units_after"]]
+
+# %%
+sanity = pd.read_csv(config.SANITY_CHECKS, dtype={"fips": str})
+assert not sanity["in_main"].any(), "a flagged county-year is in the main sample"
+sanity.groupby(["check", "handled_by"]).size().rename("county-years").to_frame()
+

@@ -137,14 +137,21 @@ wapo.loc[wapo["same_fips"].eq(False), ["state", "agency", "wapo_fips", "fips"]]
 # | `g287_county` | a county-level agency (sheriff, county jail): **the main definition** |
 # | `g287_any` | any local agency (county or municipal) |
 # | `g287_jem` / `g287_tf` | a local agency whose model includes the jail / task-force model |
-# | `*_full` | as above, but the first *full* calendar year (signed after 30 June -> next year) |
+# | `*_midyear` | as above, by the mid-year rule: signed after 30 June -> the next year (not the first *full* calendar year, which would be the next year for any date after 1 January) |
+# | `g287_county_wapo` | `g287_county`, dated by the Washington Post's first flagged year where the Post lists the agreement |
+#
+# Three more columns describe the county's county-level agreements: `g287_county_month` (month of the
+# first), `g287_county_end` (year the last one ended, 0 = not ended: the main estimand is intent-to-treat
+# and ignores it) and `g287_county_list_date` (the first date is shared by 3 or more agreements: a
+# list date). A design that dates treatment by one definition drops, as controls, the counties another
+# definition treats first (`clean_controls` in a spec; `analysis/design.py`).
 #
 # States with a state-level agreement are flagged in the panel (`state_287g_statewide`) so that
 # a sample can drop them (`main_no_statewide`).
 
 # %%
 timing = timing_287g(agreements)
-columns = [c for c in timing.columns if c != "fips"]
+columns = [c for c in timing.columns if c not in ("fips", "g287_county_month", "g287_county_end", "g287_county_list_date")]
 first_years = pd.DataFrame({c: timing.loc[timing[c] > 0, c].value_counts() for c in columns}).fillna(0).astype(int)
 first_years.rename_axis("year").sort_index()
 
@@ -170,7 +177,7 @@ treated
 # Alamance and Gaston 2007, Wake 2008, Guilford 2009.
 
 # %%
-nc = counties.set_index("fips").loc[["37119", "37001", "37071", "37183", "37081"], ["county_name", "g287_county", "g287_county_full", "in_main"]]
+nc = counties.set_index("fips").loc[["37119", "37001", "37071", "37183", "37081"], ["county_name", "g287_county", "g287_county_midyear", "g287_county_end", "g287_county_list_date", "in_main"]]
 assert nc["g287_county"].tolist() == [2006, 2007, 2007, 2008, 2009]
 nc
 

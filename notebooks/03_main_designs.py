@@ -82,22 +82,28 @@ logs[["rule", "rows_before", "dropped_rows", "rows_after", "units_before", "drop
 
 # %% [markdown]
 # The sizes the estimators report (`n_obs` county-years, `n_units` counties, `n_clusters`) next to
-# what the sample keeps. *Check*: every estimator of a spec reports the same sizes (the Bacon
-# decomposition has no clusters and is left out), and no estimator uses more rows than the
-# sample has. A spec whose estimators use fewer rows than its sample lost them to an estimator's
-# own rule, listed in the next table.
+# what the sample keeps (after the spec's control-group rule). *Check*: each estimator's `n_obs` is
+# the sample's rows minus the rows that estimator lists as dropped (next table; the Bacon
+# decomposition has no clusters and is left out), and no estimator uses more rows or counties
+# than the sample has. Estimators of one spec can differ: with no untreated county in the last
+# year (Secure Communities in the main sample), Callaway-Sant'Anna, Sun-Abraham and imputation
+# leave that year out while the TWFE keeps it.
 
 # %%
-rows = {}
+rows = []
 for name, s in specs.items():
     log = pd.read_csv(config.RESULTS / name / "sample_log.csv")
-    sizes = overall(name).query("estimator != 'bacon'")[["n_obs", "n_units", "n_clusters"]].drop_duplicates()
-    assert len(sizes) == 1, f"{name}: estimators report different sample sizes\n{sizes}"
-    rows[name] = {"sample": s["sample"], "sample rows": log["rows_after"].iloc[-1],
-                  "sample counties": log["units_after"].iloc[-1], **sizes.iloc[0].astype(int).to_dict()}
-sizes = pd.DataFrame(rows).T
+    sample_rows, sample_counties = log["rows_after"].iloc[-1], log["units_after"].iloc[-1]
+    lost = pd.read_csv(config.RESULTS / name / "dropped.csv").groupby("estimator")["rows"].sum()
+    for r in overall(name).query("estimator != 'bacon'").itertuples():
+        own = lost.get("cs" if r.estimator.startswith("cs_") else r.estimator, 0)
+        assert r.n_obs == sample_rows - own, f"{name} {r.estimator}: {r.n_obs} != {sample_rows} - {own}"
+        rows.append({"spec": name, "estimator": r.estimator, "sample": s["sample"], "sample rows": sample_rows,
+                     "sample counties": sample_counties, "n_obs": r.n_obs, "n_units": r.n_units})
+sizes = pd.DataFrame(rows).set_index(["spec", "estimator"])
 assert (sizes["n_obs"] <= sizes["sample rows"]).all() and (sizes["n_units"] <= sizes["sample counties"]).all()
-sizes
+sizes.groupby(level="spec").agg(sample=("sample", "first"), sample_rows=("sample rows", "first"),
+                                n_obs_min=("n_obs", "min"), n_obs_max=("n_obs", "max"), n_units=("n_units", "max"))
 
 # %% [markdown]
 # What the estimators drop or recode (`results/<spec>/dropped.csv`), counted by estimator and
@@ -227,7 +233,7 @@ pretests(nc)
 # %% [markdown]
 # ## 3.4 National 287(g)
 #
-# Counties of the main sample (COVIND >= 90 in every year, balanced); treated = counties whose
+# Counties of the main sample (COVIND >= 90 in every year, balanced, coverage audit); treated = counties whose
 # sheriff or county jail signs an agreement (`g287_county`), controls = counties that never sign;
 # outcome = the log index-crime rate, so x 100 is approximately a percent change. The headline
 # spec, every estimator:

@@ -29,6 +29,7 @@ import pandas as pd
 from analysis import config
 from analysis.exhibits import diagnostics, inputs, robustness, style
 from analysis.grid import expand, read_grid
+from analysis.design import design_sample
 from analysis.sample import apply_sample
 
 pd.set_option("display.max_columns", 30, "display.width", 160, "display.max_colwidth", 70, "display.precision", 4)
@@ -136,18 +137,20 @@ pd.concat({name: log for name, (_, log) in applied.items()}, names=["sample", No
     ["rule", "rows_before", "dropped_rows", "rows_after", "units_after"]]
 
 # %% [markdown]
-# Reconciliation: the county-years and counties each sample keeps against what the grid's
-# estimators used (`n_obs`, `n_units`). Two rules explain every gap: the SC estimators drop the
-# county-years without an activation date (`sc_year` missing); and Callaway-Sant'Anna needs a
-# balanced panel, so on the unbalanced coverage samples it keeps only the counties observed in
-# every year, while TWFE uses every county-year. *Check*: no estimator uses more than its sample.
+# Reconciliation: the county-years and counties each design keeps (its sample, then its control-group
+# rule, `analysis.design.design_sample`) against what the grid's estimators used (`n_obs`, `n_units`).
+# Three rules explain every gap: the SC estimators drop the county-years without an activation date
+# (`sc_year` missing); Callaway-Sant'Anna needs a balanced panel, so on the unbalanced samples it keeps
+# only the counties observed in every year, while TWFE uses every county-year; and with no untreated
+# county left (SC in the main sample) Sun-Abraham and imputation drop the last cohort's adoption year.
+# *Check*: no estimator uses more than its design's sample.
 
 # %%
 rows = []
 for program, program_specs in specs.items():
     est = grids[program].set_index(["variant", "estimator"])
     for s in program_specs:
-        df, _ = applied[s["sample"]]
+        df, _ = design_sample(panel, s)
         for estimator in est.loc[s["variant"]].index:
             n_obs, n_units = est.loc[(s["variant"], estimator), ["n_obs", "n_units"]]
             rows.append({"program": program, "variant": s["variant"], "sample": s["sample"], "estimator": estimator,

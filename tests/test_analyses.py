@@ -10,20 +10,31 @@ from analysis import config, grid, replication, ri
 from analysis.errors import InputError
 from analysis.estimators import twfe
 from analysis.estimators.simulate import simulate_panel
+from analysis.design import design_sample
 from analysis.sample import apply_sample
 from analysis.spec import load_spec, validate_spec
 
 GRIDS = config.SPECS.parent / "grids"
 NAMES = {"nc_287g_violent", "nc_287g_property", "nc_287g_index", "us_287g_index", "us_287g_violent",
          "us_287g_property", "us_287g_index_nyt", "us_287g_index_jem", "us_287g_index_tf",
-         "us_287g_index_nostatewide", "sc_index", "sc_violent", "sc_property"}
+         "us_287g_index_nostatewide", "us_287g_index_municipal_controls", "us_287g_index_covind90",
+         "sc_index", "sc_violent", "sc_property", "sc_index_covind90", "sc_index_covind90_no_cook",
+         *[f"{p}_placebo_{o}{s}" for p in ("us_287g", "sc") for o in ("cov_ratio", "ag_off", "covind")
+           for s in ("", "_covind90")]}
+AUDIT = {"covind90": "coverage_audit", "audit_level_only": "coverage_audit", "audit_jumps_only": "coverage_audit",
+         "audit_loose": "coverage_audit", "audit_strict": "coverage_audit"}
 VARIANTS = {  # documented in the grid files' headers: one dimension at a time
     "287g": {"base": "base", "rate": "outcome_scale", "ppml_counts": "outcome_scale", "cov75": "coverage",
-             "cov_pos": "coverage", "first_full_year": "timing", "not_yet_treated": "control_group",
-             "population_weights": "weights", "no_nyc2001": "sample", "no_coverage_hole_states": "sample"},
+             "cov_pos": "coverage", **AUDIT, "midyear_rule": "timing", "wapo_dates": "timing",
+             "no_list_dates": "timing", "municipal_controls": "treatment_coding", "jail_model": "treatment_coding",
+             "jail_model_uncleaned": "treatment_coding", "task_force": "treatment_coding",
+             "task_force_uncleaned": "treatment_coding", "end_at_termination": "treatment_coding",
+             "not_yet_treated": "control_group", "population_weights": "weights", "no_nyc2001": "sample",
+             "no_coverage_hole_states": "sample"},
     "sc": {"base": "base", "rate": "outcome_scale", "ppml_counts": "outcome_scale", "cov75": "coverage",
-           "cov_pos": "coverage", "first_full_year": "timing", "county_trends": "trends", "unweighted": "weights",
-           "no_nyc2001": "sample", "no_coverage_hole_states": "sample"},
+           "cov_pos": "coverage", **AUDIT, "covind90_no_cook": "coverage_audit", "midyear_rule": "timing",
+           "county_trends": "trends", "unweighted": "weights", "no_nyc2001": "sample",
+           "no_coverage_hole_states": "sample"},
 }
 
 
@@ -48,7 +59,7 @@ def test_grid_expands_to_documented_variants(panel, program):
     specs = grid.expand(GRIDS / f"{program}.yaml", panel.columns)
     assert {s["variant"]: s["dimension"] for s in specs} == VARIANTS[program]
     base = next(s for s in specs if s["variant"] == "base")
-    fields = ("sample", "outcome", "transform", "treatment", "control_group", "estimators", "weights")
+    fields = ("sample", "outcome", "transform", "treatment", "control_group", "estimators", "weights", "clean_controls")
     for spec in specs:  # one dimension at a time: each variant differs from the base in its own fields only
         changed = {f for f in fields if spec[f] != base[f]}   # (plus the estimators that dimension needs)
         assert len(changed - {"estimators"}) <= 2 and (spec["variant"] == "base") == (not changed)
@@ -69,7 +80,7 @@ def test_ri_statistic_equals_linearmodels_twfe(panel, program):
     spec = next(s for s in grid.expand(GRIDS / f"{program}.yaml", panel.columns) if s["variant"] == "base")
     arrays = ri.design_arrays(spec, panel)
     fast, _ = ri.permute(arrays, 0, seed=1)
-    df, _ = apply_sample(panel, spec["sample"])
+    df, _ = design_sample(panel, spec)
     weights = None
     if spec["weights"] == "population":
         df = df.assign(_w=df.sort_values("year").groupby("fips")["population"].transform("first"))

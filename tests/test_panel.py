@@ -10,7 +10,8 @@ from analysis.config import FIRST_YEAR, LAST_YEAR, SAMPLES
 from analysis.errors import InputError
 from analysis.panel import PanelSchemaError, build_panel, merge_treatment, sample_log_problems, validate_panel
 from analysis.readers.fips_recodes import read_recodes
-from analysis.sample import apply_sample, read_samples, state_losses
+from analysis.coverage import add_coverage
+from analysis.sample import AUDIT_RULES, apply_sample, read_samples, state_losses
 
 RAW_CRIME_RECORDS = 3146 + 3147 * 7 + 3172 + 3177 * 2 + 3178 * 2
 YEARS = LAST_YEAR - FIRST_YEAR + 1
@@ -73,13 +74,50 @@ def test_sample_log_problems_are_named(built, corrupt, words):
 
 
 def test_main_sample_is_balanced_and_covered(built):
+    """The main sample recomputed from the panel's columns and the bounds in samples.yaml, by hand."""
     panel = built[0]
+    rules = read_samples(SAMPLES)["main"]
     main = panel[panel["in_main"]]
     assert (main.groupby("fips")["year"].nunique() == YEARS).all()
-    assert (main["covind"] >= 90).all()
-    by_county = panel.groupby("fips").agg(years=("year", "size"), cov=("covind", "min"))
-    expected = by_county[(by_county["years"] == YEARS) & (by_county["cov"] >= 90)].index
+    assert (main["covind"] >= rules["covind_min"]).all()
+    by_county = panel.groupby("fips").agg(
+        years=("year", "size"), cov=("covind", "min"), ratio_lo=("cov_ratio", "min"), ratio_hi=("cov_ratio", "max"),
+        jump=("cov_ratio_jump", "max"), agencies=("ag_off_jump", "max"), crime=("index_jump", "max"),
+        zero=("index", "min"), rate=("rate_index", "max"))
+    keep = ((by_county["years"] == YEARS) & (by_county["cov"] >= rules["covind_min"])
+            & (by_county["ratio_lo"] >= np.exp(-rules["cov_ratio_log_max"]))
+            & (by_county["ratio_hi"] <= np.exp(rules["cov_ratio_log_max"]))
+            & ~(by_county["jump"] > rules["cov_ratio_jump_max"]) & ~(by_county["agencies"] > rules["ag_off_jump_max"])
+            & ~(by_county["crime"] > rules["index_jump_max"]) & (by_county["zero"] > 0)
+            & (by_county["rate"] <= rules["rate_index_max"]))
+    expected = by_county[keep].index
     assert set(main["fips"]) == set(expected) and len(main) == len(expected) * YEARS
+    assert main["cov_ratio"].between(np.exp(-rules["cov_ratio_log_max"]), np.exp(rules["cov_ratio_log_max"])).all()
+
+
+def test_main_sample_log_counts_every_audit_rule(built):
+    """Each audit rule's row of the sample log: what it drops equals the counties, among those left by the
+    rules before it, that fail it in some year (recomputed here from the panel columns)."""
+    panel, _, _, log, _ = built
+    rules = read_samples(SAMPLES)["main"]
+    main_log = log[log["stage"] == "sample_main"].set_index("rule")
+    assert list(main_log.index) == main_rule_names()
+    by = panel.groupby("fips")
+    keep = (by["year"].transform("size") == YEARS) & (by["covind"].transform("min") >= rules["covind_min"])
+    left = panel[keep]
+    checks = {"cov_ratio_log_max": lambda d: ~(d["log_cov_ratio"].abs() <= rules["cov_ratio_log_max"]),
+              "cov_ratio_jump_max": lambda d: d["cov_ratio_jump"] > rules["cov_ratio_jump_max"],
+              "ag_off_jump_max": lambda d: d["ag_off_jump"] > rules["ag_off_jump_max"],
+              "index_jump_max": lambda d: d["index_jump"] > rules["index_jump_max"],
+              "drop_zero_index": lambda d: d["index"] == 0,
+              "rate_index_max": lambda d: d["rate_index"] > rules["rate_index_max"]}
+    for key, fails in checks.items():
+        row = main_log.loc[key if isinstance(rules[key], bool) else f"{key}_{rules[key]:g}"]
+        failing = left[fails(left).groupby(left["fips"]).transform("any")]
+        assert (row["dropped_units"], row["dropped_rows"]) == (failing["fips"].nunique(), len(failing)), key
+        assert row["units_before"] == left["fips"].nunique() and row["reason"].strip()
+        left = left[~left["fips"].isin(failing["fips"])]
+    assert main_log["units_after"].iloc[-1] == left["fips"].nunique() == panel.loc[panel["in_main"], "fips"].nunique()
 
 
 def test_state_losses_add_up(built):
@@ -101,14 +139,16 @@ def test_merge_treatment_on_hand_made_tables():
     sc = pd.DataFrame({"fips": pd.array(["51019", "51515", "37119"], dtype="string"), "state": ["VA", "VA", "NC"],
                        "sc_month": pd.array([6, 5, None], dtype="Int64"),
                        "sc_year": pd.array([2010, 2010, None], dtype="Int64"),
-                       "sc_year_full": pd.array([2010, 2010, None], dtype="Int64"),
+                       "sc_year_midyear": pd.array([2010, 2010, None], dtype="Int64"),
                        "sc_dated": [True, True, False]})
     out = merge_treatment(df, agreements, sc, read_recodes()).set_index("fips")
     assert out.loc["01001", ["g287_county", "g287_any"]].tolist() == [0, 0]
     assert pd.isna(out.loc["01001", "sc_year"]) and not out.loc["01001", "sc_dated"]
     assert out.loc["37119", ["g287_county", "g287_jem", "g287_tf"]].tolist() == [2006, 2006, 0]
     # Bedford city (51515) folds into Bedford County (51019): earliest dates win
-    assert out.loc["51019", ["g287_county", "g287_any", "g287_any_full", "g287_tf"]].tolist() == [2010, 2009, 2010, 2009]
+    assert out.loc["51019", ["g287_county", "g287_any", "g287_any_midyear", "g287_tf"]].tolist() == [2010, 2009, 2010, 2009]
+    assert out.loc["51019", ["g287_county_month", "g287_county_end", "g287_exposure"]].tolist() == [3, 0, 0.0]
+    assert out.loc["51019", "sc_exposure"] == 0.0 and pd.isna(out.loc["37119", "sc_exposure"])  # 2005; undated
     assert out.loc["51019", ["sc_year", "sc_month"]].tolist() == [2010, 5]
     assert out["state_287g_statewide"].tolist() == [False, False, False]
 
@@ -122,15 +162,27 @@ def tiny_panel() -> pd.DataFrame:
                 continue
             covind = 80.0 if (fips == "01003" and year == 2004) else (0.0 if year == 2003 and fips == "36061" else 100.0)
             rows.append(dict(fips=fips, state=state, year=year, covind=covind,
-                             nyc_2001=(fips == "36061" and year == 2001), state_287g_statewide=state == "AL"))
-    return pd.DataFrame(rows)
+                             nyc_2001=(fips == "36061" and year == 2001), state_287g_statewide=state == "AL",
+                             pop_ucr=1000, population=1000, ag_off=2, index=50, rate_index=5000.0))
+    return add_coverage(pd.DataFrame(rows))  # full, stable coverage: the audit rules drop nothing here
+
+
+def main_rule_names() -> list[str]:
+    """The rule names the committed 'main' sample writes to the sample log, from analysis/samples.yaml."""
+    main = read_samples(SAMPLES)["main"]
+    names = [f"covind_min_{main['covind_min']:g}_every_year", "balanced"]
+    for key in AUDIT_RULES:
+        if key in main and main[key] is not False:
+            names.append(key if isinstance(main[key], bool) else f"{key}_{main[key]:g}")
+    return names
 
 
 @pytest.mark.parametrize("name, kept, rules", [
-    ("main", {"01001": 13}, ["covind_min_90_every_year", "balanced"]),
+    ("main", {"01001": 13}, main_rule_names()),
+    ("covind90", {"01001": 13}, ["covind_min_90_every_year", "balanced"]),
     ("cov75", {"01001": 13, "01003": 13, "36061": 11}, ["covind_min_75"]),
     ("cov_pos", {"01001": 13, "01003": 13, "36061": 11}, ["covind_above_0"]),
-    ("main_no_statewide", {}, ["drop_statewide_287g_states", "covind_min_90_every_year", "balanced"]),
+    ("main_no_statewide", {}, ["drop_statewide_287g_states", *main_rule_names()]),
 ])
 def test_named_samples(name, kept, rules):
     panel = tiny_panel()

@@ -93,7 +93,7 @@ county_draw = st.fixed_dictionaries({
     "population": st.integers(1, 2_000_000),
     "agencies": st.lists(st.tuples(st.sampled_from(["sheriff", "police"]),
                                    st.dates(dt.date(2002, 1, 1), dt.date(2020, 12, 31))), max_size=2),
-    # activations ran Oct 2008 - Jan 2013; a date after June 2013 would give sc_year_full 2014
+    # activations ran Oct 2008 - Jan 2013; a date after June 2013 would give sc_year_midyear 2014
     "sc": st.none() | st.tuples(st.integers(2008, 2012), st.integers(1, 12))
           | st.tuples(st.just(2013), st.integers(1, 6)),
 })

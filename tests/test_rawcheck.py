@@ -108,3 +108,14 @@ def test_shutil_copy_of_a_file_keeps_it_valid(tree):
     shutil.copyfile(root / "a/one.txt", root / "copy")
     os.replace(root / "copy", root / "a/one.txt")
     assert check(tree) == []
+
+
+def test_files_the_manifest_adds_after_acquisition_are_left_to_acquisition(tree):
+    """A new manifest entry is not 'missing' while the stamp predates it: make data will fetch it."""
+    root, manifest, cache = tree
+    entries = manifest.read_text().splitlines()
+    (root / ".verified").write_text("".join(f"{line.split(',')[1]}  {line.split(',')[0]}\n" for line in entries[1:3]))
+    (root / "b/three.bin").unlink()   # listed in the manifest, not yet in the stamp
+    assert check(tree) == []
+    (root / "a/one.txt").unlink()     # verified before: its loss is a problem
+    assert [p.split(":")[0] for p in check(tree)] == [str(root / "a/one.txt")]

@@ -28,9 +28,9 @@ def test_table_and_recodes(cleaned):
     assert sc.loc[sc["fips"] == "01001", ["sc_month", "sc_year"]].iloc[0].tolist() == [4, 2011]
     dated = sc[sc["sc_dated"]]
     late = dated["sc_month"] >= 7
-    assert (dated["sc_year_full"] == dated["sc_year"] + late.astype(int)).all()
+    assert (dated["sc_year_midyear"] == dated["sc_year"] + late.astype(int)).all()
     undated = sc[~sc["sc_dated"]]
-    assert undated[["sc_month", "sc_year", "sc_year_full"]].isna().all().all()
+    assert undated[["sc_month", "sc_year", "sc_year_midyear"]].isna().all().all()
     assert set(undated["state"]) == {"AK", "HI", "VA", "SD", "MT", "WV"}
 
 

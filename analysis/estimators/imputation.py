@@ -15,7 +15,8 @@ def imputation(data: pd.DataFrame, y: str, unit: str, t: str, g: str, weights: s
     """Unit and year FE fitted on untreated observations, treated outcomes imputed; summary: the
     average effect over all treated unit-years; event table: post-period horizons (covariance when
     diff-diff provides one)."""
-    df, records = staggered_frame(data, [y, *[c for c in (weights, cluster) if c]], unit, t, g)
+    df, records = staggered_frame(data, [y, *[c for c in (weights, cluster) if c]], unit, t, g,
+                                  last_cohort_control=True)
     cluster = cluster or unit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

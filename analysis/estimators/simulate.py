@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import FIRST_YEAR, LAST_YEAR
+from analysis.coverage import add_coverage
+from analysis.treatment import exposure
 
 OUTCOMES = {"murder": 5.0, "rape": 30.0, "robbery": 100.0, "agg_assault": 250.0, "burglary": 700.0,
             "larceny": 2000.0, "mv_theft": 300.0}
@@ -59,9 +61,16 @@ def simulate_panel(n_counties: int = 400, seed: int = 1, cohorts=(2003, 2005, 20
     for name in [*OUTCOMES, "violent", "property", "index"]:
         panel[f"rate_{name}"] = panel[name] / panel["population"] * 1e5
         panel[f"log_rate_{name}"] = np.log(panel[f"rate_{name}"].where(panel[f"rate_{name}"] > 0))
-    for col in ("g287_any", "g287_jem", "g287_tf", "g287_county_full", "g287_any_full"):
+    for col in ("g287_any", "g287_jem", "g287_tf", "g287_county_midyear", "g287_any_midyear"):
         panel[col] = panel["g287_county"]
-    panel["sc_year_full"], panel["sc_dated"] = panel["sc_year"], panel["sc_year"].notna()
-    panel["covind"] = 100.0
+    panel["sc_year_midyear"], panel["sc_dated"] = panel["sc_year"], panel["sc_year"].notna()
+    panel["g287_county_wapo"] = panel["g287_county"]
+    panel["g287_county_month"] = np.where(panel["g287_county"] > 0, 1, 0)
+    panel["g287_county_end"], panel["g287_county_list_date"] = 0, False
+    panel["sc_month"] = pd.array(np.where(panel["sc_year"].notna(), 1, pd.NA), dtype="Int64")
+    panel["g287_exposure"] = exposure(panel["year"], panel["g287_county"], panel["g287_county_month"])
+    panel["sc_exposure"] = exposure(panel["year"], panel["sc_year"], panel["sc_month"])
+    panel["covind"], panel["pop_ucr"], panel["ag_off"] = 100.0, panel["population"], 3  # full, stable coverage
     panel["nyc_2001"], panel["state_287g_statewide"], panel["in_main"] = False, False, True
-    return panel.drop(columns=["level", "pop0"]).sort_values(["fips", "year"]).reset_index(drop=True)
+    panel = add_coverage(panel.sort_values(["fips", "year"]).reset_index(drop=True))
+    return panel.drop(columns=["level", "pop0"])

@@ -14,7 +14,8 @@ def sunab(data: pd.DataFrame, y: str, unit: str, t: str, g: str, control_group: 
     """Cohort x relative-period interactions with unit and year FE, averaged with cohort-share weights.
     Summary: diff-diff's overall ATT (cohort-size weighted average of post-period cells); event
     table: the interaction-weighted effect at each event time (reference -1) with its covariance."""
-    df, records = staggered_frame(data, [y, *[c for c in (weights, cluster) if c]], unit, t, g)
+    df, records = staggered_frame(data, [y, *[c for c in (weights, cluster) if c]], unit, t, g,
+                                  last_cohort_control=True)
     cluster = cluster or unit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -51,16 +51,29 @@ class EstimatorFit:
     dropped: pd.DataFrame = field(default_factory=lambda: dropped_frame([]))
 
 
-def staggered_frame(data: pd.DataFrame, columns: list[str], unit: str, t: str, g: str) -> tuple[pd.DataFrame, list[dict]]:
+def staggered_frame(data: pd.DataFrame, columns: list[str], unit: str, t: str, g: str,
+                    last_cohort_control: bool = False) -> tuple[pd.DataFrame, list[dict]]:
     """Rows with every column present, timing recoded in '_g': a cohort after the last period is
     untreated in the window (recoded 0 = control); units treated in or before the first period have
-    no pre-period and are dropped. Returns the frame and its drop records."""
+    no pre-period and are dropped. With ``last_cohort_control`` and no untreated unit left, the last
+    cohort becomes the control group and the periods from its adoption on (which have no untreated
+    unit) are dropped, as Sun and Abraham (2021) do and as R did does for Callaway-Sant'Anna.
+    Returns the frame and its drop records."""
     df, records = missing_rows(data[list(dict.fromkeys([*columns, unit, t, g]))], [*columns, unit, t, g])
     df = df.assign(_g=df[g].astype("int64"))
     late = df["_g"] > df[t].max()
     records += [{"level": "unit", "id": str(u), "reason": "treated after the last period: recoded as control (g=0)",
                  "rows": 0} for u in df.loc[late, unit].unique()]
     df.loc[late, "_g"] = 0
+    if last_cohort_control and not (df["_g"] == 0).any() and len(df):
+        gmax = df["_g"].max()
+        cut = df[t] >= gmax
+        records += [{"level": "period", "id": str(p), "reason": "no untreated units (all treated): period dropped",
+                     "rows": int(n)} for p, n in df[cut].groupby(t).size().items()]
+        records += [{"level": "unit", "id": str(u), "reason": "last cohort: used as control for earlier periods",
+                     "rows": 0} for u in df.loc[df["_g"] == gmax, unit].unique()]
+        df = df[~cut].copy()
+        df.loc[df["_g"] == gmax, "_g"] = 0
     early = (df["_g"] > 0) & (df["_g"] <= df[t].min())
     records += [{"level": "unit", "id": str(u), "reason": "treated in or before the first period: no pre-period",
                  "rows": int(n)} for u, n in df[early].groupby(unit).size().items()]

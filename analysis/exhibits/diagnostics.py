@@ -145,4 +145,16 @@ def build() -> dict[str, str]:
         macros[f"{prefix}IndexPretestP"] = fmt_p(float(pre["pvalue"]))
         macros[f"{prefix}IndexPretestPText"] = fmt_p_text(float(pre["pvalue"]))
         macros[f"{prefix}IndexPretestW"] = fmt_big(float(pre["W"]))
+        # What each test says at the 5% level, for the text (null: parallel pre-trends).
+        macros[f"{prefix}IndexPretestVerdict"] = verdict(pre["pvalue"])
+        macros[f"{prefix}IndexPretestCellsVerdict"] = verdict(cells["pvalue"])
+        if pd.notna(cells["pvalue"]):
+            macros[f"{prefix}IndexPretestCellsPText"] = fmt_p_text(float(cells["pvalue"]))
     return macros
+
+
+def verdict(p: float, alpha: float = 0.05) -> str:
+    """'rejects' / 'does not reject' at level ``alpha``; 'cannot test' without a p-value."""
+    if pd.isna(p):
+        return "cannot test"
+    return "rejects" if float(p) < alpha else "does not reject"

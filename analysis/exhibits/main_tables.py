@@ -18,7 +18,8 @@ COLUMNS_SC = [("TWFE", "twfe"), ("Trends", "twfe_trends"), ("Event TWFE", "event
               ("CS", "cs_simple"), ("Sun–Abraham", "sunab"), ("Imputation", "imputation")]
 VARIANTS_287G = [("Baseline", "us_287g_index"), ("Not yet", "us_287g_index_nyt"),
                  ("Jail model", "us_287g_index_jem"), ("Task force", "us_287g_index_tf"),
-                 ("No statewide", "us_287g_index_nostatewide")]
+                 ("No statewide", "us_287g_index_nostatewide"),
+                 ("Municipal controls", "us_287g_index_municipal_controls")]
 CONTROL = {"never_treated": "never", "not_yet_treated": "not yet"}
 IMPLICIT = {"twfe": "implicit", "twfe_trends": "implicit", "event_twfe": "implicit", "imputation": "untreated",
             "wild": "implicit"}

@@ -23,13 +23,28 @@ GRID_COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se"
                 "n_units"]
 LABELS = {"base": "Baseline", "rate": "Rate per 100,000 (not logs)", "ppml_counts": "PPML on counts",
           "cov75": "COVIND ≥ 75, unbalanced", "cov_pos": "Any reporting, unbalanced",
-          "first_full_year": "First full year of exposure", "not_yet_treated": "Not-yet-treated controls",
+          "midyear_rule": "Mid-year rule (after 30 June: next year)", "not_yet_treated": "Not-yet-treated controls",
+          "covind90": "Pre-audit sample (COVIND ≥ 90 only)", "covind90_no_cook": "Pre-audit sample without Cook County",
+          "audit_level_only": "Coverage level rule only", "audit_jumps_only": "Coverage jump rules only",
+          "audit_loose": "Looser coverage bounds", "audit_strict": "Stricter coverage bounds",
+          "wapo_dates": "Washington Post first year", "no_list_dates": "Without list-date counties",
+          "municipal_controls": "Municipal-only counties as controls", "jail_model": "Jail-model agreements",
+          "jail_model_uncleaned": "Jail model, as coded before", "task_force": "Task-force agreements",
+          "task_force_uncleaned": "Task force, as coded before", "end_at_termination": "Exposure ends at termination",
           "population_weights": "Population weights", "unweighted": "Unweighted",
           "no_nyc2001": "Without NYC 2001", "no_coverage_hole_states": "Without coverage-hole states",
           "county_trends": "County linear trends"}
 ESTIMATOR_STYLE = {"twfe": ("TWFE", "blue", "o"), "twfe_trends": ("TWFE + county trends", "purple", "D"),
                    "cs_simple": ("Callaway–Sant'Anna", "vermillion", "s"), "ppml": ("PPML", "green", "^")}
 TWFE_LIKE = ("twfe", "twfe_trends", "ppml")
+# Grid variants left out of the robustness table because a table of their own shows them
+# (audit_sensitivity, treatment_coding, variants_287g), and variants that are not alternative designs but the
+# old coding, shown only beside the rule that replaced it (left out of the specification curves too).
+OWN_TABLE = {"audit_level_only", "audit_jumps_only", "audit_loose", "audit_strict", "jail_model",
+             "jail_model_uncleaned", "task_force", "task_force_uncleaned", "wapo_dates", "no_list_dates",
+             "end_at_termination", "municipal_controls"}
+OLD_CODING = {"jail_model_uncleaned", "task_force_uncleaned"}
+MAX_CURVE_HEIGHT = 7.8  # inches: a curve and its caption fit the 9in text block
 
 
 def label(variant: str) -> str:
@@ -60,15 +75,17 @@ def grid(program: str) -> pd.DataFrame:
 
 
 def curve_points(est: pd.DataFrame) -> pd.DataFrame:
-    """The log-scale grid estimates sorted by estimate (the specification curve's order)."""
-    return est[est["log_scale"]].sort_values(["estimate", "variant", "estimator"]).reset_index(drop=True)
+    """The log-scale grid estimates sorted by estimate (the specification curve's order), without the
+    variants that keep an old coding (OLD_CODING)."""
+    keep = est["log_scale"] & ~est["variant"].isin(OLD_CODING)
+    return est[keep].sort_values(["estimate", "variant", "estimator"]).reset_index(drop=True)
 
 
 def plot_curve(program: str, est: pd.DataFrame | None = None):
     """The specification curve of ``program`` (its ``grid``, read unless given): each log-scale estimate
     with its 95% CI, sorted, labelled by variant; returns (figure, the points drawn)."""
     pts = curve_points(grid(program) if est is None else est)
-    fig, ax = style.figure(height=1.2 + 0.19 * len(pts))
+    fig, ax = style.figure(height=min(MAX_CURVE_HEIGHT, 1.2 + 0.19 * len(pts)))
     y = np.arange(len(pts))
     base = pts[(pts["variant"] == "base") & (pts["estimator"] == "twfe")]["estimate"]
     for est, (name, colour, marker) in ESTIMATOR_STYLE.items():
@@ -99,7 +116,7 @@ def figure_curve(program: str, est: pd.DataFrame) -> pd.DataFrame:
 
 def robustness_table(grids: dict[str, pd.DataFrame]) -> str:
     """Rows = variants (both grids, grid order); columns = TWFE-type and CS for each program."""
-    order = list(dict.fromkeys(v for p in PROGRAMS for v in grids[p]["variant"]))
+    order = [v for v in dict.fromkeys(v for p in PROGRAMS for v in grids[p]["variant"]) if v not in OWN_TABLE]
     rows = []
     for variant in order:
         cells = []

@@ -38,7 +38,7 @@ CONFIDENCE = ["high", "medium", "low"]
 FIX_FIELDS = {"fips", "same_as", "level"}
 STATE_AGENCY = r"\b(state police|highway patrol|department of (public )?safety|department of corrections?|department of law enforcement)\b"
 COLUMNS = ["agency_id", "agency", "state", "state_fips", "fips", "level", "model", "first_signed",
-           "end_date", "terminated", "source", "confidence", "in_oig_2009", "wapo_first_year",
+           "end_date", "terminated", "source", "confidence", "in_oig_2009", "oig_signed", "wapo_first_year",
            "fips_source"]
 
 
@@ -222,7 +222,8 @@ def clean_agreements_287g(raw_dir: Path = DATA_RAW) -> tuple[pd.DataFrame, pd.Da
     model: from `models` by model_code (JEM, TF; a switch or both -> hybrid; NA if none given).
     first_signed: first_signed_best (earliest date any source gives; no fallback is needed:
     every row kept has one). end_date: active_to if terminated, else NaT. source: the source
-    of first_signed. in_oig_2009 / wapo_first_year: see crosscheck_oig / crosscheck_wapo.
+    of first_signed. in_oig_2009 / oig_signed (the OIG's original signing date, NaT if not listed) /
+    wapo_first_year: see crosscheck_oig / crosscheck_wapo.
     """
     source = read_source(raw_dir)
     fixes = read_fixes(source)
@@ -252,7 +253,9 @@ def clean_agreements_287g(raw_dir: Path = DATA_RAW) -> tuple[pd.DataFrame, pd.Da
         end_date=lambda d: d["active_to"].where(d["terminated"] == "TRUE"),
         terminated=lambda d: d["terminated"] == "TRUE",
         source=lambda d: d["first_signed_source"])
-    table["in_oig_2009"] = table["agency_id"].isin(_read_oig(source, fixes, raw_dir)["agency_id"].dropna())
+    oig = _read_oig(source, fixes, raw_dir).dropna(subset=["agency_id"])
+    table["in_oig_2009"] = table["agency_id"].isin(oig["agency_id"])
+    table["oig_signed"] = table["agency_id"].map(oig.groupby("agency_id")["oig_signed"].min())
     wapo = _read_wapo(source, fixes, raw_dir).groupby("agency_id")["wapo_first_year"].min()
     table["wapo_first_year"] = table["agency_id"].map(wapo).astype("Int64")
     table = table[COLUMNS].sort_values(["state", "agency_id", "fips"]).reset_index(drop=True)

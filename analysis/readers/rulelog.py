@@ -16,6 +16,7 @@ class RuleLog:
 
     def __init__(self, stage: str, unit: str, units: str | None = None):
         self.stage, self.unit, self.units, self._rows = stage, unit, units, []
+        self.dropped_index: dict[str, pd.Index] = {}  # rule -> index labels of the rows it dropped
 
     def _count(self, df: pd.DataFrame) -> int:
         return len(df) if self.units is None else int(df[self.units].nunique())
@@ -28,6 +29,7 @@ class RuleLog:
     def record(self, before: pd.DataFrame, after: pd.DataFrame, rule: str, reason: str) -> pd.DataFrame:
         """Record a rule that turned ``before`` into ``after`` (e.g. by merging rows); return ``after``."""
         units_before, units_after = self._count(before), self._count(after)
+        self.dropped_index[rule] = before.index.difference(after.index)
         self._rows.append(dict(
             step=len(self._rows) + 1, stage=self.stage, rule=rule, unit=self.unit,
             rows_before=len(before), units_before=units_before, dropped_rows=len(before) - len(after),

@@ -48,11 +48,11 @@ def read_sc(raw_dir: Path = DATA_RAW) -> pd.DataFrame:
 
 
 def clean_sc(raw_dir: Path = DATA_RAW) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Secure Communities activation per county: fips, state, sc_month, sc_year, sc_year_full, sc_dated.
+    """Secure Communities activation per county: fips, state, sc_month, sc_year, sc_year_midyear, sc_dated.
 
     Source: activation_dates_makayla_revisedforbalance.dta (3,242 counties). Recodes:
     countyfips (integer) -> fips zero-padded to 5 characters; activation month/year -> Int64;
-    sc_year_full = first full calendar year of activation (month >= 7 -> next year);
+    sc_year_midyear = the mid-year rule (activated July or later -> next year);
     sc_dated = the county has an activation date. Rules (unit = county): Puerto Rico (72xxx)
     is dropped (outside the panel); undated counties (AK, HI, some VA/SD/MT/WV codes) stay in
     the table with sc_dated False and NA years but are logged as dropped from the SC analysis.
@@ -62,10 +62,10 @@ def clean_sc(raw_dir: Path = DATA_RAW) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = log.drop(df, df["fips"].str[:2] == OUTSIDE_PANEL, "outside_panel",
                   "Puerto Rico municipio: outside the 50-state + DC county panel.")
     df["sc_dated"] = df["sc_year"].notna()
-    df["sc_year_full"] = df["sc_year"] + (df["sc_month"] >= 7).astype("Int64")
+    df["sc_year_midyear"] = df["sc_year"] + (df["sc_month"] >= 7).astype("Int64")
     log.drop(df, ~df["sc_dated"], "sc_undated",
              "No activation date in the ICE list: kept with sc_dated False, left out of the SC analysis.")
-    columns = ["fips", "state", "sc_month", "sc_year", "sc_year_full", "sc_dated"]
+    columns = ["fips", "state", "sc_month", "sc_year", "sc_year_midyear", "sc_dated"]
     return df[columns].reset_index(drop=True), log.frame()
 
 
