@@ -43,6 +43,7 @@ PANEL_OUT := $(PANEL) data_clean/agreements_287g.parquet data_clean/sc_activatio
              data_clean/sample_log.csv data_clean/codebook.csv data_clean/sample_state_losses.csv
 WAVE_OUT := data_clean/wave_287g_timing.parquet data_clean/wave_287g_agreements.parquet \
             data_clean/wave_287g_lists.csv data_clean/wave_287g_log.csv data_clean/wave_287g_codebook.csv
+SANITY := data_clean/sanity_checks.csv
 PANEL_DATA := analysis/samples.yaml analysis/codebook.yaml $(filter-out analysis/readers/wave_287g_%,$(wildcard analysis/readers/*.csv))
 SPECS := $(sort $(wildcard analysis/specs/*.yaml))
 SPEC_RESULTS := $(patsubst analysis/specs/%.yaml,results/%/overall.csv,$(SPECS))
@@ -177,7 +178,6 @@ $(WAVE_OUT) &: $(RAW_STAMP) $(WAVE_DATA) analysis/readers/fips_recodes.csv $(DEP
 # ---- Data sanity checks (issues #12, #13) ----------------------------------------------------------
 # Every county-year with zero index crimes, a > 5-fold jump or an implausible rate, and the main-sample
 # rule that drops it; the step stops if the main sample keeps one unexplained.
-SANITY := data_clean/sanity_checks.csv
 $(SANITY): $(PANEL) analysis/samples.yaml $(DEPS_checks) | $(ENV)
 	@$(STEP) checks --out $@ --in $^ -- $(PY) -m analysis.checks
 
