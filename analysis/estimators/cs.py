@@ -24,6 +24,16 @@ influence function is summed within clusters (R's ``mboot``); the analytic SE is
 ``sqrt(sum_c S_c**2) / n`` (no small-sample factor). With ``bootstrap > 0`` SEs are R's
 IQR-based multiplier-bootstrap SEs (Rademacher weights drawn per cluster from ``seed``) and a
 uniform band uses the bootstrap sup-t critical value.
+
+Memory and time grow linearly in the number of units (measured by ``python -m analysis.bench``).
+The influence functions are one dense units x cells array (each cell touches its cohort and every
+control, most units). The bootstrap never holds a draws x clusters matrix of floats: the
+multipliers are drawn in batches of rows (``DRAW_BATCH``, memory only: same stream, same draws
+whatever the batch) and kept as bits, one per draw and cluster; each pass expands ``CLUSTER_BLOCK``
+clusters at a time to +-1 and adds their contribution to the draws x estimators result, so the
+arithmetic depends on that fixed constant only. Aggregations combine influence functions
+``UNIT_BLOCK`` units at a time. Problems no larger than one block (every real-data specification)
+run the same single products as an unblocked computation.
 """
 from __future__ import annotations
 
@@ -43,6 +53,14 @@ KINDS = ("simple", "group", "dynamic", "calendar")
 CELL_COLUMNS = ("group", "time", "event_time", "att", "n_treated", "n_control")
 PRETESTS = ("cells (R did)", "event-study leads")
 TINY_SE = np.sqrt(np.finfo(float).eps) * 10  # R did: standard errors below this are treated as zero
+# Blocking (see the module docstring). CLUSTER_BLOCK and UNIT_BLOCK fix the order of floating-point
+# sums, so changing them may change the last bits of bootstrap draws and aggregated influence
+# functions; DRAW_BATCH only bounds memory. CLUSTER_BLOCK is a multiple of 8 (whole bytes of bits).
+CLUSTER_BLOCK = 4096      # clusters expanded per bootstrap product (999 draws: 33 MB of +-1)
+UNIT_BLOCK = 65536        # units per block when aggregations combine influence functions
+DRAW_BATCH = 2 ** 26      # multipliers drawn per batch (int8, 64 MB) before packing into bits
+LOOKUP_COLUMNS = 4        # beyond one block, products with at most this many estimators use byte tables
+_SIGNS = np.where(np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1) == 1, 1.0, -1.0)  # byte -> 8 signs
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,8 @@ def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, a
     df, records = missing_rows(data[list(dict.fromkeys(needed))], needed)
     df = df.copy()
     df["_g"] = df[g].astype("int64")
+    if g not in (y, t, unit, *(covariates or []), weights, cluster):  # only '_g' is used from here on
+        df = df.drop(columns=g)
 
     def drop_units(mask, reason):
         nonlocal df
@@ -95,9 +115,7 @@ def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, a
         records.extend({"level": "unit", "id": str(u), "reason": reason, "rows": int(n)} for u, n in rows.items())
         df = df[~mask]
 
-    periods = df[t].nunique()
-    drop_units(df.groupby(unit)[t].transform("nunique") < periods,
-               "not observed in every period (CS uses a balanced panel)")
+    drop_units(_unbalanced(df[unit], df[t]), "not observed in every period (CS uses a balanced panel)")
     first, last = df[t].min(), df[t].max()
     late = df["_g"] > last
     drop_units(late & (df["_g"] - anticipation <= last), "treated within the anticipation window after the last period")
@@ -123,6 +141,16 @@ def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, a
     if cluster and (df.groupby(unit)[cluster].nunique() > 1).any():
         raise ValueError(f"att_gt: cluster '{cluster}' varies within units")
     return df.reset_index(drop=True), records
+
+
+def _unbalanced(unit: pd.Series, t: pd.Series) -> np.ndarray:
+    """Rows of units not observed in every period of ``t`` (a units x periods table of what is seen;
+    no groupby)."""
+    u_codes, u_ids = pd.factorize(unit)
+    t_codes, t_ids = pd.factorize(t)
+    seen = np.zeros((len(u_ids), len(t_ids)), bool)
+    seen[u_codes, t_codes] = True
+    return (seen.sum(axis=1) < len(t_ids))[u_codes]
 
 
 def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group: str = "never_treated",
@@ -155,11 +183,12 @@ def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group:
         infos.append(kit.influence[(gg, tt)])
         rows.append((gg, tt, tt - gg, cell["effect"], cell["n_treated"], cell["n_control"]))
     # diff-diff keeps each cell's influence function on disjoint, unique treated and control indices:
-    # one scatter into zeros (indices never repeat within a column, so += equals np.add.at)
-    idx = [np.concatenate((i["treated_idx"], i["control_idx"])) for i in infos]
+    # scattered into zeros column by column (indices never repeat within a column, so += equals
+    # np.add.at; no units x cells index arrays are built)
     inf = np.zeros((n, len(infos)))
-    inf[np.concatenate(idx), np.repeat(np.arange(len(idx)), [len(i) for i in idx])] += np.concatenate(
-        [v for i in infos for v in (i["treated_inf"], i["control_inf"])])
+    for j, i in enumerate(infos):
+        inf[i["treated_idx"], j] += i["treated_inf"]
+        inf[i["control_idx"], j] += i["control_inf"]
     inf *= n
     columns = {name: np.array(v, dtype=float if name == "att" else np.int64)
                for name, v in zip(CELL_COLUMNS, list(zip(*rows)) or [()] * len(CELL_COLUMNS))}
@@ -181,14 +210,65 @@ def _cluster_sums(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
     return sums
 
 
+def draw_multipliers(seed: int | None, draws: int, n_clusters: int, batch: int = DRAW_BATCH) -> np.ndarray:
+    """Rademacher multipliers as bits (draws x ceil(clusters / 8) bytes, ``np.packbits`` order; bit
+    1 = +1): exactly the draws of ``default_rng(seed).integers(0, 2, (draws, n_clusters), int8)``,
+    drawn about ``batch`` at a time. numpy draws int8 values four to a 32-bit word and drops a call's
+    unused bytes, so every call but the last asks for a multiple of 4 values and the stream is the
+    one-shot stream whatever ``batch`` is."""
+    rng = np.random.default_rng(seed)
+    packed = np.empty((draws, -(-n_clusters // 8)), np.uint8)
+    rows = max(1, batch // max(n_clusters, 1))
+    carry = np.empty(0, np.int8)
+    for start in range(0, draws, rows):
+        stop = min(start + rows, draws)
+        size = (stop - start) * n_clusters
+        need = size - len(carry)
+        if stop < draws:
+            need = -(-need // 4) * 4
+        values = np.concatenate((carry, rng.integers(0, 2, size=need, dtype=np.int8))) if need > 0 else carry
+        packed[start:stop] = np.packbits(values[:size].reshape(stop - start, n_clusters), axis=1)
+        carry = values[size:]
+    return packed
+
+
 @functools.lru_cache(maxsize=4)
 def _multipliers(seed: int | None, draws: int, n_clusters: int) -> np.ndarray:
-    """Rademacher multipliers (draws x clusters), drawn once per seed and shape: every aggregation
-    of one result reuses the same draws, as R's mboot does within one call."""
-    rng = np.random.default_rng(seed)
-    v = (rng.integers(0, 2, size=(draws, n_clusters), dtype=np.int8) * 2 - 1).astype(float)
-    v.flags.writeable = False
-    return v
+    """The multipliers of ``draw_multipliers``, drawn once per seed and shape: every aggregation of
+    one result reuses the same draws, as R's mboot does within one call."""
+    packed = draw_multipliers(seed, draws, n_clusters)
+    packed.flags.writeable = False
+    return packed
+
+
+def multiplier_draws(packed: np.ndarray, sums: np.ndarray) -> np.ndarray:
+    """The bootstrap draws ``V @ sums`` (draws x estimators) for multipliers ``V`` = +-1 stored as
+    bits in ``packed`` and cluster sums ``sums`` (clusters x estimators). Up to ``CLUSTER_BLOCK``
+    clusters: one product, as with a dense ``V``. More: block by block in order, each block's
+    signs expanded to floats, or, for at most ``LOOKUP_COLUMNS`` estimators, looked up byte by byte
+    (``_lookup_product``), which avoids expanding every sign."""
+    n_clusters, n_draws = sums.shape[0], len(packed)
+    if n_clusters <= CLUSTER_BLOCK:
+        return _SIGNS[packed].reshape(n_draws, -1)[:, :n_clusters] @ sums
+    out = np.zeros((n_draws, sums.shape[1]))
+    for c0 in range(0, n_clusters, CLUSTER_BLOCK):
+        c1 = min(c0 + CLUSTER_BLOCK, n_clusters)
+        block = packed[:, c0 // 8:-(-c1 // 8)]
+        if sums.shape[1] <= LOOKUP_COLUMNS:
+            out += _lookup_product(block, sums[c0:c1])
+        else:
+            out += _SIGNS[block].reshape(n_draws, -1)[:, :c1 - c0] @ sums[c0:c1]
+    return out
+
+
+def _lookup_product(block: np.ndarray, sums: np.ndarray) -> np.ndarray:
+    """``V @ sums`` for the signs ``V`` packed in ``block`` (draws x bytes): each byte's 8 clusters
+    contribute one of 256 signed sums, tabulated once per byte position and gathered per draw."""
+    n_bytes, n_cols = block.shape[1], sums.shape[1]
+    padded = np.zeros((n_bytes * 8, n_cols))
+    padded[:len(sums)] = sums
+    tables = _SIGNS @ padded.reshape(n_bytes, 8, n_cols)          # bytes x 256 x estimators
+    return tables[np.arange(n_bytes), block].sum(axis=1)
 
 
 def _inference(result: AttGtResult, sums: np.ndarray, band: bool = True) -> tuple[np.ndarray, float | None]:
@@ -198,7 +278,10 @@ def _inference(result: AttGtResult, sums: np.ndarray, band: bool = True) -> tupl
     n = len(result.units)
     if not result.bootstrap:
         return np.sqrt((sums ** 2).sum(axis=0)) / n, None
-    draws = (_multipliers(result.seed, result.bootstrap, sums.shape[0]) @ sums) / n
+    if sums.shape[1]:
+        draws = multiplier_draws(_multipliers(result.seed, result.bootstrap, sums.shape[0]), sums) / n
+    else:
+        draws = np.zeros((result.bootstrap, 0))
     q25, q75 = np.quantile(draws, [0.25, 0.75], axis=0, method="inverted_cdf")
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     se = np.where(se > TINY_SE, se, np.nan)
@@ -222,14 +305,19 @@ def _vcov(result: AttGtResult, sums: np.ndarray) -> np.ndarray:
     return sums.T @ sums / len(result.units) ** 2
 
 
-def _combine(att, inf, weights, share_groups=None, shares=None, result=None):
-    """Weighted sum of estimates and its influence function; with ``share_groups`` add R's ``wif``
-    term for the estimated cohort shares (``shares`` = P(G=g) of each item's cohort)."""
-    att_agg, inf_agg = float(weights @ att), inf @ weights
-    if share_groups is not None:
-        ind = (result.cohort[:, None] == share_groups[None, :]) * result.unit_weight[:, None] - shares[None, :]
-        wif = ind / shares.sum() - ind.sum(axis=1, keepdims=True) * (shares / shares.sum() ** 2)[None, :]
-        inf_agg = inf_agg + wif @ att
+def _combine(att, inf, columns, weights, share_groups=None, shares=None, result=None):
+    """Weighted sum of estimates ``att`` and its influence function, from the ``columns`` (mask) of
+    ``inf``; with ``share_groups`` add R's ``wif`` term for the estimated cohort shares (``shares`` =
+    P(G=g) of each item's cohort). Computed ``UNIT_BLOCK`` units at a time."""
+    att_agg, inf_agg = float(weights @ att), np.empty(len(inf))
+    for r0 in range(0, len(inf), UNIT_BLOCK):
+        rows = slice(r0, r0 + UNIT_BLOCK)
+        part = inf[rows][:, columns] @ weights
+        if share_groups is not None:
+            ind = (result.cohort[rows, None] == share_groups[None, :]) * result.unit_weight[rows, None] - shares[None, :]
+            wif = ind / shares.sum() - ind.sum(axis=1, keepdims=True) * (shares / shares.sum() ** 2)[None, :]
+            part = part + wif @ att
+        inf_agg[rows] = part
     return att_agg, inf_agg
 
 
@@ -246,7 +334,7 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
 
     def cells(mask, with_shares=True):
         w = pg[mask] / pg[mask].sum()
-        return _combine(att[mask], result.inf[:, mask], w, grp[mask] if with_shares else None, pg[mask], result)
+        return _combine(att[mask], result.inf, mask, w, grp[mask] if with_shares else None, pg[mask], result)
 
     if kind == "simple":
         overall_att, overall_inf = cells(post)
@@ -268,10 +356,11 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
         el_att, el_inf = np.array([]), np.zeros((len(result.units), 0))
     if kind == "group":
         shares = np.array([p_of[e] for e in elements])
-        overall_att, overall_inf = _combine(el_att, el_inf, shares / shares.sum(), np.array(elements), shares, result)
+        overall_att, overall_inf = _combine(el_att, el_inf, np.ones(len(elements), bool), shares / shares.sum(),
+                                            np.array(elements), shares, result)
     elif kind in ("dynamic", "calendar"):
         keep = np.array(elements) >= 0 if kind == "dynamic" else np.ones(len(elements), bool)
-        overall_att, overall_inf = _combine(el_att[keep], el_inf[:, keep], np.full(keep.sum(), 1 / keep.sum()))
+        overall_att, overall_inf = _combine(el_att[keep], el_inf, keep, np.full(keep.sum(), 1 / keep.sum()))
     sums = _cluster_sums(result, el_inf)
     se, crit = _inference(result, sums)
     table = _table(result, {"element": elements, "att": el_att}, se, crit)
