@@ -73,8 +73,8 @@ notebooks: $(NOTEBOOKS)  ## Execute the notebooks into notebooks/_build/ (ipynb 
 test: $(PANEL) $(RESULTS)  ## Run the test suite (on the real data)
 	$(PY) -m pytest
 
-bench: $(PANEL)  ## Benchmark the build and the estimators (writes bench/benchmark.md)
-	$(PY) -m analysis.bench
+bench: $(PANEL)  ## Benchmark the build and the estimators (bench/benchmark.md, bench/scaling.png)
+	$(PY) -m analysis.bench $(if $(BENCH_SIZES),--sizes $(BENCH_SIZES))
 
 clean:  ## Remove generated files (never raw data)
 	find data_clean -mindepth 1 ! -name README.md -delete
