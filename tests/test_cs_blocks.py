@@ -106,7 +106,7 @@ def test_different_seeds_give_different_multipliers_and_the_cache_is_read_only()
     assert cs._multipliers(1, 99, 300) is a and not a.flags.writeable
 
 
-@pytest.mark.parametrize("n_clusters, n_cols", [(40, 3), (4096, 5), (4097, 1), (4097, 4), (4097, 5), (9001, 20)])
+@pytest.mark.parametrize("n_clusters, n_cols", [(40, 3), (4096, 1), (4096, 5), (4097, 1), (4097, 2), (9001, 20)])
 def test_multiplier_draws_equal_the_dense_product(n_clusters, n_cols):
     rng = np.random.default_rng(n_clusters)
     sums = rng.normal(size=(n_clusters, n_cols)) * rng.exponential(size=(n_clusters, 1))
@@ -121,9 +121,9 @@ def test_multiplier_draws_equal_the_dense_product(n_clusters, n_cols):
 def test_byte_lookup_equals_expanded_signs():
     rng = np.random.default_rng(3)
     block = cs.draw_multipliers(9, 101, 203)
-    sums = rng.normal(size=(203, 4))
-    expanded = np.where(np.unpackbits(block, axis=1, count=203) == 1, 1.0, -1.0) @ sums
-    np.testing.assert_allclose(cs._lookup_product(block, sums), expanded, rtol=0, atol=1e-12)
+    vector = rng.normal(size=203)
+    expanded = np.where(np.unpackbits(block, axis=1, count=203) == 1, 1.0, -1.0) @ vector
+    np.testing.assert_allclose(cs._lookup_product(block, vector), expanded, rtol=0, atol=1e-12)
 
 
 # ---- whole results -------------------------------------------------------------------------------

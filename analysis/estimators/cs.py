@@ -59,7 +59,6 @@ TINY_SE = np.sqrt(np.finfo(float).eps) * 10  # R did: standard errors below this
 CLUSTER_BLOCK = 4096      # clusters expanded per bootstrap product (999 draws: 33 MB of +-1)
 UNIT_BLOCK = 65536        # units per block when aggregations combine influence functions
 DRAW_BATCH = 2 ** 26      # multipliers drawn per batch (int8, 64 MB) before packing into bits
-LOOKUP_COLUMNS = 4        # beyond one block, products with at most this many estimators use byte tables
 _SIGNS = np.where(np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1) == 1, 1.0, -1.0)  # byte -> 8 signs
 
 
@@ -245,8 +244,8 @@ def multiplier_draws(packed: np.ndarray, sums: np.ndarray) -> np.ndarray:
     """The bootstrap draws ``V @ sums`` (draws x estimators) for multipliers ``V`` = +-1 stored as
     bits in ``packed`` and cluster sums ``sums`` (clusters x estimators). Up to ``CLUSTER_BLOCK``
     clusters: one product, as with a dense ``V``. More: block by block in order, each block's
-    signs expanded to floats, or, for at most ``LOOKUP_COLUMNS`` estimators, looked up byte by byte
-    (``_lookup_product``), which avoids expanding every sign."""
+    signs expanded to floats, or, for a single estimator (a product with a vector, which would
+    only wait on the expansion), looked up byte by byte (``_lookup_product``)."""
     n_clusters, n_draws = sums.shape[0], len(packed)
     if n_clusters <= CLUSTER_BLOCK:
         return _SIGNS[packed].reshape(n_draws, -1)[:, :n_clusters] @ sums
@@ -254,20 +253,20 @@ def multiplier_draws(packed: np.ndarray, sums: np.ndarray) -> np.ndarray:
     for c0 in range(0, n_clusters, CLUSTER_BLOCK):
         c1 = min(c0 + CLUSTER_BLOCK, n_clusters)
         block = packed[:, c0 // 8:-(-c1 // 8)]
-        if sums.shape[1] <= LOOKUP_COLUMNS:
-            out += _lookup_product(block, sums[c0:c1])
+        if sums.shape[1] == 1:
+            out[:, 0] += _lookup_product(block, sums[c0:c1, 0])
         else:
             out += _SIGNS[block].reshape(n_draws, -1)[:, :c1 - c0] @ sums[c0:c1]
     return out
 
 
-def _lookup_product(block: np.ndarray, sums: np.ndarray) -> np.ndarray:
-    """``V @ sums`` for the signs ``V`` packed in ``block`` (draws x bytes): each byte's 8 clusters
+def _lookup_product(block: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``V @ vector`` for the signs ``V`` packed in ``block`` (draws x bytes): each byte's 8 clusters
     contribute one of 256 signed sums, tabulated once per byte position and gathered per draw."""
-    n_bytes, n_cols = block.shape[1], sums.shape[1]
-    padded = np.zeros((n_bytes * 8, n_cols))
-    padded[:len(sums)] = sums
-    tables = _SIGNS @ padded.reshape(n_bytes, 8, n_cols)          # bytes x 256 x estimators
+    n_bytes = block.shape[1]
+    padded = np.zeros(n_bytes * 8)
+    padded[:len(vector)] = vector
+    tables = padded.reshape(n_bytes, 8) @ _SIGNS.T          # bytes x 256
     return tables[np.arange(n_bytes), block].sum(axis=1)
 
 
