@@ -149,10 +149,10 @@ def cs_runners(df, control: str, draws: int) -> dict:
 
     from diff_diff import CallawaySantAnna
 
-    from analysis.estimators.cs import _multipliers, aggregate, att_gt
+    from analysis.estimators.cs import aggregate, att_gt, clear_multipliers
 
     def ours():
-        _multipliers.cache_clear()
+        clear_multipliers()
         result = att_gt(df, "y", "year", "id", "g", control_group=control, bootstrap=draws, seed=SEED)
         simple = aggregate(result, "simple")
         aggregate(result, "dynamic")

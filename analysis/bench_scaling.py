@@ -105,7 +105,7 @@ def runners(df, draws: int, cs) -> dict:
     from diff_diff import CallawaySantAnna
 
     def ours():
-        cs._multipliers.cache_clear()  # every run draws its multipliers, as diff-diff does
+        getattr(cs, "clear_multipliers", cs._multipliers.cache_clear)()  # every run draws, as diff-diff does
         result = cs.att_gt(df, "y", "year", "id", "g", est_method="dr", bootstrap=draws, seed=SEED)
         simple = cs.aggregate(result, "simple")
         cs.aggregate(result, "dynamic")

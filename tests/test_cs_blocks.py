@@ -28,14 +28,15 @@ def mpdta():
 @pytest.fixture(scope="module")
 def sim():
     panel = simulate_panel(700, seed=11)
-    return panel.assign(st=panel["state_fips"])
+    weight = panel.groupby("fips")["population"].transform("first")
+    return panel.assign(st=panel["state_fips"], w=weight / weight.mean())
 
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    cs._multipliers.cache_clear()
+    cs.clear_multipliers()
     yield
-    cs._multipliers.cache_clear()
+    cs.clear_multipliers()
 
 
 def dense_multipliers(seed, draws, n_clusters):
@@ -112,18 +113,12 @@ def test_multiplier_draws_equal_the_dense_product(n_clusters, n_cols):
     sums = rng.normal(size=(n_clusters, n_cols)) * rng.exponential(size=(n_clusters, 1))
     dense = dense_multipliers(5, 199, n_clusters) @ sums
     got = cs.multiplier_draws(cs.draw_multipliers(5, 199, n_clusters), sums)
+    side_by_side = cs.multiplier_draws(cs.draw_multipliers(5, 199, n_clusters), sums[:, :1], sums[:, 1:])
+    np.testing.assert_allclose(side_by_side, dense, rtol=0, atol=1e-12 * np.abs(dense).max())
     if n_clusters <= cs.CLUSTER_BLOCK:
         assert got.tobytes() == dense.tobytes()  # one block: the same single product
     else:
         np.testing.assert_allclose(got, dense, rtol=0, atol=1e-12 * np.abs(dense).max())
-
-
-def test_byte_lookup_equals_expanded_signs():
-    rng = np.random.default_rng(3)
-    block = cs.draw_multipliers(9, 101, 203)
-    vector = rng.normal(size=203)
-    expanded = np.where(np.unpackbits(block, axis=1, count=203) == 1, 1.0, -1.0) @ vector
-    np.testing.assert_allclose(cs._lookup_product(block, vector), expanded, rtol=0, atol=1e-12)
 
 
 # ---- whole results -------------------------------------------------------------------------------
@@ -135,7 +130,7 @@ def test_results_are_byte_identical_whatever_the_draw_batch(sim, monkeypatch, ex
     runs = []
     for batch in (1, 999, 12345, 2 ** 26):
         monkeypatch.setattr(cs, "DRAW_BATCH", batch)
-        cs._multipliers.cache_clear()
+        cs.clear_multipliers()
         runs.append(everything(fit(sim, SIM, bootstrap=199, seed=4, **extra)))
     for other in runs[1:]:
         assert_same(runs[0], other)
@@ -161,14 +156,20 @@ def test_within_one_block_every_number_is_the_dense_one(request, data, extra):
     assert dyn.table["se"].to_numpy().tobytes() == dense_inference(res, dyn.inf)[0].tobytes()
 
 
-@pytest.mark.parametrize("data", ["mpdta", "sim"])
-def test_beyond_one_block_every_number_is_the_dense_one_to_rounding(request, monkeypatch, data):
+@pytest.mark.parametrize("data, extra", [("mpdta", {}), ("mpdta", {"control_group": "not_yet_treated"}),
+                                         ("sim", {}), ("sim", {"cluster": "st"}), ("sim", {"weights": "w"})])
+def test_beyond_one_block_every_number_is_the_dense_one_to_rounding(request, monkeypatch, data, extra):
+    """Beyond one block the cells and cohort indicators are drawn in one pass and every aggregation's
+    draws are their combinations: equal to the dense products to rounding."""
     df, cols = request.getfixturevalue(data), (MPDTA if data == "mpdta" else SIM)
-    whole = everything(fit(df, cols, bootstrap=199, seed=8))
-    cs._multipliers.cache_clear()
-    monkeypatch.setattr(cs, "CLUSTER_BLOCK", 24)
+    whole = everything(fit(df, cols, bootstrap=199, seed=8, **extra))
+    assert fit(df, cols, bootstrap=199, seed=8, **extra).basis is None
+    cs.clear_multipliers()
+    monkeypatch.setattr(cs, "CLUSTER_BLOCK", 8)
     monkeypatch.setattr(cs, "UNIT_BLOCK", 50)
-    blocked = everything(fit(df, cols, bootstrap=199, seed=8))
+    res = fit(df, cols, bootstrap=199, seed=8, **extra)
+    assert res.basis.shape == (199, len(res.table) + len(np.unique(res.table["group"])))
+    blocked = everything(res)
     assert whole["table"][:, :6].tobytes() == blocked["table"][:, :6].tobytes()  # ATT(g,t) and counts: untouched
     assert_same(whole, blocked, rtol=1e-10)
 
@@ -191,3 +192,11 @@ def test_unbalanced_rows_are_the_units_missing_a_period():
     unit = pd.Series(["a", "a", "a", "b", "b", "c", "c", "c", "d"])
     t = pd.Series([1, 2, 3, 1, 3, 3, 2, 1, 2])
     np.testing.assert_array_equal(cs._unbalanced(unit, t), [False] * 3 + [True] * 2 + [False] * 3 + [True])
+
+
+@pytest.mark.parametrize("ids", [["b", "a", "b", "c", "a", "c"], [30, 10, 10, 20, 30, 20], [2.5, 2.5, -1.0, 0.0, -1.0, 0.0]])
+def test_first_rows_are_drop_duplicates_sorted_by_unit(ids):
+    unit = pd.Series(ids, index=[9, 8, 7, 6, 5, 4])
+    frame = pd.DataFrame({"u": unit, "row": range(6)})
+    expected = frame.drop_duplicates("u").set_index("u").sort_index()["row"].to_numpy()
+    np.testing.assert_array_equal(cs._first_rows(unit), expected)

@@ -27,13 +27,16 @@ uniform band uses the bootstrap sup-t critical value.
 
 Memory and time grow linearly in the number of units (measured by ``python -m analysis.bench``).
 The influence functions are one dense units x cells array (each cell touches its cohort and every
-control, most units). The bootstrap never holds a draws x clusters matrix of floats: the
-multipliers are drawn in batches of rows (``DRAW_BATCH``, memory only: same stream, same draws
-whatever the batch) and kept as bits, one per draw and cluster; each pass expands ``CLUSTER_BLOCK``
-clusters at a time to +-1 and adds their contribution to the draws x estimators result, so the
-arithmetic depends on that fixed constant only. Aggregations combine influence functions
-``UNIT_BLOCK`` units at a time. Problems no larger than one block (every real-data specification)
-run the same single products as an unblocked computation.
+control, most units). The bootstrap never holds a draws x clusters matrix of floats beyond one
+block of ``CLUSTER_BLOCK`` clusters: the multipliers are drawn in batches of rows (``DRAW_BATCH``,
+memory only: the same stream, so the same draws whatever the batch) and kept as bits, one per draw
+and cluster. Within one block (every specification on the county panel, at most 3,143 counties)
+they are expanded once to a dense matrix and every product is the single product of an unblocked
+computation. Beyond it, ``att_gt`` makes one pass over the multipliers, block by block, for the
+draws of the cells and of the cohort indicators; an aggregation's influence function is a fixed
+combination of those (``_combine`` keeps its coefficients), so its draws are that combination of
+the stored draws, with no further pass over units. Aggregations combine influence functions
+``UNIT_BLOCK`` units at a time. The arithmetic depends on these fixed constants only.
 """
 from __future__ import annotations
 
@@ -79,6 +82,7 @@ class AttGtResult:
     seed: int | None
     control_group: str
     est_method: str
+    basis: np.ndarray | None = None  # beyond one block: bootstrap draws of the cells and cohort indicators
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,16 @@ def _unbalanced(unit: pd.Series, t: pd.Series) -> np.ndarray:
     return (seen.sum(axis=1) < len(t_ids))[u_codes]
 
 
+def _first_rows(unit: pd.Series) -> np.ndarray:
+    """Positions of each unit's first row, ordered by unit id (``drop_duplicates`` then ``sort_index``
+    with one hash pass): factorize numbers units in order of first appearance, so a unit's first row
+    is where the running maximum of the codes steps up."""
+    codes, ids = pd.factorize(unit)
+    running = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.concatenate(([True], running[1:] > running[:-1])))
+    return first[np.asarray(pd.Index(ids).argsort())]
+
+
 def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group: str = "never_treated",
            est_method: str = "dr", covariates: list[str] | None = None, weights: str | None = None,
            cluster: str | None = None, base_period: str = "varying", anticipation: int = 0,
@@ -168,7 +182,7 @@ def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group:
         warnings.simplefilter("ignore", UserWarning)
         fit = estimator.fit(df, outcome=y, unit=unit, time=t, first_treat="_g", covariates=covariates,
                             survey_design=SurveyDesign(weights=weights) if weights else None)
-    first_rows = df.drop_duplicates(unit).set_index(unit).sort_index()  # unit-level columns are time-invariant
+    first_rows = df.iloc[_first_rows(df[unit])].set_index(unit)  # unit-level columns are time-invariant
     units, cohort = first_rows.index.to_numpy(), first_rows["_g"].to_numpy()
     kit = fit._aggregation_kit
     if not np.array_equal(np.asarray(kit.bookkeeping["unit_cohorts"]), cohort):
@@ -196,8 +210,21 @@ def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group:
     result = AttGtResult(table=pd.DataFrame(columns), inf=inf, units=units, cohort=cohort, unit_weight=w / w.mean(),
                          cluster=codes, dropped=dropped_frame(records), n_obs=len(df), alpha=alpha, bootstrap=bootstrap,
                          seed=seed, control_group=control_group, est_method=est_method)
-    table = _table(result, columns, *_inference(result, _cluster_sums(result, inf)))
+    sums = _cluster_sums(result, inf)
+    if bootstrap and sums.shape[0] > CLUSTER_BLOCK and sums.shape[1]:
+        # One pass over the multipliers for every later aggregation: the draws of the cells and of
+        # the cohort indicators, whose combinations are the draws of any aggregated influence function.
+        indicators = (cohort[:, None] == _cohorts(result)[None, :]) * result.unit_weight[:, None]
+        basis = multiplier_draws(_multipliers(seed, bootstrap, sums.shape[0]), sums, _cluster_sums(result, indicators))
+        result = AttGtResult(**{**result.__dict__, "basis": basis})
+    cells = np.vstack((np.eye(len(infos)), np.zeros((len(_cohorts(result)), len(infos)))))
+    table = _table(result, columns, *_inference(result, sums, coef=cells))
     return AttGtResult(**{**result.__dict__, "table": table})
+
+
+def _cohorts(result: AttGtResult) -> np.ndarray:
+    """The cohorts of the estimated cells, sorted: the indicator columns of ``result.basis``."""
+    return np.unique(result.table["group"].to_numpy())
 
 
 def _cluster_sums(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
@@ -240,47 +267,60 @@ def _multipliers(seed: int | None, draws: int, n_clusters: int) -> np.ndarray:
     return packed
 
 
-def multiplier_draws(packed: np.ndarray, sums: np.ndarray) -> np.ndarray:
-    """The bootstrap draws ``V @ sums`` (draws x estimators) for multipliers ``V`` = +-1 stored as
-    bits in ``packed`` and cluster sums ``sums`` (clusters x estimators). Up to ``CLUSTER_BLOCK``
-    clusters: one product, as with a dense ``V``. More: block by block in order, each block's
-    signs expanded to floats, or, for a single estimator (a product with a vector, which would
-    only wait on the expansion), looked up byte by byte (``_lookup_product``)."""
-    n_clusters, n_draws = sums.shape[0], len(packed)
+def multiplier_draws(packed: np.ndarray, *sums: np.ndarray) -> np.ndarray:
+    """The bootstrap draws ``V @ S`` (draws x estimators) for multipliers ``V`` = +-1 stored as bits
+    in ``packed`` and cluster sums ``S`` (clusters x estimators; several arrays: side by side). Up
+    to ``CLUSTER_BLOCK`` clusters: one product, as with a dense ``V``; more: block by block, in
+    order, each block's signs expanded to floats."""
+    n_clusters, n_draws = sums[0].shape[0], len(packed)
     if n_clusters <= CLUSTER_BLOCK:
-        return _SIGNS[packed].reshape(n_draws, -1)[:, :n_clusters] @ sums
-    out = np.zeros((n_draws, sums.shape[1]))
+        return _SIGNS[packed].reshape(n_draws, -1)[:, :n_clusters] @ (sums[0] if len(sums) == 1 else np.hstack(sums))
+    out = np.zeros((n_draws, sum(x.shape[1] for x in sums)))
     for c0 in range(0, n_clusters, CLUSTER_BLOCK):
         c1 = min(c0 + CLUSTER_BLOCK, n_clusters)
-        block = packed[:, c0 // 8:-(-c1 // 8)]
-        if sums.shape[1] == 1:
-            out[:, 0] += _lookup_product(block, sums[c0:c1, 0])
-        else:
-            out += _SIGNS[block].reshape(n_draws, -1)[:, :c1 - c0] @ sums[c0:c1]
+        signs = _SIGNS[packed[:, c0 // 8:-(-c1 // 8)]].reshape(n_draws, -1)[:, :c1 - c0]
+        out += signs @ np.hstack([x[c0:c1] for x in sums])
     return out
 
 
-def _lookup_product(block: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """``V @ vector`` for the signs ``V`` packed in ``block`` (draws x bytes): each byte's 8 clusters
-    contribute one of 256 signed sums, tabulated once per byte position and gathered per draw."""
-    n_bytes = block.shape[1]
-    padded = np.zeros(n_bytes * 8)
-    padded[:len(vector)] = vector
-    tables = padded.reshape(n_bytes, 8) @ _SIGNS.T          # bytes x 256
-    return tables[np.arange(n_bytes), block].sum(axis=1)
+@functools.lru_cache(maxsize=4)
+def _dense_multipliers(seed: int | None, draws: int, n_clusters: int) -> np.ndarray:
+    """Within one block, the multipliers as a draws x clusters matrix of +-1 (at most
+    ``CLUSTER_BLOCK`` columns), expanded once for every product of one result."""
+    v = np.ascontiguousarray(_SIGNS[_multipliers(seed, draws, n_clusters)].reshape(draws, -1)[:, :n_clusters])
+    v.flags.writeable = False
+    return v
 
 
-def _inference(result: AttGtResult, sums: np.ndarray, band: bool = True) -> tuple[np.ndarray, float | None]:
+def clear_multipliers() -> None:
+    """Forget every cached multiplier (the benchmark draws them afresh in each run)."""
+    _multipliers.cache_clear()
+    _dense_multipliers.cache_clear()
+
+
+def _bootstrap_draws(result: AttGtResult, sums: np.ndarray, coef: np.ndarray | None) -> np.ndarray:
+    """``V @ sums`` for the result's multipliers ``V``: from ``result.basis`` when it was drawn
+    (``coef``: the estimators' coefficients on the cells and cohort indicators), else within one
+    block with the dense multipliers, else blocked (``multiplier_draws``)."""
+    if not sums.shape[1]:
+        return np.zeros((result.bootstrap, 0))
+    if result.basis is not None and coef is not None:
+        return result.basis @ coef
+    if sums.shape[0] <= CLUSTER_BLOCK:
+        return _dense_multipliers(result.seed, result.bootstrap, sums.shape[0]) @ sums
+    return multiplier_draws(_multipliers(result.seed, result.bootstrap, sums.shape[0]), sums)
+
+
+def _inference(result: AttGtResult, sums: np.ndarray, band: bool = True,
+               coef: np.ndarray | None = None) -> tuple[np.ndarray, float | None]:
     """Standard errors of the estimators whose influence functions have cluster sums ``sums``, and
     the sup-t critical value of their uniform band (bootstrap with ``band`` only, else None).
-    Bootstrap: Rademacher multipliers per cluster, R's IQR-based SE (below TINY_SE: NaN)."""
+    Bootstrap: Rademacher multipliers per cluster, R's IQR-based SE (below TINY_SE: NaN); ``coef``
+    (basis x estimators) says how each influence function combines the cells and cohort indicators."""
     n = len(result.units)
     if not result.bootstrap:
         return np.sqrt((sums ** 2).sum(axis=0)) / n, None
-    if sums.shape[1]:
-        draws = multiplier_draws(_multipliers(result.seed, result.bootstrap, sums.shape[0]), sums) / n
-    else:
-        draws = np.zeros((result.bootstrap, 0))
+    draws = _bootstrap_draws(result, sums, coef) / n
     q25, q75 = np.quantile(draws, [0.25, 0.75], axis=0, method="inverted_cdf")
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     se = np.where(se > TINY_SE, se, np.nan)
@@ -304,10 +344,12 @@ def _vcov(result: AttGtResult, sums: np.ndarray) -> np.ndarray:
     return sums.T @ sums / len(result.units) ** 2
 
 
-def _combine(att, inf, columns, weights, share_groups=None, shares=None, result=None):
+def _combine(att, inf, columns, weights, share_groups=None, shares=None, result=None, coef=None, cohorts=None):
     """Weighted sum of estimates ``att`` and its influence function, from the ``columns`` (mask) of
     ``inf``; with ``share_groups`` add R's ``wif`` term for the estimated cohort shares (``shares`` =
-    P(G=g) of each item's cohort). Computed ``UNIT_BLOCK`` units at a time."""
+    P(G=g) of each item's cohort). Computed ``UNIT_BLOCK`` units at a time. With ``coef`` (basis x
+    columns of ``inf``), also the sum's coefficients on the basis (cells, then the indicators of
+    ``cohorts``): ``wif @ att`` is the indicators times att/S - (shares @ att)/S^2, S = sum(shares)."""
     att_agg, inf_agg = float(weights @ att), np.empty(len(inf))
     for r0 in range(0, len(inf), UNIT_BLOCK):
         rows = slice(r0, r0 + UNIT_BLOCK)
@@ -317,7 +359,14 @@ def _combine(att, inf, columns, weights, share_groups=None, shares=None, result=
             wif = ind / shares.sum() - ind.sum(axis=1, keepdims=True) * (shares / shares.sum() ** 2)[None, :]
             part = part + wif @ att
         inf_agg[rows] = part
-    return att_agg, inf_agg
+    if coef is None:
+        return att_agg, inf_agg, None
+    coef_agg = coef[:, columns] @ weights
+    if share_groups is not None:
+        total = shares.sum()
+        np.add.at(coef_agg, len(coef) - len(cohorts) + np.searchsorted(cohorts, share_groups),
+                  att / total - (shares @ att) / total ** 2)
+    return att_agg, inf_agg, coef_agg
 
 
 def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: int | None = None) -> Aggregation:
@@ -331,12 +380,16 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
     pg = np.array([p_of[c] for c in grp])
     post = grp <= tim
 
+    cohorts = _cohorts(result)
+    base = None if result.basis is None else np.vstack((np.eye(len(att)), np.zeros((len(cohorts), len(att)))))
+
     def cells(mask, with_shares=True):
         w = pg[mask] / pg[mask].sum()
-        return _combine(att[mask], result.inf, mask, w, grp[mask] if with_shares else None, pg[mask], result)
+        return _combine(att[mask], result.inf, mask, w, grp[mask] if with_shares else None, pg[mask], result,
+                        base, cohorts)
 
     if kind == "simple":
-        overall_att, overall_inf = cells(post)
+        overall_att, overall_inf, overall_coef = cells(post)
         elements, parts = [], []
     elif kind == "group":
         elements = sorted(set(grp[post]))
@@ -351,19 +404,24 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
     if parts:
         el_att = np.array([p[0] for p in parts])
         el_inf = np.column_stack([p[1] for p in parts])
+        el_coef = None if base is None else np.column_stack([p[2] for p in parts])
     else:
         el_att, el_inf = np.array([]), np.zeros((len(result.units), 0))
+        el_coef = None if base is None else np.zeros((len(base), 0))
     if kind == "group":
         shares = np.array([p_of[e] for e in elements])
-        overall_att, overall_inf = _combine(el_att, el_inf, np.ones(len(elements), bool), shares / shares.sum(),
-                                            np.array(elements), shares, result)
+        overall_att, overall_inf, overall_coef = _combine(el_att, el_inf, np.ones(len(elements), bool),
+                                                          shares / shares.sum(), np.array(elements), shares, result,
+                                                          el_coef, cohorts)
     elif kind in ("dynamic", "calendar"):
         keep = np.array(elements) >= 0 if kind == "dynamic" else np.ones(len(elements), bool)
-        overall_att, overall_inf = _combine(el_att[keep], el_inf, keep, np.full(keep.sum(), 1 / keep.sum()))
+        overall_att, overall_inf, overall_coef = _combine(el_att[keep], el_inf, keep, np.full(keep.sum(), 1 / keep.sum()),
+                                                          coef=el_coef)
     sums = _cluster_sums(result, el_inf)
-    se, crit = _inference(result, sums)
+    se, crit = _inference(result, sums, coef=el_coef)
     table = _table(result, {"element": elements, "att": el_att}, se, crit)
-    overall_se = _inference(result, _cluster_sums(result, overall_inf[:, None]), band=False)[0][0]
+    overall_se = _inference(result, _cluster_sums(result, overall_inf[:, None]), band=False,
+                            coef=None if overall_coef is None else overall_coef[:, None])[0][0]
     return Aggregation(kind=kind, table=table, overall_att=float(overall_att), overall_se=float(overall_se),
                        inf=el_inf, vcov=_vcov(result, sums), crit=crit)
 
