@@ -60,7 +60,7 @@ def test_scaling_frame_is_the_simulated_panel_reduced_to_the_estimator_frame():
 
 
 def _row(units, ours, dd, own=100.0):
-    time = {p: {"median": t, "q25": t * 0.9, "q75": t * 1.1, "reps": 20, "att": -0.1, "se": 0.01}
+    time = {p: {"median": t, "q25": t * 0.9, "q75": t * 1.1, "min": t * 0.8, "reps": 20, "att": -0.1, "se": 0.01}
             for p, t in (("ours", ours), ("diff-diff", dd))}
     memory = {p: {"peak_mb": own + 500, "own_mb": own, "frame_mb": units * 13 * 32 / 2 ** 20} for p in time}
     return {"units": units, "timing": {"time": time, "load_before": [1.0], "load_after": [1.2]}, "memory": memory}
@@ -70,6 +70,7 @@ def test_exponents_and_checks():
     rows = [_row(1_000, 0.1, 0.2), _row(10_000, 1.0, 3.0), _row(bench_scaling.LARGE, 100.0 * 10 ** 0.1, 500, own=2500)]
     exps = bench_scaling.exponents(rows)
     assert exps[0] == pytest.approx(1.0) and exps[1] == pytest.approx(1.05)
+    assert bench_scaling.exponents(rows, stat="min") == pytest.approx(exps)
     lines = bench_scaling.checks(rows)
     assert "1.05" in lines[0] and lines[0].endswith("yes.")
     assert "2500 MB" in lines[1] and lines[1].endswith("yes.")
