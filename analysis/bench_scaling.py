@@ -16,10 +16,11 @@ not count) and the estimator runs once; the peak (VmHWM, the kernel's high-water
 sees every allocation however short) minus the baseline is the estimator's own memory. The
 frame's own size (pandas ``memory_usage(deep=True)``) is reported beside it.
 
-Time, per size in one subprocess for both packages: runs in turns (ours, diff-diff, ours, ...)
-under analysis.timing.repeat (short measurements: >= 1 s and >= 20 runs; long ones: 60 s and
->= 3 runs); the median, the quartiles and min-max; the ratio of the two medians. The machine's
-load average is recorded with each size: the machine is shared.
+Time, every size and both packages in one subprocess: runs in turns (each size's ours, then its
+diff-diff, then the next size, round after round) under analysis.timing.repeat (short
+measurements: >= 1 s and >= 20 runs; long ones: 60 s and >= 3 runs), so a change in the load of
+a shared machine falls on every size and package alike; the median, the quartiles and min-max;
+ratios and growth exponents only from those medians. The load average is recorded.
 
     python -m analysis.bench_scaling [--sizes N ...] [--draws D] [--cs-file PATH] [--label L]
                                      [--before JSON] [--out STEM]
@@ -122,8 +123,9 @@ def runners(df, draws: int, cs) -> dict:
     return {"ours": ours, "diff-diff": diff_diff}
 
 
-def worker(task: str, frame: str, draws: int, package: str | None, cs_file: str | None) -> dict:
-    """One measurement in this (fresh) process: 'memory' of ``package`` or 'time' of both."""
+def worker(task: str, frames: list[str], draws: int, package: str | None, cs_file: str | None) -> dict:
+    """One measurement in this (fresh) process: 'memory' of ``package`` on the one frame, or 'time'
+    of both packages on every frame (keyed by units)."""
     import gc
 
     import pandas as pd
@@ -131,24 +133,30 @@ def worker(task: str, frame: str, draws: int, package: str | None, cs_file: str 
     from analysis.timing import repeat
 
     cs = load_cs(cs_file)
-    df = pd.read_parquet(frame)
-    fns = runners(df, draws, cs)
-    info = {"units": int(df["id"].nunique()), "frame_mb": df.memory_usage(deep=True).sum() / 2 ** 20}
+    dfs = [pd.read_parquet(frame) for frame in frames]
+    info = [{"units": int(df["id"].nunique()), "frame_mb": df.memory_usage(deep=True).sum() / 2 ** 20} for df in dfs]
     if task == "memory":
+        fn = runners(dfs[0], draws, cs)[package]
         gc.collect()
         base = status_mb()["VmRSS"]
         reset = reset_peak()
         start = time.perf_counter()
-        att, se = fns[package]()
+        att, se = fn()
         seconds = time.perf_counter() - start
         peak = status_mb()["VmHWM"]
-        return {**info, "package": package, "baseline_mb": base, "peak_mb": peak, "own_mb": peak - base,
+        return {**info[0], "package": package, "baseline_mb": base, "peak_mb": peak, "own_mb": peak - base,
                 "peak_reset": reset, "first_run_s": seconds, "att": att, "se": se}
+    fns = {f"{i['units']}:{name}": fn for i, df in zip(info, dfs) for name, fn in runners(df, draws, cs).items()}
     load = os.getloadavg()
     timed = repeat(fns)
-    for row in timed.values():
+    out = {str(i["units"]): {"time": {}, "load_before": load} for i in info}
+    for key, row in timed.items():
+        units, name = key.split(":")
         row["att"], row["se"] = row.pop("result")
-    return {**info, "load_before": load, "load_after": os.getloadavg(), "time": timed}
+        out[units]["time"][name] = row
+    for row in out.values():
+        row["load_after"] = os.getloadavg()
+    return out
 
 
 # ---- the driver ----------------------------------------------------------------------------------
@@ -164,24 +172,25 @@ def _python(args: list[str]) -> dict:
 
 
 def measure(sizes, draws: int = DRAWS, cs_file: str | None = None, log=print) -> list[dict]:
-    """Per size: simulate the frame (a subprocess), then memory of each package (a fresh subprocess
-    each) and the time of both (one subprocess)."""
+    """Simulate every size's frame (a subprocess each), measure the memory of each package and size
+    (a fresh subprocess each), then time everything in one subprocess."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp:
-        for units in sizes:
-            frame = str(Path(tmp) / f"frame_{units}.parquet")
+        frames = {units: str(Path(tmp) / f"frame_{units}.parquet") for units in sizes}
+        common = ["--draws", str(draws), *(["--cs-file", cs_file] if cs_file else [])]
+        for units, frame in frames.items():
             start = time.perf_counter()
             sim = _python(["simulate", "--units", str(units), "--out", frame])
             row = {"units": units, "simulate": {**sim, "seconds": time.perf_counter() - start}}
-            log(f"{units} units: simulated in {row['simulate']['seconds']:.0f} s")
-            common = ["--frame", frame, "--draws", str(draws), *(["--cs-file", cs_file] if cs_file else [])]
-            row["memory"] = {p: _python(["worker", "memory", "--package", p, *common]) for p in PACKAGES}
-            row["timing"] = _python(["worker", "time", *common])
-            log(f"{units} units: {json.dumps({p: row['memory'][p].get('own_mb') for p in PACKAGES})} MB own; "
-                + ", ".join(f"{p} {row['timing'].get('time', {}).get(p, {}).get('median', float('nan')):.2f} s"
-                            for p in PACKAGES))
+            row["memory"] = {p: _python(["worker", "memory", "--package", p, "--frame", frame, *common])
+                             for p in PACKAGES}
+            log(f"{units} units: simulated in {row['simulate']['seconds']:.0f} s; own memory (MB) "
+                + ", ".join(f"{p} {row['memory'][p].get('own_mb', float('nan')):.0f}" for p in PACKAGES))
             rows.append(row)
-            Path(frame).unlink(missing_ok=True)
+        timed = _python(["worker", "time", *[a for f in frames.values() for a in ("--frame", f)], *common])
+    for row in rows:
+        row["timing"] = timed.get(str(row["units"]), {"error": timed.get("error", "not timed")})
+        log(f"{row['units']} units: " + ", ".join(f"{p} {_median(row, p):.3g} s" for p in PACKAGES))
     return rows
 
 
@@ -230,32 +239,31 @@ def _cell(row: dict, package: str) -> tuple[str, str, str]:
 
 
 def report(rows: list[dict], draws: int, label: str, before: dict | None = None) -> str:
-    """The scaling section of bench/benchmark.md."""
+    """The scaling section of bench/benchmark.md (``before``: an earlier run's rows shown beside)."""
+    timing = rows[0]["timing"] if rows else {}
+    load = [timing.get(k, [float("nan")])[0] for k in ("load_before", "load_after")]
     lines = [f"## Callaway-Sant'Anna against panel size ({label})", "",
              f"Simulated staggered panels (analysis.estimators.simulate, seed {SEED}) x 13 years; dr, {draws} "
              "multiplier draws, simple + dynamic aggregations; never-treated controls. Time: seconds, median "
-             "[quartiles] (runs), both packages in turns in one process per size (ratio = ours / diff-diff of "
-             "those medians). Memory: MB, process peak / the estimator's own (peak minus the RSS with the input "
-             "frame loaded), each in a fresh process.", "",
-             "| units | frame MB | package | seconds | peak / own MB | ratio | overall ATT (SE) | load avg |",
-             "|---|---|---|---|---|---|---|---|"]
+             "[quartiles] (runs), every size and package in turns in one process (ratio = ours / diff-diff of "
+             "those medians); load average (1 min) of the machine, shared with other work: "
+             f"{load[0]:.1f} when the timing started, {load[1]:.1f} when it ended. Memory: MB, process peak / "
+             "the estimator's own (peak minus the RSS with the input frame loaded), each in a fresh process.", "",
+             "| units | frame MB | package | seconds | peak / own MB | ratio | overall ATT (SE) |",
+             "|---|---|---|---|---|---|---|"]
     before_rows = {r["units"]: r for r in (before or {}).get("rows", [])}
     for row in rows:
         ratio = _median(row, "ours") / _median(row, "diff-diff")
-        frame_mb = row["memory"]["ours"].get("frame_mb", float("nan"))
-        load = row["timing"].get("load_before", [float("nan")])[0], row["timing"].get("load_after", [float("nan")])[0]
         entries = [(p, row) for p in PACKAGES]
         if row["units"] in before_rows:
             entries.append((f"ours ({before['label']})", before_rows[row["units"]]))
         for name, source in entries:
-            package = "ours" if name.startswith("ours") else name
-            time_s, mem, est = _cell(source, package)
-            r = f"{ratio:.2f}" if name == "ours" else ""
-            lines.append(f"| {row['units']:,} | {frame_mb:.1f} | {name} | {time_s} | {mem} | {r} | {est} | "
-                         f"{load[0]:.1f} -> {load[1]:.1f} |" if name == "ours" else
-                         f"| | | {name} | {time_s} | {mem} | {r} | {est} | |")
+            time_s, mem, est = _cell(source, "ours" if name.startswith("ours") else name)
+            lead = (f"| {row['units']:,} | {row['memory']['ours'].get('frame_mb', float('nan')):.1f}"
+                    if name == "ours" else "| |")
+            lines.append(f"{lead} | {name} | {time_s} | {mem} | {f'{ratio:.2f}' if name == 'ours' else ''} | {est} |")
     lines += ["", "Growth exponents of ours' time between consecutive sizes, log(t2/t1) / log(n2/n1), from the medians "
-              "(from the minimums, the least disturbed by other load): "
+              "(from the minimums): "
               + ", ".join(f"{a['units']:,}->{b['units']:,}: {e:.2f} ({m:.2f})" for a, b, e, m in
                           zip(rows, rows[1:], exponents(rows), exponents(rows, stat="min"))) + ".", ""]
     lines += checks(rows)
@@ -318,7 +326,7 @@ def main(argv: list[str] | None = None) -> None:
     sim.add_argument("--out", required=True)
     work = sub.add_parser("worker", help="(internal) one measurement in this process")
     work.add_argument("task", choices=["memory", "time"])
-    work.add_argument("--frame", required=True)
+    work.add_argument("--frame", action="append", required=True, help="a frame (time: repeat for several)")
     work.add_argument("--package", choices=PACKAGES)
     work.add_argument("--draws", type=int, default=DRAWS)
     work.add_argument("--cs-file")

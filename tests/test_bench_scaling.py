@@ -100,3 +100,16 @@ def test_memory_worker_measures_in_a_fresh_process(tmp_path):
     failed = bench_scaling._python(["worker", "memory", "--package", "ours", "--frame", str(tmp_path / "none.parquet")])
     assert failed["error"].startswith("exit status 1")
     assert np.isfinite(out["first_run_s"])
+
+
+def test_time_worker_times_every_size_and_package_in_one_process(tmp_path):
+    frames = []
+    for units in (100, 200):
+        frames += ["--frame", str(tmp_path / f"f{units}.parquet")]
+        bench_scaling.scaling_frame(units).to_parquet(frames[-1], index=False)
+    out = bench_scaling._python(["worker", "time", *frames, "--draws", "19"])
+    assert set(out) == {"100", "200"}
+    for row in out.values():
+        assert set(row["time"]) == set(bench_scaling.PACKAGES) and row["load_before"] and row["load_after"]
+        assert all(t["reps"] >= timing.MIN_REPS and t["total"] >= timing.MIN_SECONDS for t in row["time"].values())
+        assert row["time"]["ours"]["att"] == pytest.approx(row["time"]["diff-diff"]["att"], abs=1e-10)
