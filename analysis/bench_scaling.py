@@ -22,16 +22,18 @@ measurements: >= 1 s and >= 20 runs; long ones: 60 s and >= 3 runs), so a change
 a shared machine falls on every size and package alike; the median, the quartiles and min-max;
 ratios and growth exponents only from those medians. The load average is recorded.
 
-    python -m analysis.bench_scaling [--sizes N ...] [--draws D] [--cs-file PATH] [--label L]
-                                     [--before JSON] [--out STEM]
+    python -m analysis.bench_scaling [--sizes N ...] [--draws D] [--baseline-cs PATH --baseline-label L]
+                                     [--out STEM]
 
-writes STEM.json, STEM.md and STEM.png (default bench/scaling). ``--cs-file`` measures another
-version of analysis/estimators/cs.py (e.g. an older commit's, exported with ``git show``);
-``--before`` adds an earlier run's ours rows and lines to the table and the figure.
+writes STEM.json, STEM.md and STEM.png (default bench/scaling). ``--baseline-cs`` adds a third
+package, "baseline": another version of analysis/estimators/cs.py (e.g. an older commit's,
+exported with ``git show COMMIT:analysis/estimators/cs.py``), measured like ours and timed in
+the same turns, so ours against the baseline is also a ratio of same-process medians.
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 import os
@@ -48,7 +50,8 @@ from analysis.config import BENCH, LAST_YEAR, ROOT, SEED
 SIZES = (3_000, 30_000, 300_000)          # make bench; add 1_000_000 with --sizes (about 15 more minutes)
 LARGE = 1_000_000
 DRAWS = 999
-PACKAGES = ("ours", "diff-diff")
+PACKAGES = ("ours", "diff-diff")           # plus "baseline" with --baseline-cs
+STYLES = {"ours": "o-", "diff-diff": "s--", "baseline": "^:"}
 TARGETS = {"own_mb_at_large": 3072.0, "exponent": 1.1}  # own memory at LARGE units; time ~ units**exponent
 STATUS_FIELDS = ("VmRSS", "VmHWM")
 
@@ -89,6 +92,7 @@ def reset_peak() -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=None)
 def load_cs(cs_file: str | None):
     """analysis.estimators.cs, or the module in ``cs_file`` (another version of it)."""
     if not cs_file:
@@ -101,16 +105,19 @@ def load_cs(cs_file: str | None):
     return module
 
 
-def runners(df, draws: int, cs) -> dict:
-    """The two measured calls on ``df``; each returns (simple ATT, its SE)."""
+def runners(df, draws: int, baseline_cs: str | None = None) -> dict:
+    """The measured calls on ``df`` (ours, diff-diff and, given ``baseline_cs``, the baseline);
+    each returns (simple ATT, its SE)."""
     from diff_diff import CallawaySantAnna
 
-    def ours():
-        getattr(cs, "clear_multipliers", cs._multipliers.cache_clear)()  # every run draws, as diff-diff does
-        result = cs.att_gt(df, "y", "year", "id", "g", est_method="dr", bootstrap=draws, seed=SEED)
-        simple = cs.aggregate(result, "simple")
-        cs.aggregate(result, "dynamic")
-        return simple.overall_att, simple.overall_se
+    def estimate_with(cs):
+        def run():
+            getattr(cs, "clear_multipliers", cs._multipliers.cache_clear)()  # every run draws, as diff-diff does
+            result = cs.att_gt(df, "y", "year", "id", "g", est_method="dr", bootstrap=draws, seed=SEED)
+            simple = cs.aggregate(result, "simple")
+            cs.aggregate(result, "dynamic")
+            return simple.overall_att, simple.overall_se
+        return run
 
     def diff_diff():
         with warnings.catch_warnings():
@@ -120,10 +127,13 @@ def runners(df, draws: int, cs) -> dict:
             fit.aggregate("event_study")
         return float(fit.overall_att), float(fit.overall_se)
 
-    return {"ours": ours, "diff-diff": diff_diff}
+    fns = {"ours": estimate_with(load_cs(None)), "diff-diff": diff_diff}
+    if baseline_cs:
+        fns["baseline"] = estimate_with(load_cs(baseline_cs))
+    return fns
 
 
-def worker(task: str, frames: list[str], draws: int, package: str | None, cs_file: str | None) -> dict:
+def worker(task: str, frames: list[str], draws: int, package: str | None, baseline_cs: str | None) -> dict:
     """One measurement in this (fresh) process: 'memory' of ``package`` on the one frame, or 'time'
     of both packages on every frame (keyed by units)."""
     import gc
@@ -132,11 +142,10 @@ def worker(task: str, frames: list[str], draws: int, package: str | None, cs_fil
 
     from analysis.timing import repeat
 
-    cs = load_cs(cs_file)
     dfs = [pd.read_parquet(frame) for frame in frames]
     info = [{"units": int(df["id"].nunique()), "frame_mb": df.memory_usage(deep=True).sum() / 2 ** 20} for df in dfs]
     if task == "memory":
-        fn = runners(dfs[0], draws, cs)[package]
+        fn = runners(dfs[0], draws, baseline_cs)[package]
         gc.collect()
         base = status_mb()["VmRSS"]
         reset = reset_peak()
@@ -146,7 +155,7 @@ def worker(task: str, frames: list[str], draws: int, package: str | None, cs_fil
         peak = status_mb()["VmHWM"]
         return {**info[0], "package": package, "baseline_mb": base, "peak_mb": peak, "own_mb": peak - base,
                 "peak_reset": reset, "first_run_s": seconds, "att": att, "se": se}
-    fns = {f"{i['units']}:{name}": fn for i, df in zip(info, dfs) for name, fn in runners(df, draws, cs).items()}
+    fns = {f"{i['units']}:{name}": fn for i, df in zip(info, dfs) for name, fn in runners(df, draws, baseline_cs).items()}
     load = os.getloadavg()
     timed = repeat(fns)
     out = {str(i["units"]): {"time": {}, "load_before": load} for i in info}
@@ -171,26 +180,27 @@ def _python(args: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(sizes, draws: int = DRAWS, cs_file: str | None = None, log=print) -> list[dict]:
+def measure(sizes, draws: int = DRAWS, baseline_cs: str | None = None, log=print) -> list[dict]:
     """Simulate every size's frame (a subprocess each), measure the memory of each package and size
     (a fresh subprocess each), then time everything in one subprocess."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp:
         frames = {units: str(Path(tmp) / f"frame_{units}.parquet") for units in sizes}
-        common = ["--draws", str(draws), *(["--cs-file", cs_file] if cs_file else [])]
+        common = ["--draws", str(draws), *(["--baseline-cs", baseline_cs] if baseline_cs else [])]
+        packages = PACKAGES + (("baseline",) if baseline_cs else ())
         for units, frame in frames.items():
             start = time.perf_counter()
             sim = _python(["simulate", "--units", str(units), "--out", frame])
             row = {"units": units, "simulate": {**sim, "seconds": time.perf_counter() - start}}
             row["memory"] = {p: _python(["worker", "memory", "--package", p, "--frame", frame, *common])
-                             for p in PACKAGES}
+                             for p in packages}
             log(f"{units} units: simulated in {row['simulate']['seconds']:.0f} s; own memory (MB) "
-                + ", ".join(f"{p} {row['memory'][p].get('own_mb', float('nan')):.0f}" for p in PACKAGES))
+                + ", ".join(f"{p} {row['memory'][p].get('own_mb', float('nan')):.0f}" for p in packages))
             rows.append(row)
         timed = _python(["worker", "time", *[a for f in frames.values() for a in ("--frame", f)], *common])
     for row in rows:
         row["timing"] = timed.get(str(row["units"]), {"error": timed.get("error", "not timed")})
-        log(f"{row['units']} units: " + ", ".join(f"{p} {_median(row, p):.3g} s" for p in PACKAGES))
+        log(f"{row['units']} units: " + ", ".join(f"{p} {_median(row, p):.3g} s" for p in packages))
     return rows
 
 
@@ -238,57 +248,52 @@ def _cell(row: dict, package: str) -> tuple[str, str, str]:
     return time_s, mem, (f"{t['att']:.5f} ({t['se']:.5f})" if t else "")
 
 
-def report(rows: list[dict], draws: int, label: str, before: dict | None = None) -> str:
-    """The scaling section of bench/benchmark.md (``before``: an earlier run's rows shown beside)."""
+def report(rows: list[dict], draws: int, baseline_label: str | None = None) -> str:
+    """The scaling section of bench/benchmark.md."""
     timing = rows[0]["timing"] if rows else {}
     load = [timing.get(k, [float("nan")])[0] for k in ("load_before", "load_after")]
-    lines = [f"## Callaway-Sant'Anna against panel size ({label})", "",
+    packages = [p for p in (*PACKAGES, "baseline") if rows and p in rows[0]["memory"]]
+    names = {"ours": "ours", "diff-diff": "diff-diff", "baseline": f"ours, baseline ({baseline_label})"}
+    lines = ["## Callaway-Sant'Anna against panel size", "",
              f"Simulated staggered panels (analysis.estimators.simulate, seed {SEED}) x 13 years; dr, {draws} "
              "multiplier draws, simple + dynamic aggregations; never-treated controls. Time: seconds, median "
-             "[quartiles] (runs), every size and package in turns in one process (ratio = ours / diff-diff of "
-             "those medians); load average (1 min) of the machine, shared with other work: "
+             "[quartiles] (runs), every size and package in turns in one process; ratio = the package's median / "
+             "diff-diff's; load average (1 min) of the machine, shared with other work: "
              f"{load[0]:.1f} when the timing started, {load[1]:.1f} when it ended. Memory: MB, process peak / "
              "the estimator's own (peak minus the RSS with the input frame loaded), each in a fresh process.", "",
-             "| units | frame MB | package | seconds | peak / own MB | ratio | overall ATT (SE) |",
+             "| units | frame MB | package | seconds | peak / own MB | ratio to diff-diff | overall ATT (SE) |",
              "|---|---|---|---|---|---|---|"]
-    before_rows = {r["units"]: r for r in (before or {}).get("rows", [])}
     for row in rows:
-        ratio = _median(row, "ours") / _median(row, "diff-diff")
-        entries = [(p, row) for p in PACKAGES]
-        if row["units"] in before_rows:
-            entries.append((f"ours ({before['label']})", before_rows[row["units"]]))
-        for name, source in entries:
-            time_s, mem, est = _cell(source, "ours" if name.startswith("ours") else name)
-            lead = (f"| {row['units']:,} | {row['memory']['ours'].get('frame_mb', float('nan')):.1f}"
-                    if name == "ours" else "| |")
-            lines.append(f"{lead} | {name} | {time_s} | {mem} | {f'{ratio:.2f}' if name == 'ours' else ''} | {est} |")
-    lines += ["", "Growth exponents of ours' time between consecutive sizes, log(t2/t1) / log(n2/n1), from the medians "
-              "(from the minimums): "
-              + ", ".join(f"{a['units']:,}->{b['units']:,}: {e:.2f} ({m:.2f})" for a, b, e, m in
-                          zip(rows, rows[1:], exponents(rows), exponents(rows, stat="min"))) + ".", ""]
-    lines += checks(rows)
+        for package in packages:
+            time_s, mem, est = _cell(row, package)
+            lead = f"| {row['units']:,} | {row['memory']['ours'].get('frame_mb', float('nan')):.1f}" if package == "ours" else "| |"
+            ratio = "" if package == "diff-diff" else f"{_median(row, package) / _median(row, 'diff-diff'):.2f}"
+            lines.append(f"{lead} | {names[package]} | {time_s} | {mem} | {ratio} | {est} |")
+    for package in [p for p in packages if p != "diff-diff"]:
+        lines += ["", f"Growth exponents of the time of {names[package]} between consecutive sizes, log(t2/t1) / "
+                  "log(n2/n1), from the medians (from the minimums): "
+                  + ", ".join(f"{a['units']:,}->{b['units']:,}: {e:.2f} ({m:.2f})" for a, b, e, m in
+                              zip(rows, rows[1:], exponents(rows, package), exponents(rows, package, "min"))) + "."]
+    lines += [""] + checks(rows)
     return "\n".join(lines)
 
 
-def plot(rows: list[dict], path: Path, before: dict | None = None) -> None:
-    """Time (median, quartile bars) and own memory against units, log-log, ours and diff-diff."""
+def plot(rows: list[dict], path: Path, baseline_label: str | None = None) -> None:
+    """Time (median, quartile bars) and own memory against units, log-log, for every package."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    series = [(p, rows, p, style) for p, style in zip(PACKAGES, ("o-", "s--"))]
-    if before:
-        series.append((f"ours ({before['label']})", before["rows"], "ours", "^:"))
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(9, 3.6))
-    for name, rs, package, style in series:
-        timed = [(r["units"], r["timing"]["time"][package]) for r in rs if package in r["timing"].get("time", {})]
+    for package, style in STYLES.items():
+        name = f"ours, baseline ({baseline_label})" if package == "baseline" else package
+        timed = [(r["units"], r["timing"]["time"][package]) for r in rows if package in r["timing"].get("time", {})]
         if timed:
-            x = [u for u, _ in timed]
             med = [t["median"] for _, t in timed]
             err = [[t["median"] - t["q25"] for _, t in timed], [t["q75"] - t["median"] for _, t in timed]]
-            ax_t.errorbar(x, med, yerr=err, fmt=style, label=name, capsize=3)
-        mem = [(r["units"], r["memory"][package]["own_mb"]) for r in rs if "own_mb" in r["memory"].get(package, {})]
+            ax_t.errorbar([u for u, _ in timed], med, yerr=err, fmt=style, label=name, capsize=3)
+        mem = [(r["units"], r["memory"][package]["own_mb"]) for r in rows if "own_mb" in r["memory"].get(package, {})]
         if mem:
             ax_m.plot([u for u, _ in mem], [m for _, m in mem], style, label=name)
     for ax, title in ((ax_t, "wall time (s), median and quartiles"), (ax_m, "own peak memory (MB)")):
@@ -298,6 +303,8 @@ def plot(rows: list[dict], path: Path, before: dict | None = None) -> None:
         ax.set_title(title, fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
     ax_m.axhline(TARGETS["own_mb_at_large"], color="grey", lw=0.8)
+    ax_m.annotate("3 GB target (1,000,000 units)", (rows[0]["units"] if rows else 1, TARGETS["own_mb_at_large"]),
+                  fontsize=7, color="grey", va="bottom")
     ax_t.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -307,14 +314,15 @@ def plot(rows: list[dict], path: Path, before: dict | None = None) -> None:
     tmp.replace(path)
 
 
-def run(sizes=SIZES, draws: int = DRAWS, cs_file: str | None = None, label: str = "this commit",
-        before: dict | None = None, out: Path = BENCH / "scaling", log=print) -> tuple[dict, str]:
+def run(sizes=SIZES, draws: int = DRAWS, baseline_cs: str | None = None, baseline_label: str = "baseline",
+        out: Path = BENCH / "scaling", log=print) -> tuple[dict, str]:
     """Measure, write STEM.json, STEM.md and STEM.png, and return the data and the Markdown section."""
-    data = {"label": label, "draws": draws, "cs_file": cs_file, "cores": os.cpu_count(), "rows": measure(sizes, draws, cs_file, log)}
-    text = report(data["rows"], draws, label, before)
+    data = {"draws": draws, "baseline_cs": baseline_cs, "baseline_label": baseline_label, "cores": os.cpu_count(),
+            "rows": measure(sizes, draws, baseline_cs, log)}
+    text = report(data["rows"], draws, baseline_label)
     write_text(out.with_suffix(".json"), json.dumps(data, indent=1) + "\n")
     write_text(out.with_suffix(".md"), text + "\n")
-    plot(data["rows"], out.with_suffix(".png"), before)
+    plot(data["rows"], out.with_suffix(".png"), baseline_label)
     return data, text
 
 
@@ -327,14 +335,13 @@ def main(argv: list[str] | None = None) -> None:
     work = sub.add_parser("worker", help="(internal) one measurement in this process")
     work.add_argument("task", choices=["memory", "time"])
     work.add_argument("--frame", action="append", required=True, help="a frame (time: repeat for several)")
-    work.add_argument("--package", choices=PACKAGES)
+    work.add_argument("--package", choices=[*PACKAGES, "baseline"])
     work.add_argument("--draws", type=int, default=DRAWS)
-    work.add_argument("--cs-file")
+    work.add_argument("--baseline-cs")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--draws", type=int, default=DRAWS)
-    parser.add_argument("--cs-file", help="measure this cs.py instead of the package's")
-    parser.add_argument("--label", default="this commit")
-    parser.add_argument("--before", help="an earlier run's JSON, shown beside")
+    parser.add_argument("--baseline-cs", help="also measure this cs.py (e.g. an older commit's)")
+    parser.add_argument("--baseline-label", default="baseline", help="its name in the table and figure")
     parser.add_argument("--out", default=str(BENCH / "scaling"), help="output stem (default bench/scaling)")
     args = parser.parse_args(argv)
     if args.command == "simulate":
@@ -346,10 +353,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "worker":
         if args.task == "memory" and not args.package:
             parser.error("worker memory needs --package")
-        print(json.dumps(worker(args.task, args.frame, args.draws, args.package, args.cs_file)))
+        print(json.dumps(worker(args.task, args.frame, args.draws, args.package, args.baseline_cs)))
     else:
-        before = json.loads(Path(args.before).read_text()) if args.before else None
-        _, text = run(args.sizes, args.draws, args.cs_file, args.label, before, Path(args.out))
+        _, text = run(args.sizes, args.draws, args.baseline_cs, args.baseline_label, Path(args.out))
         print(text)
 
 

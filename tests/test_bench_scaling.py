@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from analysis import bench_scaling, timing
+from analysis import config
 from analysis.config import LAST_YEAR
 
 
@@ -59,9 +60,10 @@ def test_scaling_frame_is_the_simulated_panel_reduced_to_the_estimator_frame():
     assert df.groupby("id")["g"].nunique().max() == 1
 
 
-def _row(units, ours, dd, own=100.0):
+def _row(units, ours, dd, own=100.0, baseline=None):
+    times = {"ours": ours, "diff-diff": dd, **({"baseline": baseline} if baseline else {})}
     time = {p: {"median": t, "q25": t * 0.9, "q75": t * 1.1, "min": t * 0.8, "reps": 20, "att": -0.1, "se": 0.01}
-            for p, t in (("ours", ours), ("diff-diff", dd))}
+            for p, t in times.items()}
     memory = {p: {"peak_mb": own + 500, "own_mb": own, "frame_mb": units * 13 * 32 / 2 ** 20} for p in time}
     return {"units": units, "timing": {"time": time, "load_before": [1.0], "load_after": [1.2]}, "memory": memory}
 
@@ -79,14 +81,15 @@ def test_exponents_and_checks():
     assert "not measured" in bench_scaling.checks(rows[:2])[1]
 
 
-def test_report_states_medians_ratios_failures_and_the_earlier_run(tmp_path):
-    rows = [_row(1_000, 0.1, 0.2), _row(10_000, 1.0, 3.0)]
+def test_report_states_medians_ratios_failures_and_the_baseline(tmp_path):
+    rows = [_row(1_000, 0.1, 0.2, baseline=0.3), _row(10_000, 1.0, 3.0, baseline=9.0)]
     rows[1]["memory"]["diff-diff"] = {"error": "exit status -9: Killed"}
-    before = {"label": "before", "rows": [_row(1_000, 0.3, 0.2), _row(10_000, 9.0, 3.0)]}
-    text = bench_scaling.report(rows, 999, "after", before)
-    assert "| 1,000 |" in text and "0.50 |" in text and "0.33 |" in text  # ratios of the medians
-    assert "failed: exit status -9: Killed" in text and "ours (before)" in text
-    bench_scaling.plot(rows, tmp_path / "scaling.png", before)
+    text = bench_scaling.report(rows, 999, "4730b17")
+    assert "| 1,000 | 0.4 | ours | 0.1 [0.09, 0.11] (20) | 600 / 100 | 0.50 |" in text  # ratio of the medians
+    assert "| | ours, baseline (4730b17) | 9 [8.1, 9.9] (20) | 600 / 100 | 3.00 |" in text
+    assert "failed: exit status -9: Killed" in text and "load average (1 min)" in text
+    assert "time of ours, baseline (4730b17) between consecutive sizes" in text
+    bench_scaling.plot(rows, tmp_path / "scaling.png", "4730b17")
     assert (tmp_path / "scaling.png").stat().st_size > 1000
 
 
@@ -107,9 +110,12 @@ def test_time_worker_times_every_size_and_package_in_one_process(tmp_path):
     for units in (100, 200):
         frames += ["--frame", str(tmp_path / f"f{units}.parquet")]
         bench_scaling.scaling_frame(units).to_parquet(frames[-1], index=False)
-    out = bench_scaling._python(["worker", "time", *frames, "--draws", "19"])
+    baseline = str(config.ROOT / "analysis" / "estimators" / "cs.py")  # the same code as a baseline
+    out = bench_scaling._python(["worker", "time", *frames, "--draws", "19", "--baseline-cs", baseline])
     assert set(out) == {"100", "200"}
     for row in out.values():
-        assert set(row["time"]) == set(bench_scaling.PACKAGES) and row["load_before"] and row["load_after"]
+        assert set(row["time"]) == {"ours", "diff-diff", "baseline"} and row["load_before"] and row["load_after"]
+        assert (row["time"]["ours"]["att"], row["time"]["ours"]["se"]) == (row["time"]["baseline"]["att"],
+                                                                          row["time"]["baseline"]["se"])
         assert all(t["reps"] >= timing.MIN_REPS and t["total"] >= timing.MIN_SECONDS for t in row["time"].values())
         assert row["time"]["ours"]["att"] == pytest.approx(row["time"]["diff-diff"]["att"], abs=1e-10)
