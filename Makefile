@@ -110,8 +110,8 @@ notebooks: $(NOTEBOOKS)  ## Execute the notebooks into notebooks/_build/ (ipynb 
 test: logs/run_record.json | $(ENV)  ## Run the test suite (on the built data, results, exhibits and paper)
 	$(PY) -m pytest
 
-bench: $(PANEL) | $(ENV)  ## Benchmark the build and the estimators (writes bench/benchmark.md)
-	$(PY) -m analysis.bench
+bench: $(PANEL) | $(ENV)  ## Benchmark the build and the estimators (bench/benchmark.md, bench/scaling.png)
+	$(PY) -m analysis.bench $(if $(BENCH_SIZES),--sizes $(BENCH_SIZES))
 
 clean:  ## Remove generated files (never raw data)
 	find data_clean -mindepth 1 ! -name README.md -delete

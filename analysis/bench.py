@@ -9,13 +9,17 @@
    apt-get only if missing);
 2. Callaway-Sant'Anna ATT(g,t) with 999 multiplier-bootstrap draws, simple and dynamic
    aggregations, on the main sample of data_clean/county_panel.parquet (outcome log_rate_index):
-   our API (analysis.estimators.cs), diff-diff called directly, and, in a separate venv under
-   bench/ (never requirements.txt), csdid and differences.
+   our API (analysis.estimators.cs) and diff-diff called directly, timed in turns in this
+   process (analysis.timing.repeat: median and quartiles of >= 20 runs and >= 1 s), and, in a
+   separate venv under bench/ (never requirements.txt), csdid and differences (one run each);
+3. Callaway-Sant'Anna against panel size, ours and diff-diff, time and peak memory on simulated
+   panels (analysis.bench_scaling: the table, and the figure bench/scaling.png).
 
 The temporary-clone helpers (clone, clone_env, check_clone_env) are shared with the
 reliability tests (tests/test_interrupt.py, tests/test_determinism.py).
 
-    python -m analysis.bench [--draws N] [--skip-build] [--skip-others]
+    python -m analysis.bench [--draws N] [--skip-build] [--skip-others] [--skip-scaling]
+                             [--sizes N ...]   (default 3000 30000 300000; add 1000000, ~15 min more)
 """
 from __future__ import annotations
 
@@ -30,8 +34,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from analysis import bench_scaling
 from analysis.atomic import write_text
 from analysis.config import BENCH_REPORT, BENCH_VENV, DATA_RAW, LAST_YEAR, PANEL, RAW_STAMP, ROOT, SEED
+from analysis.timing import repeat
 
 GNU_TIME = Path("/usr/bin/time")
 OTHER_PACKAGES = ["csdid==0.4.3", "differences==0.3.0"]  # the bench venv only
@@ -134,48 +140,33 @@ def cs_frame(design: str):
                          "g": g.where(g <= LAST_YEAR, 0)}).reset_index(drop=True)
 
 
-REPEATS = 5  # in-process calls are timed this many times, best kept (they take about a second)
-
-
-def _clock(fn, repeats: int = REPEATS) -> tuple[float, object]:
-    """Best wall time of ``repeats`` calls of ``fn`` and its last result."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
-
-
-def time_ours(df, control: str, draws: int) -> dict:
-    """att_gt with ``draws`` bootstrap draws, then the simple and dynamic aggregations. The cached
-    multipliers are cleared first: every call draws them, as diff-diff does."""
-    from analysis.estimators.cs import _multipliers, aggregate, att_gt
-
-    def run():
-        _multipliers.cache_clear()
-        result = att_gt(df, "y", "year", "id", "g", control_group=control, bootstrap=draws, seed=SEED)
-        return aggregate(result, "simple"), aggregate(result, "dynamic")
-
-    seconds, (simple, _) = _clock(run)
-    return {"seconds": seconds, "att": simple.overall_att, "se": simple.overall_se}
-
-
-def time_diff_diff(df, control: str, draws: int) -> dict:
-    """diff-diff's CallawaySantAnna directly: ``draws`` bootstrap draws, event-study aggregation."""
+def cs_runners(df, control: str, draws: int) -> dict:
+    """Our att_gt with ``draws`` bootstrap draws then the simple and dynamic aggregations, and
+    diff-diff's CallawaySantAnna directly (``draws`` draws, then its event-study aggregation);
+    each returns (overall ATT, SE). Our cached multipliers are cleared first: every call draws
+    them, as diff-diff does."""
     import warnings
 
     from diff_diff import CallawaySantAnna
 
-    def run():
+    from analysis.estimators.cs import aggregate, att_gt, clear_multipliers
+
+    def ours():
+        clear_multipliers()
+        result = att_gt(df, "y", "year", "id", "g", control_group=control, bootstrap=draws, seed=SEED)
+        simple = aggregate(result, "simple")
+        aggregate(result, "dynamic")
+        return simple.overall_att, simple.overall_se
+
+    def diff_diff():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = CallawaySantAnna(control_group=control, estimation_method="dr", n_bootstrap=draws,
-                                     seed=SEED)
-            return model.fit(df, outcome="y", unit="id", time="year", first_treat="g", aggregate="event_study")
+            fit = CallawaySantAnna(control_group=control, estimation_method="dr", n_bootstrap=draws,
+                                   seed=SEED).fit(df, outcome="y", unit="id", time="year", first_treat="g")
+            fit.aggregate("event_study")
+        return float(fit.overall_att), float(fit.overall_se)
 
-    seconds, fit = _clock(run)
-    return {"seconds": seconds, "att": float(fit.overall_att), "se": float(fit.overall_se)}
+    return {"diff-diff direct": diff_diff, "ours (att_gt + aggregate)": ours}
 
 
 OTHERS_SCRIPT = r'''
@@ -239,8 +230,10 @@ def cs_benchmark(designs: list[str], draws: int, others: bool) -> dict:
     for design in designs:
         df = cs_frame(design)
         control = DESIGNS[design][1]
-        rows = {"diff-diff direct": time_diff_diff(df, control, draws),
-                "ours (att_gt + aggregate)": time_ours(df, control, draws)}
+        rows = repeat(cs_runners(df, control, draws))
+        for row in rows.values():
+            row["att"], row["se"] = row.pop("result")
+            row["seconds"] = row["median"]
         if others:
             rows.update(time_others(df, control, draws))
         out[design] = {"units": df["id"].nunique(), "cohorts": int(df.loc[df["g"] > 0, "g"].nunique()),
@@ -253,9 +246,11 @@ def _ok(value: float, target: float) -> str:
     return "yes" if value <= target else "**no**"
 
 
-def report(build: dict | None, cs: dict, draws: int, note: str) -> str:
-    """The benchmark as Markdown: one table for the build, one per estimator design."""
-    lines = ["# Benchmark", "", f"Machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}. {note}.", ""]
+def report(build: dict | None, cs: dict, draws: int, note: str, scaling: str | None = None) -> str:
+    """The benchmark as Markdown: one table for the build, one per estimator design, then the
+    scaling section (``scaling``, from analysis.bench_scaling)."""
+    lines = ["# Benchmark", "", f"Machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; load average "
+             f"{os.getloadavg()[0]:.1f} when the report was written (the machine may be shared). {note}.", ""]
     if build:
         full, noop = build["full"], build["noop"]
         lines += ["| measure | value | target | met |", "|---|---|---|---|",
@@ -266,20 +261,27 @@ def report(build: dict | None, cs: dict, draws: int, note: str) -> str:
                   f"| peak memory of the build (max RSS, one process) | {full['peak_mb']:.0f} MB | "
                   f"<= {TARGETS['peak_mb']:.0f} MB | {_ok(full['peak_mb'], TARGETS['peak_mb'])} |", ""]
     for design, res in cs.items():
-        base = res["rows"]["diff-diff direct"]["seconds"]
+        base = res["rows"]["diff-diff direct"]["median"]
         lines += [f"Callaway-Sant'Anna, {DESIGNS[design][2]}: {res['units']} counties x 13 years, "
-                  f"{res['cohorts']} cohorts, dr, {draws} bootstrap draws, simple + dynamic aggregation "
-                  f"(ours and diff-diff: best of {REPEATS} runs in this process; csdid and differences: "
-                  "one run in bench/venv).", "",
-                  "| package | seconds | x diff-diff | overall ATT | SE |", "|---|---|---|---|---|"]
+                  f"{res['cohorts']} cohorts, dr, {draws} bootstrap draws, simple + dynamic aggregation. "
+                  "Ours and diff-diff: seconds, median [quartiles] (runs), timed in turns in this process; "
+                  "ratio = ours / diff-diff of those medians. csdid and differences: one run each in "
+                  "bench/venv, another process, so no ratio is stated.", "",
+                  "| package | seconds | ratio to diff-diff | overall ATT | SE |", "|---|---|---|---|---|"]
         for name, row in res["rows"].items():
             if "error" in row:
                 lines.append(f"| {name} | failed: {row['error'][:120]} | | | |")
                 continue
-            ratio = row["seconds"] / base
-            flag = f" (target <= {TARGETS['ratio']}: {_ok(ratio, TARGETS['ratio'])})" if name.startswith("ours") else ""
-            lines.append(f"| {name} | {row['seconds']:.2f} | {ratio:.2f}{flag} | {row['att']:.4f} | {row['se']:.4f} |")
+            if "median" in row:
+                ratio = row["median"] / base
+                flag = f" (target <= {TARGETS['ratio']}: {_ok(ratio, TARGETS['ratio'])})" if name.startswith("ours") else ""
+                lines.append(f"| {name} | {row['median']:.3g} [{row['q25']:.3g}, {row['q75']:.3g}] ({row['reps']}) | "
+                             f"{ratio:.2f}{flag} | {row['att']:.4f} | {row['se']:.4f} |")
+            else:
+                lines.append(f"| {name} | {row['seconds']:.2f} (one run) | | {row['att']:.4f} | {row['se']:.4f} |")
         lines.append("")
+    if scaling:
+        lines += [scaling, "", "Figure: bench/scaling.png (time and own memory against units, ours and diff-diff).", ""]
     return "\n".join(lines)
 
 
@@ -290,11 +292,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--designs", nargs="+", default=list(DESIGNS), choices=list(DESIGNS))
     parser.add_argument("--skip-build", action="store_true", help="skip the make all timings")
     parser.add_argument("--skip-others", action="store_true", help="skip csdid and differences")
+    parser.add_argument("--skip-scaling", action="store_true", help="skip the panel-size scaling")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(bench_scaling.SIZES),
+                        help=f"scaling sizes in units (default {' '.join(map(str, bench_scaling.SIZES))})")
     args = parser.parse_args(argv)
     note = ensure_gnu_time()
     build = None if args.skip_build else build_benchmark()
     cs = cs_benchmark(args.designs, args.draws, not args.skip_others)
-    text = report(build, cs, args.draws, note)
+    scaling = None if args.skip_scaling else bench_scaling.run(args.sizes, args.draws)[1]
+    text = report(build, cs, args.draws, note, scaling)
     write_text(BENCH_REPORT, text + "\n")
     print(text)
 

@@ -24,6 +24,19 @@ influence function is summed within clusters (R's ``mboot``); the analytic SE is
 ``sqrt(sum_c S_c**2) / n`` (no small-sample factor). With ``bootstrap > 0`` SEs are R's
 IQR-based multiplier-bootstrap SEs (Rademacher weights drawn per cluster from ``seed``) and a
 uniform band uses the bootstrap sup-t critical value.
+
+Memory and time grow linearly in the number of units (measured by ``python -m analysis.bench``).
+The influence functions are one dense units x cells array (each cell touches its cohort and every
+control, most units). The bootstrap never holds a draws x clusters matrix of floats beyond one
+block of ``CLUSTER_BLOCK`` clusters: the multipliers are drawn in batches of rows (``DRAW_BATCH``,
+memory only: the same stream, so the same draws whatever the batch) and kept as bits, one per draw
+and cluster. Within one block (every specification on the county panel, at most 3,143 counties)
+they are expanded once to a dense matrix and every product is the single product of an unblocked
+computation. Beyond it, ``att_gt`` makes one pass over the multipliers, block by block, for the
+draws of the cells and of the cohort indicators; an aggregation's influence function is a fixed
+combination of those (``_combine`` keeps its coefficients), so its draws are that combination of
+the stored draws, with no further pass over units. Aggregations combine influence functions
+``UNIT_BLOCK`` units at a time. The arithmetic depends on these fixed constants only.
 """
 from __future__ import annotations
 
@@ -43,6 +56,13 @@ KINDS = ("simple", "group", "dynamic", "calendar")
 CELL_COLUMNS = ("group", "time", "event_time", "att", "n_treated", "n_control")
 PRETESTS = ("cells (R did)", "event-study leads")
 TINY_SE = np.sqrt(np.finfo(float).eps) * 10  # R did: standard errors below this are treated as zero
+# Blocking (see the module docstring). CLUSTER_BLOCK and UNIT_BLOCK fix the order of floating-point
+# sums, so changing them may change the last bits of bootstrap draws and aggregated influence
+# functions; DRAW_BATCH only bounds memory. CLUSTER_BLOCK is a multiple of 8 (whole bytes of bits).
+CLUSTER_BLOCK = 4096      # clusters expanded per bootstrap product (999 draws: 33 MB of +-1)
+UNIT_BLOCK = 65536        # units per block when aggregations combine influence functions
+DRAW_BATCH = 2 ** 26      # multipliers drawn per batch (int8, 64 MB) before packing into bits
+_SIGNS = np.where(np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1) == 1, 1.0, -1.0)  # byte -> 8 signs
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,7 @@ class AttGtResult:
     seed: int | None
     control_group: str
     est_method: str
+    basis: np.ndarray | None = None  # beyond one block: bootstrap draws of the cells and cohort indicators
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,8 @@ def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, a
     df, records = missing_rows(data[list(dict.fromkeys(needed))], needed)
     df = df.copy()
     df["_g"] = df[g].astype("int64")
+    if g not in (y, t, unit, *(covariates or []), weights, cluster):  # only '_g' is used from here on
+        df = df.drop(columns=g)
 
     def drop_units(mask, reason):
         nonlocal df
@@ -95,9 +118,7 @@ def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, a
         records.extend({"level": "unit", "id": str(u), "reason": reason, "rows": int(n)} for u, n in rows.items())
         df = df[~mask]
 
-    periods = df[t].nunique()
-    drop_units(df.groupby(unit)[t].transform("nunique") < periods,
-               "not observed in every period (CS uses a balanced panel)")
+    drop_units(_unbalanced(df[unit], df[t]), "not observed in every period (CS uses a balanced panel)")
     first, last = df[t].min(), df[t].max()
     late = df["_g"] > last
     drop_units(late & (df["_g"] - anticipation <= last), "treated within the anticipation window after the last period")
@@ -125,6 +146,26 @@ def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, a
     return df.reset_index(drop=True), records
 
 
+def _unbalanced(unit: pd.Series, t: pd.Series) -> np.ndarray:
+    """Rows of units not observed in every period of ``t`` (a units x periods table of what is seen;
+    no groupby)."""
+    u_codes, u_ids = pd.factorize(unit)
+    t_codes, t_ids = pd.factorize(t)
+    seen = np.zeros((len(u_ids), len(t_ids)), bool)
+    seen[u_codes, t_codes] = True
+    return (seen.sum(axis=1) < len(t_ids))[u_codes]
+
+
+def _first_rows(unit: pd.Series) -> np.ndarray:
+    """Positions of each unit's first row, ordered by unit id (``drop_duplicates`` then ``sort_index``
+    with one hash pass): factorize numbers units in order of first appearance, so a unit's first row
+    is where the running maximum of the codes steps up."""
+    codes, ids = pd.factorize(unit)
+    running = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.concatenate(([True], running[1:] > running[:-1])))
+    return first[np.asarray(pd.Index(ids).argsort())]
+
+
 def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group: str = "never_treated",
            est_method: str = "dr", covariates: list[str] | None = None, weights: str | None = None,
            cluster: str | None = None, base_period: str = "varying", anticipation: int = 0,
@@ -141,7 +182,7 @@ def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group:
         warnings.simplefilter("ignore", UserWarning)
         fit = estimator.fit(df, outcome=y, unit=unit, time=t, first_treat="_g", covariates=covariates,
                             survey_design=SurveyDesign(weights=weights) if weights else None)
-    first_rows = df.drop_duplicates(unit).set_index(unit).sort_index()  # unit-level columns are time-invariant
+    first_rows = df.iloc[_first_rows(df[unit])].set_index(unit)  # unit-level columns are time-invariant
     units, cohort = first_rows.index.to_numpy(), first_rows["_g"].to_numpy()
     kit = fit._aggregation_kit
     if not np.array_equal(np.asarray(kit.bookkeeping["unit_cohorts"]), cohort):
@@ -155,11 +196,12 @@ def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group:
         infos.append(kit.influence[(gg, tt)])
         rows.append((gg, tt, tt - gg, cell["effect"], cell["n_treated"], cell["n_control"]))
     # diff-diff keeps each cell's influence function on disjoint, unique treated and control indices:
-    # one scatter into zeros (indices never repeat within a column, so += equals np.add.at)
-    idx = [np.concatenate((i["treated_idx"], i["control_idx"])) for i in infos]
+    # scattered into zeros column by column (indices never repeat within a column, so += equals
+    # np.add.at; no units x cells index arrays are built)
     inf = np.zeros((n, len(infos)))
-    inf[np.concatenate(idx), np.repeat(np.arange(len(idx)), [len(i) for i in idx])] += np.concatenate(
-        [v for i in infos for v in (i["treated_inf"], i["control_inf"])])
+    for j, i in enumerate(infos):
+        inf[i["treated_idx"], j] += i["treated_inf"]
+        inf[i["control_idx"], j] += i["control_inf"]
     inf *= n
     columns = {name: np.array(v, dtype=float if name == "att" else np.int64)
                for name, v in zip(CELL_COLUMNS, list(zip(*rows)) or [()] * len(CELL_COLUMNS))}
@@ -168,8 +210,21 @@ def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group:
     result = AttGtResult(table=pd.DataFrame(columns), inf=inf, units=units, cohort=cohort, unit_weight=w / w.mean(),
                          cluster=codes, dropped=dropped_frame(records), n_obs=len(df), alpha=alpha, bootstrap=bootstrap,
                          seed=seed, control_group=control_group, est_method=est_method)
-    table = _table(result, columns, *_inference(result, _cluster_sums(result, inf)))
+    sums = _cluster_sums(result, inf)
+    if bootstrap and sums.shape[0] > CLUSTER_BLOCK and sums.shape[1]:
+        # One pass over the multipliers for every later aggregation: the draws of the cells and of
+        # the cohort indicators, whose combinations are the draws of any aggregated influence function.
+        indicators = (cohort[:, None] == _cohorts(result)[None, :]) * result.unit_weight[:, None]
+        basis = multiplier_draws(_multipliers(seed, bootstrap, sums.shape[0]), sums, _cluster_sums(result, indicators))
+        result = AttGtResult(**{**result.__dict__, "basis": basis})
+    cells = np.vstack((np.eye(len(infos)), np.zeros((len(_cohorts(result)), len(infos)))))
+    table = _table(result, columns, *_inference(result, sums, coef=cells))
     return AttGtResult(**{**result.__dict__, "table": table})
+
+
+def _cohorts(result: AttGtResult) -> np.ndarray:
+    """The cohorts of the estimated cells, sorted: the indicator columns of ``result.basis``."""
+    return np.unique(result.table["group"].to_numpy())
 
 
 def _cluster_sums(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
@@ -181,24 +236,91 @@ def _cluster_sums(result: AttGtResult, inf: np.ndarray) -> np.ndarray:
     return sums
 
 
+def draw_multipliers(seed: int | None, draws: int, n_clusters: int, batch: int = DRAW_BATCH) -> np.ndarray:
+    """Rademacher multipliers as bits (draws x ceil(clusters / 8) bytes, ``np.packbits`` order; bit
+    1 = +1): exactly the draws of ``default_rng(seed).integers(0, 2, (draws, n_clusters), int8)``,
+    drawn about ``batch`` at a time. numpy draws int8 values four to a 32-bit word and drops a call's
+    unused bytes, so every call but the last asks for a multiple of 4 values and the stream is the
+    one-shot stream whatever ``batch`` is."""
+    rng = np.random.default_rng(seed)
+    packed = np.empty((draws, -(-n_clusters // 8)), np.uint8)
+    rows = max(1, batch // max(n_clusters, 1))
+    carry = np.empty(0, np.int8)
+    for start in range(0, draws, rows):
+        stop = min(start + rows, draws)
+        size = (stop - start) * n_clusters
+        need = size - len(carry)
+        if stop < draws:
+            need = -(-need // 4) * 4
+        values = np.concatenate((carry, rng.integers(0, 2, size=need, dtype=np.int8))) if need > 0 else carry
+        packed[start:stop] = np.packbits(values[:size].reshape(stop - start, n_clusters), axis=1)
+        carry = values[size:]
+    return packed
+
+
 @functools.lru_cache(maxsize=4)
 def _multipliers(seed: int | None, draws: int, n_clusters: int) -> np.ndarray:
-    """Rademacher multipliers (draws x clusters), drawn once per seed and shape: every aggregation
-    of one result reuses the same draws, as R's mboot does within one call."""
-    rng = np.random.default_rng(seed)
-    v = (rng.integers(0, 2, size=(draws, n_clusters), dtype=np.int8) * 2 - 1).astype(float)
+    """The multipliers of ``draw_multipliers``, drawn once per seed and shape: every aggregation of
+    one result reuses the same draws, as R's mboot does within one call."""
+    packed = draw_multipliers(seed, draws, n_clusters)
+    packed.flags.writeable = False
+    return packed
+
+
+def multiplier_draws(packed: np.ndarray, *sums: np.ndarray) -> np.ndarray:
+    """The bootstrap draws ``V @ S`` (draws x estimators) for multipliers ``V`` = +-1 stored as bits
+    in ``packed`` and cluster sums ``S`` (clusters x estimators; several arrays: side by side). Up
+    to ``CLUSTER_BLOCK`` clusters: one product, as with a dense ``V``; more: block by block, in
+    order, each block's signs expanded to floats."""
+    n_clusters, n_draws = sums[0].shape[0], len(packed)
+    if n_clusters <= CLUSTER_BLOCK:
+        return _SIGNS[packed].reshape(n_draws, -1)[:, :n_clusters] @ (sums[0] if len(sums) == 1 else np.hstack(sums))
+    out = np.zeros((n_draws, sum(x.shape[1] for x in sums)))
+    for c0 in range(0, n_clusters, CLUSTER_BLOCK):
+        c1 = min(c0 + CLUSTER_BLOCK, n_clusters)
+        signs = _SIGNS[packed[:, c0 // 8:-(-c1 // 8)]].reshape(n_draws, -1)[:, :c1 - c0]
+        out += signs @ np.hstack([x[c0:c1] for x in sums])
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _dense_multipliers(seed: int | None, draws: int, n_clusters: int) -> np.ndarray:
+    """Within one block, the multipliers as a draws x clusters matrix of +-1 (at most
+    ``CLUSTER_BLOCK`` columns), expanded once for every product of one result."""
+    v = np.ascontiguousarray(_SIGNS[_multipliers(seed, draws, n_clusters)].reshape(draws, -1)[:, :n_clusters])
     v.flags.writeable = False
     return v
 
 
-def _inference(result: AttGtResult, sums: np.ndarray, band: bool = True) -> tuple[np.ndarray, float | None]:
+def clear_multipliers() -> None:
+    """Forget every cached multiplier (the benchmark draws them afresh in each run)."""
+    _multipliers.cache_clear()
+    _dense_multipliers.cache_clear()
+
+
+def _bootstrap_draws(result: AttGtResult, sums: np.ndarray, coef: np.ndarray | None) -> np.ndarray:
+    """``V @ sums`` for the result's multipliers ``V``: from ``result.basis`` when it was drawn
+    (``coef``: the estimators' coefficients on the cells and cohort indicators), else within one
+    block with the dense multipliers, else blocked (``multiplier_draws``)."""
+    if not sums.shape[1]:
+        return np.zeros((result.bootstrap, 0))
+    if result.basis is not None and coef is not None:
+        return result.basis @ coef
+    if sums.shape[0] <= CLUSTER_BLOCK:
+        return _dense_multipliers(result.seed, result.bootstrap, sums.shape[0]) @ sums
+    return multiplier_draws(_multipliers(result.seed, result.bootstrap, sums.shape[0]), sums)
+
+
+def _inference(result: AttGtResult, sums: np.ndarray, band: bool = True,
+               coef: np.ndarray | None = None) -> tuple[np.ndarray, float | None]:
     """Standard errors of the estimators whose influence functions have cluster sums ``sums``, and
     the sup-t critical value of their uniform band (bootstrap with ``band`` only, else None).
-    Bootstrap: Rademacher multipliers per cluster, R's IQR-based SE (below TINY_SE: NaN)."""
+    Bootstrap: Rademacher multipliers per cluster, R's IQR-based SE (below TINY_SE: NaN); ``coef``
+    (basis x estimators) says how each influence function combines the cells and cohort indicators."""
     n = len(result.units)
     if not result.bootstrap:
         return np.sqrt((sums ** 2).sum(axis=0)) / n, None
-    draws = (_multipliers(result.seed, result.bootstrap, sums.shape[0]) @ sums) / n
+    draws = _bootstrap_draws(result, sums, coef) / n
     q25, q75 = np.quantile(draws, [0.25, 0.75], axis=0, method="inverted_cdf")
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     se = np.where(se > TINY_SE, se, np.nan)
@@ -222,15 +344,29 @@ def _vcov(result: AttGtResult, sums: np.ndarray) -> np.ndarray:
     return sums.T @ sums / len(result.units) ** 2
 
 
-def _combine(att, inf, weights, share_groups=None, shares=None, result=None):
-    """Weighted sum of estimates and its influence function; with ``share_groups`` add R's ``wif``
-    term for the estimated cohort shares (``shares`` = P(G=g) of each item's cohort)."""
-    att_agg, inf_agg = float(weights @ att), inf @ weights
+def _combine(att, inf, columns, weights, share_groups=None, shares=None, result=None, coef=None, cohorts=None):
+    """Weighted sum of estimates ``att`` and its influence function, from the ``columns`` (mask) of
+    ``inf``; with ``share_groups`` add R's ``wif`` term for the estimated cohort shares (``shares`` =
+    P(G=g) of each item's cohort). Computed ``UNIT_BLOCK`` units at a time. With ``coef`` (basis x
+    columns of ``inf``), also the sum's coefficients on the basis (cells, then the indicators of
+    ``cohorts``): ``wif @ att`` is the indicators times att/S - (shares @ att)/S^2, S = sum(shares)."""
+    att_agg, inf_agg = float(weights @ att), np.empty(len(inf))
+    for r0 in range(0, len(inf), UNIT_BLOCK):
+        rows = slice(r0, r0 + UNIT_BLOCK)
+        part = inf[rows][:, columns] @ weights
+        if share_groups is not None:
+            ind = (result.cohort[rows, None] == share_groups[None, :]) * result.unit_weight[rows, None] - shares[None, :]
+            wif = ind / shares.sum() - ind.sum(axis=1, keepdims=True) * (shares / shares.sum() ** 2)[None, :]
+            part = part + wif @ att
+        inf_agg[rows] = part
+    if coef is None:
+        return att_agg, inf_agg, None
+    coef_agg = coef[:, columns] @ weights
     if share_groups is not None:
-        ind = (result.cohort[:, None] == share_groups[None, :]) * result.unit_weight[:, None] - shares[None, :]
-        wif = ind / shares.sum() - ind.sum(axis=1, keepdims=True) * (shares / shares.sum() ** 2)[None, :]
-        inf_agg = inf_agg + wif @ att
-    return att_agg, inf_agg
+        total = shares.sum()
+        np.add.at(coef_agg, len(coef) - len(cohorts) + np.searchsorted(cohorts, share_groups),
+                  att / total - (shares @ att) / total ** 2)
+    return att_agg, inf_agg, coef_agg
 
 
 def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: int | None = None) -> Aggregation:
@@ -244,12 +380,16 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
     pg = np.array([p_of[c] for c in grp])
     post = grp <= tim
 
+    cohorts = _cohorts(result)
+    base = None if result.basis is None else np.vstack((np.eye(len(att)), np.zeros((len(cohorts), len(att)))))
+
     def cells(mask, with_shares=True):
         w = pg[mask] / pg[mask].sum()
-        return _combine(att[mask], result.inf[:, mask], w, grp[mask] if with_shares else None, pg[mask], result)
+        return _combine(att[mask], result.inf, mask, w, grp[mask] if with_shares else None, pg[mask], result,
+                        base, cohorts)
 
     if kind == "simple":
-        overall_att, overall_inf = cells(post)
+        overall_att, overall_inf, overall_coef = cells(post)
         elements, parts = [], []
     elif kind == "group":
         elements = sorted(set(grp[post]))
@@ -264,18 +404,24 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
     if parts:
         el_att = np.array([p[0] for p in parts])
         el_inf = np.column_stack([p[1] for p in parts])
+        el_coef = None if base is None else np.column_stack([p[2] for p in parts])
     else:
         el_att, el_inf = np.array([]), np.zeros((len(result.units), 0))
+        el_coef = None if base is None else np.zeros((len(base), 0))
     if kind == "group":
         shares = np.array([p_of[e] for e in elements])
-        overall_att, overall_inf = _combine(el_att, el_inf, shares / shares.sum(), np.array(elements), shares, result)
+        overall_att, overall_inf, overall_coef = _combine(el_att, el_inf, np.ones(len(elements), bool),
+                                                          shares / shares.sum(), np.array(elements), shares, result,
+                                                          el_coef, cohorts)
     elif kind in ("dynamic", "calendar"):
         keep = np.array(elements) >= 0 if kind == "dynamic" else np.ones(len(elements), bool)
-        overall_att, overall_inf = _combine(el_att[keep], el_inf[:, keep], np.full(keep.sum(), 1 / keep.sum()))
+        overall_att, overall_inf, overall_coef = _combine(el_att[keep], el_inf, keep, np.full(keep.sum(), 1 / keep.sum()),
+                                                          coef=el_coef)
     sums = _cluster_sums(result, el_inf)
-    se, crit = _inference(result, sums)
+    se, crit = _inference(result, sums, coef=el_coef)
     table = _table(result, {"element": elements, "att": el_att}, se, crit)
-    overall_se = _inference(result, _cluster_sums(result, overall_inf[:, None]), band=False)[0][0]
+    overall_se = _inference(result, _cluster_sums(result, overall_inf[:, None]), band=False,
+                            coef=None if overall_coef is None else overall_coef[:, None])[0][0]
     return Aggregation(kind=kind, table=table, overall_att=float(overall_att), overall_se=float(overall_se),
                        inf=el_inf, vcov=_vcov(result, sums), crit=crit)
 
