@@ -23,16 +23,22 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
 # ---- Files ------------------------------------------------------------------------------
+# Make's bookkeeping (analysis.makedeps): content stamps of samples and derived columns, spec deps.
+MAKE_STATE := .make
+# The user workspace (myspecs/, never read by the paper build) and the codebook of derived columns.
+MY_SPECS := $(sort $(wildcard myspecs/*.yaml))
+MY_RESULTS := $(patsubst myspecs/%.yaml,myspecs/results/%/overall.csv,$(MY_SPECS))
+DERIVED_CODEBOOK := data_clean/codebook_derived.csv
 RAW_STAMP := data_raw/.verified
 PANEL := data_clean/county_panel.parquet
 PANEL_OUT := $(PANEL) data_clean/agreements_287g.parquet data_clean/sc_activation.parquet \
              data_clean/sample_log.csv data_clean/codebook.csv data_clean/sample_state_losses.csv
-PANEL_SRC := analysis/panel.py analysis/sample.py analysis/yamlfile.py analysis/samples.yaml analysis/codebook.yaml \
+PANEL_SRC := analysis/panel.py analysis/sample.py analysis/yamlfile.py $(MAKE_STATE)/samples/main.yaml analysis/codebook.yaml \
              analysis/treatment.py $(wildcard analysis/readers/*.py analysis/readers/*.csv)
 SPECS := $(sort $(wildcard analysis/specs/*.yaml))
 SPEC_RESULTS := $(patsubst analysis/specs/%.yaml,results/%/overall.csv,$(SPECS))
-EST_SRC := analysis/estimate.py analysis/spec.py analysis/sample.py analysis/yamlfile.py analysis/samples.yaml \
-           $(wildcard analysis/estimators/*.py)
+EST_SRC := analysis/estimate.py analysis/spec.py analysis/sample.py analysis/yamlfile.py analysis/model.py \
+           analysis/derived.py analysis/workspace.py analysis/suggest.py $(wildcard analysis/estimators/*.py)
 # Robustness grids and randomization inference (one grid file per program), replication table.
 GRIDS := $(sort $(wildcard analysis/grids/*.yaml))
 GRID_RESULTS := $(patsubst analysis/grids/%.yaml,results/grid_%/estimates.csv,$(GRIDS))
@@ -54,7 +60,7 @@ help:  ## List the targets
 	@echo "Usage: make <target>    (start with: make all, then make test)"
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  \1\t/' | expand -t 14
 
-all: logs/run_record.json  ## Everything: environment, data, panel, estimates, exhibits, notebooks, paper
+all: logs/run_record.json $(DERIVED_CODEBOOK)  ## Everything: environment, data, panel, estimates, exhibits, notebooks, paper
 
 env: $(ENV)  ## Create .venv from requirements.txt (skipped if up to date or a matching env is active)
 
@@ -78,7 +84,7 @@ bench: $(PANEL)  ## Benchmark the build and the estimators (writes bench/benchma
 
 clean:  ## Remove generated files (never raw data)
 	find data_clean -mindepth 1 ! -name README.md -delete
-	rm -rf results logs notebooks/_build paper/generated bench
+	rm -rf results logs notebooks/_build paper/generated bench $(MAKE_STATE)
 	cd paper && rm -f paper.pdf *.aux *.log *.out *.bbl *.blg *.fls *.fdb_latexmk *.toc *.run.xml *.bcf
 
 # ---- Rules ------------------------------------------------------------------------------
@@ -129,3 +135,36 @@ tex:  ## Install the Debian TeX packages the paper needs (when latexmk is missin
 	  echo "latexmk not found. Install TeX, then rerun make:" >&2; \
 	  echo "  sudo apt-get install $(TEX_PACKAGES)" >&2; exit 1; \
 	fi
+
+# ---- Specs' own dependencies, the user workspace, JupyterLab ---------------------------------
+# analysis.makedeps writes $(MAKE_STATE)/specs.mk: each spec's and grid's results depend on content
+# stamps of the named samples and derived columns it uses ($(MAKE_STATE)/samples/*.yaml, derived/*.yaml,
+# rewritten only when their rules change). Adding a sample or a derived column rebuilds nothing;
+# changing one rebuilds only the specs that use it, never the panel (which uses the stamp of 'main').
+# Your own specs live in myspecs/ (gitignored): `make mine` runs them into myspecs/results/; the paper
+# build never reads them, so `make all` stays a no-op after `make mine`.
+.PHONY: mine lab
+
+mine: $(MY_RESULTS) $(DERIVED_CODEBOOK)  ## Run your own specs (myspecs/*.yaml) into myspecs/results/ (never the paper)
+	@echo "myspecs: $(words $(MY_SPECS)) spec(s) up to date in myspecs/results/"
+
+lab: $(ENV)  ## Open JupyterLab at the repository root with this environment's kernel (LAB_ARGS="--no-browser")
+	$(PY) -m analysis.lab $(LAB_ARGS)
+
+myspecs/results/%/overall.csv: myspecs/%.yaml $(PANEL) $(EST_SRC) | $(ENV)
+	$(PY) -m analysis.estimate $<
+
+$(DERIVED_CODEBOOK): analysis/derived.yaml analysis/derived.py $(PANEL) | $(ENV)
+	$(PY) -m analysis.derived
+
+# Notebooks 01 (lists the samples) and 05 (runs a spec with a derived column) read these directly.
+notebooks/_build/01_data_construction.html: analysis/samples.yaml
+notebooks/_build/05_adapt_a_model.html: analysis/samples.yaml analysis/derived.yaml
+
+$(MAKE_STATE)/specs.mk: $(SPECS) $(MY_SPECS) $(GRIDS) analysis/samples.yaml analysis/derived.yaml \
+                        analysis/makedeps.py | $(ENV)
+	@$(PY) -m analysis.makedeps
+$(MAKE_STATE)/samples/%.yaml $(MAKE_STATE)/derived/%.yaml: | $(MAKE_STATE)/specs.mk ;
+ifneq ($(filter-out help clean env tex lab,$(or $(MAKECMDGOALS),help)),)
+-include $(MAKE_STATE)/specs.mk
+endif
