@@ -81,7 +81,7 @@ def _cs_rows(spec, res: cs.AttGtResult) -> tuple[list[dict], pd.DataFrame, pd.Da
             leads = cs.pretest_leads(agg)
         elif kind in ("group", "calendar"):
             elements.append(table.assign(estimator=f"cs_{kind}"))
-    return rows, event, vcov, leads, pd.concat(elements)
+    return rows, event, vcov, leads, pd.concat(elements).reindex(columns=["estimator", "element", *EVENT_COLUMNS[1:]])
 
 
 def prepare(spec: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict]:

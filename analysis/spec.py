@@ -294,6 +294,7 @@ def _model(ck: _Checks) -> None:
         return
     terms = spec["fixed_effects"]
     parts = [fe_parts(t) for t in terms]
+    before = len(ck.problems)
     if ["fips"] not in parts:
         ck.fail("fixed_effects", "the difference-in-differences designs compare changes within counties: "
                                  "fixed_effects must include county")
@@ -304,6 +305,8 @@ def _model(ck: _Checks) -> None:
         nests = next(t for t in timed if t != "year")
         ck.fail("fixed_effects", f"year is nested in {nests} (one effect per {nests.replace('^', ' x ')} cell): "
                                  "remove year")
+    if len(ck.problems) > before:
+        ck.bad.add("fixed_effects")
 
 
 def default_terms(terms: list[str]) -> bool:
