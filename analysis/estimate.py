@@ -41,7 +41,7 @@ from analysis.estimators import bacon, cs, honest, imputation, ppml, sunab, twfe
 from analysis.estimators.tidy import EVENT_COLUMNS, normal_inference
 from analysis.model import add_fe_columns, baseline_by_year, fe_parts, fixest_fe
 from analysis.sample import apply_rules, apply_sample
-from analysis.spec import SpecError, check_spec, derived_definitions, outcome_column, validate_spec
+from analysis.spec import SpecError, check_spec, default_terms, derived_definitions, outcome_column, validate_spec
 from analysis.workspace import identity_problems, results_root
 
 UNIT, TIME = "fips", "year"
@@ -236,7 +236,9 @@ def models(spec: dict, design: dict) -> pd.DataFrame:
         "event_twfe": (f"{y} ~ i(event_time, ref = -1, binned at {spec['event_window']}){rest} | {fe}", crv1),
         "sunab": (f"{y} ~ sunab(cohort, period){rest} | {fe}", f"cluster-robust by {cluster} (diff-diff)"),
         "imputation": (f"{y} ~ {' + '.join(extra) or '0'} | {fe} on untreated rows, treated rows imputed",
-                       f"BJS conservative variance, clustered by {cluster}"),
+                       f"BJS conservative variance, clustered by {cluster}" + (
+                           "" if default_terms(spec["fixed_effects"]) else
+                           " (pyfixest did2s, one second-stage dummy per cohort x horizon)")),
         "ppml": (f"fepois({spec['outcome']} ~ {rhs} | {fe}, offset = log(population))", crv1),
         "wild": (f"{y} ~ {rhs} | {fe}", f"wild cluster bootstrap p-value (WCR, 9999 draws, seed {spec['seed']}) "
                                         f"by {cluster}"),

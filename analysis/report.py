@@ -143,10 +143,13 @@ def table(specs, estimators: list[str] | None = None, labels: list[str] | None =
                                            if e in o.index else None for o in overall]) for e in rows]
     extra = [("Outcome", [f"{r.spec.get('outcome')} ({TRANSFORMS.get(r.spec.get('transform'), '')})" for r in items]),
              ("Controls", [_controls_text(r.spec) for r in items]),
-             ("Fixed effects", [_fe_text(r.spec.get("fixed_effects", ["county", "year"])) for r in items]),
+             ("Fixed effects", [_fe_text(r.spec.get("fixed_effects", ["county", "year"]))
+                                if set(r.spec.get("estimators", [])) != {"cs"} else "none (2x2 comparisons)"
+                                for r in items]),
              ("Sample", [_sample_text(r.spec) for r in items]),
              ("Clusters", [r.spec.get("cluster", "county") for r in items]),
-             ("County-years in sample", [int(r.table("sample_log")["rows_after"].iloc[-1]) for r in items])]
+             ("County-years in sample", [int(r.table("sample_log").sort_values("step")["rows_after"].iloc[-1])
+                                         for r in items])]
     if any("wild" in o.index for o in overall):
         extra.append(("Wild bootstrap p (TWFE)", [float(o.loc["wild", "pvalue"]) if "wild" in o.index else None
                                                   for o in overall]))
