@@ -96,6 +96,7 @@ def _did2s(data, y, unit, t, g, weights, cluster, alpha, controls, fe, window) -
     # a treated row is imputable only if its unit and its other fixed-effect level are connected through
     # untreated rows (else alpha_unit + gamma_level has no unique value): BJS identification
     other = next(c for c in fe if c != unit)
+    term = other.removeprefix("_fe_").replace("_x_", "^")  # the spec's term (analysis.model.fe_column)
     untreated = df[df["_d"] == 0]
     unit_part, level_part = components(untreated[unit], untreated[other])
     treated = df["_d"] == 1
@@ -103,8 +104,9 @@ def _did2s(data, y, unit, t, g, weights, cluster, alpha, controls, fe, window) -
     orphan = treated & ~same.fillna(False).astype(bool)
     if orphan.any():
         records.append({"level": "row", "id": "fixed effects", "rows": int(orphan.sum()),
-                        "reason": f"treated, and its {unit} and {other} effects are not connected through untreated "
-                                  "rows (e.g. no untreated row in its state-year): its untreated outcome cannot be imputed"})
+                        "reason": f"treated, and its {unit} and {term} effects are not connected through untreated "
+                                  f"rows (e.g. no untreated row in its {term} cell): its untreated outcome cannot be "
+                                  "imputed"})
     df = df[~orphan].reset_index(drop=True)
     # one level of `other` per connected part merged into a shared reference: the same column space without
     # the part-by-part collinearity that makes pyfixest's did2s variance matrix singular
