@@ -225,7 +225,6 @@ def _estimators(ck: _Checks) -> None:
     for i, est in enumerate(ests):
         if est not in ESTIMATORS:
             ck.fail(f"estimators.{i}", unknown("estimator", est, ESTIMATORS))
-            ck.bad.add("estimators")
     if len(set(map(str, ests))) < len(ests):
         ck.fail("estimators", "an estimator is listed twice")
 
@@ -374,7 +373,7 @@ def _combinations(ck: _Checks) -> None:
     spec = ck.spec
     if "estimators" in ck.bad:
         return
-    ests = set(spec["estimators"])
+    ests = {e for e in spec["estimators"] if e in ESTIMATORS}  # misspelt ones are reported by _estimators
     if "program" not in ck.bad and "treatment" not in ck.bad:
         prefix = TIMING_PREFIX[spec["program"]]
         if not spec["treatment"].startswith(prefix):
