@@ -23,7 +23,7 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
 # ---- Files ------------------------------------------------------------------------------
-# Make's bookkeeping (analysis.makedeps): content stamps of samples and derived columns, spec deps.
+# Make's bookkeeping (analysis.specdeps): content stamps of samples and derived columns, spec deps.
 MAKE_STATE := .make
 # The user workspace (myspecs/, never read by the paper build) and the codebook of derived columns.
 MY_SPECS := $(sort $(wildcard myspecs/*.yaml))
@@ -137,7 +137,7 @@ tex:  ## Install the Debian TeX packages the paper needs (when latexmk is missin
 	fi
 
 # ---- Specs' own dependencies, the user workspace, JupyterLab ---------------------------------
-# analysis.makedeps writes $(MAKE_STATE)/specs.mk: each spec's and grid's results depend on content
+# analysis.specdeps writes $(MAKE_STATE)/specs.mk: each spec's and grid's results depend on content
 # stamps of the named samples and derived columns it uses ($(MAKE_STATE)/samples/*.yaml, derived/*.yaml,
 # rewritten only when their rules change). Adding a sample or a derived column rebuilds nothing;
 # changing one rebuilds only the specs that use it, never the panel (which uses the stamp of 'main').
@@ -162,8 +162,8 @@ notebooks/_build/01_data_construction.html: analysis/samples.yaml
 notebooks/_build/05_adapt_a_model.html: $(MAKE_STATE)/samples/main.yaml analysis/derived.yaml
 
 $(MAKE_STATE)/specs.mk: $(SPECS) $(MY_SPECS) $(GRIDS) analysis/samples.yaml analysis/derived.yaml \
-                        analysis/makedeps.py | $(ENV)
-	@$(PY) -m analysis.makedeps
+                        analysis/specdeps.py | $(ENV)
+	@$(PY) -m analysis.specdeps
 $(MAKE_STATE)/samples/%.yaml $(MAKE_STATE)/derived/%.yaml: | $(MAKE_STATE)/specs.mk ;
 ifneq ($(filter-out help clean env tex lab,$(or $(MAKECMDGOALS),help)),)
 -include $(MAKE_STATE)/specs.mk

@@ -56,7 +56,7 @@ MINE_RESULTS = MINE / "results"
 MINE_OUTPUT = MINE / "output"
 
 # Make's bookkeeping (generated, gitignored): per-sample and per-derived-column content stamps and
-# the dependency list of every spec (analysis.makedeps).
+# the dependency list of every spec (analysis.specdeps).
 MAKE_STATE = ROOT / ".make"
 
 # Run records.

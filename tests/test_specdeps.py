@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from analysis import makedeps
+from analysis import specdeps as makedeps
 
 SAMPLES = """main:
   description: the main sample
