@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from analysis import specdeps as makedeps
+from analysis import specdeps
 
 SAMPLES = """main:
   description: the main sample
@@ -37,7 +37,7 @@ estimators: [twfe]
 def repo(tmp_path, monkeypatch):
     for name, rel in {"ROOT": ".", "SPECS": "specs", "MINE": "myspecs", "GRIDS": "grids", "SAMPLES": "samples.yaml",
                       "DERIVED": "derived.yaml", "MAKE_STATE": ".make"}.items():
-        monkeypatch.setattr(makedeps, name, tmp_path / rel)
+        monkeypatch.setattr(specdeps, name, tmp_path / rel)
     for folder in ("specs", "myspecs", "grids"):
         (tmp_path / folder).mkdir()
     (tmp_path / "samples.yaml").write_text(SAMPLES)
@@ -59,7 +59,7 @@ def _times(root):
 
 
 def test_dependencies_of_specs_and_grids(repo):
-    makedeps.main()
+    specdeps.main()
     mk = (repo / ".make" / "specs.mk").read_text().splitlines()
     assert "results/a/overall.csv: .make/samples/main.yaml" in mk
     assert ("myspecs/results/b/overall.csv: .make/samples/nc.yaml .make/derived/log_pop_2000.yaml") in mk
@@ -68,23 +68,23 @@ def test_dependencies_of_specs_and_grids(repo):
 
 
 def test_adding_a_sample_or_derived_column_touches_no_stamp(repo):
-    makedeps.main()
+    specdeps.main()
     before = _times(repo)
     (repo / "samples.yaml").write_text(SAMPLES + "south:\n  states_include: [AL, GA]\n")
     (repo / "derived.yaml").write_text(DERIVED.replace("meaning: log population", "meaning: reworded") +
                                        "x:\n  log1p: covind\n")
     os.utime(repo / "samples.yaml")
-    makedeps.main()
+    specdeps.main()
     after = _times(repo)
     assert {k: after[k] for k in before} == before
     assert {"samples/south.yaml", "derived/x.yaml"} <= set(after)
 
 
 def test_changing_a_sample_changes_only_its_stamp(repo):
-    makedeps.main()
+    specdeps.main()
     before = _times(repo)
     (repo / "samples.yaml").write_text(SAMPLES.replace("[NC]", "[NC, SC]"))
-    makedeps.main()
+    specdeps.main()
     after = _times(repo)
     assert after["samples/nc.yaml"] != before["samples/nc.yaml"]
     assert after["samples/main.yaml"] == before["samples/main.yaml"]
@@ -92,5 +92,5 @@ def test_changing_a_sample_changes_only_its_stamp(repo):
 
 def test_a_spec_that_does_not_parse_gets_no_dependencies(repo):
     (repo / "myspecs" / "broken.yaml").write_text("sample: [unclosed\n")
-    makedeps.main()
+    specdeps.main()
     assert "broken" not in (repo / ".make" / "specs.mk").read_text()
