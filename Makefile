@@ -1,12 +1,20 @@
 # Immigration enforcement and local crime: the whole pipeline, raw files to paper/paper.pdf.
-# Each target lists its script and inputs, so a change reruns only what depends on it.
-# `make` alone prints this help; `make all` builds everything; `make test` runs the tests.
+# Each target lists its script, every module it imports (.make/deps.mk) and its inputs, so a change
+# reruns only what depends on it. `make` alone prints this help; `make all` builds everything;
+# `make test` runs the tests.
+#
+# Guarantees: raw files are checked against data_raw/manifest.csv on every run (a changed, swapped,
+# truncated or missing file stops the build); every step writes its outputs atomically, so a failed
+# or interrupted step leaves the previous outputs whole; a step whose inputs have the same content
+# as at its last run is skipped (analysis.runlog), so `make all` is a no-op after any change that
+# leaves the outputs unchanged; `make -j4 all` gives the same files as a serial build.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
-.DELETE_ON_ERROR:
 MAKEFLAGS += --no-builtin-rules
+# No .DELETE_ON_ERROR: outputs are written atomically, so a failed step never leaves a partial file,
+# and deleting the targets of a failed grouped rule would throw away good outputs.
 
 # ---- Python environment ---------------------------------------------------------------
 # An active virtualenv/conda environment is used when it matches requirements.txt exactly;
@@ -21,6 +29,12 @@ export SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 
 export FORCE_SOURCE_DATE := 1
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
+# One id per make run: the run record lists only this run's steps.
+export RUN_ID := $(shell date +%Y%m%dT%H%M%S)-$(shell echo $$PPID)
+
+# Goals that build nothing from the raw files: no raw check, no dependency scan.
+NO_BUILD_GOALS := help clean env data tex lab
+BUILDING := $(if $(MAKECMDGOALS),$(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),)
 
 # ---- Files ------------------------------------------------------------------------------
 # Make's bookkeeping (analysis.specdeps): content stamps of samples and derived columns, spec deps.
@@ -33,97 +47,133 @@ RAW_STAMP := data_raw/.verified
 PANEL := data_clean/county_panel.parquet
 PANEL_OUT := $(PANEL) data_clean/agreements_287g.parquet data_clean/sc_activation.parquet \
              data_clean/sample_log.csv data_clean/codebook.csv data_clean/sample_state_losses.csv
-PANEL_SRC := analysis/panel.py analysis/sample.py analysis/yamlfile.py $(MAKE_STATE)/samples/main.yaml analysis/codebook.yaml \
-             analysis/treatment.py $(wildcard analysis/readers/*.py analysis/readers/*.csv)
+# The panel reads the rules of the 'main' sample only: its content stamp (analysis.specdeps), not
+# analysis/samples.yaml, so adding or changing another sample never rebuilds the panel.
+PANEL_DATA := $(MAKE_STATE)/samples/main.yaml analysis/codebook.yaml $(wildcard analysis/readers/*.csv)
 SPECS := $(sort $(wildcard analysis/specs/*.yaml))
 SPEC_RESULTS := $(patsubst analysis/specs/%.yaml,results/%/overall.csv,$(SPECS))
-EST_SRC := analysis/estimate.py analysis/spec.py analysis/sample.py analysis/yamlfile.py analysis/model.py \
-           analysis/derived.py analysis/workspace.py analysis/suggest.py $(wildcard analysis/estimators/*.py)
 # Robustness grids and randomization inference (one grid file per program), replication table.
 GRIDS := $(sort $(wildcard analysis/grids/*.yaml))
 GRID_RESULTS := $(patsubst analysis/grids/%.yaml,results/grid_%/estimates.csv,$(GRIDS))
 RI_RESULTS := $(patsubst analysis/grids/%.yaml,results/ri_%/ri.csv,$(GRIDS))
 REPLICATION := results/replication.csv
-REPLICATION_IN := $(foreach s,nc_287g_violent nc_287g_property nc_287g_index sc_index,results/$(s)/overall.csv)
+ROLLOUT := results/rollout/agreements_per_month.csv results/rollout/sc_quarters.csv \
+           results/rollout/seed_numbers.csv results/rollout/details.json
 # Everything `make estimates` builds (exhibits, notebooks and tests depend on all of it).
-RESULTS := $(SPEC_RESULTS) $(GRID_RESULTS) $(RI_RESULTS) $(REPLICATION)
+RESULTS := $(SPEC_RESULTS) $(GRID_RESULTS) $(RI_RESULTS) $(REPLICATION) $(ROLLOUT)
 EXHIBITS := paper/generated/numbers.tex
-EXHIBIT_SRC := $(wildcard analysis/exhibits/*.py)
 PAPER_SRC := paper/paper.tex paper/references.bib
 NOTEBOOK_SRC := $(sort $(wildcard notebooks/*.py))
 NOTEBOOKS := $(patsubst notebooks/%.py,notebooks/_build/%.html,$(NOTEBOOK_SRC))
 
+# ---- Checks made on every building run ---------------------------------------------------
+# Raw files: once data_raw/ has been verified, every run checks it again (sha256 cached by size,
+# mtime, ctime and inode: milliseconds when nothing changed) and stops on any difference.
+ifneq ($(BUILDING),)
+ifneq ($(wildcard $(RAW_STAMP)),)
+ifneq ($(shell $(SYSTEM_PYTHON) -S -m analysis.rawcheck && echo ok),ok)
+$(error raw files differ from data_raw/manifest.csv (listed above); fix them, then rerun make)
+endif
+endif
+# Which modules each step imports, which notebooks import what, which specs the replication reads.
+include .make/deps.mk
+endif
+
+.make/deps.mk: analysis/makedeps.py $(shell find analysis notebooks -name '*.py' -not -path '*/_build/*') \
+               analysis/published.yaml | $(ENV)
+	@mkdir -p $(@D)
+	$(PY) -m analysis.makedeps > $@.tmp && mv $@.tmp $@
+
+REPLICATION_IN := $(foreach s,$(REPLICATION_SPECS),results/$(s)/overall.csv)
+
 # ---- Targets ----------------------------------------------------------------------------
-.PHONY: help all env data panel estimates exhibits paper notebooks test bench clean
+.PHONY: help all env data panel rollout estimates exhibits paper notebooks test bench clean
 
 help:  ## List the targets
 	@echo "Usage: make <target>    (start with: make all, then make test)"
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  \1\t/' | expand -t 14
 
-all: logs/run_record.json $(DERIVED_CODEBOOK)  ## Everything: environment, data, panel, estimates, exhibits, notebooks, paper
+all: logs/run_record.json  ## Everything: environment, data, panel, estimates, exhibits, notebooks, paper
 
 env: $(ENV)  ## Create .venv from requirements.txt (skipped if up to date or a matching env is active)
 
-data: $(RAW_STAMP)  ## Copy or download the raw files into data_raw/ and verify their sha256
+data: | $(ENV)  ## Copy or download the raw files into data_raw/ and verify their sha256
+	$(PY) -m analysis.acquire
 
 panel: $(PANEL)  ## Build the county x year panel, treatment timing, sample log and codebook
+
+rollout: $(ROLLOUT)  ## Count 287(g) agreements per month and SC activations; the seed article's numbers
 
 estimates: $(RESULTS)  ## Run every spec, grid and RI; the replication table
 
 exhibits: $(EXHIBITS)  ## Write figures, tables and numbers.tex into paper/generated/
 
-paper: paper/paper.pdf  ## Compile paper/paper.pdf
+paper: paper/paper.pdf  ## Compile paper/paper.pdf (in a temporary folder; a kill leaves the old PDF)
 
 notebooks: $(NOTEBOOKS)  ## Execute the notebooks into notebooks/_build/ (ipynb and HTML)
 
-test: $(PANEL) $(RESULTS)  ## Run the test suite (on the real data)
+test: logs/run_record.json | $(ENV)  ## Run the test suite (on the built data, results, exhibits and paper)
 	$(PY) -m pytest
 
-bench: $(PANEL)  ## Benchmark the build and the estimators (writes bench/benchmark.md)
+bench: $(PANEL) | $(ENV)  ## Benchmark the build and the estimators (writes bench/benchmark.md)
 	$(PY) -m analysis.bench
 
 clean:  ## Remove generated files (never raw data)
 	find data_clean -mindepth 1 ! -name README.md -delete
-	rm -rf results logs notebooks/_build paper/generated bench $(MAKE_STATE)
-	cd paper && rm -f paper.pdf *.aux *.log *.out *.bbl *.blg *.fls *.fdb_latexmk *.toc *.run.xml *.bcf
+	rm -rf results logs notebooks/_build paper/generated bench .make .lab
+	cd paper && rm -rf paper.pdf *.aux *.log *.out *.bbl *.blg *.fls *.fdb_latexmk *.toc *.run.xml *.bcf .build.*
 
 # ---- Rules ------------------------------------------------------------------------------
+# Each step runs through analysis.runlog: skipped when its inputs and outputs have the content of
+# its last run; outputs stamped done on success; wall time logged.
 .venv/.installed: requirements.txt
 	@test -n "$(SYSTEM_PYTHON)" || { echo "No python3.11 on PATH: install Python 3.11 first." >&2; exit 1; }
 	$(SYSTEM_PYTHON) -m venv .venv
 	.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(RAW_STAMP): data_raw/manifest.csv analysis/acquire.py | $(ENV)
-	$(STEP) data -- $(PY) -m analysis.acquire
+$(RAW_STAMP): data_raw/manifest.csv $(DEPS_acquire) | $(ENV)
+	@$(STEP) data --out $@ --in $^ -- $(PY) -m analysis.acquire
 
-$(PANEL_OUT) &: $(RAW_STAMP) $(PANEL_SRC) | $(ENV)
-	$(STEP) panel -- $(PY) -m analysis.panel
+$(PANEL_OUT) &: $(RAW_STAMP) $(PANEL_DATA) $(DEPS_panel) | $(ENV)
+	@$(STEP) panel --out $(PANEL_OUT) --in $^ -- $(PY) -m analysis.panel
 
-results/%/overall.csv: analysis/specs/%.yaml $(PANEL) $(EST_SRC) | $(ENV)
-	$(STEP) estimate:$* -- $(PY) -m analysis.estimate $<
+$(ROLLOUT) &: $(RAW_STAMP) data_clean/sc_activation.parquet $(DEPS_rollout) | $(ENV)
+	@$(STEP) rollout --out $(ROLLOUT) --in $^ -- $(PY) -m analysis.rollout
 
-results/grid_%/estimates.csv: analysis/grids/%.yaml analysis/grid.py $(PANEL) $(EST_SRC) | $(ENV)
-	$(STEP) grid:$* -- $(PY) -m analysis.grid $<
+results/%/overall.csv: analysis/specs/%.yaml $(PANEL) $(DEPS_estimate) | $(ENV)
+	@$(STEP) estimate:$* --out $@ $(@D) --in $^ -- $(PY) -m analysis.estimate $<
 
-results/ri_%/ri.csv results/ri_%/permutations.csv: analysis/grids/%.yaml analysis/ri.py analysis/grid.py $(PANEL) $(EST_SRC) | $(ENV)
-	$(STEP) ri:$* -- $(PY) -m analysis.ri $<
+results/grid_%/estimates.csv: analysis/grids/%.yaml $(PANEL) $(DEPS_grid) | $(ENV)
+	@$(STEP) grid:$* --out $@ --in $^ -- $(PY) -m analysis.grid $<
 
-$(REPLICATION): analysis/replication.py analysis/yamlfile.py analysis/published.yaml $(REPLICATION_IN) | $(ENV)
-	$(STEP) replication -- $(PY) -m analysis.replication
+results/ri_%/ri.csv results/ri_%/permutations.csv &: analysis/grids/%.yaml $(PANEL) $(DEPS_ri) | $(ENV)
+	@$(STEP) ri:$* --out results/ri_$*/ri.csv results/ri_$*/permutations.csv --in $^ -- $(PY) -m analysis.ri $<
 
-$(EXHIBITS) &: $(PANEL_OUT) $(RESULTS) $(EXHIBIT_SRC) data_raw/manifest.csv | $(ENV)
-	$(STEP) exhibits -- $(PY) -m analysis.exhibits
+$(REPLICATION): analysis/published.yaml $(REPLICATION_IN) $(DEPS_replication) | $(ENV)
+	@$(STEP) replication --out $@ --in $^ $(dir $(REPLICATION_IN)) -- $(PY) -m analysis.replication
 
-paper/paper.pdf: $(PAPER_SRC) $(EXHIBITS) | $(ENV)
+# The exhibits read the panel, every results folder, the specs, grids and the manifest.
+$(EXHIBITS) &: $(PANEL_OUT) $(RESULTS) $(SPECS) $(GRIDS) analysis/published.yaml data_raw/manifest.csv \
+               $(DEPS_exhibits) | $(ENV)
+	@$(STEP) exhibits --out $@ paper/generated --in $^ results data_clean -- $(PY) -m analysis.exhibits
+
+paper/paper.pdf: $(PAPER_SRC) $(EXHIBITS) $(DEPS_paper) | $(ENV)
 	@command -v latexmk >/dev/null || $(MAKE) --no-print-directory tex
-	$(STEP) paper -- latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet -cd paper/paper.tex
+	@$(STEP) paper --out $@ --in $^ paper/generated -- $(PY) -m analysis.paper
 
-notebooks/_build/%.html: notebooks/%.py $(PANEL_OUT) $(RESULTS) $(wildcard analysis/*.py) | $(ENV)
-	$(STEP) notebook:$* -- $(PY) -m analysis.notebooks $<
+# Each notebook also depends on the modules it imports (.make/deps.mk).
+notebooks/_build/%.html: notebooks/%.py $(PANEL_OUT) $(RESULTS) $(DEPS_notebooks) | $(ENV)
+	@$(STEP) notebook:$* --out $@ notebooks/_build/$*.ipynb --in $^ results data_clean -- \
+	  $(PY) -m analysis.notebooks $<
 
-logs/run_record.json: paper/paper.pdf $(NOTEBOOKS) | $(ENV)
+logs/run_record.json: paper/paper.pdf $(NOTEBOOKS) $(DERIVED_CODEBOOK) | $(ENV)
 	$(PY) -m analysis.runlog record
+
+# Outputs are never deleted by make, even on Ctrl-C: they are complete or absent (atomic writes).
+.PRECIOUS: $(RAW_STAMP) $(PANEL_OUT) $(ROLLOUT) results/%/overall.csv results/grid_%/estimates.csv \
+           results/ri_%/ri.csv results/ri_%/permutations.csv $(REPLICATION) $(EXHIBITS) paper/paper.pdf \
+           notebooks/_build/%.html logs/run_record.json .make/deps.mk
 
 .PHONY: tex
 TEX_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended lmodern
@@ -151,11 +201,11 @@ mine: $(MY_RESULTS) $(DERIVED_CODEBOOK)  ## Run your own specs (myspecs/*.yaml) 
 lab: $(ENV)  ## Open JupyterLab at the repository root with this environment's kernel (LAB_ARGS="--no-browser")
 	$(PY) -m analysis.lab $(LAB_ARGS)
 
-myspecs/results/%/overall.csv: myspecs/%.yaml $(PANEL) $(EST_SRC) | $(ENV)
+myspecs/results/%/overall.csv: myspecs/%.yaml $(PANEL) $(DEPS_estimate) | $(ENV)
 	$(PY) -m analysis.estimate $<
 
-$(DERIVED_CODEBOOK): analysis/derived.yaml analysis/derived.py $(PANEL) | $(ENV)
-	$(PY) -m analysis.derived
+$(DERIVED_CODEBOOK): analysis/derived.yaml $(DEPS_derived) | $(ENV)
+	@$(STEP) derived --out $@ --in $^ -- $(PY) -m analysis.derived
 
 # Notebook 01 lists every named sample; 05 runs specs on 'main' and lists the derived columns.
 notebooks/_build/01_data_construction.html: analysis/samples.yaml
@@ -165,6 +215,7 @@ $(MAKE_STATE)/specs.mk: $(SPECS) $(MY_SPECS) $(GRIDS) analysis/samples.yaml anal
                         analysis/specdeps.py | $(ENV)
 	@$(PY) -m analysis.specdeps
 $(MAKE_STATE)/samples/%.yaml $(MAKE_STATE)/derived/%.yaml: | $(MAKE_STATE)/specs.mk ;
-ifneq ($(filter-out help clean env tex lab,$(or $(MAKECMDGOALS),help)),)
--include $(MAKE_STATE)/specs.mk
+ifneq ($(BUILDING),)
+include $(MAKE_STATE)/specs.mk
 endif
+.PRECIOUS: myspecs/results/%/overall.csv $(DERIVED_CODEBOOK) $(MAKE_STATE)/specs.mk

@@ -13,17 +13,14 @@ each file's sha256 in ``sha256sum -c`` format.
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
+import contextlib
 import http.client
 import os
-import re
 import shutil
 import sys
 import urllib.error
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
@@ -31,86 +28,18 @@ from tqdm import tqdm
 
 from analysis import config
 from analysis.atomic import atomic_path, write_text
-from analysis.errors import InputError
+from analysis.errors import InputError, StopBuild
+from analysis.manifest import FIELDS, Entry, read_manifest, sha256_of  # noqa: F401 (re-exported)
+from analysis import cli
 
-FIELDS = ("path", "sha256", "bytes", "url", "source", "licence", "citation", "redistribution", "note")
-OPTIONAL = {"note"}
 TIMEOUT = 60.0
 CHUNK = 1 << 16
 HELP = ("Rerun to retry, or put the file under the same relative path in a folder and set "
         "DATA_MIRROR to that folder (see data_raw/README.md).")
 
 
-class AcquireError(RuntimeError):
+class AcquireError(RuntimeError, StopBuild):
     """A raw file could not be installed; the message names it and says what to do."""
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One row of the manifest: a raw file, its checksum, size, pinned URL and terms."""
-
-    path: str
-    sha256: str
-    bytes: int
-    url: str
-    source: str
-    licence: str
-    citation: str
-    redistribution: str
-    note: str
-
-
-def _entry(row: dict, file: Path, line: int) -> Entry:
-    """Check one manifest row and return it as an Entry (InputError naming the field if bad)."""
-    if None in row:
-        raise InputError(file, f"has more than {len(FIELDS)} fields", line=line)
-    if None in row.values():
-        missing = next(field for field in FIELDS if row[field] is None)
-        raise InputError(file, f"has fewer than {len(FIELDS)} fields", line=line, field=missing)
-    for field in FIELDS:
-        if field not in OPTIONAL and not row[field].strip():
-            raise InputError(file, "is empty", line=line, field=field)
-    path = PurePosixPath(row["path"])
-    if path.is_absolute() or ".." in path.parts or "\\" in row["path"] or str(path) != row["path"]:
-        raise InputError(file, f"'{row['path']}' must be a plain relative path inside data_raw/",
-                         line=line, field="path")
-    if not re.fullmatch(r"[0-9a-f]{64}", row["sha256"]):
-        raise InputError(file, f"'{row['sha256']}' is not a sha256 (64 lowercase hex digits)",
-                         line=line, field="sha256")
-    if not re.fullmatch(r"[0-9]+", row["bytes"]):
-        raise InputError(file, f"'{row['bytes']}' is not a whole number of bytes",
-                         line=line, field="bytes")
-    if not re.fullmatch(r"https?://\S+", row["url"]):
-        raise InputError(file, f"'{row['url']}' is not an http(s) URL without spaces "
-                         "(encode them as %20)", line=line, field="url")
-    return Entry(**{**row, "bytes": int(row["bytes"])})
-
-
-def read_manifest(path: str | os.PathLike = config.MANIFEST) -> list[Entry]:
-    """Read and check the manifest; a malformed row raises InputError naming file, line and field."""
-    path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != FIELDS:
-                raise InputError(path, f"header must be {','.join(FIELDS)}", line=1)
-            entries, lines = [], {}
-            for row in reader:
-                entry = _entry(row, path, reader.line_num)
-                if entry.path in lines:
-                    raise InputError(path, f"'{entry.path}' repeats line {lines[entry.path]}",
-                                     line=reader.line_num, field="path")
-                lines[entry.path] = reader.line_num
-                entries.append(entry)
-    except FileNotFoundError:
-        raise InputError(path, "manifest not found") from None
-    return entries
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    """The sha256 of a file, as lowercase hex."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def entry_url(entry: Entry, base_url: str | None = None) -> str:
@@ -153,6 +82,18 @@ def _reason(err: Exception, timeout: float) -> str:
     return str(err) or type(err).__name__
 
 
+def _writable(target: Path, dest_root) -> contextlib.AbstractContextManager[Path]:
+    """atomic_path(target), with a folder that cannot be written to reported as an AcquireError."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(target.parent, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as err:
+        raise AcquireError(f"{target.parent} cannot be written to ({err.strerror}): make {dest_root} writable "
+                           f"(chmod -R u+w {dest_root}) and rerun `make data`.") from None
+    return atomic_path(target)
+
+
 def ensure_file(entry: Entry, dest_root: str | os.PathLike, mirrors: list[Path],
                 timeout: float = TIMEOUT, base_url: str | None = None) -> str:
     """Install ``entry`` under ``dest_root``; return 'present', 'mirror' or 'download'.
@@ -171,7 +112,7 @@ def ensure_file(entry: Entry, dest_root: str | os.PathLike, mirrors: list[Path],
     for mirror in mirrors:
         source = Path(mirror) / entry.path
         if source.is_file():
-            with atomic_path(target) as tmp:
+            with _writable(target, dest_root) as tmp:
                 try:
                     shutil.copyfile(source, tmp)
                 except OSError as err:
@@ -179,7 +120,7 @@ def ensure_file(entry: Entry, dest_root: str | os.PathLike, mirrors: list[Path],
                 _verify(tmp, entry, f"mirror {source}", "Replace or delete that mirror copy and rerun.")
             return "mirror"
     url = entry_url(entry, base_url)
-    with atomic_path(target) as tmp:
+    with _writable(target, dest_root) as tmp:
         try:
             _download(url, tmp, timeout, PurePosixPath(entry.path).name)
         except (OSError, http.client.HTTPException) as err:
@@ -210,10 +151,15 @@ def acquire_all(dest_root: str | os.PathLike = config.DATA_RAW,
         except AcquireError as err:
             problems.append(str(err))
     if problems:
-        stamp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):   # a read-only folder: the problems below say so
+            stamp.unlink(missing_ok=True)
         raise AcquireError(f"{len(problems)} of {len(entries)} raw files could not be installed:\n"
                            + "\n".join(problems))
-    write_text(stamp, "".join(f"{e.sha256}  {e.path}\n" for e in entries))
+    try:
+        write_text(stamp, "".join(f"{e.sha256}  {e.path}\n" for e in entries))
+    except OSError as err:
+        raise AcquireError(f"every raw file is verified, but {stamp} cannot be written ({err.strerror}): make "
+                           f"{dest_root} writable (chmod u+w {dest_root}) and rerun `make data`.") from None
     return outcomes
 
 
@@ -229,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         outcomes = acquire_all(args.dest, timeout=args.timeout, base_url=args.base_url)
-    except (InputError, AcquireError) as err:
+    except (InputError, AcquireError, config.ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"{outcomes.total()} raw files verified in {args.dest}: {outcomes['present']} present, "
@@ -238,4 +184,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main, "data")

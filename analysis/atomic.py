@@ -1,15 +1,19 @@
-"""Write outputs atomically: to a temporary file beside the target, then rename.
+"""Write outputs atomically: to a temporary file (or folder) beside the target, then rename.
 
 A crash or a kill mid-write never leaves a half-written output under the final name. A kill
-(SIGKILL) can leave the temporary file ``.<name>.<pid>.<random>.tmp`` behind: the next write of
-the same target removes every such file whose process is gone.
+(SIGKILL) can leave the temporary ``.<name>.<pid>.<random>.tmp`` behind (a file, or a folder for
+``atomic_dir``): the next write of the same target removes every such temporary whose process is
+gone. A file whose new content equals the old is not rewritten (its time stays), so a step that
+reruns without changing anything does not make its dependents look out of date.
 """
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import glob
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -48,15 +52,19 @@ def remove_stale(target: str | os.PathLike) -> list[Path]:
             continue
         pids = [int(pid) for pid in re.findall(r"\.(\d+)\.[a-z0-9_]{8}\.tmp", tmp.name)]
         if not any(_alive(pid) for pid in pids):
-            tmp.unlink(missing_ok=True)
+            if tmp.is_dir() and not tmp.is_symlink():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
 
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; rename it onto ``target`` on success.
-    Stale temporaries of the same target (killed writers) are removed first."""
+    """Yield a temporary path in the target's folder; on success rename it onto ``target``, unless
+    ``target`` already holds the same bytes (then it is left as it is). Stale temporaries of the
+    same target (killed writers) are removed first."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(target)
@@ -65,15 +73,47 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give outputs the usual mode
-        os.replace(tmp, target)
+        if not (target.is_file() and filecmp.cmp(tmp, target, shallow=False)):
+            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give outputs the usual mode
+            os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
+@contextlib.contextmanager
+def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder beside ``target``; on success it replaces ``target`` as a whole (the
+    old folder, if any, is removed). Files whose bytes are unchanged keep their old times. A kill
+    leaves ``target`` as it was; its temporary folders are removed by the next write."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent))
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes 0700; give folders the usual mode
+        for new in tmp.rglob("*"):
+            before = target / new.relative_to(tmp)
+            if new.is_file() and before.is_file() and filecmp.cmp(new, before, shallow=False):
+                stat = before.stat()
+                os.utime(new, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        if target.exists():
+            os.rename(target, old)   # onto the empty folder ``old``
+        os.rename(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def write_text(target: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``target`` atomically (UTF-8, LF)."""
+    """Write ``text`` to ``target`` atomically (UTF-8, LF); nothing is written when ``target`` already
+    holds exactly this text (so an unchanged file needs no write access)."""
+    target = Path(target)
+    with contextlib.suppress(OSError):
+        if target.read_bytes() == text.encode("utf-8"):
+            return
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
 

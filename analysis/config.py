@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from analysis.errors import StopBuild
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Raw inputs (gitignored, verified against the committed manifest).
@@ -14,15 +16,28 @@ DATA_RAW = ROOT / "data_raw"
 MANIFEST = DATA_RAW / "manifest.csv"
 RAW_STAMP = DATA_RAW / ".verified"
 
-# Where the acquisition step looks for a local copy before downloading.
-# DATA_MIRROR (if set) first, then ../shared/data_raw beside the checkout.
+# Where the acquisition step looks for a local copy before downloading: the folder named by the
+# environment variable DATA_MIRROR (if set), then DEFAULT_MIRROR beside the checkout, if it exists.
+DEFAULT_MIRROR = ROOT.parent / "shared" / "data_raw"
+
+
+class ConfigError(ValueError, StopBuild):
+    """A setting (environment variable) names something that does not exist."""
+
+
 def mirror_dirs() -> list[Path]:
-    """Mirror folders to copy raw files from, in order of preference."""
+    """Mirror folders to copy raw files from, in order of preference. ConfigError if DATA_MIRROR is
+    set but is not a folder (a misspelt path must not silently fall back to downloading)."""
     dirs = []
     if os.environ.get("DATA_MIRROR"):
-        dirs.append(Path(os.environ["DATA_MIRROR"]))
-    dirs.append(ROOT.parent / "shared" / "data_raw")
-    return [d for d in dirs if d.is_dir()]
+        named = Path(os.environ["DATA_MIRROR"])
+        if not named.is_dir():
+            raise ConfigError(f"DATA_MIRROR={named} is not a folder: correct the path, or unset DATA_MIRROR "
+                              f"to copy from {DEFAULT_MIRROR} (if present) or download from the pinned URLs")
+        dirs.append(named)
+    if DEFAULT_MIRROR.is_dir():
+        dirs.append(DEFAULT_MIRROR)
+    return dirs
 
 # Clean data (gitignored).
 DATA_CLEAN = ROOT / "data_clean"

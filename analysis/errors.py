@@ -1,8 +1,16 @@
-"""Errors for bad input: each names the file, the line and the field."""
+"""Errors that stop the build on purpose: each says what is wrong and what to do.
+
+Every pipeline entry point runs through ``analysis.cli.run``, which prints such an error as one
+line (no traceback) and exits 1; anything else is a bug and keeps its traceback.
+"""
 from __future__ import annotations
 
 
-class InputError(ValueError):
+class StopBuild(Exception):
+    """An expected stop (bad input, missing file, failed check): the message is for the user."""
+
+
+class InputError(ValueError, StopBuild):
     """Raised when a raw or specification file cannot be read as documented.
 
     The message always starts with ``file:line: field``, so the user can open the

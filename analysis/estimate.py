@@ -28,13 +28,14 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from analysis import cli
 from analysis import derived as derived_columns
+from analysis.atomic import atomic_dir
 from analysis.config import PANEL
 from analysis.errors import InputError
 from analysis.estimators import bacon, cs, honest, imputation, ppml, sunab, twfe, wild
@@ -262,22 +263,13 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_results(name: str, tables: dict[str, pd.DataFrame], root: Path, spec_file: str | Path | None = None) -> Path:
     """Write ``tables`` as CSVs (and a copy of ``spec_file`` as spec.yaml) into root/<name>/, replacing
-    the folder atomically."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    target, tmp = root / name, Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
-    try:
+    the folder atomically (analysis.atomic)."""
+    target = Path(root) / name
+    with atomic_dir(target) as tmp:
         for stem, frame in tables.items():
             frame.to_csv(tmp / f"{stem}.csv", index=False, lineterminator="\n", float_format=FLOAT)
         if spec_file is not None:
             shutil.copyfile(spec_file, tmp / "spec.yaml")
-        old = root / f".{name}.old"
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
@@ -325,4 +317,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(lambda: main(sys.argv[1:]), "estimate")

@@ -22,6 +22,7 @@ from analysis.errors import InputError
 from analysis.estimate import FLOAT, run_spec
 from analysis.spec import SpecError, load_spec, validate_spec
 from analysis.yamlfile import read_yaml
+from analysis import cli
 
 COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs", "n_units"]
 KEEP = {"twfe": "twfe", "twfe_trends": "twfe_trends", "cs_simple": "cs_simple", "ppml": "ppml"}
@@ -103,4 +104,4 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(lambda: main(sys.argv[1:]), "grid")

@@ -29,6 +29,8 @@ from traitlets import default
 
 from analysis.atomic import atomic_path
 from analysis.config import NOTEBOOK_BUILD, ROOT
+from analysis import cli
+from analysis.errors import StopBuild
 
 TIMEOUT = 600  # seconds per cell
 KERNEL = "python3"
@@ -36,7 +38,7 @@ KERNELSPEC = {"name": KERNEL, "display_name": "Python 3 (ipykernel)", "language"
 INLINE = "module://matplotlib_inline.backend_inline"
 
 
-class NotebookError(RuntimeError):
+class NotebookError(RuntimeError, StopBuild):
     """A notebook could not be run to the end; the message names the notebook and the cell."""
 
 
@@ -179,4 +181,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(lambda: main(sys.argv[1:]), "notebooks")

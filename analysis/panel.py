@@ -19,7 +19,7 @@ import pandas as pd
 from analysis.atomic import atomic_path, write_csv, write_parquet
 from analysis.config import (AGREEMENTS, CODEBOOK, CODEBOOK_SPEC, DATA_RAW, FIPS_RECODES, FIRST_YEAR,
                              LAST_YEAR, PANEL, SAMPLE_LOG, SAMPLE_STATE_LOSSES, SC_ACTIVATION)
-from analysis.errors import InputError
+from analysis.errors import InputError, StopBuild
 from analysis.readers.agreements_287g import clean_agreements_287g
 from analysis.readers.crime import COUNTS, clean_crime
 from analysis.readers.fips_recodes import read_recodes, successor
@@ -29,6 +29,7 @@ from analysis.readers.secure_communities import clean_sc
 from analysis.sample import apply_sample, state_losses
 from analysis.treatment import statewide_287g_states, timing_287g
 from analysis.yamlfile import read_yaml
+from analysis import cli
 
 OUTCOMES = ["murder", "rape", "robbery", "agg_assault", "burglary", "larceny", "mv_theft",
             "violent", "property", "index"]
@@ -38,7 +39,7 @@ G287_YEARS, SC_YEARS = (2002, 2017), (2008, 2013)  # *_full may be one year late
 CODEBOOK_FIELDS = ["column", "type", "meaning", "source"]
 
 
-class PanelSchemaError(ValueError):
+class PanelSchemaError(ValueError, StopBuild):
     """The panel breaks its documented schema; the message lists every violation."""
 
 
@@ -193,7 +194,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv[1:])
-    except InputError as err:
-        raise SystemExit(f"error: {err}")
+    cli.run(lambda: main(sys.argv[1:]), "panel")

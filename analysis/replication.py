@@ -26,6 +26,7 @@ from analysis.config import PUBLISHED, RESULTS
 from analysis.errors import InputError
 from analysis.estimate import FLOAT
 from analysis.yamlfile import read_yaml
+from analysis import cli
 
 OUTPUT = RESULTS / "replication.csv"
 ALPHA = 0.05
@@ -114,4 +115,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main, "replication")

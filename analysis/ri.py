@@ -29,6 +29,7 @@ from analysis.estimate import FLOAT
 from analysis.grid import expand, read_grid
 from analysis.sample import apply_sample
 from analysis.spec import default_terms, outcome_column
+from analysis import cli
 
 MIN_PERMUTATIONS = 999
 
@@ -138,4 +139,4 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(lambda: main(sys.argv[1:]), "ri")

@@ -1,36 +1,130 @@
-"""Run record: time each pipeline step and write what a build ran with.
+"""Run record and content-checked build steps.
 
-``python -m analysis.runlog step NAME -- CMD ...`` runs CMD, appends its wall time to
-``logs/steps.tsv`` and exits with CMD's status.  ``python -m analysis.runlog record`` writes
-``logs/run_record.json``: git commit, whether the tree was dirty, Python and package versions,
-and the steps timed since the previous record.  Standard library only, so it starts fast.
+``python -m analysis.runlog step NAME --out FILE... --in PATH... -- CMD ...`` runs one Make step.
+Before running CMD it compares a fingerprint (CMD, and the sha256 of every input and every output;
+a folder counts as all the files inside it) with the one recorded after the step's last success in
+``.make/steps/NAME.json``. If nothing changed but file times (a checkout, a ``touch``, an upstream
+step that rewrote identical bytes), CMD is skipped; otherwise CMD runs and, on success, the new
+fingerprint is recorded. Either way the outputs' times are then set to now, so Make sees the step
+done: after any change that leaves the content the same, the next ``make all`` is a no-op. Each run
+is appended to ``logs/steps.tsv`` with the Make run it belongs to (RUN_ID) and its wall time; the
+step exits with CMD's status (130 on Ctrl-C, with one line, not a traceback).
+
+``python -m analysis.runlog record`` writes ``logs/run_record.json``: git commit, whether the tree
+was dirty (untracked files that are not ignored count), Python and package versions, and the steps
+of the current Make run. Standard library only, so it starts fast.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import platform
+import signal
 import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from importlib import metadata
+from pathlib import Path
 
 from analysis.atomic import write_text
 from analysis.config import LOGS, ROOT
 
 STEPS = LOGS / "steps.tsv"
 RECORD = LOGS / "run_record.json"
+FINGERPRINTS = ROOT / ".make" / "steps"
 
 
-def run_step(name: str, cmd: list[str]) -> int:
-    """Run ``cmd``, log ``name``, its exit status and seconds to ``logs/steps.tsv``."""
-    start = time.perf_counter()
-    status = subprocess.call(cmd)
-    seconds = time.perf_counter() - start
+def _file_digest(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def digest(path: str | Path) -> str | None:
+    """sha256 of a file; of a folder, over the relative paths and digests of every file inside it
+    (hidden names, i.e. temporaries, skipped); None if missing."""
+    path = Path(path)
+    if path.is_file():
+        return _file_digest(path)
+    if not path.is_dir():
+        return None
+    h = hashlib.sha256()
+    for sub in sorted(p for p in path.rglob("*") if p.is_file()):
+        rel = sub.relative_to(path)
+        if not any(part.startswith(".") for part in rel.parts):
+            h.update(f"{rel.as_posix()}\0{_file_digest(sub)}\n".encode())
+    return h.hexdigest()
+
+
+def fingerprint(cmd: list[str], inputs: list[str], outputs: list[str]) -> dict:
+    """What a step's result depends on, and what it produced."""
+    return {"cmd": cmd, "inputs": {p: digest(p) for p in sorted(set(inputs))},
+            "outputs": {p: digest(p) for p in sorted(set(outputs))}}
+
+
+def _record_path(name: str) -> Path:
+    return FINGERPRINTS / (name.replace("/", "_").replace(":", "_") + ".json")
+
+
+def up_to_date(name: str, cmd: list[str], inputs: list[str], outputs: list[str]) -> bool:
+    """Whether the step's last success had the same command, input and output contents."""
+    try:
+        recorded = json.loads(_record_path(name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    now = fingerprint(cmd, inputs, outputs)
+    return None not in now["outputs"].values() and recorded == now
+
+
+def _touch(outputs: list[str]) -> None:
+    for out in outputs:
+        path = Path(out)
+        if path.exists():
+            os.utime(path)
+
+
+def _log(name: str, status: int, seconds: float, note: str = "") -> None:
     LOGS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with open(STEPS, "a", encoding="utf-8") as fh:
-        fh.write(f"{stamp}\t{name}\t{status}\t{seconds:.2f}\n")
+        fh.write(f"{stamp}\t{os.environ.get('RUN_ID', '')}\t{name}\t{status}\t{seconds:.2f}\t{note}\n")
+
+
+def run_step(name: str, cmd: list[str], inputs: list[str] = (), outputs: list[str] = ()) -> int:
+    """Run ``cmd`` unless its fingerprint is unchanged; log it; touch the outputs on success."""
+    inputs, outputs = list(inputs), list(outputs)
+    start = time.perf_counter()
+    if outputs and up_to_date(name, cmd, inputs, outputs):
+        _touch(outputs)
+        _log(name, 0, time.perf_counter() - start, "skipped: inputs and outputs unchanged")
+        print(f"{name}: up to date (same inputs and outputs as its last run)")
+        return 0
+    print(f"== {name}: {' '.join(cmd)}", flush=True)
+    process = subprocess.Popen(cmd)
+    try:
+        status = process.wait()
+    except KeyboardInterrupt:   # Ctrl-C reaches the whole process group: give CMD time to stop cleanly
+        try:
+            process.wait(timeout=5)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                process.kill()
+                process.wait()
+        status = 130   # the step itself says so in one line (analysis.cli)
+    seconds = time.perf_counter() - start
+    if status == 0 and outputs:
+        missing = [o for o in outputs if not Path(o).exists()]
+        if missing:
+            print(f"{name}: finished but did not write {', '.join(missing)}", file=sys.stderr)
+            status = 1
+        else:
+            write_text(_record_path(name), json.dumps(fingerprint(cmd, inputs, outputs), indent=1) + "\n")
+            _touch(outputs)
+    _log(name, status, seconds)
     return status
 
 
@@ -62,36 +156,69 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def write_record() -> dict:
-    """Write ``logs/run_record.json`` and start a new step list; return the record."""
+def read_steps(run_id: str | None = None) -> list[dict]:
+    """The logged steps, of Make run ``run_id`` only when given."""
     steps = []
     if STEPS.exists():
         for line in STEPS.read_text(encoding="utf-8").splitlines():
-            when, name, status, seconds = line.split("\t")
-            steps.append({"finished": when, "step": name, "status": int(status),
-                          "seconds": float(seconds)})
+            fields = line.split("\t")
+            if len(fields) != 6:   # a line from an older format, or cut by a kill: not this run's
+                continue
+            when, run, name, status, seconds, note = fields
+            if run_id is None or run == run_id:
+                steps.append({"finished": when, "step": name, "status": int(status),
+                              "seconds": float(seconds), **({"note": note} if note else {})})
+    return steps
+
+
+def write_record(run_id: str | None = None) -> dict:
+    """Write ``logs/run_record.json`` (the steps of Make run ``run_id``) and a copy in logs/history/."""
+    steps = read_steps(run_id)
     record = {
         "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "git_commit": _git("rev-parse", "HEAD") or "unknown",
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "git_dirty": bool(_git("status", "--porcelain")),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "packages": package_versions(),
+        "run_id": run_id,
         "steps": steps,
         "total_seconds": round(sum(s["seconds"] for s in steps), 2),
     }
     write_text(RECORD, json.dumps(record, indent=2) + "\n")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     write_text(LOGS / "history" / f"run_{stamp}.json", json.dumps(record, indent=2) + "\n")
-    STEPS.unlink(missing_ok=True)
     return record
 
 
+def _split_step(argv: list[str]) -> tuple[str, list[str], list[str], list[str]]:
+    """NAME [--out FILE...] [--in PATH...] -- CMD... -> (name, outputs, inputs, cmd)."""
+    if "--" not in argv or argv.index("--") < 1:
+        raise ValueError("usage: step NAME [--out FILE...] [--in PATH...] -- CMD ...")
+    head, cmd = argv[:argv.index("--")], argv[argv.index("--") + 1:]
+    name, lists, current = head[0], {"--out": [], "--in": []}, None
+    for word in head[1:]:
+        if word in lists:
+            current = word
+        elif current is None:
+            raise ValueError(f"step {name}: {word!r} is neither --out nor --in")
+        else:
+            lists[current].append(word)
+    if not cmd:
+        raise ValueError(f"step {name}: no command after --")
+    return name, lists["--out"], lists["--in"], cmd
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) >= 3 and argv[0] == "step" and argv[2] == "--":
-        return run_step(argv[1], argv[3:])
+    if argv and argv[0] == "step":
+        try:
+            name, outputs, inputs, cmd = _split_step(argv[1:])
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        return run_step(name, cmd, inputs, outputs)
     if argv == ["record"]:
-        record = write_record()
+        record = write_record(os.environ.get("RUN_ID") or None)
         print(f"run record: {RECORD.relative_to(ROOT)} ({record['total_seconds']} s in "
               f"{len(record['steps'])} steps, commit {record['git_commit'][:10]}"
               f"{', dirty tree' if record['git_dirty'] else ''})")

@@ -235,11 +235,11 @@ assert article.loc["28 May 2025", "states (ours)"] == 40
 article
 
 # %% [markdown]
-# *Check*: the same numbers as the paper's Table 1 (`results/seed_numbers.csv`, written by
-# `make exhibits`).
+# *Check*: the same numbers as the paper's Table 1 (`results/rollout/seed_numbers.csv`, written by
+# `make rollout`, the pipeline step analysis.rollout).
 
 # %%
-seed = pd.read_csv(config.RESULTS / "seed_numbers.csv").set_index("claim")["ours"]
+seed = pd.read_csv(config.RESULTS / "rollout" / "seed_numbers.csv").set_index("claim")["ours"]
 assert seed["Agreements, December 2024"] == article.loc["December 2024", "agreements (ours)"]
 assert seed["States, December 2024"] == article.loc["December 2024", "states (ours)"]
 assert seed["Agreements, 28 May 2025"] == article.loc["28 May 2025", "agreements (ours)"]

@@ -260,11 +260,11 @@ def test_mirror_copy_with_wrong_bytes_is_an_error_and_installs_nothing(tmp_path,
     assert files_under(dest) == [] and server.requests == []  # no silent fallback to a download
 
 
-def test_data_mirror_is_searched_before_the_shared_mirror(tmp_path, monkeypatch):
-    shared = config.ROOT.parent / "shared" / "data_raw"
+def test_data_mirror_is_searched_before_the_default_mirror(tmp_path, raw_mirror, monkeypatch):
+    monkeypatch.setattr(config, "DEFAULT_MIRROR", raw_mirror)
     monkeypatch.setenv("DATA_MIRROR", str(tmp_path / "mine"))
     (tmp_path / "mine").mkdir()
-    assert config.mirror_dirs() == [tmp_path / "mine", shared]
+    assert config.mirror_dirs() == [tmp_path / "mine", raw_mirror]
     entry = next(e for e in read_manifest(config.MANIFEST) if e.path == "census/national_county.txt")
     rows = [{f: getattr(entry, f) for f in FIELDS}]
     manifest = write_manifest(tmp_path / "manifest.csv", rows)
@@ -272,11 +272,31 @@ def test_data_mirror_is_searched_before_the_shared_mirror(tmp_path, monkeypatch)
     (tmp_path / "mine" / entry.path).parent.mkdir(parents=True)
     (tmp_path / "mine" / entry.path).write_bytes(b"a different file\n")
     with pytest.raises(AcquireError, match=f"the copy from mirror {tmp_path / 'mine' / entry.path} "):
-        acquire_all(dest, manifest)  # the shared copy is right, but DATA_MIRROR comes first
+        acquire_all(dest, manifest)  # the default mirror's copy is right, but DATA_MIRROR comes first
     assert files_under(dest) == []
     (tmp_path / "mine" / entry.path).unlink()
-    assert acquire_all(dest, manifest) == {"mirror": 1}  # now from ../shared/data_raw
+    assert acquire_all(dest, manifest) == {"mirror": 1}  # now from the default mirror
     assert sha256_of(dest / entry.path) == entry.sha256
+
+
+def test_a_data_mirror_that_is_not_a_folder_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", str(tmp_path / "typo"))
+    with pytest.raises(config.ConfigError, match=f"DATA_MIRROR={tmp_path / 'typo'} is not a folder"):
+        config.mirror_dirs()
+
+
+def test_an_unwritable_data_raw_is_one_clear_error(tmp_path, server, monkeypatch):
+    """A folder that cannot be written (simulated: the tests may run as root, for whom chmod does not bind)."""
+    entry = toy_entry(tmp_path, server.url + "/x")
+    dest = tmp_path / "data_raw"
+    dest.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
+    with pytest.raises(AcquireError) as err:
+        ensure_file(entry, dest, mirrors=[], timeout=TIMEOUT)
+    assert str(err.value) == (f"{(dest / PATH).parent} cannot be written to (Permission denied): make {dest} "
+                              f"writable (chmod -R u+w {dest}) and rerun `make data`.")
+    assert server.requests == []
 
 
 # ---- the whole manifest -------------------------------------------------------------------------
@@ -306,8 +326,8 @@ def test_acquire_all_reports_every_problem_and_stamps_only_success(tmp_path, ser
         f"{r['sha256']}  {r['path']}\n" for r in rows)
 
 
-def test_cli_copies_the_real_manifest_then_stops_on_an_edited_file(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "DATA_MIRROR"}
+def test_cli_copies_the_real_manifest_then_stops_on_an_edited_file(tmp_path, raw_mirror):
+    env = {**os.environ, "DATA_MIRROR": str(raw_mirror)}
     cmd = [sys.executable, "-m", "analysis.acquire", "--dest", str(tmp_path), "--timeout", "1",
            "--base-url", "http://127.0.0.1:9/"]  # never used: every file is in the mirror
     done = subprocess.run(cmd, cwd=config.ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -325,15 +345,12 @@ def test_cli_copies_the_real_manifest_then_stops_on_an_edited_file(tmp_path):
     assert not (tmp_path / ".verified").exists() and edited.read_bytes().endswith(b"\n\n")
 
 
-def test_committed_manifest_matches_the_mirror():
+def test_committed_manifest_entries_are_pinned_and_installed():
+    """Every entry names a pinned GitHub commit and known terms, and data_raw/ (installed by
+    acquisition from a mirror or the pinned URLs) holds it with the manifest's size."""
     entries = read_manifest(config.MANIFEST)
-    mirrors = config.mirror_dirs()
-    assert mirrors, "no mirror folder: set DATA_MIRROR or provide ../shared/data_raw"
     for entry in entries:
-        copy = next((m / entry.path for m in mirrors if (m / entry.path).is_file()), None)
-        assert copy is not None, f"{entry.path} is in no mirror"
-        assert copy.stat().st_size == entry.bytes, entry.path
-        assert sha256_of(copy) == entry.sha256, entry.path
+        assert (config.DATA_RAW / entry.path).stat().st_size == entry.bytes, entry.path
         repo, commit = entry.source.split("@")
         assert entry.url.startswith(f"https://raw.githubusercontent.com/{repo}/{commit}/"), entry.path
         assert entry.redistribution in {"public domain", "ICPSR terms: do not redistribute",

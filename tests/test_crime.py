@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from analysis.config import DATA_RAW
 from analysis.errors import InputError
-from analysis.readers.crime import clean_crime, crime_file, read_crime_file
+from analysis.readers.crime import check_study, clean_crime, crime_file, read_crime_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # Field widths of the 97-character record, written out from ucr/SOURCES.md section 3a.
@@ -134,3 +134,18 @@ def test_random_valid_records(records):
     assert log["rows_before"].iloc[0] == len(records) and log["rows_after"].iloc[-1] == len(crime)
     assert crime["fips"].str.fullmatch(r"\d{5}").all() and crime["covind"].between(0, 100).all()
 
+
+
+def test_a_file_of_another_year_is_refused_by_its_own_study_number(tmp_path):
+    """The 2001 file (study 3721) put where the 2000 file belongs: its records say STUDYNO 3721."""
+    stage(tmp_path, 2000, crime_file(DATA_RAW, 2001).read_text(encoding="latin-1"))
+    with pytest.raises(InputError) as err:
+        clean_crime(tmp_path, years=[2000])
+    assert (err.value.line, err.value.field) == (1, "STUDYNO")
+    assert "'3721' (study 3721: the 2001 file), expected '3451': this file is read as the 2000 file" in str(err.value)
+
+
+def test_every_real_file_carries_its_study_number():
+    for year in YEARS:
+        path = crime_file(DATA_RAW, year)
+        check_study(path, read_crime_file(path), year)  # raises if a record disagrees

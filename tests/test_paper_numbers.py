@@ -124,7 +124,7 @@ def test_references_and_labels_resolve():
 
 
 def test_article_numbers_come_from_the_seed_table(macros):
-    seed = pd.read_csv(config.RESULTS / "seed_numbers.csv").set_index("claim")["article"]
+    seed = pd.read_csv(config.RESULTS / "rollout" / "seed_numbers.csv").set_index("claim")["article"]
     assert macros["ArticleAgreementsDecTwentyFour"] == str(seed["Agreements, December 2024"])
     assert macros["ArticleAgreementsMayTwentyFive"] == str(seed["Agreements, 28 May 2025"])
 

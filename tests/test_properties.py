@@ -80,7 +80,7 @@ FIX_FIPS = {f"{int(c):05d}" for r in FIX_ROWS for c in r[HEADER.index("county_fi
 
 
 def record(study: int, fips: str, counts: list[int], covind: float) -> str:
-    values = [study % 10000, 1, 4, 1, int(fips[:2]), int(fips[2:]), 1000, 1000, 1, 1,
+    values = [study if study < 10000 else 9999, 1, 4, 1, int(fips[:2]), int(fips[2:]), 1000, 1000, 1, 1,
               f"{covind:.4f}", 0, 0, *counts, 0]
     return "".join(str(v).rjust(w) for v, w in zip(values, WIDTHS))
 

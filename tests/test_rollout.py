@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.exhibits import rollout
+from analysis import rollout
 from analysis.readers.agreements_287g import clean_agreements_287g, read_source
 from analysis.readers.ice_lists import clean_ice_lists, count_agreements
 from analysis.readers.secure_communities import clean_sc

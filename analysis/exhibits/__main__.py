@@ -11,6 +11,7 @@ import importlib
 from analysis.atomic import write_text
 from analysis.config import NUMBERS
 from analysis.exhibits.numbers import render
+from analysis import cli
 
 # In the order of the paper.
 MODULES = ["data_section", "rollout", "trends", "sample_tables", "headline", "main_tables", "event_studies",
@@ -29,4 +30,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main, "exhibits")

@@ -97,11 +97,11 @@ ARTICLE_CLAIMS = {"Agreements, December 2024": "ArticleAgreementsDecTwentyFour",
 
 
 def article_macros() -> dict[str, str]:
-    """The seed article's own numbers quoted in the text (results/seed_numbers.csv, column article)."""
-    seed = inputs.read_csv(config.RESULTS / "seed_numbers.csv", ["claim", "article"]).set_index("claim")
+    """The seed article's own numbers quoted in the text (results/rollout/seed_numbers.csv, column article)."""
+    seed = inputs.read_csv(config.RESULTS / "rollout" / "seed_numbers.csv", ["claim", "article"]).set_index("claim")
     missing = set(ARTICLE_CLAIMS) - set(seed.index)
     if missing:
-        raise inputs.MissingResult(f"results/seed_numbers.csv lacks claims {sorted(missing)}")
+        raise inputs.MissingResult(f"results/rollout/seed_numbers.csv lacks claims {sorted(missing)}")
     return {name: fmt_int(seed.loc[claim, "article"]) for claim, name in ARTICLE_CLAIMS.items()}
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
+from analysis.errors import StopBuild
 
 
-class MissingResult(FileNotFoundError):
+class MissingResult(FileNotFoundError, StopBuild):
     """An input of the exhibits is missing: the message names the file and how to make it."""
 
 

@@ -1,24 +1,9 @@
-"""Rollout of 287(g) and Secure Communities, and the seed article's numbers checked against ours.
-
-Counting rules (one place, used by the figures, the table and the macros):
-
-* Pre-2018 history (Deportation Data Project best-guess table, cleaned by
-  analysis.readers.agreements_287g, rules 1-3: one row per agency, signed 2002-2017). The unit
-  is the agency: before 2018 an agency held one MOA, which could cover both models (hybrid).
-  An agency is in force on day d if ``first_signed <= d`` and, when it is terminated,
-  ``d <= active_to`` (its last evidence date, the reader's end_date). An agency not
-  terminated is in force up to HISTORY_END, the last ICE roster (1 Aug 2017); no count is
-  made after it. Five agencies have no evidence window at all (no roster, no removals); the
-  reader treats them as not terminated, so they count from signing to HISTORY_END.
-* ICE lists 2021-2026 (analysis.readers.ice_lists): the unit is the agreement, one list row =
-  agency x support type; the count on day d is that of the latest list dated on or before d
-  (count_agreements).
-* A month's value is the count on its last day. Months whose last day is after HISTORY_END
-  and before the first ICE list (Aug 2017 - Dec 2020) have no source: NA, no line drawn.
-  The best-guess file lists some agencies signed in 2019-2020 but no end dates and only part
-  of the program, so it does not fill the gap.
-"""
+"""Figures and table of the rollout of 287(g) and Secure Communities and of the seed article's numbers,
+drawn from results/rollout/ (written by the pipeline step analysis.rollout, which holds the counting
+rules)."""
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
@@ -26,147 +11,16 @@ from matplotlib.dates import YearLocator, DateFormatter
 from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
 
 from analysis import config
-from analysis.atomic import write_csv
-from analysis.exhibits import latex, style
+from analysis.exhibits import inputs, latex, style
 from analysis.exhibits.numbers import fmt_int, fmt_num
-from analysis.readers import agreements_287g as a287
-from analysis.readers.ice_lists import clean_ice_lists, count_agreements
-from analysis.readers.secure_communities import clean_sc
+from analysis.rollout import HISTORY_END, MARKS, SOURCES
 
-FIRST_MONTH, LAST_MONTH = "2002-01", "2026-05"
-HISTORY_END = pd.Timestamp("2017-08-01")   # last ICE roster behind the pre-2018 history
-FIRST_TERM = (pd.Timestamp("2009-01-20"), pd.Timestamp("2013-01-19"))
-SECOND_TERM = (pd.Timestamp("2013-01-20"), pd.Timestamp("2017-01-19"))
-DEC_2024 = (pd.Timestamp("2024-12-01"), pd.Timestamp("2024-12-31"))
-MAY_28_2025 = pd.Timestamp("2025-05-28")
-SC_QUARTERS = ("2008Q4", "2013Q1")
-SOURCES = {"history": "pre-2018 history", "ice": "ICE lists", "none": "none"}
+ROLLOUT = config.RESULTS / "rollout"
 
 
-def agency_windows(agreements_or_source: pd.DataFrame) -> pd.DataFrame:
-    """One row per pre-2018 agency: agency_id, state, start, end (NaT = open to HISTORY_END),
-    evidence (the agency has an evidence window; NA when given the agreements table).
-
-    Accepts the agreements table (clean_agreements_287g) or the best-guess file as read by
-    read_source; the latter goes through the reader's rules 1-3 (state, duplicate spellings,
-    signed after 2017), so both give the same agencies and dates."""
-    df = agreements_or_source
-    if {"agency_id", "first_signed", "end_date"} <= set(df.columns):
-        out = df.groupby("agency_id", sort=True).agg(
-            state=("state", "first"), start=("first_signed", "first"), end=("end_date", "first"))
-        return out.assign(evidence=pd.NA).reset_index()
-    if not {"first_signed_best", "active_to", "terminated"} <= set(df.columns):
-        raise KeyError("need the agreements table or the best-guess source (read_source)")
-    df = df.assign(agency_id=a287.agency_ids(df, a287.read_fixes(df)))
-    df = a287._collapse_duplicates(df[df["state"].notna()])
-    df = df[~df["agency_id"].duplicated() & (df["first_signed_best"] <= a287.LAST_SIGNED)]
-    out = pd.DataFrame({"agency_id": df["agency_id"], "state": df["state"],
-                        "start": df["first_signed_best"],
-                        "end": df["active_to"].where(df["terminated"] == "TRUE"),
-                        "evidence": df["active_to"].notna()})
-    return out.sort_values("agency_id").reset_index(drop=True)
-
-
-def in_force(windows: pd.DataFrame, date) -> pd.Series:
-    """Mask of agencies in force on ``date`` (pre-2018 rule; raises after HISTORY_END)."""
-    date = pd.Timestamp(date)
-    if date > HISTORY_END:
-        raise ValueError(f"{date.date()} is after the pre-2018 history ({HISTORY_END.date()})")
-    return (windows["start"] <= date) & (windows["end"].isna() | (windows["end"] >= date))
-
-
-def count_history(windows: pd.DataFrame, date) -> tuple[int, int]:
-    """(agencies, states) in force on ``date`` in the pre-2018 history."""
-    mask = in_force(windows, date)
-    return int(mask.sum()), int(windows.loc[mask, "state"].nunique())
-
-
-def agreements_active_by_month(agreements_or_source: pd.DataFrame, lists: pd.DataFrame) -> pd.DataFrame:
-    """Monthly series FIRST_MONTH..LAST_MONTH: month (Period), n_active, n_states (Int64, NA in
-    the gap), source ('pre-2018 history', 'ICE lists', 'none'); counts on each month's last day."""
-    windows = agency_windows(agreements_or_source)
-    first_list = lists["list_date"].min()
-    rows = []
-    for month in pd.period_range(FIRST_MONTH, LAST_MONTH, freq="M"):
-        end = month.end_time.normalize()
-        if end <= HISTORY_END:
-            n, k, source = *count_history(windows, end), SOURCES["history"]
-        elif end >= first_list:
-            n, k, source = *count_agreements(lists, end), SOURCES["ice"]
-        else:
-            n, k, source = pd.NA, pd.NA, SOURCES["none"]
-        rows.append({"month": month, "n_active": n, "n_states": k, "source": source})
-    return pd.DataFrame(rows).astype({"n_active": "Int64", "n_states": "Int64"})
-
-
-def daily_history(windows: pd.DataFrame, first, last) -> pd.Series:
-    """Agencies in force on each day first..last (pre-2018 history)."""
-    days = pd.date_range(first, last, freq="D")
-    return pd.Series([int(in_force(windows, d).sum()) for d in days], index=days)
-
-
-def sc_quarterly(sc: pd.DataFrame) -> pd.DataFrame:
-    """SC activations per quarter SC_QUARTERS (quarter, activations, cumulative, cum_share of
-    dated counties); raises if a dated activation falls outside those quarters."""
-    dated = sc[sc["sc_dated"]]
-    quarter = pd.PeriodIndex.from_fields(year=dated["sc_year"].astype(int),
-                                         quarter=(dated["sc_month"].astype(int) - 1) // 3 + 1, freq="Q")
-    span = pd.period_range(*SC_QUARTERS, freq="Q")
-    outside = ~quarter.isin(span)
-    if outside.any():
-        raise ValueError(f"{outside.sum()} activations outside {SC_QUARTERS}")
-    counts = pd.Series(1, index=quarter).groupby(level=0).sum().reindex(span, fill_value=0)
-    out = pd.DataFrame({"quarter": span, "activations": counts.to_numpy()})
-    out["cumulative"] = out["activations"].cumsum()
-    return out.assign(cum_share=out["cumulative"] / len(dated))
-
-
-def _readings(daily: pd.Series) -> dict[str, float]:
-    """The natural readings of a 'level' over a term: first and last day, mean, median, min, max."""
-    return {"start": daily.iloc[0], "end": daily.iloc[-1], "mean": daily.mean(),
-            "median": daily.median(), "min": daily.min(), "max": daily.max()}
-
-
-def seed_numbers(agreements_or_source: pd.DataFrame, lists: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """The article's six claims against our data: a table (claim, article, ours, match, how) and
-    the details behind it (every reading, dates, alternatives)."""
-    windows = agency_windows(agreements_or_source)
-    dec_first, dec = count_agreements(lists, DEC_2024[0]), count_agreements(lists, DEC_2024[1])
-    dec_list = lists.loc[lists["list_date"] <= DEC_2024[1], "list_date"].max()
-    may = count_agreements(lists, MAY_28_2025)
-    first = daily_history(windows, *FIRST_TERM)
-    second = daily_history(windows, *SECOND_TERM)
-    peak_days = first[first == first.max()].index
-    level = _readings(second)
-    details = {"dec_first": dec_first, "dec": dec, "dec_list": dec_list, "may": may,
-               "peak": int(first.max()), "peak_from": peak_days.min(), "peak_to": peak_days.max(),
-               "second": level}
-    if windows["evidence"].notna().all():  # alternative: agencies with an evidence window only
-        attested = windows[windows["evidence"].astype(bool)]
-        details["peak_attested"] = int(daily_history(attested, *FIRST_TERM).max())
-        details["second_attested"] = _readings(daily_history(attested, *SECOND_TERM))
-        details["n_unattested"] = int((~windows["evidence"].astype(bool)).sum())
-    d = lambda t: f"{t.day} {t:%b %Y}"
-    alt = ", ".join(f"{k} {v:.1f}" if k == "mean" else f"{k} {v:g}" for k, v in level.items())
-    rows = [
-        ("Agreements, December 2024", 135, dec[0],
-         f"rows of the ICE list of {d(dec_list)} (in force at month end); 1 Dec list: {dec_first[0]}"),
-        ("States, December 2024", 25, dec[1],
-         f"distinct states on the list of {d(dec_list)}; 1 Dec list: {dec_first[1]}"),
-        ("Agreements, 28 May 2025", 628, may[0], "rows (agency x support type) of the ICE list of 28 May 2025"),
-        ("States, 28 May 2025", 40, may[1], "distinct states on the ICE list of 28 May 2025"),
-        ("Peak, Obama first term", 76, details["peak"],
-         f"most agencies in force on a day, 20 Jan 2009-19 Jan 2013 (reached {d(peak_days.min())})"),
-        ("Level, Obama second term", 35, int(round(level["median"])),
-         f"median daily agencies in force, 20 Jan 2013-19 Jan 2017 (other readings: {alt})"),
-    ]
-    table = pd.DataFrame(rows, columns=["claim", "article", "ours", "how"])
-    table.insert(3, "match", np.where(table["article"] == table["ours"], "yes", "no"))
-    return table, details
-
-
-def _plot_agreements(series: pd.DataFrame, lists: pd.DataFrame):
-    """Figure agreements_per_month: log scale, gap shaded, article's reference points marked."""
+def _plot_agreements(series: pd.DataFrame, marks: dict):
+    """Figure agreements_per_month: log scale, gap shaded, article's reference points marked
+    (``marks``: label -> [agreements, states] on MARKS' dates)."""
     fig, ax = style.figure(height=3.4)
     x = series["month"].dt.to_timestamp(how="end").dt.normalize()
     y = series["n_active"].astype("float").where(lambda v: v > 0)  # log scale: zeros not drawn
@@ -179,8 +33,8 @@ def _plot_agreements(series: pd.DataFrame, lists: pd.DataFrame):
     ax.axvspan(HISTORY_END, gap.max(), color="#EEEEEE", lw=0, zorder=0)
     ax.text(HISTORY_END + (gap.max() - HISTORY_END) / 2, 3, "no source\nAug 2017–\nDec 2020",
             ha="center", va="bottom", fontsize=7.5, color="#555555")
-    for date, label, dx in [(DEC_2024[1], "Dec 2024", -0.6), (MAY_28_2025, "28 May 2025", 0.6)]:
-        n, k = count_agreements(lists, date)
+    for (label, date), dx in zip(MARKS.items(), (-0.6, 0.6)):
+        n, k = marks[label]
         ax.plot([date], [n], "o", color="black", ms=4, zorder=5)
         ax.annotate(f"{label}: {n} in {k} states", (date, n), xytext=(-6 if dx < 0 else -8, 14 if dx < 0 else 10),
                     textcoords="offset points", ha="right", fontsize=7.5,
@@ -226,18 +80,25 @@ def _plot_sc(quarters: pd.DataFrame):
     return fig
 
 
-def build() -> dict[str, str]:
-    """Write agreements_per_month, sc_rollout, the seed_numbers table and CSV; return the macros."""
-    source = a287.read_source()
-    lists = clean_ice_lists()
-    series = agreements_active_by_month(source, lists)
-    style.save(_plot_agreements(series, lists), "agreements_per_month")
-    sc, _ = clean_sc()
-    quarters = sc_quarterly(sc)
-    style.save(_plot_sc(quarters), "sc_rollout")
+def read_rollout() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """results/rollout/: the monthly series (month as Period), SC quarters, the seed table, details."""
+    series = inputs.read_csv(ROLLOUT / "agreements_per_month.csv", ["month", "n_active", "n_states", "source"])
+    series = series.assign(month=pd.PeriodIndex(series["month"], freq="M"),
+                           n_active=series["n_active"].astype("Int64"), n_states=series["n_states"].astype("Int64"))
+    quarters = inputs.read_csv(ROLLOUT / "sc_quarters.csv", ["quarter", "activations", "cum_share"])
+    quarters = quarters.assign(quarter=pd.PeriodIndex(quarters["quarter"], freq="Q"))
+    table = inputs.read_csv(ROLLOUT / "seed_numbers.csv", ["claim", "article", "ours", "match", "how"])
+    details = json.loads(inputs.require(ROLLOUT / "details.json").read_text(encoding="utf-8"))
+    for key in ("peak_from", "peak_to", "dec_list"):
+        details[key] = pd.Timestamp(details[key])
+    return series, quarters, table, details
 
-    table, det = seed_numbers(source, lists)
-    write_csv(table, config.RESULTS / "seed_numbers.csv")
+
+def build() -> dict[str, str]:
+    """Write agreements_per_month, sc_rollout and the seed_numbers table; return the macros."""
+    series, quarters, table, det = read_rollout()
+    style.save(_plot_agreements(series, det["marks"]), "agreements_per_month")
+    style.save(_plot_sc(quarters), "sc_rollout")
     body = latex.data_table(table, {"claim": "text", "article": "int", "ours": "int", "match": "text",
                                     "how": "text"},
                             labels={"claim": "Claim", "article": "Article", "ours": "Ours",

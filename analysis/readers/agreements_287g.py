@@ -13,8 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pyreadr
 
-from analysis.config import AGREEMENTS, DATA_RAW, FIXES_287G
-from analysis.atomic import write_parquet
+from analysis.config import DATA_RAW, FIXES_287G
 from analysis.errors import InputError
 from analysis.readers.places import county_part, normalise_agency, read_counties, read_states
 from analysis.readers.rulelog import RuleLog
@@ -151,7 +150,7 @@ def agency_ids(source: pd.DataFrame, fixes: pd.DataFrame) -> pd.Series:
                       for s, k in zip(source["state"], keys)], index=source.index)
 
 
-def _collapse_duplicates(df: pd.DataFrame) -> pd.DataFrame:
+def collapse_duplicates(df: pd.DataFrame) -> pd.DataFrame:
     """Order each agency's spellings best first (confidence, has FIPS, sources); the first is
     the one kept. Every spelling gets the agency's earliest signing date; among the spellings
     with an evidence window (active_to), the agency is terminated only if all of them are, and
@@ -231,7 +230,7 @@ def clean_agreements_287g(raw_dir: Path = DATA_RAW) -> tuple[pd.DataFrame, pd.Da
     log = RuleLog("treatment_287g", "agreement", units="agency_id")
     df = log.drop(df, df["state"].isna(), "no_state",
                   "Name-only entry (GAO 2007, Yale 2008) without state or signing date.")
-    df = _collapse_duplicates(df)
+    df = collapse_duplicates(df)
     df = log.drop(df, df["agency_id"].duplicated(), "duplicate_spelling",
                   "Another spelling of an agency already in the table (kept: its best-attested row, earliest date).")
     df = log.drop(df, df["first_signed_best"] > LAST_SIGNED, "signed_after_2017",
@@ -337,9 +336,8 @@ def crosscheck_wapo(agreements: pd.DataFrame, raw_dir: Path = DATA_RAW) -> pd.Da
 
 
 def main() -> None:
-    """Write data_clean/agreements_287g.parquet and print the log and the cross-checks."""
+    """Print the table's log and cross-checks (the panel step writes data_clean/agreements_287g.parquet)."""
     agreements, log = clean_agreements_287g()
-    write_parquet(agreements, AGREEMENTS)
     print(log.to_string(index=False))
     print(agreements.groupby(["level", "model"], dropna=False).size().to_string())
     oig = crosscheck_oig(agreements)

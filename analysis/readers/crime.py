@@ -84,6 +84,22 @@ def read_crime_file(path: Path) -> pd.DataFrame:
     return fields
 
 
+def check_study(path: Path, fields: pd.DataFrame, year: int) -> None:
+    """InputError unless every record's own STUDYNO and PART are those of ``year``'s file: PART 4, and
+    STUDYNO the ICPSR study number (studies from 2006 on have five digits; their records carry the
+    placeholder 9999, so for them only the sha256 manifest check tells the years apart)."""
+    study = {y: s for s, y in STUDY_YEAR.items()}[year]
+    expected = str(study) if study < 10000 else "9999"
+    for name, want in (("STUDYNO", expected), ("PART", "4")):
+        bad = fields[name] != want
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            found = fields[name].iloc[i]
+            other = next((f" (study {s}: the {y} file)" for s, y in STUDY_YEAR.items() if str(s) == found), "")
+            raise InputError(path, f"{found!r}{other}, expected {want!r}: this file is read as the {year} file "
+                             f"(ICPSR study {study}, part 4)", line=i + 1, field=name)
+
+
 def known_counties(raw_dir: Path) -> set[str] | None:
     """County codes a crime record may carry: the 2010 county list (census/national_county.txt)
     and FORMER_COUNTIES; None when raw_dir has no county list (unit fixtures holding only crime
@@ -127,8 +143,9 @@ def clean_crime(raw_dir: Path = DATA_RAW, years=range(FIRST_YEAR, LAST_YEAR + 1)
     ag_off = AG_OFF; pop_ucr = CPOPCRIM; nyc_2001 = the five NYC counties in 2001 (murders
     include the 11 September victims). Rules (unit county-year): pseudo-counties xx999 and xx777
     dropped; then analysis/readers/fips_recodes.csv (merges and boundary-change drops).
-    Checks: a county repeated within a file, or a code that is not a county (known_counties),
-    raises InputError naming the file, line and field.
+    Checks: a record whose STUDYNO/PART are not those of the year's file (check_study), a county
+    repeated within a file, or a code that is not a county (known_counties), raises InputError
+    naming the file, line and field.
     """
     recodes = read_recodes(recodes_path)
     known = known_counties(raw_dir)
@@ -138,6 +155,7 @@ def clean_crime(raw_dir: Path = DATA_RAW, years=range(FIRST_YEAR, LAST_YEAR + 1)
         if not path.is_file():
             raise InputError(path, f"crime file for {year} not found")
         fields = read_crime_file(path)
+        check_study(path, fields, year)
         if known is not None:
             check_counties(path, fields, known)
         frames.append(fields.assign(year=year))

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.atomic import write_parquet
-from analysis.config import DATA_RAW, SC_ACTIVATION
+from analysis.config import DATA_RAW
 from analysis.errors import InputError
 from analysis.readers.rulelog import RuleLog
 
@@ -85,9 +84,9 @@ def sc_coverage_by_year(sc: pd.DataFrame, raw_dir: Path = DATA_RAW) -> pd.DataFr
 
 
 def main() -> None:
-    """Write data_clean/sc_activation.parquet and print the log, activations per year, the cross-check."""
+    """Print the log, activations per year and the cross-check (the panel step writes
+    data_clean/sc_activation.parquet)."""
     sc, log = clean_sc()
-    write_parquet(sc, SC_ACTIVATION)
     print(log.to_string(index=False))
     print(sc["sc_year"].value_counts(dropna=False).sort_index().to_string())
     print(sc_coverage_by_year(sc).round(3).to_string(index=False))
