@@ -37,6 +37,12 @@ NO_BUILD_GOALS := help clean env data tex lab
 BUILDING := $(if $(MAKECMDGOALS),$(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),)
 
 # ---- Files ------------------------------------------------------------------------------
+# Make's bookkeeping (analysis.specdeps): content stamps of samples and derived columns, spec deps.
+MAKE_STATE := .make
+# The user workspace (myspecs/, never read by the paper build) and the codebook of derived columns.
+MY_SPECS := $(sort $(wildcard myspecs/*.yaml))
+MY_RESULTS := $(patsubst myspecs/%.yaml,myspecs/results/%/overall.csv,$(MY_SPECS))
+DERIVED_CODEBOOK := data_clean/codebook_derived.csv
 RAW_STAMP := data_raw/.verified
 PANEL := data_clean/county_panel.parquet
 PANEL_OUT := $(PANEL) data_clean/agreements_287g.parquet data_clean/sc_activation.parquet \
@@ -44,7 +50,9 @@ PANEL_OUT := $(PANEL) data_clean/agreements_287g.parquet data_clean/sc_activatio
 WAVE_OUT := data_clean/wave_287g_timing.parquet data_clean/wave_287g_agreements.parquet \
             data_clean/wave_287g_lists.csv data_clean/wave_287g_log.csv data_clean/wave_287g_codebook.csv
 SANITY := data_clean/sanity_checks.csv
-PANEL_DATA := analysis/samples.yaml analysis/codebook.yaml $(filter-out analysis/readers/wave_287g_%,$(wildcard analysis/readers/*.csv))
+# The panel reads the rules of the 'main' sample only: its content stamp (analysis.specdeps), not
+# analysis/samples.yaml, so adding or changing another sample never rebuilds the panel.
+PANEL_DATA := $(MAKE_STATE)/samples/main.yaml analysis/codebook.yaml $(filter-out analysis/readers/wave_287g_%,$(wildcard analysis/readers/*.csv))
 SPECS := $(sort $(wildcard analysis/specs/*.yaml))
 SPEC_RESULTS := $(patsubst analysis/specs/%.yaml,results/%/overall.csv,$(SPECS))
 # Robustness grids and randomization inference (one grid file per program), replication table.
@@ -115,7 +123,7 @@ bench: $(PANEL) | $(ENV)  ## Benchmark the build and the estimators (bench/bench
 
 clean:  ## Remove generated files (never raw data)
 	find data_clean -mindepth 1 ! -name README.md -delete
-	rm -rf results logs notebooks/_build paper/generated bench .make
+	rm -rf results logs notebooks/_build paper/generated bench .make .lab
 	cd paper && rm -rf paper.pdf *.aux *.log *.out *.bbl *.blg *.fls *.fdb_latexmk *.toc *.run.xml *.bcf .build.*
 
 # ---- Rules ------------------------------------------------------------------------------
@@ -136,13 +144,13 @@ $(PANEL_OUT) &: $(RAW_STAMP) $(PANEL_DATA) $(DEPS_panel) | $(ENV)
 $(ROLLOUT) &: $(RAW_STAMP) data_clean/sc_activation.parquet $(DEPS_rollout) | $(ENV)
 	@$(STEP) rollout --out $(ROLLOUT) --in $^ -- $(PY) -m analysis.rollout
 
-results/%/overall.csv: analysis/specs/%.yaml $(PANEL) analysis/samples.yaml $(DEPS_estimate) | $(ENV)
+results/%/overall.csv: analysis/specs/%.yaml $(PANEL) $(DEPS_estimate) | $(ENV)
 	@$(STEP) estimate:$* --out $@ $(@D) --in $^ -- $(PY) -m analysis.estimate $<
 
-results/grid_%/estimates.csv: analysis/grids/%.yaml $(PANEL) analysis/samples.yaml $(DEPS_grid) | $(ENV)
+results/grid_%/estimates.csv: analysis/grids/%.yaml $(PANEL) $(DEPS_grid) | $(ENV)
 	@$(STEP) grid:$* --out $@ --in $^ -- $(PY) -m analysis.grid $<
 
-results/ri_%/ri.csv results/ri_%/permutations.csv &: analysis/grids/%.yaml $(PANEL) analysis/samples.yaml $(DEPS_ri) | $(ENV)
+results/ri_%/ri.csv results/ri_%/permutations.csv &: analysis/grids/%.yaml $(PANEL) $(DEPS_ri) | $(ENV)
 	@$(STEP) ri:$* --out results/ri_$*/ri.csv results/ri_$*/permutations.csv --in $^ -- $(PY) -m analysis.ri $<
 
 $(REPLICATION): analysis/published.yaml $(REPLICATION_IN) $(DEPS_replication) | $(ENV)
@@ -162,7 +170,7 @@ notebooks/_build/%.html: notebooks/%.py $(PANEL_OUT) $(RESULTS) $(DEPS_notebooks
 	@$(STEP) notebook:$* --out $@ notebooks/_build/$*.ipynb --in $^ results data_clean -- \
 	  $(PY) -m analysis.notebooks $<
 
-logs/run_record.json: paper/paper.pdf $(NOTEBOOKS) | $(ENV)
+logs/run_record.json: paper/paper.pdf $(NOTEBOOKS) $(DERIVED_CODEBOOK) | $(ENV)
 	$(PY) -m analysis.runlog record
 
 # ---- The 2025-2026 287(g) wave: county timing from ICE's monthly lists (issue #17) --------------
@@ -196,3 +204,37 @@ tex:  ## Install the Debian TeX packages the paper needs (when latexmk is missin
 	  echo "latexmk not found. Install TeX, then rerun make:" >&2; \
 	  echo "  sudo apt-get install $(TEX_PACKAGES)" >&2; exit 1; \
 	fi
+
+# ---- Specs' own dependencies, the user workspace, JupyterLab ---------------------------------
+# analysis.specdeps writes $(MAKE_STATE)/specs.mk: each spec's and grid's results depend on content
+# stamps of the named samples and derived columns it uses ($(MAKE_STATE)/samples/*.yaml, derived/*.yaml,
+# rewritten only when their rules change). Adding a sample or a derived column rebuilds nothing;
+# changing one rebuilds only the specs that use it, never the panel (which uses the stamp of 'main').
+# Your own specs live in myspecs/ (gitignored): `make mine` runs them into myspecs/results/; the paper
+# build never reads them, so `make all` stays a no-op after `make mine`.
+.PHONY: mine lab
+
+mine: $(MY_RESULTS) $(DERIVED_CODEBOOK)  ## Run your own specs (myspecs/*.yaml) into myspecs/results/ (never the paper)
+	@echo "myspecs: $(words $(MY_SPECS)) spec(s) up to date in myspecs/results/"
+
+lab: $(ENV)  ## Open JupyterLab at the repository root with this environment's kernel (LAB_ARGS="--no-browser")
+	$(PY) -m analysis.lab $(LAB_ARGS)
+
+myspecs/results/%/overall.csv: myspecs/%.yaml $(PANEL) $(DEPS_estimate) | $(ENV)
+	$(PY) -m analysis.estimate $<
+
+$(DERIVED_CODEBOOK): analysis/derived.yaml $(DEPS_derived) | $(ENV)
+	@$(STEP) derived --out $@ --in $^ -- $(PY) -m analysis.derived
+
+# Notebook 01 lists every named sample; 05 runs specs on 'main' and lists the derived columns.
+notebooks/_build/01_data_construction.html: analysis/samples.yaml
+notebooks/_build/05_adapt_a_model.html: $(MAKE_STATE)/samples/main.yaml analysis/derived.yaml
+
+$(MAKE_STATE)/specs.mk: $(SPECS) $(MY_SPECS) $(GRIDS) analysis/samples.yaml analysis/derived.yaml \
+                        analysis/specdeps.py | $(ENV)
+	@$(PY) -m analysis.specdeps
+$(MAKE_STATE)/samples/%.yaml $(MAKE_STATE)/derived/%.yaml: | $(MAKE_STATE)/specs.mk ;
+ifneq ($(BUILDING),)
+include $(MAKE_STATE)/specs.mk
+endif
+.PRECIOUS: myspecs/results/%/overall.csv $(DERIVED_CODEBOOK) $(MAKE_STATE)/specs.mk

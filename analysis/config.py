@@ -60,6 +60,20 @@ FIGURES = GENERATED / "figures"
 TABLES = GENERATED / "tables"
 NUMBERS = GENERATED / "numbers.tex"
 
+# Derived columns (hand-written definitions, built when a spec uses them) and their codebook (generated).
+DERIVED = ROOT / "analysis" / "derived.yaml"
+CODEBOOK_DERIVED = DATA_CLEAN / "codebook_derived.csv"
+
+# The user workspace: a student's own specs (myspecs/*.yaml, gitignored), their results and the
+# figures and tables the helpers write. Never read by the paper build.
+MINE = ROOT / "myspecs"
+MINE_RESULTS = MINE / "results"
+MINE_OUTPUT = MINE / "output"
+
+# Make's bookkeeping (generated, gitignored): per-sample and per-derived-column content stamps and
+# the dependency list of every spec (analysis.specdeps).
+MAKE_STATE = ROOT / ".make"
+
 # Run records.
 LOGS = ROOT / "logs"
 

@@ -20,7 +20,7 @@ from analysis.atomic import write_text
 from analysis.config import PANEL, RESULTS
 from analysis.errors import InputError
 from analysis.estimate import FLOAT, run_spec
-from analysis.spec import load_spec, validate_spec
+from analysis.spec import SpecError, load_spec, validate_spec
 from analysis.yamlfile import read_yaml
 from analysis import cli
 
@@ -61,9 +61,9 @@ def expand(path: str | Path, columns=None) -> list[dict]:
                 spec = load_spec(draft)
                 if columns is not None:
                     validate_spec(spec, columns)
-            except InputError as err:
-                detail = str(err).split(f"{draft}", 1)[-1].lstrip(":0123456789 ")
-                raise InputError(path, f"variant {item['variant']!r}: {detail}", field=err.field) from None
+            except SpecError as err:
+                raise SpecError(path, [(None, field, f"variant {item['variant']!r}: {message}")
+                                       for _, field, message in err.problems]) from None
             specs.append({**spec, "path": str(path), "lines": {}, "variant": item["variant"],
                           "dimension": item["dimension"]})
     return specs

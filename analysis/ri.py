@@ -28,7 +28,7 @@ from analysis.errors import InputError
 from analysis.estimate import FLOAT
 from analysis.grid import expand, read_grid
 from analysis.design import design_sample
-from analysis.spec import outcome_column
+from analysis.spec import default_terms, outcome_column
 from analysis import cli
 
 MIN_PERMUTATIONS = 999
@@ -38,6 +38,11 @@ def design_arrays(spec: dict, panel: pd.DataFrame) -> dict:
     """The spec's sample as N x T arrays: outcome y, years, each county's adoption year g and weight w.
     Rows missing the outcome or the timing are dropped (as the TWFE estimator does); the rest must be
     a balanced panel."""
+    extra = [f for f in ("controls", "baseline_controls", "sample_rules", "derived") if spec.get(f)]
+    if extra or not default_terms(spec.get("fixed_effects", ["county", "year"])):
+        raise InputError(spec["path"], "randomization inference permutes the static TWFE with county and year "
+                                       f"effects on a named sample only: remove {', '.join(extra) or 'fixed_effects'}",
+                         field=(extra or ["fixed_effects"])[0])
     df, _ = design_sample(panel, spec)
     y_col, g_col = outcome_column(spec), spec["treatment"]
     df = df.dropna(subset=[y_col, g_col]).sort_values(["fips", "year"])

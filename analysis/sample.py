@@ -1,7 +1,8 @@
 """Named estimation samples: rules kept as data in analysis/samples.yaml, applied to the county panel.
 
-A specification names its sample ('main', 'cov75', ...); apply_sample returns the county-years
-kept and one sample-log row per rule, so every estimate can say what it dropped.
+A specification names its sample ('main', 'cov75', ...) and may add rules of its own
+(``sample_rules``: the same keys); apply_sample and apply_rules return the county-years kept and
+one sample-log row per rule, so every estimate can say what it dropped.
 """
 from __future__ import annotations
 
@@ -23,7 +24,12 @@ KEYS = {"description": str, "extends": str, "covind_min": NUMBER, "covind_above"
         "cov_ratio_log_max": NUMBER, "cov_ratio_jump_max": NUMBER, "ag_off_jump_max": NUMBER,
         "index_jump_max": NUMBER, "drop_zero_index": bool, "rate_index_max": NUMBER,
         # named counties and treatment-coding rules
-        "counties_exclude": list, "drop_counties_flagged": list, "drop_after_287g_end": bool}
+        "counties_exclude": list, "drop_counties_flagged": list, "drop_after_287g_end": bool,
+        # the years of the window (a spec's own sample_rules, e.g. [2003, 2012])
+        "years": list}
+# USPS codes of the 50 states and DC (the panel's 'state' column).
+STATES = ("AK AL AR AZ CA CO CT DC DE FL GA HI IA ID IL IN KS KY LA MA MD ME MI MN MO MS MT NC ND NE NH NJ NM "
+          "NV NY OH OK OR PA RI SC SD TN TX UT VA VT WA WI WV WY").split()
 # Per-county audit rules: key -> (panel column, failing test, reason template). A county is dropped
 # when any of its years in the sample fails; the reasons quote the bound.
 AUDIT_RULES = {
@@ -44,6 +50,37 @@ AUDIT_RULES = {
 }
 
 
+def rule_problems(rule: dict, lines: dict | None = None) -> list[tuple[str, str]]:
+    """Every mistake in one set of sample rules, as (key, message): unknown keys (with the nearest
+    known one), wrong types, unknown state codes, bounds out of range (both COVIND rules: read_samples, after extends)."""
+    from analysis.suggest import unknown
+    problems = []
+    for key, value in rule.items():
+        if key not in KEYS:
+            problems.append((key, unknown("sample rule", key, KEYS)))
+        elif not isinstance(value, KEYS[key]) or (isinstance(value, bool) and KEYS[key] is not bool):
+            problems.append((key, f"{value!r} has the wrong type (expected {_kind(KEYS[key])})"))
+        elif key in ("states_include", "states_exclude"):
+            problems += [(key, unknown("state code", code, STATES)) for code in value if code not in STATES]
+        elif KEYS[key] is NUMBER and value < 0:
+            problems.append((key, f"{value!r} must be >= 0"))
+        elif key in ("covind_min", "covind_above") and not 0 <= value <= 100:
+            problems.append((key, f"{value} is outside 0-100 (COVIND is a percentage)"))
+        elif key == "drop_states_losing_over" and not 0 <= value <= 1:
+            problems.append((key, f"{value} is outside 0-1 (a share of a state's counties)"))
+        elif key == "years" and not (len(value) == 2 and all(isinstance(y, int) and not isinstance(y, bool)
+                                                             for y in value)
+                                     and FIRST_YEAR <= value[0] <= value[1] <= LAST_YEAR):
+            problems.append((key, f"{value!r} should be [first, last] with {FIRST_YEAR} <= first <= last <= {LAST_YEAR}"))
+    return problems
+
+
+def _kind(kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join({"int": "a number", "float": "a number", "str": "text", "bool": "true/false",
+                        "list": "a list"}[k.__name__] for k in kinds[:1])
+
+
 def read_samples(path: Path = SAMPLES) -> dict[str, dict]:
     """The named samples, validated and with ``extends`` resolved (a sample takes every rule of the
     sample it extends, then its own): known keys of the right type, at most one COVIND rule, no
@@ -55,16 +92,9 @@ def read_samples(path: Path = SAMPLES) -> dict[str, dict]:
         lines[name] = name_node.start_mark.line + 1
         if not isinstance(rule, dict):
             raise InputError(path, "expected a mapping of rules", line=lines[name], field=name)
-        for key_node, _ in rule_node.value:
-            key, line = key_node.value, key_node.start_mark.line + 1
-            if key not in KEYS:
-                raise InputError(path, f"unknown rule in sample '{name}' (known: {', '.join(KEYS)})",
-                                 line=line, field=key)
-            value = rule[key]
-            if not isinstance(value, KEYS[key]) or (isinstance(value, bool) and KEYS[key] is not bool):
-                raise InputError(path, f"{value!r} has the wrong type in sample '{name}'", line=line, field=key)
-            if KEYS[key] is NUMBER and value < 0:
-                raise InputError(path, f"{value!r} must be >= 0 in sample '{name}'", line=line, field=key)
+        key_lines = {k.value: k.start_mark.line + 1 for k, _ in rule_node.value}
+        for key, message in rule_problems(rule):
+            raise InputError(path, f"{message} in sample '{name}'", line=key_lines.get(key, lines[name]), field=key)
     resolved = {name: _resolve(data, name, path, lines, ()) for name in data}
     for name, rule in resolved.items():
         if "covind_min" in rule and "covind_above" in rule:
@@ -95,35 +125,50 @@ def _resolve(data: dict, name: str, path: Path, lines: dict, seen: tuple) -> dic
 def apply_sample(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The county-years of sample ``name`` and its sample-log rows (stage 'sample_<name>'); see
     sample_rules for the order of the rules."""
-    df, log = sample_rules(panel, name, path)
+    return apply_rules(panel, named_rules(name, path), f"sample_{name}", path)
+
+
+def apply_rules(panel: pd.DataFrame, rule: dict, stage: str, path: Path = SAMPLES
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The county-years kept by the sample rules ``rule`` (a named sample's, or a spec's own
+    ``sample_rules``) and one sample-log row per rule (``stage``)."""
+    df, log = sample_rules(panel, rule, stage, path)
     return df.reset_index(drop=True), log.frame()
+
+
+def named_rules(name: str, path: Path = SAMPLES) -> dict:
+    """The rules of sample ``name`` (extends resolved); InputError naming the known samples if none."""
+    samples = read_samples(path)
+    if name not in samples:
+        raise InputError(path, f"no sample named '{name}' (known: {', '.join(samples)})", field=name)
+    return samples[name]
 
 
 def dropped_by(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> pd.Series:
     """For every row of ``panel`` (same index): the rule of sample ``name`` that drops it, '' if kept."""
-    _, log = sample_rules(panel, name, path)
+    _, log = sample_rules(panel, named_rules(name, path), f"sample_{name}", path)
     out = pd.Series("", index=panel.index, dtype=object)
     for rule, index in log.dropped_index.items():
         out[index] = rule
     return out
 
 
-def sample_rules(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> tuple[pd.DataFrame, RuleLog]:
-    """The county-years of sample ``name`` (``panel``'s index kept) and the RuleLog of its rules.
+def sample_rules(panel: pd.DataFrame, rule: dict, stage: str, path: Path = SAMPLES) -> tuple[pd.DataFrame, RuleLog]:
+    """The county-years kept by ``rule`` (``panel``'s index kept) and the RuleLog of its rules.
 
-    Order: states_include, states_exclude, drop_statewide_287g_states, drop_nyc_2001,
+    Order: years, states_include, states_exclude, drop_statewide_287g_states, drop_nyc_2001,
     drop_states_losing_over, the COVIND rule (per county-year, or per county with every_year),
-    balanced (all years FIRST_YEAR..LAST_YEAR); then the coverage-audit rules, each per county over
-    its years still in the sample (AUDIT_RULES order); then counties_exclude (fips codes),
-    drop_counties_flagged (boolean panel columns: counties flagged in any year) and
-    drop_after_287g_end (county-years after the year the county's 287(g) agreements ended,
-    g287_county_end). Every rule writes one log row, also when it drops nothing.
+    balanced (every year of the window: FIRST_YEAR..LAST_YEAR, or ``years``); then the
+    coverage-audit rules, each per county over its years still in the sample (AUDIT_RULES order);
+    then counties_exclude (fips codes), drop_counties_flagged (boolean panel columns: counties
+    flagged in any year) and drop_after_287g_end (county-years after the year the county's 287(g)
+    agreements ended, g287_county_end). Every rule writes one log row, also when it drops nothing.
     """
-    samples = read_samples(path)
-    if name not in samples:
-        raise InputError(path, f"no sample named '{name}' (known: {', '.join(samples)})", field=name)
-    rule, df = samples[name], panel
-    log = RuleLog(f"sample_{name}", "county-year", units="fips")
+    df = panel
+    log = RuleLog(stage, "county-year", units="fips")
+    first, last = rule.get("years") or (FIRST_YEAR, LAST_YEAR)
+    if rule.get("years"):
+        df = log.drop(df, ~df["year"].between(first, last), f"years_{first}_{last}", f"Years outside {first}-{last}.")
     if rule.get("states_include"):
         states = rule["states_include"]
         df = log.drop(df, ~df["state"].isin(states), "states_include", f"States other than {', '.join(states)}.")
@@ -139,7 +184,7 @@ def sample_rules(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> tuple[
     key = next((k for k in ("covind_min", "covind_above") if k in rule), None)
     if "drop_states_losing_over" in rule:
         share = rule["drop_states_losing_over"]
-        losing = _states_losing(df, rule, key)
+        losing = _states_losing(df, rule, key, last - first + 1)
         df = log.drop(df, df["state"].isin(losing[losing > share].index), f"drop_states_losing_over_{share:g}",
                       f"States losing more than {share:g} of their counties to this sample's COVIND/balance rules.")
     if key:
@@ -152,8 +197,7 @@ def sample_rules(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> tuple[
             df = log.drop(df, fails, f"{key}_{bound:g}", f"County-years without COVIND {sign} {bound:g}.")
     if rule.get("balanced"):
         years = df.groupby("fips")["year"].transform("nunique")
-        df = log.drop(df, years < LAST_YEAR - FIRST_YEAR + 1, "balanced",
-                      f"Counties not present in every year {FIRST_YEAR}-{LAST_YEAR}.")
+        df = log.drop(df, years < last - first + 1, "balanced", f"Counties not present in every year {first}-{last}.")
     for audit, (column, fails, reason) in AUDIT_RULES.items():
         if audit not in rule or rule[audit] is False:
             continue
@@ -184,7 +228,8 @@ def _require(df: pd.DataFrame, column: str, rule: str, path: Path) -> None:
                          "(rebuild the panel: make panel)", field=rule)
 
 
-def _states_losing(df: pd.DataFrame, rule: dict, key: str | None) -> pd.Series:
+def _states_losing(df: pd.DataFrame, rule: dict, key: str | None, n_years: int = LAST_YEAR - FIRST_YEAR + 1
+                   ) -> pd.Series:
     """Per state, the share of its counties that would lose at least one year to the COVIND rule
     (or, with balanced, not be present in every year): the 'coverage holes' of a state."""
     fails = pd.Series(False, index=df.index)
@@ -192,7 +237,7 @@ def _states_losing(df: pd.DataFrame, rule: dict, key: str | None) -> pd.Series:
         fails = df["covind"] < rule[key] if key == "covind_min" else df["covind"] <= rule[key]
     county_fails = fails.groupby(df["fips"]).any()
     if rule.get("balanced"):
-        county_fails |= df.groupby("fips")["year"].nunique() < LAST_YEAR - FIRST_YEAR + 1
+        county_fails |= df.groupby("fips")["year"].nunique() < n_years
     state = df.groupby("fips")["state"].first()
     return county_fails.groupby(state).mean()
 

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -34,8 +34,19 @@ from analysis.spec import load_spec
 pd.set_option("display.max_columns", 30, "display.width", 160, "display.max_colwidth", 70, "display.precision", 4)
 
 specs = {p.stem: load_spec(p) for p in sorted(config.SPECS.glob("*.yaml"))}
-PROGRAMS = {"North Carolina 287(g)": "nc_287g_", "national 287(g)": "us_287g_", "Secure Communities": "sc_"}
-by_program = {title: [n for n in specs if n.startswith(prefix)] for title, prefix in PROGRAMS.items()}
+# Program membership is each spec's `program` field (never its file name); the North Carolina 287(g)
+# designs are the 287(g) specs on the `nc` sample.
+
+
+def group(s: dict) -> str:
+    """The notebook section of a spec, from its program and sample fields."""
+    if s["program"] == "287g":
+        return "North Carolina 287(g)" if s["sample"] == "nc" else "national 287(g)"
+    return "Secure Communities"
+
+
+by_program = {title: [n for n, s in specs.items() if group(s) == title]
+              for title in ("North Carolina 287(g)", "national 287(g)", "Secure Communities")}
 assert sorted(sum(by_program.values(), [])) == sorted(specs), "a spec file belongs to no program"
 
 

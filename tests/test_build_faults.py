@@ -109,8 +109,8 @@ def test_ctrl_c_during_the_panel_keeps_the_previous_panel(repo):
     folder, env = repo
     assert make(folder, env, "panel").returncode == 0
     outputs = {p.name: p.read_bytes() for p in (folder / "data_clean").iterdir()}
-    samples = folder / "analysis" / "samples.yaml"
-    samples.write_text(samples.read_text() + "# a comment: the panel must be rebuilt\n")
+    codebook = folder / "analysis" / "codebook.yaml"   # (samples.yaml: only the 'main' rules' stamp counts)
+    codebook.write_text(codebook.read_text() + "# a comment: the panel must be rebuilt\n")
     proc = subprocess.Popen(["make", "panel"], cwd=folder, env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4)

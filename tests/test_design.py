@@ -110,7 +110,7 @@ def test_clean_controls_must_name_timing_columns_of_the_program(tmp_path, panel)
             validate_spec(load_spec(path), panel.columns)
         assert err.value.field == "clean_controls" and err.value.line is not None
     path.write_text(base.replace("clean_controls: [g287_any]", "clean_controls: g287_any"))
-    with pytest.raises(InputError, match="should be of type list"):
+    with pytest.raises(InputError, match="should be a list"):
         load_spec(path)
 
 
@@ -119,7 +119,7 @@ def test_level_transform_uses_the_column_itself(tmp_path, panel):
     assert spec["transform"] == "level"
     from analysis.spec import outcome_column
     assert outcome_column(spec) == "covind"
-    path = tmp_path / "x.yaml"
+    path = tmp_path / "us_287g_placebo_covind.yaml"
     path.write_text((config.SPECS / "us_287g_placebo_covind.yaml").read_text().replace("[twfe, cs]", "[ppml]"))
     with pytest.raises(InputError, match="ppml models counts"):
         validate_spec(load_spec(path), panel.columns)

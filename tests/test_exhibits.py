@@ -23,7 +23,7 @@ def no_results(tmp_path, monkeypatch):
     lambda: diagnostics.bacon_table("sc_index"),
     lambda: robustness.grid("287g"),
     lambda: robustness.ri("sc"),
-    lambda: main_tables.program_table("us_287g", main_tables.COLUMNS_287G),
+    lambda: main_tables.program_table("287g", main_tables.COLUMNS_287G),
 ])
 def test_missing_results_fail_loudly_naming_the_file(no_results, call):
     with pytest.raises(inputs.MissingResult, match=r"results/|\.csv"):

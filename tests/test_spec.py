@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import config, estimate
+from analysis import config, estimate, workspace
 from analysis.errors import InputError
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec, validate_spec
@@ -29,7 +29,7 @@ def panel():
 
 
 def write(tmp_path, text):
-    path = tmp_path / "spec.yaml"
+    path = tmp_path / "t.yaml"
     path.write_text(text)
     return path
 
@@ -92,8 +92,8 @@ def test_run_spec_writes_deterministic_atomic_folders(tmp_path, panel):
     first = estimate.write_results("a", estimate.run_spec(spec, panel), root=tmp_path)
     second = estimate.write_results("a", estimate.run_spec(spec, panel), root=tmp_path / "again")
     names = sorted(p.name for p in first.iterdir())
-    assert names == ["attgt.csv", "bacon.csv", "dropped.csv", "event_study.csv", "event_vcov.csv", "honest.csv",
-                     "overall.csv", "pretest.csv", "sample_log.csv"]
+    assert names == ["aggregations.csv", "attgt.csv", "bacon.csv", "dropped.csv", "event_study.csv", "event_vcov.csv",
+                     "honest.csv", "models.csv", "overall.csv", "pretest.csv", "sample_log.csv", "warnings.csv"]
     assert all((first / n).read_bytes() == (second / n).read_bytes() for n in names)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "again"]  # no temporary folders left
     overall = pd.read_csv(first / "overall.csv")
@@ -107,7 +107,8 @@ def test_run_spec_writes_deterministic_atomic_folders(tmp_path, panel):
 
 
 def test_main_exits_nonzero_on_bad_spec_and_writes_nothing(tmp_path, monkeypatch, panel):
-    monkeypatch.setattr(estimate, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(workspace, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(workspace, "MINE_RESULTS", tmp_path / "mine")
     bad = write(tmp_path, BASE + "colour: red\n")
     assert estimate.main([str(bad)]) == 1
-    assert not (tmp_path / "results").exists()
+    assert not (tmp_path / "results").exists() and not (tmp_path / "mine").exists()

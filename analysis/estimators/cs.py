@@ -22,8 +22,13 @@ in ``AttGtResult.dropped``.
 Influence functions are on R's scale (``se = sqrt(mean(inf**2) / n)``). With ``cluster`` the
 influence function is summed within clusters (R's ``mboot``); the analytic SE is then
 ``sqrt(sum_c S_c**2) / n`` (no small-sample factor). With ``bootstrap > 0`` SEs are R's
-IQR-based multiplier-bootstrap SEs (Rademacher weights drawn per cluster from ``seed``) and a
-uniform band uses the bootstrap sup-t critical value.
+IQR-based multiplier-bootstrap SEs (Rademacher weights drawn per cluster from ``seed``, by
+default ``analysis.config.SEED``; None is refused, so no draw is ever unseeded) and a uniform band
+uses the bootstrap sup-t critical value.
+
+Covariates (``covariates``, R's ``xformla``) must be time-invariant within units (e.g. a baseline
+value): the outcome regression (``est_method='reg'``), the propensity score (``'ipw'``) or both
+(``'dr'``, doubly robust) condition on them, as R ``did`` does with its base-period covariates.
 
 Memory and time grow linearly in the number of units (measured by ``python -m analysis.bench``).
 The influence functions are one dense units x cells array (each cell touches its cohort and every
@@ -50,6 +55,7 @@ import pandas as pd
 from diff_diff import CallawaySantAnna, SurveyDesign
 from scipy import stats
 
+from analysis.config import SEED
 from analysis.estimators.tidy import dropped_frame, missing_rows
 
 KINDS = ("simple", "group", "dynamic", "calendar")
@@ -139,6 +145,10 @@ def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, a
         df = df[~cut]
         df.loc[df["_g"] == gmax, "_g"] = 0
     drop_units((df["_g"] > 0) & (df["_g"] <= first + anticipation), "treated in or before the first period: no pre-period")
+    varying = [c for c in covariates or [] if (df.groupby(unit)[c].nunique() > 1).any()]
+    if varying:
+        raise ValueError(f"att_gt: covariates {', '.join(varying)} vary within units; Callaway-Sant'Anna "
+                         "conditions on time-invariant covariates (use a baseline value)")
     if weights and (df.groupby(unit)[weights].nunique() > 1).any():
         raise ValueError(f"att_gt: weights '{weights}' vary within units; pass a time-invariant weight")
     if cluster and (df.groupby(unit)[cluster].nunique() > 1).any():
@@ -169,11 +179,26 @@ def _first_rows(unit: pd.Series) -> np.ndarray:
 def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group: str = "never_treated",
            est_method: str = "dr", covariates: list[str] | None = None, weights: str | None = None,
            cluster: str | None = None, base_period: str = "varying", anticipation: int = 0,
-           bootstrap: int = 0, seed: int | None = None, alpha: float = 0.05) -> AttGtResult:
+           bootstrap: int = 0, seed: int = SEED, alpha: float = 0.05) -> AttGtResult:
     """Every estimable ATT(g,t) by diff-diff's CallawaySantAnna, with influence functions.
 
-    ``weights``: a time-invariant unit weight column (sampling weights, as R's ``weightsname``).
-    ``cluster``: a time-invariant column; influence functions are summed within its values."""
+    Arguments: ``data`` a long panel; ``y`` the outcome column; ``t`` the period column; ``unit``
+    the unit id; ``g`` the timing column: the first treated period, 0 = never treated, a period
+    after the last one = not yet treated in the window (recoded 0, a control, as R does).
+    ``control_group``: 'never_treated' or 'not_yet_treated'. ``est_method``: 'dr', 'ipw' or 'reg'.
+    ``covariates``: time-invariant columns (see the module docstring). ``weights``: a time-invariant
+    unit weight column (sampling weights, as R's ``weightsname``). ``cluster``: a time-invariant
+    column; influence functions are summed within its values. ``base_period``: 'varying' or
+    'universal' (every pre-period cell against g-1-anticipation). ``bootstrap``: multiplier-bootstrap
+    draws (0 = analytic SEs) from ``seed``.
+
+    Returns an :class:`AttGtResult`: ``table`` has one row per estimable (group, time) cell with
+    event_time = time - group, att, se, ci_low, ci_high (and the uniform band with a bootstrap),
+    n_treated, n_control; ``dropped`` lists every unit, period or cell left out and why. Aggregate
+    it with :func:`aggregate`."""
+    if seed is None:
+        raise ValueError("att_gt: seed=None would draw unseeded bootstrap weights; pass an int "
+                         "(default analysis.config.SEED)")
     cluster = None if cluster == unit else cluster
     df, records = _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, anticipation)
     estimator = CallawaySantAnna(control_group=control_group, anticipation=anticipation,
@@ -370,8 +395,15 @@ def _combine(att, inf, columns, weights, share_groups=None, shares=None, result=
 
 
 def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: int | None = None) -> Aggregation:
-    """R ``did::aggte`` for ``kind`` in simple/group/dynamic/calendar (``min_e``/``max_e``: event window
-    of the dynamic aggregation). Post-treatment cells are those with ``group <= time``."""
+    """R ``did::aggte`` of an :func:`att_gt` result for ``kind``: 'simple' (post-treatment cells,
+    weighted by cohort size), 'group' (each cohort's average over its post periods, then averaged
+    with cohort shares), 'dynamic' (event study: one element per event time e = time - group,
+    ``min_e``/``max_e`` its window; the overall value averages e >= 0) or 'calendar' (one element per
+    year, averaged over years). Post-treatment cells are those with ``group <= time``.
+
+    Returns an :class:`Aggregation`: ``table`` (element, att, se, ci_low, ci_high[, cband_low,
+    cband_high]), ``overall_att`` and ``overall_se``, the elements' influence functions and analytic
+    covariance ``vcov``, and the uniform band's critical value ``crit`` (bootstrap only)."""
     if kind not in KINDS:
         raise ValueError(f"aggregate: kind must be one of {', '.join(KINDS)}, got {kind!r}")
     tab = result.table

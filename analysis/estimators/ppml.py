@@ -1,6 +1,8 @@
 """Poisson pseudo-maximum likelihood (pyfixest fepois): crime counts with unit and year FE and
 population as exposure (offset log population), so the coefficient is a log rate ratio; optional
-regression ``weights`` (pyfixest ``weights=``) weight each county's likelihood contribution."""
+regression ``weights`` (pyfixest ``weights=``) weight each county's likelihood contribution; ``controls``
+enter linearly in the index and ``fe`` replaces the unit and year fixed effects (any columns, e.g. a
+state-by-year column)."""
 from __future__ import annotations
 
 import warnings
@@ -14,11 +16,13 @@ from analysis.estimators.twfe import treated
 
 
 def ppml(data: pd.DataFrame, count: str, unit: str, t: str, g: str, population: str = "population",
-         cluster: str | None = None, weights: str | None = None) -> EstimatorFit:
+         cluster: str | None = None, weights: str | None = None, controls: list[str] = (),
+         fe: list[str] | None = None) -> EstimatorFit:
     """count_it ~ exp(b D_it + a_i + l_t + log population_it); clustered (CRV1) by ``cluster`` or the unit.
     pyfixest drops units whose counts are all zero (separation); they are listed in ``dropped``."""
     cluster = cluster or unit
-    needed = [count, unit, t, g, population, *([weights] if weights else [])]
+    fe = list(fe or [unit, t])
+    needed = [count, unit, t, g, population, *controls, *fe, *([weights] if weights else [])]
     df, records = missing_rows(data[list(dict.fromkeys([*needed, cluster]))], needed)
     df = df.assign(_d=treated(df, t, g), _log_pop=np.log(df[population]))
     zero = df.groupby(unit)[count].transform("sum") == 0
@@ -27,7 +31,8 @@ def ppml(data: pd.DataFrame, count: str, unit: str, t: str, g: str, population: 
     df = df[~zero]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = pf.fepois(f"{count} ~ _d | {unit} + {t}", data=df, vcov={"CRV1": cluster}, offset="_log_pop",
+        fit = pf.fepois(f"{count} ~ {' + '.join(['_d', *controls])} | {' + '.join(fe)}", data=df,
+                        vcov={"CRV1": cluster}, offset="_log_pop",
                          weights=weights)
     tidy = fit.tidy().loc["_d"]
     summary = {"estimator": "ppml", "estimate": float(tidy["Estimate"]), "se": float(tidy["Std. Error"]),

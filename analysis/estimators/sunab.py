@@ -1,4 +1,10 @@
-"""Sun–Abraham interaction-weighted event study (diff_diff.SunAbraham)."""
+"""Sun–Abraham interaction-weighted event study (diff_diff.SunAbraham).
+
+diff-diff absorbs unit and year fixed effects only: other fixed effects (e.g. state x year) are
+refused by the spec check (analysis.spec) and here. ``controls`` enter the saturated regression
+linearly (diff-diff ``covariates``). The regression estimates every relative period; the event
+table reports those within ``window`` (the spec's event_window), like the other event studies.
+"""
 from __future__ import annotations
 
 import warnings
@@ -7,27 +13,32 @@ import pandas as pd
 from diff_diff import SunAbraham, SurveyDesign
 
 from analysis.estimators.tidy import EstimatorFit, dropped_frame, normal_inference, staggered_frame
+from analysis.model import is_default
 
 
 def sunab(data: pd.DataFrame, y: str, unit: str, t: str, g: str, control_group: str = "never_treated",
-          weights: str | None = None, cluster: str | None = None, alpha: float = 0.05) -> EstimatorFit:
+          weights: str | None = None, cluster: str | None = None, alpha: float = 0.05, controls: list[str] = (),
+          window: tuple[int, int] | None = None, fe: list[str] | None = None) -> EstimatorFit:
     """Cohort x relative-period interactions with unit and year FE, averaged with cohort-share weights.
     Summary: diff-diff's overall ATT (cohort-size weighted average of post-period cells); event
     table: the interaction-weighted effect at each event time (reference -1) with its covariance."""
-    df, records = staggered_frame(data, [y, *[c for c in (weights, cluster) if c]], unit, t, g,
+    if not is_default(fe, unit, t):
+        raise ValueError(f"sunab: diff-diff's SunAbraham absorbs {unit} and {t} fixed effects only, not {fe}")
+    df, records = staggered_frame(data, [y, *controls, *[c for c in (weights, cluster) if c]], unit, t, g,
                                   last_cohort_control=True)
     cluster = cluster or unit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         fit = SunAbraham(control_group=control_group, cluster=cluster, alpha=alpha).fit(
-            df, outcome=y, unit=unit, time=t, first_treat="_g",
+            df, outcome=y, unit=unit, time=t, first_treat="_g", covariates=list(controls) or None,
             survey_design=SurveyDesign(weights=weights) if weights else None)
-    times = [int(e) for e in fit.event_study_vcov_index]
-    effects = [fit.event_study_effects[e] for e in fit.event_study_vcov_index]
+    times = [int(e) for e in fit.event_study_vcov_index if window is None or window[0] <= e <= window[1]]
+    effects = [fit.event_study_effects[e] for e in times]
     event = pd.DataFrame({"event_time": times, "estimate": [float(x["effect"]) for x in effects],
                           "se": [float(x["se"]) for x in effects]})
     event = event.assign(**normal_inference(event["estimate"], event["se"], alpha))
-    vcov = pd.DataFrame(fit.event_study_vcov, index=times, columns=times)
+    index = [int(e) for e in fit.event_study_vcov_index]
+    vcov = pd.DataFrame(fit.event_study_vcov, index=index, columns=index).loc[times, times]
     summary = {"estimator": "sunab", "estimate": float(fit.overall_att), "se": float(fit.overall_se),
                "ci_low": float(fit.overall_conf_int[0]), "ci_high": float(fit.overall_conf_int[1]),
                "pvalue": float(fit.overall_p_value), "n_obs": int(fit.n_obs), "n_units": int(df[unit].nunique()),

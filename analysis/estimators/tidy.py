@@ -8,6 +8,13 @@ import pandas as pd
 from scipy import stats
 
 DROPPED_COLUMNS = ["level", "id", "reason", "rows"]
+# The tidy result format of every estimator and aggregation (results/<spec>/*.csv, analysis.results):
+# overall.csv has OVERALL_COLUMNS (one row per estimator or aggregation; 'target' says what it averages);
+# every event study (event_study.csv, any estimator) has 'estimator' + EVENT_COLUMNS, event times relative
+# to the first treated year (-1 the reference); aggregations.csv has 'estimator', 'element' + EVENT_COLUMNS[1:].
+OVERALL_COLUMNS = ["estimator", "estimate", "se", "ci_low", "ci_high", "pvalue", "n_obs", "n_units", "n_clusters",
+                   "target"]
+EVENT_COLUMNS = ["event_time", "estimate", "se", "ci_low", "ci_high", "cband_low", "cband_high", "pvalue"]
 
 
 def dropped_frame(records: list[dict]) -> pd.DataFrame:

@@ -20,6 +20,10 @@ VARIANTS_287G = [("Baseline", "us_287g_index"), ("Not yet", "us_287g_index_nyt")
                  ("Jail model", "us_287g_index_jem"), ("Task force", "us_287g_index_tf"),
                  ("No statewide", "us_287g_index_nostatewide"),
                  ("Municipal controls", "us_287g_index_municipal_controls")]
+# The specs behind each program's main table, by outcome: named here (program membership is each spec's
+# `program` field, checked by program_table; file names are never parsed).
+MAIN_SPECS = {"287g": {"index": "us_287g_index", "violent": "us_287g_violent", "property": "us_287g_property"},
+              "sc": {"index": "sc_index", "violent": "sc_violent", "property": "sc_property"}}
 CONTROL = {"never_treated": "never", "not_yet_treated": "not yet"}
 IMPLICIT = {"twfe": "implicit", "twfe_trends": "implicit", "event_twfe": "implicit", "imputation": "untreated",
             "wild": "implicit"}
@@ -51,10 +55,17 @@ def column_counts(specs: list[str], estimator: str) -> tuple[int, int]:
     return seen.pop()
 
 
-def program_table(prefix: str, columns: list[tuple[str, str]]) -> str:
-    """Outcomes as rows, estimators as columns, for results/<prefix>_<outcome>."""
-    specs = [f"{prefix}_{o}" for _, o in OUTCOMES]
-    rows = [(label, [cell(f"{prefix}_{o}", est) for _, est in columns]) for label, o in OUTCOMES]
+def program_table(program: str, columns: list[tuple[str, str]]) -> str:
+    """Outcomes as rows, estimators as columns, for the specs MAIN_SPECS[program]; each spec's program
+    and outcome fields must be the table's."""
+    by_outcome = MAIN_SPECS[program]
+    for outcome, name in by_outcome.items():
+        fields = spec_file(name)
+        if (fields["program"], fields["outcome"]) != (program, outcome):
+            raise ValueError(f"{name}: program {fields['program']}, outcome {fields['outcome']}; the {program} table "
+                             f"needs program {program}, outcome {outcome}")
+    specs = [by_outcome[o] for _, o in OUTCOMES]
+    rows = [(label, [cell(by_outcome[o], est) for _, est in columns]) for label, o in OUTCOMES]
     base = spec_file(specs[0])
     counts = [column_counts(specs, est) for _, est in columns]
     control = [IMPLICIT.get(est, CONTROL[base["control_group"]]) for _, est in columns]
@@ -75,7 +86,7 @@ def sc_trends_table() -> str:
     cols, cells, pub, trends, ns = [], [], [], [], []
     for label, outcome in OUTCOMES:
         for est in ("twfe", "twfe_trends"):
-            spec = f"sc_{outcome}"
+            spec = MAIN_SPECS["sc"][outcome]
             cols.append(est)
             cells.append(cell(spec, est))
             pub.append(published.get(est) if outcome == "index" else None)
@@ -103,7 +114,7 @@ def variants_table() -> str:
 
 def build() -> dict[str, str]:
     """Tables main_287g, main_sc, sc_trends and variants_287g (no macros)."""
-    latex.write_table(program_table("us_287g", COLUMNS_287G), "main_287g")
+    latex.write_table(program_table("287g", COLUMNS_287G), "main_287g")
     latex.write_table(program_table("sc", COLUMNS_SC), "main_sc")
     latex.write_table(sc_trends_table(), "sc_trends")
     latex.write_table(variants_table(), "variants_287g")

@@ -1,0 +1,189 @@
+"""Derived columns: covariates built from panel columns when a specification runs, declared as data.
+
+A student adds a covariate without touching the panel code: one entry in ``analysis/derived.yaml``
+(shared) or under a spec's own ``derived:`` field, e.g.::
+
+    log_pop_2000:
+      baseline: log_population   # a panel or derived column
+      year: 2000                 # or: year: first (the county's first panel year), years: [2000, 2007] (mean)
+      meaning: County's log population in 2000
+
+Kinds (exactly one per entry, plus an optional ``meaning``):
+
+* ``log: COLUMN`` - natural log; a value <= 0 is refused (with a count), use ``log1p``.
+* ``log1p: COLUMN`` - ln(1 + x), defined at zero.
+* ``baseline: COLUMN`` with ``year: YEAR`` (the county's value in that year), ``year: first`` (in
+  its first panel year) or ``years: [FROM, TO]`` (its mean over those years: a pre-period mean).
+  Time-invariant by construction: what Callaway–Sant'Anna's covariates need.
+* ``product: [A, B, ...]`` - the product of columns (an interaction).
+
+Entries may use one another in any order (no cycles). Columns are computed on the full panel,
+before any sample rule, so a baseline is a fixed county attribute; a county without the baseline
+year gets a missing value and leaves the estimators that use it (counted in dropped.csv).
+``python -m analysis.derived`` writes the codebook of analysis/derived.yaml to
+data_clean/codebook_derived.csv (make mine, make all).
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.config import CODEBOOK_DERIVED, DERIVED, FIRST_YEAR, LAST_YEAR
+from analysis.errors import InputError
+from analysis.yamlfile import read_yaml
+
+KINDS = ("log", "log1p", "baseline", "product")
+OPTIONS = {"baseline": ("year", "years")}
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def definition_problems(name: str, entry) -> list[tuple[str, str]]:
+    """Every structural mistake of one entry, as (key, message); the columns are checked later."""
+    if not NAME.match(str(name)):
+        return [("", f"name {name!r}: use letters, digits and '_' (starting with a letter)")]
+    if not isinstance(entry, dict):
+        return [("", "expected a mapping such as {log: population}")]
+    kinds = [k for k in entry if k in KINDS]
+    allowed = {*KINDS, "meaning", *OPTIONS.get(kinds[0] if kinds else "", ())}
+    from analysis.suggest import unknown
+    problems = [(k, unknown("key", k, sorted(allowed))) for k in entry if k not in allowed]
+    if len(kinds) != 1:
+        return problems + [("", f"give exactly one of {', '.join(KINDS)} (got {', '.join(kinds) or 'none'})")]
+    kind, source = kinds[0], entry[kinds[0]]
+    if kind == "product":
+        if not (isinstance(source, list) and len(source) >= 2 and all(isinstance(c, str) for c in source)):
+            problems.append((kind, "product needs a list of two or more column names"))
+    elif not isinstance(source, str):
+        problems.append((kind, f"{kind} needs one column name"))
+    if kind == "baseline":
+        year, years = entry.get("year"), entry.get("years")
+        if (year is None) == (years is None):
+            problems.append((kind, "baseline needs either year (a year or 'first') or years: [from, to]"))
+        elif year is not None and not (year == "first" or (isinstance(year, int) and FIRST_YEAR <= year <= LAST_YEAR)):
+            problems.append(("year", f"{year!r} should be 'first' or a year {FIRST_YEAR}-{LAST_YEAR}"))
+        elif years is not None and not (isinstance(years, list) and len(years) == 2
+                                        and all(isinstance(y, int) for y in years)
+                                        and FIRST_YEAR <= years[0] <= years[1] <= LAST_YEAR):
+            problems.append(("years", f"{years!r} should be [from, to] within {FIRST_YEAR}-{LAST_YEAR}"))
+    if "meaning" in entry and not isinstance(entry["meaning"], str):
+        problems.append(("meaning", "meaning should be text"))
+    return problems
+
+
+def sources(entry: dict) -> list[str]:
+    """The columns an entry reads."""
+    kind = next(k for k in KINDS if k in entry)
+    return list(entry[kind]) if kind == "product" else [entry[kind]]
+
+
+def read_derived(path: Path = DERIVED) -> tuple[dict, dict]:
+    """The shared definitions and their lines (name -> line); InputError on the first mistake."""
+    data, root = read_yaml(path, dict, "a mapping: column name -> definition")
+    lines = {k.value: k.start_mark.line + 1 for k, _ in root.value}
+    for name, entry in data.items():
+        for key, message in definition_problems(name, entry):
+            raise InputError(path, f"derived column '{name}': {message}", line=lines[name], field=key or name)
+    return data, lines
+
+
+def order(names, definitions: dict) -> list[str]:
+    """``names`` and the derived columns they need, each after its sources; ValueError on a cycle."""
+    done, path = [], []
+
+    def visit(name):
+        if name in done or name not in definitions:
+            return
+        if name in path:
+            raise ValueError(f"derived columns refer to each other in a cycle: {' -> '.join(path + [name])}")
+        path.append(name)
+        for src in sources(definitions[name]):
+            visit(src)
+        path.pop()
+        done.append(name)
+
+    for name in names:
+        visit(name)
+    return done
+
+
+def compute(panel: pd.DataFrame, name: str, entry: dict, unit: str = "fips", t: str = "year") -> pd.Series:
+    """The values of one derived column on ``panel`` (its sources already present)."""
+    kind = next(k for k in KINDS if k in entry)
+    if kind == "product":
+        return panel[entry[kind]].prod(axis=1, min_count=len(entry[kind]))
+    x = panel[entry[kind]].astype(float)
+    if kind == "log":
+        bad = int((x <= 0).sum())
+        if bad:
+            raise ValueError(f"derived column '{name}': log of {entry[kind]} has {bad} values <= 0 (use log1p)")
+        return np.log(x)
+    if kind == "log1p":
+        return np.log1p(x)
+    year, years = entry.get("year"), entry.get("years")
+    if year == "first":
+        keep = panel[t] == panel.groupby(unit)[t].transform("min")
+    elif year is not None:
+        keep = panel[t] == year
+    else:
+        keep = panel[t].between(*years)
+    per_unit = x[keep].groupby(panel.loc[keep, unit]).mean()
+    return panel[unit].map(per_unit).astype(float)
+
+
+def add_columns(panel: pd.DataFrame, names, definitions: dict) -> pd.DataFrame:
+    """``panel`` with the derived columns ``names`` (and those they need) added, computed in order."""
+    built = {}
+    data = panel
+    for name in order(names, definitions):
+        built[name] = compute(data.assign(**built), name, definitions[name])
+    return data.assign(**built)
+
+
+def meaning(name: str, entry: dict) -> str:
+    """The entry's own meaning, else one written from its definition."""
+    if entry.get("meaning"):
+        return entry["meaning"]
+    kind = next(k for k in KINDS if k in entry)
+    if kind == "product":
+        return " x ".join(entry[kind])
+    if kind in ("log", "log1p"):
+        return f"{'ln' if kind == 'log' else 'ln(1 + x) of'} {entry[kind]}"
+    if entry.get("year") is not None:
+        when = "its first panel year" if entry["year"] == "first" else str(entry["year"])
+        return f"the county's {entry[kind]} in {when} (time-invariant)"
+    return f"the county's mean {entry[kind]} over {entry['years'][0]}-{entry['years'][1]} (time-invariant)"
+
+
+def stamp(name: str, definitions: dict) -> str:
+    """A canonical text of ``name``'s definition and those of the derived columns it needs (for Make)."""
+    return "".join(f"{n}: {sorted((k, v) for k, v in definitions[n].items() if k != 'meaning')!r}\n"
+                   for n in order([name], definitions))
+
+
+def codebook(definitions: dict, source: str = "analysis/derived.yaml") -> pd.DataFrame:
+    """One codebook row per derived column: column, type, meaning, source."""
+    return pd.DataFrame([{"column": n, "type": "float", "meaning": meaning(n, e),
+                          "source": f"{source} ({next(k for k in KINDS if k in e)} of {', '.join(sources(e))}), "
+                                    "built when a spec uses it"} for n, e in definitions.items()],
+                        columns=["column", "type", "meaning", "source"])
+
+
+def main() -> int:
+    """Write data_clean/codebook_derived.csv from analysis/derived.yaml."""
+    from analysis.atomic import write_csv
+    try:
+        definitions, _ = read_derived()
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    write_csv(codebook(definitions), CODEBOOK_DERIVED)
+    print(CODEBOOK_DERIVED)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
