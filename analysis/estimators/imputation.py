@@ -86,7 +86,8 @@ def _did2s(data, y, unit, t, g, weights, cluster, alpha, controls, fe, window) -
     (weighted) treated observations: overall and by horizon, with the delta-method covariance."""
     if len(fe) != 2 or unit not in fe:
         raise ValueError(f"imputation: takes the {unit} fixed effect plus one other (e.g. state x year), not {fe}")
-    df, records = staggered_frame(data, [y, *controls, *fe, cluster, *([weights] if weights else [])], unit, t, g)
+    df, records = staggered_frame(data, [y, *controls, *fe, cluster, *([weights] if weights else [])], unit, t, g,
+                                  last_cohort_control=True)
     df = df.assign(_d=((df["_g"] > 0) & (df[t] >= df["_g"])).astype(int))
     # untreated singletons (alone in a fixed-effect level) carry no information and fixest drops them
     kept, n_single = drop_singletons(df[df["_d"] == 0], fe)
@@ -109,6 +110,14 @@ def _did2s(data, y, unit, t, g, weights, cluster, alpha, controls, fe, window) -
                                   f"rows (e.g. no untreated row in its {term} cell): its untreated outcome cannot be "
                                   "imputed"})
     df = df[~orphan].reset_index(drop=True)
+    # a control that is zero on every untreated row (e.g. baseline x year for a year with no untreated
+    # county) has no first-stage coefficient: it is left out, as fixest drops collinear variables
+    idle = [c for c in controls if not df.loc[df["_d"] == 0, c].astype(float).ne(0).any()]
+    if idle:
+        records.append({"level": "column", "id": ", ".join(idle), "rows": 0,
+                        "reason": "control zero on every untreated row (no untreated county-year it applies to): "
+                                  "left out of the first stage"})
+        controls = [c for c in controls if c not in idle]
     # one level of `other` per connected part merged into a shared reference: the same column space without
     # the part-by-part collinearity that makes pyfixest's did2s variance matrix singular
     refs = set(level_part.groupby(level_part).head(1).index)
