@@ -153,8 +153,9 @@ def acquire_all(dest_root: str | os.PathLike = config.DATA_RAW,
     if problems:
         with contextlib.suppress(OSError):   # a read-only folder: the problems below say so
             stamp.unlink(missing_ok=True)
+        distinct = list(dict.fromkeys(problems))  # one line per distinct problem (e.g. one unwritable folder)
         raise AcquireError(f"{len(problems)} of {len(entries)} raw files could not be installed:\n"
-                           + "\n".join(problems))
+                           + "\n".join(distinct))
     try:
         write_text(stamp, "".join(f"{e.sha256}  {e.path}\n" for e in entries))
     except OSError as err:
