@@ -294,7 +294,7 @@ def test_an_unwritable_data_raw_is_one_clear_error(tmp_path, server, monkeypatch
     monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
     with pytest.raises(AcquireError) as err:
         ensure_file(entry, dest, mirrors=[], timeout=TIMEOUT)
-    assert str(err.value) == (f"{(dest / PATH).parent} cannot be written to (Permission denied): make {dest} "
+    assert str(err.value) == (f"{dest} cannot be written to (Permission denied): make {dest} "
                               f"writable (chmod -R u+w {dest}) and rerun `make data`.")
     assert server.requests == []
 
@@ -313,7 +313,7 @@ def test_an_unwritable_data_raw_is_reported_once_for_the_whole_manifest(tmp_path
         acquire_all(dest, manifest, [], timeout=TIMEOUT)
     assert str(err.value).splitlines() == [
         "5 of 5 raw files could not be installed:",
-        f"{dest / 'ucr'} cannot be written to (Permission denied): make {dest} writable (chmod -R u+w {dest}) "
+        f"{dest} cannot be written to (Permission denied): make {dest} writable (chmod -R u+w {dest}) "
         "and rerun `make data`."]
     assert server.requests == []
 
