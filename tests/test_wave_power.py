@@ -153,7 +153,8 @@ def test_power_and_mde_on_hand_built_replications():
     power = wp.power_table(reps)
     mde = wp.mde_table(power, reps)
     assert mde["size"].item() == 0.5
-    assert mde["mde_empirical"].item() == pytest.approx((1.959964 + 0.841621) * reps["est0"].std(), rel=1e-5)
+    assert mde["mde_empirical"].item() == pytest.approx((1.959964 + 0.841621) * np.sqrt(0.03 ** 2 / 2), rel=1e-5)
+    assert mde["bias"].item() == pytest.approx(0.015)
     assert mde["mde"].item() == pytest.approx(0.05)   # -tau: |0.03 - tau| > 0.0196 needs tau > 0.0496
 
 

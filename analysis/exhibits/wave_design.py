@@ -27,14 +27,15 @@ WORDS = {1: "One", 2: "Two", 3: "Three"}
 
 def read_power() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(mde, power, meta) from results/wave_power/ (MissingResult naming a missing file)."""
-    mde = read_csv(FOLDER / "mde.csv", ["design", "outcome", "horizon", "mde", "mde_empirical", "size", "treated"])
+    mde = read_csv(FOLDER / "mde.csv", ["design", "outcome", "horizon", "mde", "mde_empirical", "size", "treated",
+                                        "bias", "sd_placebo", "exposure"])
     power = read_csv(FOLDER / "power.csv", ["design", "outcome", "horizon", "effect", "power"])
     meta = json.loads(require(FOLDER / "meta.json").read_text())
     return mde, power, meta
 
 
 def mde_frame(mde: pd.DataFrame) -> pd.DataFrame:
-    """One row per design and outcome: MDE from the tests, from the placebo SD, and the size, by horizon."""
+    """One row per design and outcome: MDE from the tests, from the placebo RMS, and the size, by horizon."""
     rows = []
     for design in DESIGN_NAMES:
         for outcome in OUTCOME_NAMES:
@@ -82,7 +83,7 @@ def build() -> dict[str, str]:
     labels = {"design": "Design", "outcome": "Outcome",
               **{f"{k}{h}": f"{h} yr" for k in "tes" for h in (1, 2, 3)}}
     latex.write_table(latex.data_table(frame, formats, labels=labels,
-                                       groups=[[("", 2), ("MDE, tests", 3), ("MDE, placebo SD", 3),
+                                       groups=[[("", 2), ("MDE, tests", 3), ("MDE, placebo RMS", 3),
                                                 ("Size at zero effect", 3)]]), "wave_mde")
     style.save(_plot_power(power, meta["power"], meta["alpha"]), "wave_power")
 
@@ -115,6 +116,11 @@ def build() -> dict[str, str]:
         macros[f"WavePowerMdePct{w}"] = fmt_num(100 * np.expm1(m.loc[("cs_state", "index", h), "mde"]), 1)
         macros[f"WavePowerViolentMde{w}"] = fmt_num(m.loc[("cs_state", "violent", h), "mde"], 3)
         macros[f"WavePowerPropertyMde{w}"] = fmt_num(m.loc[("cs_state", "property", h), "mde"], 3)
+    for design, tag in [("cs", ""), ("within_state", "Within")]:
+        bias, sd = m.loc[(design, "index", 3), "bias"], m.loc[(design, "index", 3), "sd_placebo"]
+        macros[f"WavePower{tag}BiasThree"] = fmt_num(bias, 3)
+        macros[f"WavePower{tag}BiasVerdict"] = ("not centred on zero" if abs(bias) > 2 * sd / np.sqrt(reps)
+                                                else "centred on zero")
     size_county = m.loc[("cs", "index", 3), "size"]
     macros["WavePowerCountyVerdict"] = ("more often than the nominal 5\\%" if size_county > meta["alpha"] + noise
                                         else "about as often as the nominal 5\\%")
