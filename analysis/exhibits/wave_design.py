@@ -53,7 +53,7 @@ def mde_frame(mde: pd.DataFrame) -> pd.DataFrame:
 def _plot_power(power: pd.DataFrame, target: float, alpha: float):
     """Power against the effect (log points), one panel per outcome: the plan's design (CS, state
     clusters) solid, the within-state design dashed, one colour per number of post-adoption years."""
-    fig, axes = style.figure(height=2.6, ncols=3, sharey=True)
+    fig, axes = style.figure(height=2.9, ncols=3, sharey=True)
     for ax, outcome in zip(axes, OUTCOME_NAMES):
         for design, ls in [("cs_state", "-"), ("within_state", "--")]:
             for h, color in HORIZON_COLORS.items():
@@ -69,7 +69,7 @@ def _plot_power(power: pd.DataFrame, target: float, alpha: float):
     axes[0].set_ylabel("Share of placebo draws rejecting")
     axes[0].plot([], [], color="grey", ls="-", label="CS, state clusters")
     axes[0].plot([], [], color="grey", ls="--", label="Within state")
-    axes[0].legend(loc="lower left", fontsize=6.5)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=5)
     return fig
 
 
