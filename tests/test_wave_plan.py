@@ -148,3 +148,16 @@ def test_data_after_the_window_shorten_the_controls(tmp_path):
     late = set(t.loc[t["wave_adopter"] & (t["first_year"] == 2026), "fips"])
     assert late and not late & set(df["fips"])
     assert log.set_index("rule").at["adopt_after_data", "counties_dropped"] == len(late)
+
+
+@pytest.mark.parametrize("edit,field", [
+    (lambda t: t.replace("primary_outcome: index\n", ""), "primary_outcome"),
+    (lambda t: t.replace("cluster: state\n", "cluster: county_pair\n"), "cluster"),
+    (lambda t: t.replace("bootstrap: 999", "bootstrap: many"), "bootstrap"),
+    (lambda t: t.replace("estimator: cs_simple", "estimator: twfe"), "estimator"),
+])
+def test_a_broken_plan_is_refused_naming_the_field(tmp_path, edit, field):
+    path = tmp_path / "plan.yaml"
+    path.write_text(edit(wave_plan.PLAN.read_text()))
+    with pytest.raises(InputError, match=f"field '{field}'"):
+        wave_plan.read_plan(path)
