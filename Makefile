@@ -67,7 +67,7 @@ CREDIBILITY := results/credibility/estimates.csv results/credibility/loso.csv
 # Everything `make estimates` builds (exhibits, notebooks and tests depend on all of it).
 RESULTS := $(SPEC_RESULTS) $(GRID_RESULTS) $(RI_RESULTS) $(REPLICATION) $(ROLLOUT) $(CREDIBILITY)
 EXHIBITS := paper/generated/numbers.tex
-PAPER_SRC := paper/paper.tex paper/references.bib
+PAPER_SRC := paper/paper.tex paper/references.bib $(wildcard paper/sections/*.tex)
 NOTEBOOK_SRC := $(sort $(wildcard notebooks/*.py))
 NOTEBOOKS := $(patsubst notebooks/%.py,notebooks/_build/%.html,$(NOTEBOOK_SRC))
 

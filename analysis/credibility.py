@@ -98,14 +98,21 @@ def placebo(spec: dict, panel: pd.DataFrame, shift: int = PLACEBO_SHIFT) -> tupl
     return out, int(((g > 0) & (g <= LAST_YEAR)).sum())
 
 
-def largest_treated(spec: dict, panel: pd.DataFrame) -> tuple[str, str]:
-    """(fips, "County, ST") of the treated county (adoption in the window) of ``spec``'s design with
-    the largest first-year population."""
-    rows, _ = design_sample(panel, spec)
+def largest(rows: pd.DataFrame, treatment: str, last: int = LAST_YEAR) -> tuple[str, str]:
+    """(fips, "County, ST") of the county of ``rows`` adopting in the window (0 < g <= last) with the
+    largest first-year population."""
     first = rows.sort_values("year").groupby("fips").first()
-    treated = first[(first[spec["treatment"]] > 0) & (first[spec["treatment"]] <= LAST_YEAR)]
+    treated = first[(first[treatment] > 0) & (first[treatment] <= last)]
+    if treated.empty:
+        raise ValueError(f"no county adopts {treatment} in the window")
     top = treated["population"].idxmax()
     return str(top), f"{treated.loc[top, 'county_name']}, {treated.loc[top, 'state']}"
+
+
+def largest_treated(spec: dict, panel: pd.DataFrame) -> tuple[str, str]:
+    """The largest treated county of ``spec``'s design (``largest`` of its county-years)."""
+    rows, _ = design_sample(panel, spec)
+    return largest(rows, spec["treatment"])
 
 
 def states(spec: dict, panel: pd.DataFrame) -> list[str]:
