@@ -99,3 +99,10 @@ def test_paper_inputs_the_section_once():
     assert tex.count(r"\input{sections/credibility}") == 1
     section = (config.PAPER / "sections" / "credibility.tex").read_text()
     assert r"\tablebody{credibility_287g}" in section and r"\tablebody{credibility_sc}" in section
+
+
+def test_within_state_cells_count_treated_cells_and_untreated_counties():
+    rows = pd.DataFrame({"fips": list("abcdef"), "state": ["NC", "NC", "NC", "SC", "SC", "SC"],
+                         "g": pd.array([2006, 2006, 2008, 2008, 0, pd.NA], dtype="Int64")})
+    out = cred.within_state_cells(rows, "g", last=2012)
+    assert out == {"Treated": 4, "TreatedStates": 2, "StateCohortCells": 3, "StateCohortSingle": 2, "Untreated": 1}

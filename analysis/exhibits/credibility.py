@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
+from analysis.credibility import headline
+from analysis.design import design_sample
 from analysis.exhibits import inputs, latex, style
 from analysis.exhibits.numbers import fmt_int, fmt_num
 
@@ -176,6 +178,19 @@ def macros_of(program: str, c: pd.DataFrame, ranges: dict, loo: pd.DataFrame, lo
     return out
 
 
+def within_state_cells(rows: pd.DataFrame, treatment: str, last: int = config.LAST_YEAR) -> dict[str, int]:
+    """What a within-state staggered design would have to work with, per county of ``rows``: treated
+    counties (0 < g <= last), their states, state x cohort cells, cells with one treated county, and
+    counties untreated in the window (never treated, 0, or dated after it; an undated county, NA, is
+    in no design and not counted)."""
+    first = rows.groupby("fips").first()
+    g = first[treatment]
+    treated = first[(g > 0) & (g <= last)]
+    cells = treated.groupby(["state", treatment]).size()
+    return {"Treated": len(treated), "TreatedStates": treated["state"].nunique(), "StateCohortCells": len(cells),
+            "StateCohortSingle": int((cells == 1).sum()), "Untreated": int(((g == 0) | (g > last)).fillna(False).sum())}
+
+
 def figure_loso(loo: pd.DataFrame, heads: dict[str, pd.DataFrame]) -> None:
     """Figure loso: per program, the leave-one-state-out TWFE and CS estimates sorted, and the headline."""
     fig, axes = style.figure(height=2.8, ncols=2)
@@ -190,13 +205,13 @@ def figure_loso(loo: pd.DataFrame, heads: dict[str, pd.DataFrame]) -> None:
         ax.set_title(PROGRAMS[program][1])
         ax.set_xlabel("States left out, sorted by estimate")
         ax.set_ylabel("Effect on log index crime rate")
-    axes[0].legend(loc="lower right", fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
     style.save(fig, "loso")
 
 
 def build() -> dict[str, str]:
     """Tables credibility_287g and credibility_sc, figure loso, their macros."""
-    loop, loo = loops(), loso()
+    loop, loo, panel = loops(), loso(), inputs.panel()
     macros, heads = {}, {}
     for program in PROGRAMS:
         c = cells(program, loop)
@@ -204,5 +219,8 @@ def build() -> dict[str, str]:
         latex.write_table(table_body(c, ranges), f"credibility_{program}")
         macros.update(macros_of(program, c, ranges, loo, loop))
         heads[program] = c[c["design"] == "headline"].set_index("column")
+        rows, _ = design_sample(panel, headline(program))
+        for name, n in within_state_cells(rows, headline(program)["treatment"]).items():
+            macros[PROGRAMS[program][0] + "Cred" + name] = fmt_int(n)
     figure_loso(loo, heads)
     return macros
