@@ -12,14 +12,16 @@ Callaway-Sant'Anna simple ATT (``cs_simple``) are re-estimated through ``analysi
   shift; the runs then use the sample ``cov_pos`` (COVIND > 0), which keeps every one (checked).
 * ``drop_largest``: the headline design without its largest treated county (by first-year population),
   a spec ``sample_rules: {counties_exclude: [...]}``.
+* ``loco``: leave one cohort out: the design without the counties of each adoption cohort of the
+  window in turn (analytic CS standard errors, as for loso).
 * ``loso``: leave one state out: the design without each state of the sample in turn
   (``sample_rules: {states_exclude: [...]}``), analytic CS standard errors (influence function, no
   bootstrap) since only the range of the point estimates is reported.
 
 Placebo and drop_largest keep the headline spec's CS bootstrap (same kind of SE as the main table).
 Writes results/credibility/estimates.csv (program, design, detail, estimator, estimate, se, ci_low,
-ci_high, n_obs, n_units) and results/credibility/loso.csv (program, state, estimator, estimate, se,
-n_obs, n_units).
+ci_high, n_obs, n_units), results/credibility/loso.csv (program, state, estimator, estimate, se,
+n_obs, n_units) and results/credibility/loco.csv (program, cohort, the same columns).
 """
 from __future__ import annotations
 
@@ -131,8 +133,22 @@ def loso(spec: dict, panel: pd.DataFrame, program: str) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)[["program", "state", "estimator", "estimate", "se", "n_obs", "n_units"]]
 
 
-def program_rows(program: str, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The placebo and drop-largest rows of one program, and its leave-one-state-out table."""
+def loco(spec: dict, panel: pd.DataFrame, program: str) -> pd.DataFrame:
+    """Leave-one-cohort-out estimates: the design without the counties of each adoption cohort of the
+    window in turn (``sample_rules: {counties_exclude: [...]}``); one row per cohort and estimator."""
+    rows, _ = design_sample(panel, spec)
+    g = rows.groupby("fips")[spec["treatment"]].first()
+    out = []
+    for cohort in sorted(int(c) for c in g[(g > 0) & (g <= LAST_YEAR)].unique()):
+        run = {**spec, "name": f"{spec['name']}_no_{cohort}", "bootstrap": 0,
+               "sample_rules": {**spec["sample_rules"], "counties_exclude": sorted(g.index[g == cohort])}}
+        out.append(summary(run_spec(run, panel)).assign(program=program, cohort=cohort))
+    return pd.concat(out, ignore_index=True)[["program", "cohort", "estimator", "estimate", "se", "n_obs", "n_units"]]
+
+
+def program_rows(program: str, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The placebo and drop-largest rows of one program, its leave-one-state-out and leave-one-cohort-out
+    tables."""
     spec = headline(program)
     rows, n_placebo = placebo(spec, panel)
     out = [rows.assign(design="placebo", detail=f"adoption {PLACEBO_SHIFT} years earlier; {n_placebo} treated counties")]
@@ -141,23 +157,24 @@ def program_rows(program: str, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
            "sample_rules": {**spec["sample_rules"], "counties_exclude": [fips]}}
     out.append(summary(run_spec(run, panel)).assign(design="drop_largest", detail=f"without {name} ({fips})"))
     table = pd.concat(out, ignore_index=True).assign(program=program)[COLUMNS]
-    return table, loso(spec, panel, program)
+    return table, loso(spec, panel, program), loco(spec, panel, program)
 
 
 def main() -> int:
-    """Both programs; results/credibility/estimates.csv and loso.csv."""
+    """Both programs; results/credibility/estimates.csv, loso.csv and loco.csv."""
     if not PANEL.exists():
         print(f"error: {PANEL} is not built yet (make panel)", file=sys.stderr)
         return 1
     panel = pd.read_parquet(PANEL)
-    est, loo = [], []
+    est, loo, lco = [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the headline specs' own runs report their warnings
         for program in HEADLINE:
-            e, l_ = program_rows(program, panel)
+            e, l_, c_ = program_rows(program, panel)
             est.append(e)
             loo.append(l_)
-    for name, frame in (("loso", pd.concat(loo)), ("estimates", pd.concat(est))):
+            lco.append(c_)
+    for name, frame in (("loso", pd.concat(loo)), ("loco", pd.concat(lco)), ("estimates", pd.concat(est))):
         write_text(FOLDER / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
     print(FOLDER / "estimates.csv")
     return 0

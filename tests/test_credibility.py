@@ -88,6 +88,17 @@ def test_loso_runs_every_state_once(simulated):
         assert r.n_units == simulated["fips"].nunique() - full[r.state]
 
 
+def test_loco_drops_each_cohort_in_turn(simulated):
+    spec = {**credibility.headline("287g"), "bootstrap": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = credibility.loco(spec, simulated, "287g")
+    g = simulated.groupby("fips")["g287_county"].first()
+    assert sorted(table["cohort"].unique()) == [2005, 2007, 2009]        # 2013 is after the window: a control
+    for r in table[table["estimator"] == "twfe"].itertuples():
+        assert r.n_units == len(g) - (g == r.cohort).sum()
+
+
 def test_results_of_the_loops_are_built():
     path = config.RESULTS / "credibility" / "estimates.csv"
     if not path.exists():
@@ -96,3 +107,5 @@ def test_results_of_the_loops_are_built():
     assert set(zip(est["program"], est["design"])) == {(p, d) for p in ("287g", "sc") for d in ("placebo", "drop_largest")}
     loso = pd.read_csv(config.RESULTS / "credibility" / "loso.csv")
     assert loso.groupby(["program", "estimator"]).size().min() >= 40
+    loco = pd.read_csv(config.RESULTS / "credibility" / "loco.csv")
+    assert set(loco["program"]) == {"287g", "sc"} and (loco.groupby(["program", "estimator"]).size() >= 5).all()

@@ -52,10 +52,12 @@ def test_survives_and_moved_follow_their_rules():
 
 def test_table_body_lists_every_design_and_the_range():
     c = cells([(k, lab, col, -0.05, 0.01) for k, lab, _, shown in cred.DESIGNS for col in shown])
-    body = cred.table_body(c, {"twfe": (-0.08, "MA", -0.04, "AZ"), "cs": (-0.07, "MA", -0.05, "UT")})
+    body = cred.table_body(c, {"twfe": (-0.08, "MA", -0.04, "AZ"), "cs": (-0.07, "MA", -0.05, "UT")},
+                           {"twfe": (-0.09, "2007", -0.03, "2008"), "cs": (-0.06, "2007", -0.05, "2006")})
     for _, label, _, _ in cred.DESIGNS:
         assert label in body
     assert "[$-$0.080, $-$0.040]" in body and "Leave one state out" in body
+    assert "[$-$0.090, $-$0.030]" in body and "Leave one cohort out" in body
 
 
 @pytest.fixture(scope="module")

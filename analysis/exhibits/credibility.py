@@ -3,7 +3,7 @@ asks for first, one table per program, the leave-one-state-out figure, and the g
 
 * Tables credibility_287g and credibility_sc: rows = designs (DESIGNS: specs of analysis/specs/ and
   the loops of results/credibility/), columns = TWFE, event-study TWFE, imputation, CS (estimate and
-  SE); a last row gives the leave-one-state-out range of TWFE and CS.
+  SE); the last rows give the leave-one-state-out and leave-one-cohort-out ranges of TWFE and CS.
 * Figure loso: every leave-one-state-out estimate, sorted, against the headline.
 * Macros ``<Prefix>Cred<Design><Estimator>`` (and ``Se``) for every cell, and the claims the text
   makes, each generated from the numbers: how a design's estimate compares with the headline's
@@ -60,6 +60,12 @@ def loso() -> pd.DataFrame:
     return inputs.read_csv(config.RESULTS / "credibility" / "loso.csv", ["program", "state", "estimator", "estimate", "se"])
 
 
+def loco() -> pd.DataFrame:
+    """Leave one cohort out, with the cohort in the ``state`` column (loso_range reads either)."""
+    table = inputs.read_csv(config.RESULTS / "credibility" / "loco.csv", ["program", "cohort", "estimator", "estimate", "se"])
+    return table.assign(state=table["cohort"].astype(int).astype(str))
+
+
 def cells(program: str, loop: pd.DataFrame) -> pd.DataFrame:
     """One row per (design, column): estimate, se, ci_low, ci_high, n_obs, estimator, and the source."""
     rows = []
@@ -79,27 +85,31 @@ def cells(program: str, loop: pd.DataFrame) -> pd.DataFrame:
 
 
 def loso_range(table: pd.DataFrame, program: str) -> dict[str, tuple[float, str, float, str]]:
-    """Per table column: (min, its state, max, its state) of the leave-one-state-out estimates."""
+    """Per table column: (min, its state, max, its state) of the leave-one-out estimates (the left-out
+    state, or cohort for leave-one-cohort-out, in the ``state`` column)."""
     out = {}
     for column, est in LOSO_COLUMNS.items():
         part = table[(table["program"] == program) & (table["estimator"] == est)]
         if part.empty:
-            raise inputs.MissingResult(f"results/credibility/loso.csv: no {program} {est} rows")
+            raise inputs.MissingResult(f"results/credibility: no leave-one-out {program} {est} rows")
         lo, hi = part.loc[part["estimate"].idxmin()], part.loc[part["estimate"].idxmax()]
         out[column] = (float(lo["estimate"]), str(lo["state"]), float(hi["estimate"]), str(hi["state"]))
     return out
 
 
-def table_body(c: pd.DataFrame, ranges: dict) -> str:
-    """The regression-table body of one program."""
+def table_body(c: pd.DataFrame, ranges: dict, cohort_ranges: dict | None = None) -> str:
+    """The regression-table body of one program: the designs, then the leave-one-out ranges."""
     rows = []
     for key, label, _, _ in DESIGNS:
         part = c[c["design"] == key].set_index("column")
         rows.append((label, [{"estimate": part.loc[col, "estimate"], "se": part.loc[col, "se"]}
                              if col in part.index else None for col in COLUMNS]))
-    span = [latex.Raw(f"[{fmt_num(ranges[col][0])}, {fmt_num(ranges[col][2])}]") if col in ranges else None
-            for col in COLUMNS]
-    return latex.regression_table(list(COLUMNS.values()), rows, extra_rows=[("Leave one state out: range", span)])
+    def span(r):
+        return [latex.Raw(f"[{fmt_num(r[col][0])}, {fmt_num(r[col][2])}]") if col in r else None for col in COLUMNS]
+    extra = [("Leave one state out: range", span(ranges))]
+    if cohort_ranges:
+        extra.append(("Leave one cohort out: range", span(cohort_ranges)))
+    return latex.regression_table(list(COLUMNS.values()), rows, extra_rows=extra)
 
 
 def compare(head: float, alt: float, within: float = SAME_WITHIN) -> str:
@@ -211,13 +221,17 @@ def figure_loso(loo: pd.DataFrame, heads: dict[str, pd.DataFrame]) -> None:
 
 def build() -> dict[str, str]:
     """Tables credibility_287g and credibility_sc, figure loso, their macros."""
-    loop, loo, panel = loops(), loso(), inputs.panel()
+    loop, loo, lco, panel = loops(), loso(), loco(), inputs.panel()
     macros, heads = {}, {}
     for program in PROGRAMS:
         c = cells(program, loop)
-        ranges = loso_range(loo, program)
-        latex.write_table(table_body(c, ranges), f"credibility_{program}")
+        ranges, cohorts = loso_range(loo, program), loso_range(lco, program)
+        latex.write_table(table_body(c, ranges, cohorts), f"credibility_{program}")
         macros.update(macros_of(program, c, ranges, loo, loop))
+        for column, (lo, lo_cohort, hi, hi_cohort) in cohorts.items():
+            name = PROGRAMS[program][0] + "CredLoco" + camel(column)
+            macros.update({name + "Min": fmt_num(lo), name + "MinCohort": lo_cohort, name + "Max": fmt_num(hi),
+                           name + "MaxCohort": hi_cohort})
         heads[program] = c[c["design"] == "headline"].set_index("column")
         rows, _ = design_sample(panel, headline(program))
         for name, n in within_state_cells(rows, headline(program)["treatment"]).items():
