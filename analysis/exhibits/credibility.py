@@ -228,6 +228,9 @@ def build() -> dict[str, str]:
         ranges, cohorts = loso_range(loo, program), loso_range(lco, program)
         latex.write_table(table_body(c, ranges, cohorts), f"credibility_{program}")
         macros.update(macros_of(program, c, ranges, loo, loop))
+        years = lco.loc[lco["program"] == program, "cohort"].astype(int)
+        macros[PROGRAMS[program][0] + "CredLocoFirst"] = str(years.min())
+        macros[PROGRAMS[program][0] + "CredLocoLast"] = str(years.max())
         for column, (lo, lo_cohort, hi, hi_cohort) in cohorts.items():
             name = PROGRAMS[program][0] + "CredLoco" + camel(column)
             macros.update({name + "Min": fmt_num(lo), name + "MinCohort": lo_cohort, name + "Max": fmt_num(hi),
