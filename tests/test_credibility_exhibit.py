@@ -108,3 +108,10 @@ def test_within_state_cells_count_treated_cells_and_untreated_counties():
                          "g": pd.array([2006, 2006, 2008, 2008, 0, pd.NA], dtype="Int64")})
     out = cred.within_state_cells(rows, "g", last=2012)
     assert out == {"Treated": 4, "TreatedStates": 2, "StateCohortCells": 3, "StateCohortSingle": 2, "Untreated": 1}
+
+
+def test_imputation_lost_counts_the_rows_dropped_as_not_imputable(built):
+    d = pd.read_csv(config.RESULTS / "sc_index_stateyear" / "dropped.csv")
+    lost = d[(d["estimator"] == "imputation") & d["reason"].str.contains("cannot be imputed")]["rows"].sum()
+    assert cred.imputation_lost("sc_index_stateyear") == lost > 0
+    assert built["ScCredStateyearImputationLost"].replace("{,}", "") == str(lost)

@@ -201,6 +201,13 @@ def within_state_cells(rows: pd.DataFrame, treatment: str, last: int = config.LA
             "StateCohortSingle": int((cells == 1).sum()), "Untreated": int(((g == 0) | (g > last)).fillna(False).sum())}
 
 
+def imputation_lost(spec: str) -> int:
+    """Treated county-years the imputation estimator of ``spec`` could not impute (dropped.csv): those
+    whose fixed-effect cell (e.g. a state-year) has no untreated county-year."""
+    d = inputs.result(spec, "dropped", ["estimator", "reason", "rows"])
+    return int(d.loc[(d["estimator"] == "imputation") & d["reason"].str.startswith("treated, and its"), "rows"].sum())
+
+
 def figure_loso(loo: pd.DataFrame, heads: dict[str, pd.DataFrame]) -> None:
     """Figure loso: per program, the leave-one-state-out TWFE and CS estimates sorted, and the headline."""
     fig, axes = style.figure(height=2.8, ncols=2)
@@ -228,6 +235,8 @@ def build() -> dict[str, str]:
         ranges, cohorts = loso_range(loo, program), loso_range(lco, program)
         latex.write_table(table_body(c, ranges, cohorts), f"credibility_{program}")
         macros.update(macros_of(program, c, ranges, loo, loop))
+        macros[PROGRAMS[program][0] + "CredStateyearImputationLost"] = fmt_int(
+            imputation_lost(f"{PROGRAMS[program][2]}_stateyear"))
         years = lco.loc[lco["program"] == program, "cohort"].astype(int)
         macros[PROGRAMS[program][0] + "CredLocoFirst"] = str(years.min())
         macros[PROGRAMS[program][0] + "CredLocoLast"] = str(years.max())
