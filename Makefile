@@ -62,10 +62,12 @@ RI_RESULTS := $(patsubst analysis/grids/%.yaml,results/ri_%/ri.csv,$(GRIDS))
 REPLICATION := results/replication.csv
 ROLLOUT := results/rollout/agreements_per_month.csv results/rollout/sc_quarters.csv \
            results/rollout/seed_numbers.csv results/rollout/details.json
+# Credibility loops of the headline specs (#12 §3; rule in its own block below).
+CREDIBILITY := results/credibility/estimates.csv results/credibility/loso.csv results/credibility/loco.csv
 # Everything `make estimates` builds (exhibits, notebooks and tests depend on all of it).
-RESULTS := $(SPEC_RESULTS) $(GRID_RESULTS) $(RI_RESULTS) $(REPLICATION) $(ROLLOUT)
+RESULTS := $(SPEC_RESULTS) $(GRID_RESULTS) $(RI_RESULTS) $(REPLICATION) $(ROLLOUT) $(CREDIBILITY)
 EXHIBITS := paper/generated/numbers.tex
-PAPER_SRC := paper/paper.tex paper/references.bib
+PAPER_SRC := paper/paper.tex paper/references.bib $(wildcard paper/sections/*.tex)
 NOTEBOOK_SRC := $(sort $(wildcard notebooks/*.py))
 NOTEBOOKS := $(patsubst notebooks/%.py,notebooks/_build/%.html,$(NOTEBOOK_SRC))
 
@@ -210,6 +212,12 @@ paper/paper.pdf: paper/sections/wave_plan.tex
 # rule that drops it; the step stops if the main sample keeps one unexplained.
 $(SANITY): $(PANEL) analysis/samples.yaml $(DEPS_checks) | $(ENV)
 	@$(STEP) checks --out $@ --in $^ -- $(PY) -m analysis.checks
+
+# ---- Credibility designs that loop over the headline specs (issue #12 §3) --------------------------
+# Placebo adoption dates, dropping the largest treated county, leave one state / cohort out (analysis.credibility).
+$(CREDIBILITY) &: analysis/specs/us_287g_index.yaml analysis/specs/sc_index.yaml analysis/samples.yaml \
+                  analysis/derived.yaml $(PANEL) $(DEPS_credibility) | $(ENV)
+	@$(STEP) credibility --out $(CREDIBILITY) --in $^ -- $(PY) -m analysis.credibility
 
 # Outputs are never deleted by make, even on Ctrl-C: they are complete or absent (atomic writes).
 .PRECIOUS: $(RAW_STAMP) $(PANEL_OUT) $(ROLLOUT) $(WAVE_OUT) $(SANITY) results/%/overall.csv results/grid_%/estimates.csv \

@@ -16,6 +16,11 @@ Kinds (exactly one per entry, plus an optional ``meaning``):
   its first panel year) or ``years: [FROM, TO]`` (its mean over those years: a pre-period mean).
   Time-invariant by construction: what Callaway–Sant'Anna's covariates need.
 * ``product: [A, B, ...]`` - the product of columns (an interaction).
+* ``quantile: COLUMN`` with ``groups: N`` - the county's class 1..N of a time-invariant column
+  (e.g. a baseline), equal-count classes over the panel's counties (e.g. population terciles, for
+  size-class x year fixed effects ``size3^year``). A column that varies within a county is refused.
+* ``slope: COLUMN`` with ``years: [FROM, TO]`` - the county's least-squares slope of the column on
+  the year over those years (a pre-period trend; time-invariant).
 
 Entries may use one another in any order (no cycles). Columns are computed on the full panel,
 before any sample rule, so a baseline is a fixed county attribute; a county without the baseline
@@ -36,8 +41,8 @@ from analysis.config import CODEBOOK_DERIVED, DERIVED, FIRST_YEAR, LAST_YEAR
 from analysis.errors import InputError
 from analysis.yamlfile import read_yaml
 
-KINDS = ("log", "log1p", "baseline", "product")
-OPTIONS = {"baseline": ("year", "years")}
+KINDS = ("log", "log1p", "baseline", "product", "quantile", "slope")
+OPTIONS = {"baseline": ("year", "years"), "quantile": ("groups",), "slope": ("years",)}
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -69,6 +74,16 @@ def definition_problems(name: str, entry) -> list[tuple[str, str]]:
                                         and all(isinstance(y, int) for y in years)
                                         and FIRST_YEAR <= years[0] <= years[1] <= LAST_YEAR):
             problems.append(("years", f"{years!r} should be [from, to] within {FIRST_YEAR}-{LAST_YEAR}"))
+    if kind == "quantile":
+        groups = entry.get("groups")
+        if not (isinstance(groups, int) and not isinstance(groups, bool) and 2 <= groups <= 20):
+            problems.append(("groups", f"quantile needs groups: a whole number 2-20 (got {groups!r})"))
+    if kind == "slope":
+        years = entry.get("years")
+        if not (isinstance(years, list) and len(years) == 2 and all(isinstance(y, int) for y in years)
+                and FIRST_YEAR <= years[0] < years[1] <= LAST_YEAR):
+            problems.append(("years", f"slope needs years: [from, to], from < to within {FIRST_YEAR}-{LAST_YEAR} "
+                                      f"(got {years!r})"))
     if "meaning" in entry and not isinstance(entry["meaning"], str):
         problems.append(("meaning", "meaning should be text"))
     return problems
@@ -123,6 +138,10 @@ def compute(panel: pd.DataFrame, name: str, entry: dict, unit: str = "fips", t: 
         return np.log(x)
     if kind == "log1p":
         return np.log1p(x)
+    if kind == "quantile":
+        return _quantile(panel, name, entry, x, unit)
+    if kind == "slope":
+        return _slope(panel, entry, x, unit, t)
     year, years = entry.get("year"), entry.get("years")
     if year == "first":
         keep = panel[t] == panel.groupby(unit)[t].transform("min")
@@ -132,6 +151,28 @@ def compute(panel: pd.DataFrame, name: str, entry: dict, unit: str = "fips", t: 
         keep = panel[t].between(*years)
     per_unit = x[keep].groupby(panel.loc[keep, unit]).mean()
     return panel[unit].map(per_unit).astype(float)
+
+
+def _quantile(panel: pd.DataFrame, name: str, entry: dict, x: pd.Series, unit: str) -> pd.Series:
+    """Class 1..groups of each county's (time-invariant) value, equal-count over counties; NA stays NA."""
+    spread = x.groupby(panel[unit]).agg(lambda v: v.max() - v.min() if v.notna().any() else 0.0)
+    if (spread > 1e-12).any():
+        raise ValueError(f"derived column '{name}': quantile of {entry['quantile']}, which varies within "
+                         f"{int((spread > 1e-12).sum())} counties (use a baseline of it)")
+    per_unit = x.groupby(panel[unit]).first().dropna()
+    classes = pd.qcut(per_unit.rank(method="first"), entry["groups"], labels=False) + 1
+    return panel[unit].map(classes).astype(float)
+
+
+def _slope(panel: pd.DataFrame, entry: dict, x: pd.Series, unit: str, t: str) -> pd.Series:
+    """Each county's OLS slope of x on the year over entry['years'] (NA with fewer than two years)."""
+    keep = panel[t].between(*entry["years"]) & x.notna()
+    d = pd.DataFrame({"u": panel.loc[keep, unit], "t": panel.loc[keep, t].astype(float), "x": x[keep]})
+    d["tc"] = d["t"] - d.groupby("u")["t"].transform("mean")
+    d["xc"] = d["x"] - d.groupby("u")["x"].transform("mean")
+    sums = (d.assign(txy=d["tc"] * d["xc"], tt=d["tc"] ** 2)).groupby("u")[["txy", "tt"]].sum()
+    slope = (sums["txy"] / sums["tt"]).where(sums["tt"] > 0)
+    return panel[unit].map(slope).astype(float)
 
 
 def add_columns(panel: pd.DataFrame, names, definitions: dict) -> pd.DataFrame:
@@ -152,6 +193,10 @@ def meaning(name: str, entry: dict) -> str:
         return " x ".join(entry[kind])
     if kind in ("log", "log1p"):
         return f"{'ln' if kind == 'log' else 'ln(1 + x) of'} {entry[kind]}"
+    if kind == "quantile":
+        return f"the county's class 1-{entry['groups']} of {entry[kind]} (equal-count over counties; time-invariant)"
+    if kind == "slope":
+        return f"the county's yearly slope of {entry[kind]} over {entry['years'][0]}-{entry['years'][1]} (time-invariant)"
     if entry.get("year") is not None:
         when = "its first panel year" if entry["year"] == "first" else str(entry["year"])
         return f"the county's {entry[kind]} in {when} (time-invariant)"

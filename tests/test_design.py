@@ -88,7 +88,8 @@ def test_no_treated_county_among_the_controls_of_any_committed_287g_spec(panel):
 
 def test_spec_results_sample_logs_reconcile(panel):
     """Each results folder's sample log chains rule to rule and ends at the rows the TWFE used, less the
-    rows TWFE itself reports dropping (dropped.csv, e.g. a control missing for some counties)."""
+    rows TWFE itself reports dropping (dropped.csv: e.g. a control missing for some counties, or a county
+    alone in its state under state-by-year effects)."""
     for path in sorted(config.SPECS.glob("*.yaml")):
         folder = config.RESULTS / path.stem
         if not (folder / "sample_log.csv").exists():
