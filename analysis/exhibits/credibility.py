@@ -34,6 +34,9 @@ DESIGNS = [
      {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation"}),
     ("covariates", "Baseline covariates (doubly robust CS)", "{base}_covariates", {"cs": "cs_simple"}),
     ("trends", "County linear trends", {"287g": "us_287g_index_trends", "sc": "sc_index"}, {"twfe": "twfe_trends"}),
+    ("otherprogram", "Controlling for the other program's exposure",
+     {"287g": "us_287g_index_sc_control", "sc": "sc_index_287g_control"},
+     {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation"}),
     ("droplargest", "Without the largest treated county", "loop:drop_largest", {"twfe": "twfe", "cs": "cs_simple"}),
     ("placebo", "Placebo: adoption 3 years earlier", "loop:placebo", {"twfe": "twfe", "cs": "cs_dynamic"}),
 ]
