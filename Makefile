@@ -65,7 +65,7 @@ ROLLOUT := results/rollout/agreements_per_month.csv results/rollout/sc_quarters.
 # Everything `make estimates` builds (exhibits, notebooks and tests depend on all of it).
 RESULTS := $(SPEC_RESULTS) $(GRID_RESULTS) $(RI_RESULTS) $(REPLICATION) $(ROLLOUT)
 EXHIBITS := paper/generated/numbers.tex
-PAPER_SRC := paper/paper.tex paper/references.bib
+PAPER_SRC := paper/paper.tex paper/references.bib $(wildcard paper/sections/*.tex)
 NOTEBOOK_SRC := $(sort $(wildcard notebooks/*.py))
 NOTEBOOKS := $(patsubst notebooks/%.py,notebooks/_build/%.html,$(NOTEBOOK_SRC))
 

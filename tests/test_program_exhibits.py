@@ -35,6 +35,12 @@ def test_sc_categories_and_order():
         program_maps.sc_categories(pd.Series([2015], dtype="Int64"))
 
 
+def test_top_states_keeps_ties_and_orders_them():
+    s = pd.Series(["NC"] * 3 + ["FL"] * 2 + ["AZ"] * 1 + ["CA"] * 1 + ["TX"])
+    assert program_maps.top_states(s, k=3) == "NC (3), FL (2), AZ (1), CA (1) and TX (1)"
+    assert program_maps.top_states(s, k=2) == "NC (3) and FL (2)"
+
+
 def test_counties_refuses_timing_that_varies_within_a_county():
     p = pd.DataFrame({"fips": ["01001", "01001"], "state": "AL", "county_name": "A", "year": [2000, 2001],
                       "g287_county": [0, 2008], "sc_year": [2010, 2010], "in_main": [True, False]})

@@ -99,6 +99,16 @@ def draw(categories: pd.Series, order: list[str], colors: list, outside: list[st
     return fig
 
 
+def top_states(states: pd.Series, k: int = 3) -> str:
+    """'NC (9), FL (5), AZ (4) and CA (4)': the states with at least as many counties as the k-th
+    state by count (ties kept), most first, then alphabetical."""
+    counts = states.value_counts()
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
+    floor = counts.iloc[min(k, len(counts)) - 1]
+    items = [f"{st} ({n})" for st, n in counts[counts >= floor].items()]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def macros(c: pd.DataFrame) -> dict[str, str]:
     """The caption counts: counties of the panel, in and outside the main sample, adopters of each
     program in the window (all and main sample)."""
@@ -113,6 +123,7 @@ def macros(c: pd.DataFrame) -> dict[str, str]:
         "MapTwoEightySevenLateCounties": fmt_int((c["g287_county"] > LAST_YEAR).sum()),
         "MapScWindowCounties": fmt_int(sc_window.sum()),
         "MapScUndatedCounties": fmt_int(c["sc_year"].isna().sum()),
+        "MapTwoEightySevenTopStates": top_states(c.loc[in_window, "state"]),
     }
 
 
