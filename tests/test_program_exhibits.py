@@ -160,3 +160,23 @@ def test_level_macros_are_the_results(macros):
         implied = log.loc["cs_simple", "estimate"] * parse_int(macros[f"{prefix}PreMean"])
         assert abs(implied - float(re.sub(r"\$-\$", "-", macros[f"{prefix}CsImplied"]))) <= \
             abs(log.loc["cs_simple", "estimate"]) + 1   # the mean is rounded in the macro
+
+
+# ---- Sun-Abraham and Callaway-Sant'Anna: the generated sentence ------------------------------------------------
+
+def test_identity_text_says_identical_only_when_equal():
+    from analysis.exhibits import estimator_identity as ei
+    same = ei.identity_text(-0.05921223181, -0.05921223181, "never_treated")
+    assert "same number" in same and "never-treated" in same and "$-$0.0592" in same
+    differ = ei.identity_text(-0.0461, -0.0425, "not_yet_treated")
+    assert "differ" in differ and "same number" not in differ
+    assert "same number" not in ei.identity_text(-0.05921223181, -0.05921223182, "never_treated")
+
+
+def test_identity_macros_follow_the_results(macros):
+    from analysis.exhibits import estimator_identity as ei
+    for name, prefix in ei.SPECS:
+        o = pd.read_csv(config.RESULTS / name / "overall.csv").set_index("estimator")
+        equal = o.loc["sunab", "estimate"] == o.loc["cs_simple", "estimate"]
+        assert ("same number" in macros[f"{prefix}SunabCsText"]) == equal
+        assert (macros[f"{prefix}SunabCsNote"] != "") == equal
