@@ -16,8 +16,7 @@ from analysis import cli
 # In the order of the paper.
 MODULES = ["data_section", "rollout", "trends", "sample_tables", "headline", "main_tables", "event_studies",
            "diagnostics", "robustness", "replication_exhibits", "coverage_audit", "treatment_coding", "wave",
-           "program_maps", "treated_counties", "event_counts", "levels",
-           "estimator_identity"]
+           "wave_design", "program_maps", "treated_counties", "event_counts", "levels", "estimator_identity"]
 
 
 def main() -> None:
