@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 
 from analysis.config import FIRST_YEAR, LAST_YEAR
 from analysis.exhibits import inputs, style
-from analysis.exhibits.maps import boundaries, county_map, map_ids
+from analysis.exhibits.maps import LEGEND_HEIGHT, boundaries, county_map, map_ids
 from analysis.exhibits.numbers import fmt_int
 
 # 287(g) year bins (label, first year, last year), in legend order; then LATE and NONE.
@@ -29,6 +29,7 @@ SC_NONE = "No date"
 HATCH = "////"
 HATCH_COLOR = "#7F7F7F"
 OUTSIDE_LABEL = "Outside main sample (hatched)"
+EXTRA_LEGEND_ROW = 0.35   # inches: the legend has a third row (the hatched entry)
 
 
 def counties(panel: pd.DataFrame) -> pd.DataFrame:
@@ -87,8 +88,10 @@ def hatch_counties(ax, fips: list[str]) -> int:
 def draw(categories: pd.Series, order: list[str], colors: list, outside: list[str], title: str):
     """A categorical county map of ``categories`` (indexed by fips) with the counties ``outside``
     hatched and a legend entry for them."""
+    x0, y0, x1, y1 = boundaries().bbox
+    height = style.TEXT_WIDTH * (y1 - y0) / (x1 - x0) + LEGEND_HEIGHT + EXTRA_LEGEND_ROW
     fig, ax = county_map(categories, categories=order, colors=colors, counts=True, legend_title=title,
-                         missing_label="Not in panel", legend_columns=4)
+                         missing_label="Not in panel", legend_columns=4, height=height)
     hatch_counties(ax, outside)
     legend = ax.get_legend()
     handles = list(legend.legend_handles) + [Patch(facecolor="white", edgecolor=HATCH_COLOR, hatch=HATCH,
