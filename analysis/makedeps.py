@@ -73,7 +73,8 @@ def closure(modules: set[str], entry: bool = False) -> list[Path]:
 def replication_specs(path: Path = PUBLISHED) -> list[str]:
     """The specifications results/replication.csv is computed from (closest and robust, published.yaml)."""
     from analysis.replication import read_published
-    return sorted({entry[side]["spec"] for entry in read_published(path) for side in ("closest", "robust")})
+    return sorted({entry[side]["spec"] for entry in read_published(path) for side in ("closest", "robust")
+                   if entry[side] is not None})
 
 
 def render() -> str:

@@ -11,7 +11,10 @@ gives our estimate under the closest specification and under the heterogeneity-r
   ALPHA, and, for a significant published effect, the sign agrees.
 
 The verdict is 'consistent' or 'differs', with the test's numbers, whether the robust estimator
-passes the same test, and the study's known design differences when it differs.
+passes the same test, and the study's known design differences when it differs. Like is compared with
+like: an entry with ``not_comparable`` (a reason, e.g. a city-level study against our counties) is
+'not comparable', never 'differs'; an entry whose ``robust`` is null (no robust estimator of the same
+design, e.g. with county trends) has robust verdict 'no counterpart' and empty robust columns.
 """
 from __future__ import annotations
 
@@ -46,6 +49,8 @@ def read_published(path: Path = PUBLISHED) -> list[dict]:
             raise InputError(path, f"entry {i + 1} lacks {', '.join(missing)}", field=missing[0])
         if entry["source_type"] not in ("paper", "secondary"):
             raise InputError(path, f"entry {i + 1}: source_type must be paper or secondary", field="source_type")
+        if entry["robust"] is not None and not isinstance(entry["robust"], dict):
+            raise InputError(path, f"entry {i + 1}: robust must be a mapping or null", field="robust")
         if entry["value"] is None and entry["significant"] is None:
             raise InputError(path, f"entry {i + 1}: give a value or a significance pattern", field="value")
     return entries
@@ -65,9 +70,17 @@ def reproduces(entry: dict, est: dict) -> tuple[bool, str]:
     return same, f"ours {est['estimate']:.3g} {words} (p={est['pvalue']:.3f})"
 
 
-def verdict(entry: dict, closest: dict, robust: dict) -> str:
-    """One line: consistent/differs by the rule above for the closest estimate, plus the robust estimator's."""
+def verdict(entry: dict, closest: dict, robust: dict | None) -> str:
+    """One line: consistent/differs by the rule above for the closest estimate, plus the robust estimator's;
+    'not comparable' for an entry with ``not_comparable``, robust 'no counterpart' without a robust estimate."""
     ok, why = reproduces(entry, closest)
+    if entry.get("not_comparable"):
+        robust_part = "no counterpart" if robust is None else f"not comparable (ours {robust['estimate']:.3g})"
+        return (f"not comparable: {entry['not_comparable']}; ours {closest['estimate']:.3g} (p={closest['pvalue']:.3f}); "
+                f"robust estimator {robust_part}")
+    if robust is None:
+        line = f"{'consistent' if ok else 'differs'}: {why}; robust estimator no counterpart (same design not estimated)"
+        return line if ok else f"{line}; design differences: {entry['differences']}"
     robust_ok, robust_why = reproduces(entry, robust)
     line = f"{'consistent' if ok else 'differs'}: {why}; robust estimator {'consistent' if robust_ok else 'differs'} ({robust_why})"
     return line if ok else f"{line}; design differences: {entry['differences']}"
@@ -90,15 +103,17 @@ def build(entries: list[dict], results: Path = RESULTS) -> pd.DataFrame:
     for entry in entries:
         c, r = entry["closest"], entry["robust"]
         closest = estimate_row(c["spec"], c["estimator"], c.get("pvalue_from"), results)
-        robust = estimate_row(r["spec"], r["estimator"], r.get("pvalue_from"), results)
+        robust = None if r is None else estimate_row(r["spec"], r["estimator"], r.get("pvalue_from"), results)
+        r = r or {"spec": "", "estimator": ""}
+        none = {"estimate": float("nan"), "se": float("nan"), "pvalue": float("nan")}
         rows.append({"study": entry["study"], "design": entry["design"], "outcome": entry["outcome"],
                      "published": entry["published"], "published_value": entry["value"],
                      "source_type": entry["source_type"], "source": entry["source"],
                      "closest_spec": c["spec"], "closest_estimator": c["estimator"],
                      "closest_estimate": closest["estimate"], "closest_se": closest["se"],
                      "closest_pvalue": closest["pvalue"], "robust_spec": r["spec"], "robust_estimator": r["estimator"],
-                     "robust_estimate": robust["estimate"], "robust_se": robust["se"],
-                     "robust_pvalue": robust["pvalue"], "verdict": verdict(entry, closest, robust)})
+                     "robust_estimate": (robust or none)["estimate"], "robust_se": (robust or none)["se"],
+                     "robust_pvalue": (robust or none)["pvalue"], "verdict": verdict(entry, closest, robust)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -163,7 +163,33 @@ def test_published_results_file_is_complete():
     assert {"Forrester & Nowrasteh (2018)", "Miles & Cox (2014)", "Treyger, Chalfin & Loeffler (2014)"} == \
         {e["study"] for e in entries}
     assert all(e["source_type"] == "secondary" for e in entries if e["study"].startswith("Miles"))
-    assert all(e["closest"]["spec"] in NAMES and e["robust"]["spec"] in NAMES for e in entries)
+    assert all(e["closest"]["spec"] in NAMES and (e["robust"] is None or e["robust"]["spec"] in NAMES)
+               for e in entries)
+    # like with like: a with-trends result has no robust (no-trends) counterpart; the city-level study is
+    # not comparable
+    trends = [e for e in entries if e["closest"]["estimator"] == "twfe_trends"]
+    assert trends and all(e["robust"] is None for e in trends)
+    assert [e.get("not_comparable") is not None for e in entries if e["study"].startswith("Treyger")] == [True]
+
+
+def test_replication_not_comparable_and_no_counterpart():
+    est = {"estimate": -0.03, "ci_low": -0.06, "ci_high": -0.01, "pvalue": 0.01}
+    line = replication.verdict({**ENTRY, "not_comparable": "a city-level study"}, est, est)
+    assert line.startswith("not comparable: a city-level study") and "differs" not in line
+    assert "robust estimator not comparable" in line
+    line = replication.verdict({**ENTRY, "value": 0.0, "significant": None}, {**est, "ci_high": 0.01}, None)
+    assert line.startswith("consistent") and "robust estimator no counterpart" in line
+
+
+def test_replication_row_without_robust_has_empty_robust_columns(tmp_path):
+    (tmp_path / "a").mkdir()
+    pd.DataFrame({"estimator": ["twfe_trends"], "estimate": [-0.01], "se": [0.01], "ci_low": [-0.03],
+                  "ci_high": [0.01], "pvalue": [0.3]}).to_csv(tmp_path / "a" / "overall.csv", index=False)
+    entry = {**ENTRY, "study": "s", "design": "d", "outcome": "o", "published": "none", "source": "src",
+             "source_type": "paper", "closest": {"spec": "a", "estimator": "twfe_trends"}, "robust": None}
+    row = replication.build([entry], results=tmp_path).iloc[0]
+    assert row["robust_spec"] == "" and np.isnan(row["robust_estimate"])
+    assert "no counterpart" in row["verdict"]
 
 
 def tiny() -> pd.DataFrame:

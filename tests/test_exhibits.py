@@ -83,6 +83,10 @@ def test_verdict_words():
     assert replication_exhibits.verdicts(text) == ("consistent", "differs")
     with pytest.raises(ValueError):
         replication_exhibits.verdicts("maybe")
+    assert replication_exhibits.verdicts("not comparable: a city-level study; ours -0.03 (p=0.013); robust estimator "
+                                         "not comparable (ours -0.04)") == ("not comparable", "not comparable")
+    assert replication_exhibits.verdicts("consistent: 0 inside; robust estimator no counterpart (x)") == \
+        ("consistent", "no counterpart")
 
 
 def test_sample_construction_table_has_every_rule():

@@ -17,7 +17,8 @@ NC_OUTCOMES = [("rate_violent", "Violent crimes per 100,000"), ("rate_property",
 REPLICATION_COLUMNS = ["study", "outcome", "published", "published_value", "source_type", "closest_spec", "closest_estimator", "closest_estimate",
                        "closest_se", "closest_pvalue", "robust_spec", "robust_estimator", "robust_estimate",
                        "robust_se", "robust_pvalue", "verdict"]
-_VERDICT = re.compile(r"^(consistent|differs)\b.*?robust estimator (consistent|differs)\b", re.S)
+_WORDS = r"(consistent|differs|not comparable|no counterpart)"
+_VERDICT = re.compile(rf"^{_WORDS}\b.*?robust estimator {_WORDS}\b", re.S)
 
 
 def nc_sample() -> pd.DataFrame:
@@ -65,12 +66,15 @@ def verdicts(text: str) -> tuple[str, str]:
     return m.group(1), m.group(2)
 
 
-def _digits(spec: str) -> int:
-    return 1 if spec.startswith("nc_") else 3
+def _digits(spec) -> int:
+    return 1 if isinstance(spec, str) and spec.startswith("nc_") else 3
 
 
 def _stack(estimate: float, se: float, digits: int) -> str:
-    """An estimate with its standard error in parentheses below it, in one top-aligned cell."""
+    """An estimate with its standard error in parentheses below it, in one top-aligned cell (empty
+    without an estimate)."""
+    if pd.isna(estimate):
+        return ""
     return (r"\begin{tabular}[t]{@{}r@{}}" + latex.fmt_number(estimate, digits) + r" \\ ("
             + latex.fmt_number(se, digits) + r")\end{tabular}")
 
@@ -95,7 +99,8 @@ def replication_table(rep: pd.DataFrame) -> str:
         dc, dr = _digits(r["closest_spec"]), _digits(r["robust_spec"])
         lines.append(" & ".join([latex.escape(r["study"]), latex.escape(r["outcome"]), published(r),
                                  _stack(r["closest_estimate"], r["closest_se"], dc), fmt_p(float(r["closest_pvalue"])),
-                                 _stack(r["robust_estimate"], r["robust_se"], dr), fmt_p(float(r["robust_pvalue"])),
+                                 _stack(r["robust_estimate"], r["robust_se"], dr),
+                                 "" if pd.isna(r["robust_pvalue"]) else fmt_p(float(r["robust_pvalue"])),
                                  close, robust]) + r" \\[3pt]")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
@@ -117,6 +122,8 @@ def build() -> dict[str, str]:
         "ReplicationComparisons": fmt_int(len(rep)),
         "ReplicationStudies": fmt_int(rep["study"].nunique()),
         "ReplicationClosestConsistent": fmt_int(sum(c == "consistent" for c, _ in words)),
+        "ReplicationComparable": fmt_int(sum(c != "not comparable" for c, _ in words)),
+        "ReplicationRobustComparable": fmt_int(sum(r in ("consistent", "differs") for _, r in words)),
         "ReplicationRobustConsistent": fmt_int(sum(r == "consistent" for _, r in words)),
         "NcTreatedCounties": fmt_int(((g > 0) & (g <= config.LAST_YEAR)).sum()),
         "NcCounties": fmt_int(len(g)),
