@@ -41,6 +41,7 @@ import os
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,7 @@ ROW = {"twfe": "twfe", "twfe_trends": "twfe_trends", "imputation": "imputation",
 FAST = ("twfe", "twfe_trends")
 RESULT_COLUMNS = ["reported", "effect_pct", "estimate", "se", "ci_low", "ci_high", "pvalue", "n_obs", "n_units"]
 # Bump when the content of a cached task changes meaning (a cached task of another version is rerun).
-TASK_VERSION = 2
+TASK_VERSION = 3
 
 
 # ---- The file ----------------------------------------------------------------------------------------
@@ -147,11 +148,30 @@ def excluded_by(mv: dict, choices: dict) -> str | None:
     return None
 
 
+@contextmanager
+def _files_read_once():
+    """validate_spec reads analysis/samples.yaml and analysis/derived.yaml for every spec (0.1 s each);
+    while a multiverse expands (thousands of specs, the same files) each is read once."""
+    import analysis.spec as spec_module
+    saved = spec_module._samples, spec_module.shared_derived
+    samples, derived = spec_module._samples(), spec_module.shared_derived()
+    spec_module._samples, spec_module.shared_derived = (lambda: list(samples)), (lambda: dict(derived))
+    try:
+        yield
+    finally:
+        spec_module._samples, spec_module.shared_derived = saved
+
+
 def expand(mv: dict, size: str = "full", columns=None) -> tuple[list[dict], pd.DataFrame]:
     """(specifications, exclusions) of ``size``. Each specification is a full spec dict with 'id',
     'choices' (dimension -> label) and a seed from its id, checked by validate_spec against ``columns``
     (default: the panel's documented columns). Exclusions: one row per excluded combination (its
     choices and reason). Specs are sorted by id."""
+    with _files_read_once():
+        return _expand(mv, size, columns)
+
+
+def _expand(mv: dict, size: str, columns) -> tuple[list[dict], pd.DataFrame]:
     from analysis.spec import panel_columns
     columns = panel_columns() if columns is None else columns
     keep = mv["sizes"][size]["values"]
@@ -231,6 +251,7 @@ def run_task(spec: dict, panel: pd.DataFrame, draws: int, cache: Path | None = N
         if not np.isclose(check[0], observed["estimate"], rtol=1e-6, atol=1e-9):
             raise RuntimeError(f"{spec['path']}: the null re-estimator gives {check[0]!r} on the observed timing, "
                                f"run_spec {observed['estimate']!r}: the two paths disagree")
+        model.remove_effect(observed["estimate"])
         permuter = speccurve.Permuter(units)
         null = [model.fit(permuter.draw(SEED, d)) for d in range(1, draws + 1)]
     result = {"id": spec["id"], "digest": digest, "choices": spec["choices"], "observed": observed, "pct_scale": scale,

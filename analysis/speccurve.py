@@ -1,9 +1,12 @@
 """Joint inference over a specification curve (Simonsohn, Simmons & Nelson 2020, Nat. Hum. Behav. 4).
 
 Null hypothesis of every test here: *no specification has an effect* -- adoption dates carry no
-information about crime once county and year (or the spec's own) effects are removed. Under this
-null, adoption years may be reshuffled across the counties of a state (strata: states, so the
-state's treated share and its timing pattern stay). Each null draw ``d`` reshuffles every spec's
+information about crime once county and year (or the spec's own) effects are removed. The null
+world of a spec is built as Simonsohn et al. do: its estimated effect is taken out of its outcome
+(y - b D, so that the data satisfy the null whatever the true effect; without this step a real effect
+leaks into the permuted estimates and costs power). Under this null, adoption years may be reshuffled
+across the counties of a state (strata: states, so the state's treated share and its timing pattern
+stay). Each null draw ``d`` reshuffles every spec's
 timing with one permutation: county c receives a key u(d, c) from a counter-based hash of
 (config.SEED, d, c); within each state of a spec's sample, the counties ordered by key receive the
 timing of the counties ordered by FIPS code. Specs with the same sample therefore share the same
@@ -35,8 +38,8 @@ ALPHA = 0.05
 UNIT, TIME = "fips", "year"
 MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 STATISTICS = ("median", "share_positive", "share_negative")
-NULL_HYPOTHESIS = ("no specification has an effect: adoption years permuted across the counties of each state "
-                   "(the same permutation for every spec in a draw)")
+NULL_HYPOTHESIS = ("no specification has an effect: each spec's estimate times D taken out of its outcome, then "
+                   "adoption years permuted across the counties of each state (one permutation per draw for all specs)")
 
 
 def _splitmix(x: np.ndarray) -> np.ndarray:
@@ -156,11 +159,17 @@ class NullTwfe:
                                    "stratum": _state(units.to_numpy())})
         self.time = frame[TIME].to_numpy(float)
 
+    def _treated(self, g_units: np.ndarray) -> np.ndarray:
+        g = g_units[self.unit_index]
+        return ((g > 0) & (self.time >= g)).astype(float)
+
+    def remove_effect(self, beta: float) -> None:
+        """Take ``beta`` x D (observed timing) out of the outcome: the null world of this spec."""
+        self.y = self.y - beta * self.project(self._treated(self.units["g"].to_numpy(float)))
+
     def fit(self, g_units: np.ndarray) -> tuple[float, float]:
         """(estimate, clustered SE) with unit timing ``g_units`` (ordered like self.units)."""
-        g = g_units[self.unit_index]
-        d = ((g > 0) & (self.time >= g)).astype(float)
-        dt = self.project(d)
+        dt = self.project(self._treated(g_units))
         sdd = float(np.sum(self.w * dt * dt))
         if sdd <= 1e-12:
             return float("nan"), float("nan")
@@ -187,6 +196,11 @@ class NullRefit:
         self.unit_index = pd.Index(first.index).get_indexer(df[UNIT])
         kept = df[[y, *([design["weights"]] if design["weights"] else [])]].dropna()
         self.mean_y = float(np.average(kept[y], weights=kept[design["weights"]] if design["weights"] else None))
+
+    def remove_effect(self, beta: float) -> None:
+        """Take ``beta`` x D (observed timing) out of the outcome: the null world of this spec."""
+        d = twfe.treated(self.df, TIME, self.g).to_numpy(float)
+        self.df = self.df.assign(**{self.y: self.df[self.y] - beta * d})
 
     def fit(self, g_units: np.ndarray) -> tuple[float, float]:
         df = self.df.assign(**{self.g: np.where(np.isnan(g_units[self.unit_index]), np.nan,
