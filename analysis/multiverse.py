@@ -29,11 +29,12 @@ byte-identical whatever the backend and number of workers:
 - estimates.csv: id, every dimension, estimator, estimate, se, ci_low, ci_high, pvalue, n_obs, n_units;
 - exclusions.csv: every excluded combination with its reason;
 - joint.csv: the joint test (analysis.speccurve.joint_test) and null_curves.csv: one row per null draw;
-- timings.csv: seconds per task (the wall clock differs between runs, so it is kept apart).
+- timings.csv: wall and CPU seconds per task (they differ between runs, so they are kept apart).
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import itertools
 import json
@@ -61,7 +62,7 @@ ROW = {"twfe": "twfe", "twfe_trends": "twfe_trends", "imputation": "imputation",
 FAST = ("twfe", "twfe_trends")
 RESULT_COLUMNS = ["reported", "effect_pct", "estimate", "se", "ci_low", "ci_high", "pvalue", "n_obs", "n_units"]
 # Bump when the content of a cached task changes meaning (a cached task of another version is rerun).
-TASK_VERSION = 3
+TASK_VERSION = 4
 
 
 # ---- The file ----------------------------------------------------------------------------------------
@@ -150,16 +151,25 @@ def excluded_by(mv: dict, choices: dict) -> str | None:
 
 @contextmanager
 def _files_read_once():
-    """validate_spec reads analysis/samples.yaml and analysis/derived.yaml for every spec (0.1 s each);
-    while a multiverse expands (thousands of specs, the same files) each is read once."""
+    """validate_spec and apply_sample read analysis/samples.yaml and analysis/derived.yaml for every spec
+    (0.1 s each); while a multiverse expands or runs (many specs, the same files) each is read once."""
+    import analysis.sample as sample_module
     import analysis.spec as spec_module
-    saved = spec_module._samples, spec_module.shared_derived
-    samples, derived = spec_module._samples(), spec_module.shared_derived()
+    saved = spec_module._samples, spec_module.shared_derived, sample_module.read_samples
+    samples, derived, read = spec_module._samples(), spec_module.shared_derived(), {}
+
+    def read_samples(path, *args, **kwargs):
+        key = (str(path), args, tuple(sorted(kwargs.items())))
+        if key not in read:
+            read[key] = saved[2](path, *args, **kwargs)
+        return copy.deepcopy(read[key])
+
     spec_module._samples, spec_module.shared_derived = (lambda: list(samples)), (lambda: dict(derived))
+    sample_module.read_samples = read_samples
     try:
         yield
     finally:
-        spec_module._samples, spec_module.shared_derived = saved
+        spec_module._samples, spec_module.shared_derived, sample_module.read_samples = saved
 
 
 def expand(mv: dict, size: str = "full", columns=None) -> tuple[list[dict], pd.DataFrame]:
@@ -236,7 +246,7 @@ def run_task(spec: dict, panel: pd.DataFrame, draws: int, cache: Path | None = N
                 return done
         except (json.JSONDecodeError, OSError):
             pass
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     fields = {k: v for k, v in spec.items() if k not in ("id", "choices")}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -256,7 +266,7 @@ def run_task(spec: dict, panel: pd.DataFrame, draws: int, cache: Path | None = N
         null = [model.fit(permuter.draw(SEED, d)) for d in range(1, draws + 1)]
     result = {"id": spec["id"], "digest": digest, "choices": spec["choices"], "observed": observed, "pct_scale": scale,
               "null_estimate": [b for b, _ in null], "null_se": [s for _, s in null],
-              "seconds": round(time.perf_counter() - start, 3)}
+              "seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 3)}
     if file is not None:
         write_text(file, json.dumps(result, sort_keys=True))
     return result
@@ -267,11 +277,12 @@ def _batch(specs: list[dict], panel_path: str, draws: int, cache: str | None) ->
     """Worker entry: read the panel once and run a batch of specifications."""
     panel = pd.read_parquet(panel_path)
     out = []
-    for spec in specs:
-        try:
-            out.append(run_task(spec, panel, draws, Path(cache) if cache else None))
-        except Exception as err:   # re-raised as a plain error: every exception type crosses processes
-            raise TaskError(f"{spec['path']} (id {spec['id']}): {type(err).__name__}: {err}") from None
+    with _files_read_once():
+        for spec in specs:
+            try:
+                out.append(run_task(spec, panel, draws, Path(cache) if cache else None))
+            except Exception as err:   # re-raised as a plain error: every exception type crosses processes
+                raise TaskError(f"{spec['path']} (id {spec['id']}): {type(err).__name__}: {err}") from None
     return out
 
 
@@ -328,8 +339,8 @@ def tables(mv: dict, results: list[dict], exclusions: pd.DataFrame) -> dict[str,
     est = pd.DataFrame([{"id": r["id"], **r["choices"], **r["observed"]} for r in results],
                        columns=["id", *dims, *RESULT_COLUMNS])
     out = {"estimates": est, "exclusions": exclusions,
-           "timings": pd.DataFrame([{"id": r["id"], "seconds": r["seconds"]} for r in results],
-                                   columns=["id", "seconds"])}
+           "timings": pd.DataFrame([{"id": r["id"], "seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"]}
+                                    for r in results], columns=["id", "seconds", "cpu_seconds"])}
     draws = min((len(r["null_estimate"]) for r in results), default=0)
     if draws and results:
         null_est = np.array([np.array(r["null_estimate"][:draws], float) * r["pct_scale"] for r in results])
