@@ -203,7 +203,7 @@ multiverse-full: $(PANEL) | $(ENV)  ## The full factorial multiverse, 500 null d
 
 results/multiverse_%/estimates.csv: analysis/multiverse/%.yaml $(PANEL) analysis/samples.yaml analysis/derived.yaml \
                                     $(DEPS_multiverse) | $(ENV)
-	@$(STEP) multiverse:$* --out $@ $(addprefix results/multiverse_$*/,exclusions.csv joint.csv null_curves.csv timings.csv) \
+	@$(STEP) multiverse:$* --out $@ $(addprefix results/multiverse_$*/,exclusions.csv joint.csv null_curves.csv) \
 	  --in $^ -- $(PY) -m analysis.multiverse --no-progress $<
 
 $(MULTIVERSE_EXHIBITS) &: $(MULTIVERSE_RESULTS) $(DEPS_multiverse_exhibits) | $(ENV)

@@ -22,14 +22,15 @@ not excluded stops the expansion, naming the choices), estimated with analysis.e
 Tasks (one per specification) run through joblib: processes by default (``--jobs``, default all
 cores), or a Dask cluster (``--scheduler local`` starts a dask.distributed LocalCluster,
 ``--scheduler tcp://host:8786`` uses a running one; see README). A finished task is cached as
-results/multiverse_<program>/tasks/<id>.json (written atomically), so an interrupted run resumes
-where it stopped; a cached task is reused only if its spec and draws are unchanged. The outputs,
-byte-identical whatever the backend and number of workers:
+.make/multiverse/<output folder name>/<id>.json (written atomically), so an interrupted run resumes
+where it stopped; a cached task is reused only if its spec and draws are unchanged. The outputs in
+results/multiverse_<program>/ (full size: multiverse_full_<program>/), byte-identical whatever the
+backend and number of workers:
 
 - estimates.csv: id, every dimension, estimator, estimate, se, ci_low, ci_high, pvalue, n_obs, n_units;
 - exclusions.csv: every excluded combination with its reason;
 - joint.csv: the joint test (analysis.speccurve.joint_test) and null_curves.csv: one row per null draw;
-- timings.csv: wall and CPU seconds per task (they differ between runs, so they are kept apart).
+- and, apart because they differ between runs, logs/<folder name>_timings.csv: wall and CPU seconds per task.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ import pandas as pd
 
 from analysis import cli
 from analysis.atomic import write_text
-from analysis.config import PANEL, RESULTS, SEED
+from analysis.config import LOGS, MAKE_STATE, PANEL, RESULTS, SEED
 from analysis.errors import InputError
 from analysis.estimate import CLUSTER, FLOAT, prepare, run_spec
 from analysis.spec import DEFAULTS, SpecError, outcome_column, validate_spec
@@ -359,10 +360,22 @@ def output_dir(path: str | Path, size: str = "default") -> Path:
     return RESULTS / (f"multiverse_{Path(path).stem}" if size == "default" else f"multiverse_full_{Path(path).stem}")
 
 
+def cache_dir(folder: Path) -> Path:
+    """Where the finished tasks of the run writing ``folder`` are kept: .make/multiverse/<folder name>/
+    (bookkeeping, not results: a task's file holds its run time)."""
+    return MAKE_STATE / "multiverse" / Path(folder).name
+
+
+def timings_path(folder: Path) -> Path:
+    """logs/<folder name>_timings.csv: wall and CPU seconds per task (run-specific, like every log)."""
+    return LOGS / f"{Path(folder).name}_timings.csv"
+
+
 def write_tables(folder: Path, out: dict[str, pd.DataFrame]) -> None:
-    """Each table as folder/<name>.csv, atomically, with the package's float format."""
+    """Each table as folder/<name>.csv (timings: timings_path), atomically, with the package's float format."""
     for name, frame in out.items():
-        write_text(folder / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
+        target = timings_path(folder) if name == "timings" else folder / f"{name}.csv"
+        write_text(target, frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
 
 
 def main(argv: list[str]) -> int:
@@ -392,7 +405,7 @@ def main(argv: list[str]) -> int:
     for path, mv, specs, excl, draws in plans:
         folder = Path(args.out) if args.out else output_dir(path, args.size)
         start = time.perf_counter()
-        results = run_all(specs, draws, PANEL, args.jobs, args.scheduler, folder / "tasks", not args.no_progress)
+        results = run_all(specs, draws, PANEL, args.jobs, args.scheduler, cache_dir(folder), not args.no_progress)
         write_tables(folder, tables(mv, results, excl))
         print(f"{folder}/estimates.csv ({len(results)} specifications, {time.perf_counter() - start:.1f} s)")
     return 0

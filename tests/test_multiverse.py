@@ -244,3 +244,11 @@ def test_resume_keeps_finished_tasks_and_reruns_partial_ones(tiny, tmp_path, mon
     monkeypatch.setattr(mv, "run_spec", counting)
     again = _csv(m, mv.run_all(specs, 3, path, jobs=1, cache=cache, progress=False), excl)
     assert set(ran) == rerun and again == first
+
+
+def test_a_null_path_that_disagrees_with_run_spec_stops_the_run(tiny, monkeypatch):
+    m, specs, excl, path, _ = tiny
+    monkeypatch.setattr(sc.NullTwfe, "fit", lambda self, g: (123.0, 1.0))
+    twfe_spec = [s for s in specs if s["choices"]["estimator"] == "twfe"][:1]
+    with pytest.raises(mv.TaskError, match=f"id {twfe_spec[0]['id']}.*disagree"):
+        mv.run_all(twfe_spec, 2, path, jobs=1, progress=False)
