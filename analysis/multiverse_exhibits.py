@@ -9,7 +9,6 @@ rate estimates in percent of the spec's mean rate (estimates.csv: effect_pct).
 """
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pandas as pd

@@ -17,7 +17,6 @@ from analysis import speccurve as sc
 from analysis.errors import InputError
 from analysis.estimators import twfe
 from analysis.estimators.simulate import simulate_panel
-from analysis.spec import DEFAULTS
 
 BASE = {"description": "test multiverse", "program": "287g", "sample": "main", "outcome": "index",
         "transform": "log_rate", "treatment": "g287_county", "control_group": "never_treated",
