@@ -183,6 +183,28 @@ wave: $(WAVE_OUT)  ## Build the county timing of the 2025-2026 287(g) wave, its 
 $(WAVE_OUT) &: $(RAW_STAMP) $(WAVE_DATA) analysis/readers/fips_recodes.csv $(DEPS_wave) | $(ENV)
 	@$(STEP) wave --out $(WAVE_OUT) --in $^ -- $(PY) -m analysis.wave_timing
 
+# ---- The 2025-2026 wave: power by simulation and the pre-analysis plan (issue #17) ----------------
+# Placebo adoptions copying the wave's structure on the main sample, known effects injected: power and
+# minimum detectable effects (analysis/wave_power.py; default 30 replications, about 45 s on one core).
+# More: `python -m analysis.wave_power --reps 500`, then `make all` (the paper picks the results up).
+# The plan (analysis/plans/wave_2025.yaml) runs with `make wave-estimate`, which stops with a message
+# naming the crime data it needs until they exist in data_raw/.
+WAVE_POWER := results/wave_power/mde.csv results/wave_power/power.csv results/wave_power/replications.csv \
+              results/wave_power/meta.json
+.PHONY: wave-power wave-estimate
+wave-power: $(WAVE_POWER)  ## Power of the 2025 wave design by simulation (placebo adoptions on the main sample)
+
+$(WAVE_POWER) &: $(PANEL) $(WAVE_OUT) $(MAKE_STATE)/samples/main.yaml $(DEPS_wave_power) | $(ENV)
+	@$(STEP) wave-power --out $(WAVE_POWER) --in $^ -- $(PY) -m analysis.wave_power \
+	  $(if $(WAVE_POWER_REPS),--reps $(WAVE_POWER_REPS))
+
+wave-estimate: $(WAVE_OUT) | $(ENV)  ## Run the 2025 wave plan (needs crime data for 2015-2025 in data_raw/)
+	$(PY) -m analysis.wave_plan
+
+$(EXHIBITS): $(WAVE_POWER) analysis/plans/wave_2025.yaml
+paper/paper.pdf: paper/sections/wave_plan.tex
+.PRECIOUS: $(WAVE_POWER)
+
 # ---- The multiverse and the joint test of its specification curve (issue #16) ---------------------
 # analysis/multiverse/<program>.yaml lists the dimensions, their values and the exclusions (with reasons).
 # `make all` runs each at its default size (static TWFE over samples, outcomes, scales and weights, 49

@@ -89,9 +89,20 @@ def _writable(target: Path, dest_root) -> contextlib.AbstractContextManager[Path
         if not os.access(target.parent, os.W_OK):
             raise PermissionError(13, "Permission denied")
     except OSError as err:
-        raise AcquireError(f"{target.parent} cannot be written to ({err.strerror}): make {dest_root} writable "
-                           f"(chmod -R u+w {dest_root}) and rerun `make data`.") from None
+        raise AcquireError(f"{_blocking_folder(target.parent, Path(dest_root))} cannot be written to "
+                           f"({err.strerror}): make {dest_root} writable (chmod -R u+w {dest_root}) and rerun "
+                           "`make data`.") from None
     return atomic_path(target)
+
+
+def _blocking_folder(folder: Path, dest_root: Path) -> Path:
+    """The outermost existing folder between ``dest_root`` and ``folder`` that cannot be written to
+    (so a read-only data_raw/ is named once, not once per subfolder); ``folder`` if none is found."""
+    inside = [p for p in (folder, *folder.parents) if p == dest_root or dest_root in p.parents]
+    for path in reversed(inside):  # outermost first
+        if path.is_dir() and not os.access(path, os.W_OK):
+            return path
+    return folder
 
 
 def ensure_file(entry: Entry, dest_root: str | os.PathLike, mirrors: list[Path],
@@ -153,8 +164,9 @@ def acquire_all(dest_root: str | os.PathLike = config.DATA_RAW,
     if problems:
         with contextlib.suppress(OSError):   # a read-only folder: the problems below say so
             stamp.unlink(missing_ok=True)
+        distinct = list(dict.fromkeys(problems))  # one line per distinct problem (e.g. one unwritable folder)
         raise AcquireError(f"{len(problems)} of {len(entries)} raw files could not be installed:\n"
-                           + "\n".join(problems))
+                           + "\n".join(distinct))
     try:
         write_text(stamp, "".join(f"{e.sha256}  {e.path}\n" for e in entries))
     except OSError as err:

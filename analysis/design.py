@@ -4,7 +4,7 @@ No treated county may serve as a control. A design dates treatment by its own ti
 g287_jem, jail-model agreements); a county that another definition (``clean_controls``, e.g.
 g287_any: any local 287(g) agreement) treats earlier, or treats while the design never does, would
 sit among the design's never- or not-yet-treated comparisons while treated. Such counties are
-dropped, with a sample-log row (stage ``controls_<spec name>``) that counts them.
+dropped, with a sample-log row (stage ``controls``) that counts them.
 
 Treatment after the sample's last year counts as never (as in the estimators: a county adopting in
 2016 is untreated throughout 2000-2012).
@@ -41,7 +41,7 @@ def clean_controls(df: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, pd.DataF
     """Drop the counties that ``spec['clean_controls']`` shows to be treated before the design's own
     treatment (or without it); one sample-log row (also when the list is empty or nothing is dropped)."""
     others = list(spec.get("clean_controls") or [])
-    log = RuleLog(f"controls_{spec['name']}", "county-year", units="fips")
+    log = RuleLog("controls", "county-year", units="fips")
     if others:
         bad = contaminated(df, spec["treatment"], others)
         reason = (f"Counties treated under {', '.join(others)} before (or without) being treated under "

@@ -101,7 +101,7 @@ def prepare(spec: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
         raise SpecError(spec["path"], [(spec["lines"].get("derived"), "derived", str(err))]) from None
     df, sample_log = apply_sample(data, spec["sample"])
     if spec["sample_rules"]:
-        df, own = apply_rules(df, spec["sample_rules"], f"spec_{spec['name']}")
+        df, own = apply_rules(df, spec["sample_rules"], "spec_rules")
         sample_log = pd.concat([sample_log, own], ignore_index=True)
     df, controls_log = clean_controls(df, spec)
     sample_log = pd.concat([sample_log, controls_log], ignore_index=True)

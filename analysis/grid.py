@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +20,7 @@ import yaml
 from analysis.atomic import write_text
 from analysis.config import PANEL, RESULTS
 from analysis.errors import InputError
-from analysis.estimate import FLOAT, run_spec
+from analysis.estimate import FLOAT, SmallCohortWarning, run_spec
 from analysis.spec import SpecError, load_spec, validate_spec
 from analysis.yamlfile import read_yaml
 from analysis import cli
@@ -73,7 +74,14 @@ def run(specs: list[dict], panel: pd.DataFrame) -> pd.DataFrame:
     """Estimate every expanded spec; one row per variant x kept estimator, sorted."""
     rows = []
     for spec in specs:
-        overall = run_spec(spec, panel)["overall"]
+        with warnings.catch_warnings(record=True) as caught:  # one short line per variant, not the long advice
+            warnings.simplefilter("always", SmallCohortWarning)
+            overall = run_spec(spec, panel)["overall"]
+        for w in caught:
+            if issubclass(w.category, SmallCohortWarning):
+                print(f"warning: {spec['name']}: {str(w.message).split(': ', 1)[-1].split('. ')[0]}", file=sys.stderr)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         for _, row in overall[overall["estimator"].isin(list(KEEP))].iterrows():
             rows.append({"program": spec["program"], "variant": spec["variant"], "dimension": spec["dimension"],
                          **{c: row[c] for c in COLUMNS[3:]}, "estimator": KEEP[row["estimator"]]})

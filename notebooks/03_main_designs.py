@@ -162,8 +162,9 @@ def compact(names: list[str], estimators: list[str]) -> pd.DataFrame:
 
 
 def pretests(names: list[str]) -> pd.DataFrame:
-    """results/<spec>/pretest.csv of several specs: both tests of each, with W per degree of freedom."""
-    p = pd.concat({n: inputs.result(n, "pretest") for n in names}).droplevel(1)
+    """results/<spec>/pretest.csv of the specs that run Callaway-Sant'Anna (the pre-tests are its): both
+    tests of each, with W per degree of freedom."""
+    p = pd.concat({n: inputs.result(n, "pretest") for n in names if "cs" in specs[n]["estimators"]}).droplevel(1)
     return p.assign(**{"W / df": p["W"] / p["df"]})
 
 

@@ -294,8 +294,27 @@ def test_an_unwritable_data_raw_is_one_clear_error(tmp_path, server, monkeypatch
     monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
     with pytest.raises(AcquireError) as err:
         ensure_file(entry, dest, mirrors=[], timeout=TIMEOUT)
-    assert str(err.value) == (f"{(dest / PATH).parent} cannot be written to (Permission denied): make {dest} "
+    assert str(err.value) == (f"{dest} cannot be written to (Permission denied): make {dest} "
                               f"writable (chmod -R u+w {dest}) and rerun `make data`.")
+    assert server.requests == []
+
+
+def test_an_unwritable_data_raw_is_reported_once_for_the_whole_manifest(tmp_path, server, monkeypatch):
+    """Many files in one unwritable folder: one line naming the folder and the fix, not one per file."""
+    bodies = {f"ucr/file{i}.txt": f"{i}\n".encode() for i in range(5)}
+    rows = [{"path": p, "sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b), "url": server.url + "/" + p}
+            for p, b in bodies.items()]
+    manifest = write_manifest(tmp_path / "manifest.csv", rows)
+    dest = tmp_path / "data_raw"
+    dest.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
+    with pytest.raises(AcquireError) as err:
+        acquire_all(dest, manifest, [], timeout=TIMEOUT)
+    assert str(err.value).splitlines() == [
+        "5 of 5 raw files could not be installed:",
+        f"{dest} cannot be written to (Permission denied): make {dest} writable (chmod -R u+w {dest}) "
+        "and rerun `make data`."]
     assert server.requests == []
 
 

@@ -3,6 +3,7 @@ the server started headless answers on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -39,7 +40,8 @@ def test_lab_starts_headless_and_answers_on_localhost(tmp_path):
     log = open(tmp_path / "lab.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "analysis.lab", "--no-browser", f"--port={port}",
                              "--IdentityProvider.token=", "--ServerApp.password="],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+                            stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # as `make lab` from the root, without pip -e
     try:
         status, specs = None, None
         for _ in range(120):

@@ -181,7 +181,8 @@ def test_the_spec_own_sample_rules_follow_the_named_sample(tmp_path, panel):
     df, log, _ = estimate.prepare(spec, panel)
     assert set(df["state"]) <= {"NC", "SC"} and df["year"].min() == 2003
     assert list(log["step"]) == list(range(1, len(log) + 1))
-    assert list(log["rule"])[-2:] == ["years_2003_2012", "states_include"]
+    assert list(log["rule"])[-3:] == ["years_2003_2012", "states_include", "clean_controls_none"]
+    assert list(log["stage"])[-3:] == ["spec_rules", "spec_rules", "controls"]
     assert log["rows_after"].iloc[-1] == len(df)
 
 

@@ -1,0 +1,76 @@
+"""The wave-design appendix (analysis/exhibits/wave_design.py, paper/sections/wave_plan.tex): the MDE
+table from hand-built results, the macros against results/wave_power/, the section's macros and labels."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import config
+from analysis.exhibits import wave_design
+from analysis.exhibits.numbers import fmt_num, parse
+
+SECTION = config.PAPER / "sections" / "wave_plan.tex"
+
+
+def _mde() -> pd.DataFrame:
+    rows = [{"design": d, "outcome": o, "horizon": h, "mde": 0.01 * h + i, "mde_empirical": 0.02 * h,
+             "size": 0.05 * h} for i, d in enumerate(wave_design.DESIGN_NAMES)
+            for o in wave_design.OUTCOME_NAMES for h in (1, 2, 3)]
+    return pd.DataFrame(rows)
+
+
+def test_mde_frame_one_row_per_design_and_outcome():
+    frame = wave_design.mde_frame(_mde())
+    assert len(frame) == len(wave_design.DESIGN_NAMES) * len(wave_design.OUTCOME_NAMES)
+    assert list(frame.columns) == ["design", "outcome", "t1", "t2", "t3", "e1", "e2", "e3", "s1", "s2", "s3"]
+    # the design is named on its first row only; values come from the right design and horizon
+    assert (frame["design"] != "").sum() == len(wave_design.DESIGN_NAMES)
+    assert frame.loc[3, "t2"] == pytest.approx(1.02) and frame.loc[8, "s3"] == pytest.approx(0.15)
+
+
+def test_mde_frame_stops_on_a_missing_design():
+    with pytest.raises(ValueError, match="within_state"):
+        wave_design.mde_frame(_mde().query("design != 'within_state'"))
+
+
+@pytest.fixture(scope="module")
+def built():
+    if not config.NUMBERS.exists() or not (wave_design.FOLDER / "mde.csv").exists():
+        pytest.skip("wave power or exhibits not built (make all)")
+    return parse(config.NUMBERS), pd.read_csv(wave_design.FOLDER / "mde.csv").set_index(["design", "outcome", "horizon"])
+
+
+def test_macros_match_the_power_results(built):
+    macros, mde = built
+    for h, w in wave_design.WORDS.items():
+        assert macros[f"WavePowerMde{w}"] == fmt_num(mde.loc[("cs_state", "index", h), "mde"], 3)
+        assert macros[f"WavePowerWithinMde{w}"] == fmt_num(mde.loc[("within_state", "index", h), "mde"], 3)
+        assert macros[f"WavePowerCountySize{w}"] == fmt_num(100 * mde.loc[("cs", "index", h), "size"], 0)
+        assert macros[f"WavePowerMdePct{w}"] == fmt_num(100 * np.expm1(mde.loc[("cs_state", "index", h), "mde"]), 1)
+    # the verdict follows the numbers
+    size = mde.loc[("cs", "index", 3), "size"]
+    reps = int(mde.loc[("cs", "index", 3), "reps"])
+    over = size > 0.05 + 2 * np.sqrt(0.05 * 0.95 / reps)
+    assert macros["WavePowerCountyVerdict"].startswith("more often" if over else "about as often")
+
+
+def test_section_uses_only_defined_macros_and_generated_numbers(built):
+    macros, _ = built
+    text = SECTION.read_text(encoding="utf-8")
+    used = set(re.findall(r"\\([A-Z][A-Za-z]+)", text))
+    assert not used - set(macros), f"undefined macros: {sorted(used - set(macros))}"
+    body = re.sub(r"%.*", "", text)
+    body = re.sub(r"z_\{0\.\d+\}", "", body)      # quantile notation, not a result
+    assert not re.findall(r"(?<![\w{.])-?\d+\.\d+", body)
+
+
+def test_section_is_input_once_and_its_exhibits_exist(built):
+    paper = (config.PAPER / "paper.tex").read_text(encoding="utf-8")
+    assert paper.count(r"\input{sections/wave_plan}") == 1
+    text = SECTION.read_text(encoding="utf-8")
+    labels = set(re.findall(r"\\label\{([^}]+)\}", paper + text))
+    assert set(re.findall(r"\\ref\{([^}]+)\}", text)) <= labels
+    assert (config.FIGURES / "wave_power.pdf").exists() and (config.TABLES / "wave_mde.tex").exists()
