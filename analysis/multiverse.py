@@ -217,10 +217,11 @@ def _expand(mv: dict, size: str, columns) -> tuple[list[dict], pd.DataFrame]:
 
 
 # ---- One task: a specification, observed and under the null -------------------------------------------
-def _digest(spec: dict, draws: int) -> str:
-    """What a cached task must match: the spec's fields, the draws, the seed and the task version."""
+def _digest(spec: dict, draws: int, data: str = "") -> str:
+    """What a cached task must match: the spec's fields, the draws, the seed, the task version and
+    ``data`` (the sha256 of the panel file: a rebuilt panel reruns every task)."""
     fields = {k: v for k, v in spec.items() if k not in ("path", "lines")}
-    text = json.dumps({"spec": fields, "draws": draws, "seed": SEED, "version": TASK_VERSION},
+    text = json.dumps({"spec": fields, "draws": draws, "seed": SEED, "version": TASK_VERSION, "data": data},
                       sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -235,10 +236,10 @@ def null_model(spec: dict, panel: pd.DataFrame):
     return speccurve.NullRefit(est, df, y, g, design, spec, cluster)
 
 
-def run_task(spec: dict, panel: pd.DataFrame, draws: int, cache: Path | None = None) -> dict:
+def run_task(spec: dict, panel: pd.DataFrame, draws: int, cache: Path | None = None, data: str = "") -> dict:
     """Estimate one specification (run_spec) and its ``draws`` null re-estimates; the result (and, given
     ``cache``, its file cache/<id>.json, written atomically) is a JSON-ready dict."""
-    digest = _digest(spec, draws)
+    digest = _digest(spec, draws, data)
     file = cache / f"{spec['id']}.json" if cache else None
     if file is not None and file.exists():
         try:
@@ -274,14 +275,19 @@ def run_task(spec: dict, panel: pd.DataFrame, draws: int, cache: Path | None = N
 
 
 # ---- Running many -----------------------------------------------------------------------------------
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def _batch(specs: list[dict], panel_path: str, draws: int, cache: str | None) -> list[dict]:
     """Worker entry: read the panel once and run a batch of specifications."""
-    panel = pd.read_parquet(panel_path)
+    panel, data = pd.read_parquet(panel_path), file_sha256(panel_path)
     out = []
     with _files_read_once():
         for spec in specs:
             try:
-                out.append(run_task(spec, panel, draws, Path(cache) if cache else None))
+                out.append(run_task(spec, panel, draws, Path(cache) if cache else None, data))
             except Exception as err:   # re-raised as a plain error: every exception type crosses processes
                 raise TaskError(f"{spec['path']} (id {spec['id']}): {type(err).__name__}: {err}") from None
     return out

@@ -243,6 +243,11 @@ def test_resume_keeps_finished_tasks_and_reruns_partial_ones(tiny, tmp_path, mon
     monkeypatch.setattr(mv, "run_spec", counting)
     again = _csv(m, mv.run_all(specs, 3, path, jobs=1, cache=cache, progress=False), excl)
     assert set(ran) == rerun and again == first
+    # a rebuilt panel (other bytes) reruns every task
+    ran.clear()
+    pd.read_parquet(path).assign(extra=1).to_parquet(path.parent / "panel2.parquet")
+    mv.run_all(specs[:2], 3, path.parent / "panel2.parquet", jobs=1, cache=cache, progress=False)
+    assert len(ran) == 2
 
 
 def test_a_null_path_that_disagrees_with_run_spec_stops_the_run(tiny, monkeypatch):
