@@ -207,6 +207,36 @@ $(EXHIBITS): $(WAVE_POWER) analysis/plans/wave_2025.yaml
 paper/paper.pdf: paper/sections/wave_plan.tex
 .PRECIOUS: $(WAVE_POWER)
 
+# ---- The multiverse and the joint test of its specification curve (issue #16) ---------------------
+# analysis/multiverse/<program>.yaml lists the dimensions, their values and the exclusions (with reasons).
+# `make all` runs each at its default size (static TWFE over samples, outcomes, scales and weights, 49
+# null draws) into results/multiverse_<program>/, then draws the curves, the joint-test table and the
+# \Mv... macros into paper/generated/ -- before the exhibits step, whose fingerprint covers that folder.
+# `make multiverse-full` runs the full factorial with 500 null draws into results/multiverse_full_<program>/
+# (hours of CPU: MV_ARGS="--scheduler local" for a Dask LocalCluster, "--scheduler tcp://HOST:8786" for a
+# running cluster, "--jobs N" for N processes; an interrupted run resumes from its finished tasks).
+MULTIVERSES := $(sort $(wildcard analysis/multiverse/*.yaml))
+MULTIVERSE_RESULTS := $(patsubst analysis/multiverse/%.yaml,results/multiverse_%/estimates.csv,$(MULTIVERSES))
+MULTIVERSE_EXHIBITS := paper/generated/multiverse_numbers.tex paper/generated/tables/multiverse_joint.tex \
+                       $(patsubst analysis/multiverse/%.yaml,paper/generated/figures/multiverse_%.pdf,$(MULTIVERSES))
+.PHONY: multiverse multiverse-full
+multiverse: $(MULTIVERSE_EXHIBITS)  ## Run each program's default multiverse and draw its specification curve
+
+multiverse-full: $(PANEL) | $(ENV)  ## The full factorial multiverse, 500 null draws (MV_ARGS="--scheduler local")
+	$(PY) -m analysis.multiverse --size full $(MULTIVERSES) $(MV_ARGS)
+
+results/multiverse_%/estimates.csv: analysis/multiverse/%.yaml $(PANEL) analysis/samples.yaml analysis/derived.yaml \
+                                    $(DEPS_multiverse) | $(ENV)
+	@$(STEP) multiverse:$* --out $@ $(addprefix results/multiverse_$*/,exclusions.csv joint.csv null_curves.csv) \
+	  --in $^ -- $(PY) -m analysis.multiverse --no-progress $<
+
+$(MULTIVERSE_EXHIBITS) &: $(MULTIVERSE_RESULTS) $(DEPS_multiverse_exhibits) | $(ENV)
+	@$(STEP) multiverse_exhibits --out $(MULTIVERSE_EXHIBITS) --in $^ -- $(PY) -m analysis.multiverse_exhibits
+
+$(EXHIBITS): $(MULTIVERSE_EXHIBITS)
+paper/paper.pdf: paper/sections/multiverse.tex $(MULTIVERSE_EXHIBITS)
+.PRECIOUS: results/multiverse_%/estimates.csv $(MULTIVERSE_EXHIBITS)
+
 # ---- Data sanity checks (issues #12, #13) ----------------------------------------------------------
 # Every county-year with zero index crimes, a > 5-fold jump or an implausible rate, and the main-sample
 # rule that drops it; the step stops if the main sample keeps one unexplained.
