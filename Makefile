@@ -96,7 +96,7 @@ REPLICATION_IN := $(foreach s,$(REPLICATION_SPECS),results/$(s)/overall.csv)
 
 help:  ## List the targets
 	@echo "Usage: make <target>    (start with: make all, then make test)"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 17
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 18
 
 all: logs/run_record.json  ## Everything: environment, data, panel, estimates, exhibits, notebooks, paper
 
