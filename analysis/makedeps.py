@@ -20,7 +20,8 @@ from analysis.config import NOTEBOOK_BUILD, NOTEBOOKS, PUBLISHED, ROOT
 STEPS = {"acquire": "analysis.acquire", "panel": "analysis.panel", "wave": "analysis.wave_timing", "checks": "analysis.checks", "rollout": "analysis.rollout",
          "estimate": "analysis.estimate", "grid": "analysis.grid", "ri": "analysis.ri",
          "replication": "analysis.replication", "exhibits": "analysis.exhibits", "paper": "analysis.paper",
-         "notebooks": "analysis.notebooks", "derived": "analysis.derived"}
+         "notebooks": "analysis.notebooks", "derived": "analysis.derived",
+         "inference": "analysis.inference"}
 
 
 def module_file(name: str) -> Path | None:

@@ -90,7 +90,8 @@ def wcr(df: pd.DataFrame, y: str, regressors: list[str], fe: list[str], cluster:
     r = np.zeros(tilde.shape[1] - 1)
     r[0] = 1
     coef = float(np.linalg.lstsq(tilde[:, 1:], tilde[:, 0], rcond=None)[0][0])
-    boot = WildboottestCL(X=tilde[:, 1:], Y=tilde[:, 0], cluster=df[cluster].to_numpy(), R=r, B=reps, seed=seed,
+    codes = pd.factorize(df[cluster], sort=True)[0]  # wildboottest needs integer ids; sorted: same draws per cluster
+    boot = WildboottestCL(X=tilde[:, 1:], Y=tilde[:, 0], cluster=codes, R=r, B=reps, seed=seed,
                           parallel=False)
     boot.get_scores(bootstrap_type="11", impose_null=True, adj=True, cluster_adj=True)
     boot.get_weights(weights_type="rademacher")
