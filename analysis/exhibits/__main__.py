@@ -15,7 +15,8 @@ from analysis import cli
 
 # In the order of the paper.
 MODULES = ["data_section", "rollout", "trends", "sample_tables", "headline", "main_tables", "event_studies",
-           "diagnostics", "robustness", "replication_exhibits", "coverage_audit", "treatment_coding", "wave"]
+           "diagnostics", "robustness", "replication_exhibits", "coverage_audit", "treatment_coding", "wave",
+           "assignment_inference"]
 
 
 def main() -> None:
