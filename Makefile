@@ -241,11 +241,12 @@ endif
 
 # ---- Inference at the level of assignment (issue #12 §4) ------------------------------------------
 # Romano-Wolf stepdown p-values over each program's three outcomes (TWFE, joint wild cluster bootstrap
-# by county and by state) and equivalence tests (TOST) for North Carolina: analysis/inference.yaml.
+# by county and by state), equivalence tests (TOST) for North Carolina, and HonestDiD targeted at the
+# primary estimand (the Callaway-Sant'Anna simple ATT): analysis/inference.yaml.
 # The specs listed here are those the file names (tests/test_inference.py checks that they agree).
 INFERENCE_SPECS := us_287g_index us_287g_violent us_287g_property sc_index sc_violent sc_property \
                    nc_287g_index nc_287g_violent nc_287g_property
-INFERENCE_OUT := results/inference/romano_wolf.csv results/inference/tost.csv
+INFERENCE_OUT := results/inference/romano_wolf.csv results/inference/tost.csv results/inference/honest_simple.csv
 .PHONY: inference
 inference: $(INFERENCE_OUT)  ## Romano-Wolf p-values over outcomes and NC equivalence tests
 

@@ -9,6 +9,11 @@ results/inference/:
   weighted Frisch-Waugh form, so population-weighted SC designs are covered), run with one seed on
   the same clusters for every outcome, so the draws are joint; the stepdown is pyfixest's
   (``rwolf``'s own routine). Every coefficient is checked against results/<spec>/overall.csv.
+* honest_simple.csv - HonestDiD robust confidence sets for the primary estimand itself, the
+  Callaway-Sant'Anna simple ATT: l' beta_post over the full event study (analytic covariance, as the
+  specs' honest.csv), with l the cohort-size shares of the post-period cells at each event time, so
+  that l' beta_post equals cs_simple (checked against results/<spec>/overall.csv); with every
+  available pre-period and with the event-study window's.
 * tost.csv - two one-sided tests (normal approximation, county-clustered SE of the spec) of
   |effect| >= bound, bound = bound_pct % of the treated counties' mean outcome before adoption.
 """
@@ -26,6 +31,7 @@ from analysis.atomic import atomic_dir
 from analysis.config import PANEL, RESULTS, ROOT, SPECS
 from analysis.errors import InputError
 from analysis.estimate import CLUSTER, FLOAT, TIME, UNIT, prepare
+from analysis.estimators import cs, honest
 from analysis.estimators.twfe import treated
 from analysis.estimators.wild import wcr
 from analysis.spec import load_spec, outcome_column
@@ -33,7 +39,8 @@ from analysis.yamlfile import read_yaml
 
 CONFIG = ROOT / "analysis" / "inference.yaml"
 OUT = RESULTS / "inference"
-KEYS = {"romano_wolf": {"estimator", "seed", "reps", "families"}, "tost": {"estimator", "bound_pct", "specs"}}
+KEYS = {"romano_wolf": {"estimator", "seed", "reps", "families"}, "tost": {"estimator", "bound_pct", "specs"},
+        "honest": {"specs", "pre_periods", "relative_magnitude"}}
 # A coefficient recomputed here must equal the spec's results to this relative tolerance.
 TOLERANCE = 1e-6
 
@@ -153,10 +160,57 @@ def tost_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def simple_weights(res: cs.AttGtResult) -> pd.Series:
+    """Weights l_e on the post-period event-time effects (indexed by e >= 0) with l' beta_post = the
+    simple ATT: each post cell (g, t) weighs its cohort's share, as cs.aggregate('simple') does."""
+    tab = res.table
+    share = {c: float(res.unit_weight[res.cohort == c].sum()) for c in set(tab["group"])}
+    post = tab[tab["group"] <= tab["time"]]
+    w = post.assign(pg=post["group"].map(share)).groupby(post["time"] - post["group"])["pg"].sum()
+    return (w / w.sum()).rename_axis("event_time")
+
+
+def grid(block: dict) -> list[float]:
+    """0, step, 2 step, ..., max (rounded to 10 decimals)."""
+    n = int(round(block["max"] / block["step"]))
+    return [round(i * block["step"], 10) for i in range(n + 1)]
+
+
+def honest_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
+    """HonestDiD sets of the simple ATT for every spec, pre-period choice, restriction and grid point."""
+    out = []
+    for name in cfg["specs"]:
+        spec = load_spec(SPECS / f"{name}.yaml")
+        if spec["base_period"] != "universal":
+            raise InputError(SPECS / f"{name}.yaml", "HonestDiD needs base_period: universal", field="base_period")
+        df, _, design = prepare(spec, panel)
+        res = cs.att_gt(df, outcome_column(spec), TIME, UNIT, spec["treatment"], control_group=spec["control_group"],
+                        est_method=spec["est_method"], covariates=design["covariates"] or None,
+                        weights=design["weights"], cluster=CLUSTER[spec["cluster"]], base_period=spec["base_period"],
+                        anticipation=spec["anticipation"], bootstrap=0, seed=spec["seed"])
+        dyn = cs.aggregate(res, "dynamic")
+        event = dyn.table.rename(columns={"element": "event_time", "att": "estimate"})
+        vcov = pd.DataFrame(dyn.vcov, index=event["event_time"], columns=event["event_time"])
+        weights = simple_weights(res)
+        target = float(weights @ event.set_index("event_time").loc[weights.index, "estimate"])
+        _check(name, target, float(_result(name, "cs_simple")["estimate"]), 0, 0)
+        for pre in cfg["pre_periods"]:
+            keep = event if pre == "all" else event[event["event_time"] >= -int(pre)]
+            times = keep["event_time"].tolist()
+            for method in ("relative_magnitude",):
+                h = honest.honest(keep, vcov.loc[times, times], method, grid(cfg[method]), target="cs_simple",
+                                  l_vec=weights.to_numpy())
+                n_pre = int((keep["event_time"] < -1).sum())
+                out.append(h.assign(spec=name, pre_periods=str(pre), n_pre=n_pre, estimate=target))
+    cols = ["spec", "pre_periods", "n_pre", "method", "M", "target", "estimate", "lb", "ub", "ci_low", "ci_high"]
+    return pd.concat(out, ignore_index=True)[cols]
+
+
 def main() -> int:
     cfg = read_config()
     panel = pd.read_parquet(PANEL)
-    tables = {"romano_wolf": romano_wolf_table(cfg["romano_wolf"], panel), "tost": tost_table(cfg["tost"], panel)}
+    tables = {"romano_wolf": romano_wolf_table(cfg["romano_wolf"], panel), "tost": tost_table(cfg["tost"], panel),
+              "honest_simple": honest_table(cfg["honest"], panel)}
     with atomic_dir(OUT) as tmp:
         for stem, frame in tables.items():
             frame.to_csv(tmp / f"{stem}.csv", index=False, lineterminator="\n", float_format=FLOAT)

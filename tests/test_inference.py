@@ -246,3 +246,45 @@ def test_tost_results_and_macros(macros):
         assert r["p_tost"] == pytest.approx(inference.tost(r["estimate"], r["se"], r["bound"])["p_tost"])
         prefix = SPECS[r["spec"]][0]
         assert macros[prefix + "TostVerdict"] == ("rejects" if r["p_tost"] < 0.05 else "does not reject")
+
+
+def test_simple_weights_reproduce_the_simple_att():
+    from analysis.estimators import cs
+    from analysis.estimators.simulate import simulate_panel
+    df = simulate_panel(60, seed=3, cohorts=(2004, 2007, 2010))
+    y = "log_rate_violent"
+    res = cs.att_gt(df, y, "year", "fips", "g287_county", control_group="never_treated", base_period="universal")
+    w = inference.simple_weights(res)
+    dyn = cs.aggregate(res, "dynamic").table.set_index("element")["att"]
+    assert w.sum() == pytest.approx(1) and (w.index >= 0).all()
+    assert float(w @ dyn.loc[w.index]) == pytest.approx(cs.aggregate(res, "simple").overall_att, rel=1e-10)
+
+
+def test_honest_takes_custom_weights_and_checks_their_length():
+    from analysis.estimators import honest
+    event = pd.DataFrame({"event_time": [-3, -2, -1, 0, 1], "estimate": [0.01, -0.01, 0.0, -0.1, -0.2],
+                          "se": [0.02, 0.02, 0.0, 0.02, 0.03]})
+    vcov = pd.DataFrame(np.diag([4e-4, 4e-4, 0, 4e-4, 9e-4]), index=event["event_time"], columns=event["event_time"])
+    event = event[event["event_time"] != -1]
+    vcov = vcov.loc[event["event_time"], event["event_time"]]
+    avg = honest.honest(event, vcov, grid=[0.0])
+    same = honest.honest(event, vcov, grid=[0.0], target="custom", l_vec=[0.5, 0.5])
+    assert same[["ci_low", "ci_high"]].to_numpy() == pytest.approx(avg[["ci_low", "ci_high"]].to_numpy())
+    first = honest.honest(event, vcov, grid=[0.0], target="custom", l_vec=[1.0, 0.0])
+    assert first["lb"].iloc[0] == pytest.approx(-0.1)
+    with pytest.raises(ValueError, match="l_vec"):
+        honest.honest(event, vcov, grid=[0.0], l_vec=[1.0])
+
+
+def test_honest_breakdown_macros(macros):
+    from analysis.exhibits.diagnostics import breakdown
+    h = pd.read_csv(config.RESULTS / "inference" / "honest_simple.csv")
+    for spec, _, name in ai.PRIMARY.values():
+        part = h[(h["spec"] == spec) & (h["pre_periods"].astype(str) == "all")]
+        assert part["estimate"].iloc[0] == pytest.approx(overall(spec).loc["cs_simple", "estimate"], rel=1e-9)
+        at_zero = part[part["M"] == 0].iloc[0]
+        assert at_zero["ci_high"] < 0                 # the conventional set excludes zero: a breakdown exists
+        b = breakdown(part, "relative_magnitude")
+        assert macros[f"Primary{name}HonestBreakdownAll"] == f"{b:g}"
+        below = part[part["M"] < b]
+        assert (below["ci_high"] < 0).all()

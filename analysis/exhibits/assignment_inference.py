@@ -202,6 +202,24 @@ def tost_macros() -> dict[str, str]:
     return out
 
 
+def honest_macros() -> dict[str, str]:
+    """HonestDiD breakdown values of each primary estimand (relative magnitudes): ``Primary<P>HonestBreakdownAll``
+    (every pre-period) and ``...Window`` (the event-study window), with their numbers of pre-periods."""
+    from analysis.exhibits.diagnostics import breakdown
+    h = inputs.read_csv(config.RESULTS / "inference" / "honest_simple.csv",
+                        ["spec", "pre_periods", "n_pre", "method", "M", "ci_low", "ci_high"])
+    out = {}
+    for spec, estimator, name in PRIMARY.values():
+        for pre, label in (("all", "All"), ("5", "Window")):
+            part = h[(h["spec"] == spec) & (h["pre_periods"].astype(str) == pre)]
+            if part.empty:
+                raise inputs.MissingResult(f"results/inference/honest_simple.csv has no rows for {spec}, pre_periods {pre}")
+            b = breakdown(part, "relative_magnitude")
+            out[f"Primary{name}HonestBreakdown{label}"] = (f"above {part['M'].max():g}" if math.isnan(b) else f"{b:g}")
+            out[f"Primary{name}HonestPre{label}"] = str(int(part["n_pre"].iloc[0]))
+    return out
+
+
 def build() -> dict[str, str]:
     """Table inference_primary and the macros listed in the module docstring."""
     latex.write_table(table(), "inference_primary")
@@ -210,4 +228,5 @@ def build() -> dict[str, str]:
         macros.update(primary_macros(program))
     macros.update(romano_wolf_macros())
     macros.update(tost_macros())
+    macros.update(honest_macros())
     return macros
