@@ -129,10 +129,11 @@ def test_config_stops_loudly(tmp_path):
     good = inference.read_config()
     bad = tmp_path / "inference.yaml"
     bad.write_text("romano_wolf:\n  estimator: twfe\n  seed: 1\n  reps: {state: 999}\n  families: {}\n"
-                   "tost:\n  estimator: twfe\n  specs: []\n")
+                   "tost:\n  estimator: twfe\n  specs: []\nhonest:\n  specs: []\n  pre_periods: [all]\n"
+                   "  relative_magnitude: {step: 0.1, max: 1}\n")
     with pytest.raises(InputError, match="bound_pct"):
         inference.read_config(bad)
-    bad.write_text(bad.read_text().replace("specs: []", "specs: []\n  bound_pct: 150"))
+    bad.write_text(bad.read_text().replace("tost:\n  estimator: twfe\n  specs: []", "tost:\n  estimator: twfe\n  specs: []\n  bound_pct: 150"))
     with pytest.raises(InputError, match="between 0 and 100"):
         inference.read_config(bad)
     assert set(good["romano_wolf"]["reps"]) == {"county", "state"}
