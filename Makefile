@@ -298,3 +298,22 @@ ifneq ($(BUILDING),)
 include $(MAKE_STATE)/specs.mk
 endif
 .PRECIOUS: myspecs/results/%/overall.csv $(DERIVED_CODEBOOK) $(MAKE_STATE)/specs.mk
+
+# ---- Inference at the level of assignment (issue #12 §4) ------------------------------------------
+# Romano-Wolf stepdown p-values over each program's three outcomes (TWFE, joint wild cluster bootstrap
+# by county and by state), equivalence tests (TOST) for North Carolina, and HonestDiD targeted at the
+# primary estimand (the Callaway-Sant'Anna simple ATT): analysis/inference.yaml.
+# The specs listed here are those the file names (tests/test_inference.py checks that they agree).
+INFERENCE_SPECS := us_287g_index us_287g_violent us_287g_property sc_index sc_violent sc_property \
+                   nc_287g_index nc_287g_violent nc_287g_property
+INFERENCE_OUT := results/inference/romano_wolf.csv results/inference/tost.csv results/inference/honest_simple.csv
+.PHONY: inference
+inference: $(INFERENCE_OUT)  ## Romano-Wolf p-values over outcomes and NC equivalence tests
+
+$(INFERENCE_OUT) &: analysis/inference.yaml $(PANEL) $(foreach s,$(INFERENCE_SPECS),results/$(s)/overall.csv) \
+                    $(DEPS_inference) | $(ENV)
+	@$(STEP) inference --out $(INFERENCE_OUT) --in $^ -- $(PY) -m analysis.inference
+.PRECIOUS: $(INFERENCE_OUT)
+# The exhibits quote them; the paper inputs its hand-written sections (paper/sections/).
+$(EXHIBITS): $(INFERENCE_OUT)
+paper/paper.pdf: $(wildcard paper/sections/*.tex)

@@ -22,7 +22,8 @@ STEPS = {"acquire": "analysis.acquire", "panel": "analysis.panel", "wave": "anal
          "replication": "analysis.replication", "exhibits": "analysis.exhibits", "paper": "analysis.paper",
          "notebooks": "analysis.notebooks", "derived": "analysis.derived",
          "wave_power": "analysis.wave_power", "wave_plan": "analysis.wave_plan", "credibility": "analysis.credibility",
-         "multiverse": "analysis.multiverse", "multiverse_exhibits": "analysis.multiverse_exhibits"}
+         "multiverse": "analysis.multiverse", "multiverse_exhibits": "analysis.multiverse_exhibits",
+         "inference": "analysis.inference"}
 
 
 def module_file(name: str) -> Path | None:

@@ -3,7 +3,9 @@
 Input: an event-study table (event_time, estimate, se) normalised to the reference period -1
 (TWFE event study; Callaway–Sant'Anna with base_period='universal') and its covariance. The target
 parameter is ``l' beta_post``: ``target='average'`` averages the post-period effects (event times
-0..max), ``target='first'`` is the effect on impact (event time 0).
+0..max), ``target='first'`` is the effect on impact (event time 0); ``l_vec`` gives any other
+weights on the post-period effects (e.g. those that make l' beta_post the Callaway-Sant'Anna simple
+ATT, analysis.inference), with ``target`` then only its label.
 """
 from __future__ import annotations
 
@@ -39,14 +41,20 @@ def _as_results(event: pd.DataFrame, vcov: pd.DataFrame, alpha: float) -> MultiP
 
 
 def honest(event: pd.DataFrame, vcov: pd.DataFrame, method: str = "relative_magnitude", grid=None,
-           target: str = "average", alpha: float = 0.05) -> pd.DataFrame:
+           target: str = "average", alpha: float = 0.05, l_vec=None) -> pd.DataFrame:
     """Identified set (lb, ub) and robust CI (ci_low, ci_high) of the target for each M in ``grid``
-    (Mbar for relative magnitudes; M, the bound on second differences, for smoothness)."""
+    (Mbar for relative magnitudes; M, the bound on second differences, for smoothness). ``l_vec``:
+    weights on the post-period effects in event-time order (then ``target`` is a free label)."""
     results = _as_results(event, vcov, alpha)
     n_post = len(results.post_periods)
-    if target not in ("average", "first"):
+    if l_vec is not None:
+        l_vec = np.asarray(l_vec, float)
+        if l_vec.shape != (n_post,):
+            raise ValueError(f"honest: l_vec has {l_vec.size} weights for {n_post} post-period effects")
+    elif target not in ("average", "first"):
         raise ValueError(f"honest: target must be 'average' or 'first', got {target!r}")
-    l_vec = np.full(n_post, 1 / n_post) if target == "average" else np.eye(n_post)[0]
+    else:
+        l_vec = np.full(n_post, 1 / n_post) if target == "average" else np.eye(n_post)[0]
     rows = []
     for m in grid if grid is not None else GRIDS[method]:
         fit = HonestDiD(method=method, M=m, alpha=alpha, l_vec=l_vec).fit(results)

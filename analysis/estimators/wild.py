@@ -1,15 +1,32 @@
 """Wild cluster bootstrap p-value of the static TWFE coefficient (pyfixest feols + wildboottest),
-for designs with few treated clusters (e.g. 287(g) in a handful of states)."""
+for designs with few treated clusters (e.g. 287(g) in a handful of states) or few clusters (states).
+
+pyfixest refuses the wild bootstrap of a weighted (WLS) regression. ``wcr`` runs wildboottest's
+WCR11 bootstrap on the Frisch-Waugh-Lovell form instead, as Stata's boottest does: the fixed effects
+nested in the clusters (county effects with county or state clusters) are partialled out with the
+regression weights (pyfixest's ``demean``), the others (year, state-by-year) stay in as dummies,
+and every column is multiplied by sqrt(weight), so OLS on them is the WLS fit. Partialling out
+effects nested in the clusters leaves the restricted residuals, the bootstrap coefficients and the
+bootstrap residuals unchanged (partialling out effects that cut across clusters would not: the
+bootstrap errors are sign-flipped by cluster), so the bootstrap t-statistics are those of the full
+model up to the small-sample factor, which cancels in the p-value. Unweighted, ``wcr`` gives
+pyfixest's ``wildboottest`` p-value; with integer weights, that of the regression on duplicated rows
+(tests/test_inference.py). ``wcr`` also returns the bootstrap t-statistics, which Romano-Wolf needs (analysis.inference)."""
 from __future__ import annotations
 
 import warnings
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 import pyfixest as pf
+from pyfixest.estimation import demean
+from wildboottest.wildboottest import WildboottestCL
 
 from analysis.config import SEED
 from analysis.estimators.tidy import EstimatorFit, dropped_frame, missing_rows
 from analysis.estimators.twfe import treated
+from analysis.model import nested
 
 
 def wild(data: pd.DataFrame, y: str, unit: str, t: str, g: str, cluster: str, weights: str | None = None,
@@ -27,10 +44,63 @@ def wild(data: pd.DataFrame, y: str, unit: str, t: str, g: str, cluster: str, we
         warnings.simplefilter("ignore")
         fit = pf.feols(f"{y} ~ {' + '.join(['_d', *controls])} | {' + '.join(fe)}", data=df,
                        vcov={"CRV1": "_cluster"}, weights=weights)
-        boot = fit.wildboottest(param="_d", reps=reps, cluster="_cluster", seed=seed)
+        if weights:
+            pvalue = wcr(df, y, ["_d", *controls], fe, "_cluster", weights, reps=reps, seed=seed).pvalue
+        else:
+            pvalue = float(fit.wildboottest(param="_d", reps=reps, cluster="_cluster", seed=seed)["Pr(>|t|)"])
     tidy = fit.tidy().loc["_d"]
     summary = {"estimator": "wild", "estimate": float(tidy["Estimate"]), "se": float(tidy["Std. Error"]),
-               "ci_low": float("nan"), "ci_high": float("nan"), "pvalue": float(boot["Pr(>|t|)"]),
+               "ci_low": float("nan"), "ci_high": float("nan"), "pvalue": pvalue,
                "n_obs": int(fit._N), "n_units": int(df[unit].nunique()), "n_clusters": int(df[cluster].nunique()),
                "target": f"coefficient on D_it, wild cluster bootstrap p-value ({reps} draws)"}
     return EstimatorFit(summary=summary, dropped=dropped_frame(records))
+
+
+class WcrResult(NamedTuple):
+    """The WCR11 bootstrap of one coefficient: its t-statistic (up to the small-sample factor), the
+    bootstrap t-statistics (same scale) and the two-sided bootstrap p-value."""
+    coef: float
+    tstat: float
+    boot_t: np.ndarray
+    pvalue: float
+
+
+def wcr(df: pd.DataFrame, y: str, regressors: list[str], fe: list[str], cluster: str, weights: str | None = None,
+        reps: int = 9999, seed: int = SEED) -> WcrResult:
+    """WCR11 wild cluster bootstrap (null imposed, Rademacher weights by ``cluster``, drawn from
+    ``seed``) of the first of ``regressors`` in y ~ regressors | fe, weighted by ``weights`` or not;
+    rows must be complete. The same seed and the same clusters give the same draws for every outcome,
+    as Romano-Wolf requires."""
+    if seed is None:
+        raise ValueError("wcr: the bootstrap needs a seed; None is not allowed")
+    w = df[weights].to_numpy(float) if weights else np.ones(len(df))
+    if not (w > 0).all():
+        raise ValueError(f"wcr: weights '{weights}' must be positive")
+    inner = [c for c in fe if nested(df[c], df[cluster])]
+    outer = [pd.get_dummies(df[c], prefix=c, drop_first=True, dtype=float) for c in fe if c not in inner]
+    values = pd.concat([df[[y, *regressors]].astype(float), *outer], axis=1).to_numpy(float)
+    if inner:
+        flist = np.column_stack([pd.factorize(df[c])[0] for c in inner]).astype(np.uint64)
+        values, converged = demean(values, flist, w, tol=1e-10)
+        if not converged:
+            raise RuntimeError("wcr: demeaning by the fixed effects did not converge")
+    else:
+        values = np.column_stack([values, np.ones(len(df))])
+    tilde = values * np.sqrt(w)[:, None]
+    r = np.zeros(tilde.shape[1] - 1)
+    r[0] = 1
+    coef = float(np.linalg.lstsq(tilde[:, 1:], tilde[:, 0], rcond=None)[0][0])
+    codes = pd.factorize(df[cluster], sort=True)[0]  # wildboottest needs integer ids; sorted: same draws per cluster
+    boot = WildboottestCL(X=tilde[:, 1:], Y=tilde[:, 0], cluster=codes, R=r, B=reps, seed=seed,
+                          parallel=False)
+    boot.get_scores(bootstrap_type="11", impose_null=True, adj=True, cluster_adj=True)
+    boot.get_weights(weights_type="rademacher")
+    boot.get_numer()
+    boot.get_denom()
+    boot.get_tboot()
+    boot.get_vcov()
+    boot.get_tstat()
+    boot.get_pvalue(pval_type="two-tailed")
+    tstat = float(np.asarray(boot.t_stat).ravel()[0])
+    return WcrResult(coef=coef, tstat=tstat, boot_t=np.asarray(boot.t_boot, float).ravel(),
+                     pvalue=float(np.asarray(boot.pvalue).ravel()[0]))

@@ -16,7 +16,8 @@ from analysis import cli
 # In the order of the paper.
 MODULES = ["data_section", "rollout", "trends", "sample_tables", "headline", "main_tables", "event_studies",
            "diagnostics", "robustness", "credibility", "replication_exhibits", "coverage_audit", "treatment_coding",
-           "wave", "wave_design", "program_maps", "treated_counties", "event_counts", "levels", "estimator_identity"]
+           "wave", "wave_design", "program_maps", "treated_counties", "event_counts", "levels", "estimator_identity",
+           "assignment_inference"]
 
 
 def main() -> None:
