@@ -67,7 +67,7 @@ from analysis.sample import apply_sample
 OUT = RESULTS / "wave_power"
 OUTCOMES = ("index", "violent", "property")
 HORIZONS = (1, 2, 3)
-DESIGNS = ("cs", "cs_state", "within_state")
+DESIGNS = ("within_state", "within_state_county", "cs_state", "cs")   # the primary first
 WAVE_START_YEAR = 2025          # the wave's first calendar year ...
 PLACEBO_START = 2010            # ... is this year of the panel
 REPS = 30                       # default replications (about 45 s on one core); --reps for more
@@ -135,10 +135,11 @@ def fit_cs(df: pd.DataFrame, y: str) -> tuple[float, float, float]:
     return agg.overall_att, agg.overall_se, by_state.overall_se
 
 
-def fit_within_state(df: pd.DataFrame, ys: list[str]) -> dict[str, tuple[float, float]]:
+def fit_within_state(df: pd.DataFrame, ys: list[str]) -> dict[str, tuple[float, float, float]]:
     """For every outcome in ``ys``: the coefficient on D with county and state x year fixed effects and
-    its county-clustered SE (fixest's small-sample factor; singletons dropped first), as
-    analysis.estimators.twfe.static(fe=[fips, state^year]) gives it."""
+    its SEs clustered by state and by county (fixest's small-sample factor for each clustering;
+    singletons dropped first), as analysis.estimators.twfe.static(fe=[fips, state^year], cluster=...)
+    gives them."""
     df = df.assign(_sy=df["state"].astype(str) + "^" + df["year"].astype(str))
     df, _ = drop_singletons(df, ["fips", "_sy"])
     flist = np.column_stack([pd.factorize(df[c])[0] for c in ("fips", "_sy")]).astype(np.uint64)
@@ -148,14 +149,17 @@ def fit_within_state(df: pd.DataFrame, ys: list[str]) -> dict[str, tuple[float, 
         dm, ok = demean(df[cols].to_numpy(float), flist, np.ones(len(df)), tol=1e-12)
     if not ok:
         raise RuntimeError("wave_power: pyfixest demean did not converge")
-    d, codes = dm[:, 0], pd.factorize(df["fips"])[0]
-    factor = ssc(len(df), 1, df[["fips", "_sy"]].reset_index(drop=True), pd.Series(codes))
+    d, fe = dm[:, 0], df[["fips", "_sy"]].reset_index(drop=True)
+    clusters = {name: pd.factorize(df[col])[0] for name, col in (("state", "state_fips"), ("county", "fips"))}
+    factors = {name: ssc(len(df), 1, fe, pd.Series(c)) for name, c in clusters.items()}
     dd = d @ d
     out = {}
     for j, y in enumerate(ys, start=1):
         beta = d @ dm[:, j] / dd
-        score = np.bincount(codes, weights=d * (dm[:, j] - beta * d))
-        out[y] = (float(beta), float(np.sqrt(factor * (score @ score)) / dd))
+        resid = d * (dm[:, j] - beta * d)
+        se = {name: np.sqrt(factors[name] * (sc @ sc)) / dd
+              for name, c in clusters.items() for sc in [np.bincount(c, weights=resid)]}
+        out[y] = (float(beta), float(se["state"]), float(se["county"]))
     return out
 
 
@@ -171,9 +175,11 @@ def replicate(sample: pd.DataFrame, placebo: pd.DataFrame, rep: int) -> list[dic
         within = fit_within_state(df, ["x", *ys, *[f"plus_{o}" for o in OUTCOMES]])
         for o in OUTCOMES:
             y_cs, plus_cs = fit_cs(df, f"log_rate_{o}"), fit_cs(df, f"plus_{o}")
-            fits = {"cs": ((y_cs[0], y_cs[1]), (x_cs[0], x_cs[1]), (plus_cs[0], plus_cs[1])),
+            y_ws, x_ws, plus_ws = within[f"log_rate_{o}"], within["x"], within[f"plus_{o}"]
+            fits = {"within_state": ((y_ws[0], y_ws[1]), (x_ws[0], x_ws[1]), (plus_ws[0], plus_ws[1])),
+                    "within_state_county": ((y_ws[0], y_ws[2]), (x_ws[0], x_ws[2]), (plus_ws[0], plus_ws[2])),
                     "cs_state": ((y_cs[0], y_cs[2]), (x_cs[0], x_cs[2]), (plus_cs[0], plus_cs[2])),
-                    "within_state": (within[f"log_rate_{o}"], within["x"], within[f"plus_{o}"])}
+                    "cs": ((y_cs[0], y_cs[1]), (x_cs[0], x_cs[1]), (plus_cs[0], plus_cs[1]))}
             for design, ((e0, s0), (ex, sx), (_, s1)) in fits.items():
                 rows.append({"rep": rep, "horizon": h, "design": design, "outcome": o, "est0": e0, "se0": s0,
                              "est_x": ex, "se_x": sx, "se_sum": s1, "counties": int(df["fips"].nunique()),
@@ -219,7 +225,8 @@ def mde_table(power: pd.DataFrame, reps: pd.DataFrame, target: float = POWER, al
                      "se_median": r["se0"].median(), "exposure": r["est_x"].median(),
                      "counties": int(r["counties"].median()), "treated": float(r["treated"].mean()),
                      "reps": len(r)})
-    return pd.DataFrame(rows)
+    rank = {d: i for i, d in enumerate(DESIGNS)}   # the primary design first
+    return pd.DataFrame(rows).sort_values("design", key=lambda d: d.map(rank), kind="stable", ignore_index=True)
 
 
 def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
