@@ -23,17 +23,20 @@ replication (y, the exposure x, y + x) give the estimate and standard error at e
 exactly: est(tau) = est(y) + tau est(x), se(tau)^2 = se(y)^2 + tau (se(y+x)^2 - se(y)^2 - se(x)^2)
 + tau^2 se(x)^2 (tests/test_wave_power.py checks this against fits on y + tau x).
 
-Estimators. ``cs``: the primary estimator, Callaway-Sant'Anna simple ATT (analysis.estimators.cs,
-doubly robust, never-treated controls), with ANALYTIC county-clustered standard errors, not the
-multiplier bootstrap (999 draws per fit would cost minutes; both estimate the same variance).
-``cs_state``: the same estimates with analytic standard errors clustered by state (the plan's
-inference: the wave is concentrated in a few states, and state-year shocks make county-clustered
-tests over-reject; the placebo size in mde.csv shows by how much). ``within_state``: the within-state design, the TWFE coefficient on
-D_it with county and state x year fixed effects and county-clustered standard errors with fixest's
-small-sample factor: the regression of analysis.estimators.twfe.static with ``fe=[fips, state^year]``,
-computed by partialling the fixed effects out of all outcomes at once with pyfixest's ``demean``
-(equal to twfe.static to 1e-8: tests/test_wave_power.py), because one linearmodels fit per outcome
-would take 0.35 s.
+Estimators, the plan's primary first (DESIGNS, and the row order of mde.csv). ``within_state``: the
+plan's primary design, the TWFE coefficient on D_it with county and state x year fixed effects and
+standard errors clustered by state with fixest's small-sample factor; ``within_state_county``: the
+same estimates with county-clustered standard errors. Both are the regression of
+analysis.estimators.twfe.static with ``fe=[fips, state^year]``, computed by partialling the fixed
+effects out of all outcomes at once with pyfixest's ``demean`` (equal to twfe.static to 1e-8:
+tests/test_wave_power.py), because one linearmodels fit per outcome would take 0.35 s. ``cs_state``:
+Callaway-Sant'Anna simple ATT (analysis.estimators.cs, doubly robust, never-treated controls), the
+plan's robustness estimate, with ANALYTIC standard errors clustered by state (not the multiplier
+bootstrap: 999 draws per fit would cost minutes; both estimate the same variance); ``cs``: the same
+estimates with county-clustered standard errors. The wave is concentrated in a few states: the size
+and bias columns of mde.csv show how the designs and clusterings fare when state-year shocks are
+shared by a state's adopters. The imputation estimator with state x year effects (pyfixest did2s)
+is not simulated: it takes about 2.8 s of CPU per fit, and a draw needs 21 fits.
 
 Power at ``tau`` = the share of replications whose two-sided test of ATT = 0 rejects at 5%; the
 MDE is the smallest |tau| on the grid at which the power is at least 80% for an increase and for a
