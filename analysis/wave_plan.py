@@ -5,7 +5,7 @@ before any outcome exists), checks that county crime data for every required yea
 data_raw/manifest.csv and present with their checksums, builds the county x year panel from them and
 the wave timing (data_clean/wave_287g_timing.parquet), applies the plan's sample rules (every drop
 counted), and estimates: the primary within-state TWFE (county and state x year fixed effects, the
-coefficient on D_it) on the log index-crime rate with state-clustered standard errors, the two
+coefficient on D_it) on the log index-crime rate with county-clustered standard errors, the two
 secondary outcomes with Holm-adjusted p-values, and as robustness, not tested, the Callaway-Sant'Anna
 simple ATT (never-treated controls, state-clustered multiplier bootstrap) and the imputation estimator
 with the primary's fixed effects. Results go to results/wave_plan/

@@ -25,8 +25,8 @@ exactly: est(tau) = est(y) + tau est(x), se(tau)^2 = se(y)^2 + tau (se(y+x)^2 - 
 
 Estimators, the plan's primary first (DESIGNS, and the row order of mde.csv). ``within_state``: the
 plan's primary design, the TWFE coefficient on D_it with county and state x year fixed effects and
-standard errors clustered by state with fixest's small-sample factor; ``within_state_county``: the
-same estimates with county-clustered standard errors. Both are the regression of
+standard errors clustered by county with fixest's small-sample factor; ``within_state_state``: the
+same estimates with state-clustered standard errors. Both are the regression of
 analysis.estimators.twfe.static with ``fe=[fips, state^year]``, computed by partialling the fixed
 effects out of all outcomes at once with pyfixest's ``demean`` (equal to twfe.static to 1e-8:
 tests/test_wave_power.py), because one linearmodels fit per outcome would take 0.35 s. ``cs_state``:
@@ -70,7 +70,7 @@ from analysis.sample import apply_sample
 OUT = RESULTS / "wave_power"
 OUTCOMES = ("index", "violent", "property")
 HORIZONS = (1, 2, 3)
-DESIGNS = ("within_state", "within_state_county", "cs_state", "cs")   # the primary first
+DESIGNS = ("within_state", "within_state_state", "cs_state", "cs")   # the primary first
 WAVE_START_YEAR = 2025          # the wave's first calendar year ...
 PLACEBO_START = 2010            # ... is this year of the panel
 REPS = 30                       # default replications (about 45 s on one core); --reps for more
@@ -179,8 +179,8 @@ def replicate(sample: pd.DataFrame, placebo: pd.DataFrame, rep: int) -> list[dic
         for o in OUTCOMES:
             y_cs, plus_cs = fit_cs(df, f"log_rate_{o}"), fit_cs(df, f"plus_{o}")
             y_ws, x_ws, plus_ws = within[f"log_rate_{o}"], within["x"], within[f"plus_{o}"]
-            fits = {"within_state": ((y_ws[0], y_ws[1]), (x_ws[0], x_ws[1]), (plus_ws[0], plus_ws[1])),
-                    "within_state_county": ((y_ws[0], y_ws[2]), (x_ws[0], x_ws[2]), (plus_ws[0], plus_ws[2])),
+            fits = {"within_state": ((y_ws[0], y_ws[2]), (x_ws[0], x_ws[2]), (plus_ws[0], plus_ws[2])),
+                    "within_state_state": ((y_ws[0], y_ws[1]), (x_ws[0], x_ws[1]), (plus_ws[0], plus_ws[1])),
                     "cs_state": ((y_cs[0], y_cs[2]), (x_cs[0], x_cs[2]), (plus_cs[0], plus_cs[2])),
                     "cs": ((y_cs[0], y_cs[1]), (x_cs[0], x_cs[1]), (plus_cs[0], plus_cs[1]))}
             for design, ((e0, s0), (ex, sx), (_, s1)) in fits.items():

@@ -29,8 +29,8 @@ def test_mde_frame_one_row_per_design_and_outcome():
     # the design is named on its first row only; values come from the right design and horizon
     assert (frame["design"] != "").sum() == len(wave_design.DESIGN_NAMES)
     assert frame.loc[3, "t2"] == pytest.approx(1.02) and frame.loc[8, "s3"] == pytest.approx(0.15)
-    # the plan's primary design (within state, state clusters) comes first
-    assert frame.loc[0, "design"] == wave_design.DESIGN_NAMES[wave_design.PRIMARY] == "Within state, state clusters (plan)"
+    # the plan's primary design (within state, county clusters) comes first
+    assert frame.loc[0, "design"] == wave_design.DESIGN_NAMES[wave_design.PRIMARY] == "Within state, county clusters (plan)"
     assert list(wave_design.DESIGN_NAMES) == list(wave_design.TAGS)
 
 
@@ -49,13 +49,13 @@ def built():
 def test_macros_match_the_power_results(built):
     macros, mde = built
     for h, w in wave_design.WORDS.items():
-        # the untagged macros are the plan's primary: within state, state clusters
+        # the untagged macros are the plan's primary: within state, county clusters
         assert macros[f"WavePowerMde{w}"] == fmt_num(mde.loc[("within_state", "index", h), "mde"], 3)
         assert macros[f"WavePowerSize{w}"] == fmt_num(100 * mde.loc[("within_state", "index", h), "size"], 0)
         assert macros[f"WavePowerCsMde{w}"] == fmt_num(mde.loc[("cs_state", "index", h), "mde"], 3)
         assert macros[f"WavePowerCsCountySize{w}"] == fmt_num(100 * mde.loc[("cs", "index", h), "size"], 0)
-        assert macros[f"WavePowerWithinCountySize{w}"] == fmt_num(
-            100 * mde.loc[("within_state_county", "index", h), "size"], 0)
+        assert macros[f"WavePowerStateClSize{w}"] == fmt_num(
+            100 * mde.loc[("within_state_state", "index", h), "size"], 0)
         assert macros[f"WavePowerMdePct{w}"] == fmt_num(100 * np.expm1(mde.loc[("within_state", "index", h), "mde"]), 1)
     assert macros["WavePowerBiasThree"] == fmt_num(mde.loc[("within_state", "index", 3), "bias"], 3)
     assert macros["WavePowerCsBiasThree"] == fmt_num(mde.loc[("cs", "index", 3), "bias"], 3)

@@ -69,7 +69,7 @@ def test_the_committed_plan_reads_and_fixes_every_field():
     plan = wave_plan.read_plan()
     assert plan["primary_outcome"] == "index" and plan["estimator"] == "twfe"
     assert plan["fixed_effects"] == ["county", "state^year"]
-    assert plan["control_group"] == "never_treated" and plan["cluster"] == "state"
+    assert plan["control_group"] == "never_treated" and plan["cluster"] == "county"
     # Callaway-Sant'Anna, the former primary, is kept as a robustness estimate with its own inference
     assert plan["robustness"]["cs_simple"]["estimator"] == "cs_simple"
     assert plan["robustness"]["cs_simple"]["cluster"] == "state"
@@ -125,7 +125,9 @@ def test_runs_end_to_end_on_simulated_2013_2026_data_and_recovers_the_effect(tmp
     log = pd.read_csv(out / "sample_log.csv")
     primary = est[(est["role"] == "primary")].iloc[0]
     assert primary["outcome"] == "index" and primary["estimator"] == "twfe_within_state"
-    assert primary["inference"] == "clustered by state (CR1)" and primary["n_clusters"] == 20
+    assert primary["inference"] == "clustered by county (CR1)" and primary["n_clusters"] == primary["n_counties"]
+    cs_row = est[est["estimator"] == "cs_simple"].iloc[0]
+    assert cs_row["n_clusters"] == 20 and "clustered by state" in cs_row["inference"]
     assert primary["ci_low"] < EFFECT < primary["ci_high"] and primary["ci_high"] < 0
     assert abs(primary["estimate"] - EFFECT) < 0.03
     for _, row in est.iterrows():   # every outcome and design recovers the effect
@@ -163,7 +165,7 @@ def test_data_after_the_window_shorten_the_controls(tmp_path):
 
 @pytest.mark.parametrize("edit,field", [
     (lambda t: t.replace("primary_outcome: index\n", ""), "primary_outcome"),
-    (lambda t: t.replace("cluster: state\n", "cluster: county_pair\n"), "cluster"),
+    (lambda t: t.replace("cluster: county\n", "cluster: county_pair\n"), "cluster"),
     (lambda t: t.replace("bootstrap: 999", "bootstrap: many"), "robustness"),
     (lambda t: t.replace("estimator: twfe\n", "estimator: cs_simple\n"), "estimator"),
     (lambda t: t.replace("fixed_effects: [county, state^year]\n", "fixed_effects: [county, year]\n"), "fixed_effects"),

@@ -18,11 +18,11 @@ from analysis.exhibits.numbers import fmt_int, fmt_num
 from analysis.wave_plan import read_plan, required_years
 
 FOLDER = config.RESULTS / "wave_power"
-DESIGN_NAMES = {"within_state": "Within state, state clusters (plan)", "within_state_county": "Within state, county clusters",
+DESIGN_NAMES = {"within_state": "Within state, county clusters (plan)", "within_state_state": "Within state, state clusters",
                 "cs_state": "CS, state clusters", "cs": "CS, county clusters"}   # the plan's primary first
 PRIMARY = "within_state"
 # macro tag of every design: WavePower<tag>Mde..., the plan's primary without a tag
-TAGS = {"within_state": "", "within_state_county": "WithinCounty", "cs_state": "Cs", "cs": "CsCounty"}
+TAGS = {"within_state": "", "within_state_state": "StateCl", "cs_state": "Cs", "cs": "CsCounty"}
 OUTCOME_NAMES = {"index": "Index", "violent": "Violent", "property": "Property"}
 HORIZON_COLORS = {1: style.OKABE_ITO["orange"], 2: style.OKABE_ITO["vermillion"], 3: style.OKABE_ITO["blue"]}
 WORDS = {1: "One", 2: "Two", 3: "Three"}
@@ -55,7 +55,7 @@ def mde_frame(mde: pd.DataFrame) -> pd.DataFrame:
 
 def _plot_power(power: pd.DataFrame, target: float, alpha: float):
     """Power against the effect (log points), one panel per outcome: the plan's design (within state,
-    state clusters) solid, Callaway-Sant'Anna with state clusters dashed, one colour per number of
+    county clusters) solid, Callaway-Sant'Anna with state clusters dashed, one colour per number of
     post-adoption years."""
     fig, axes = style.figure(height=2.9, ncols=3, sharey=True)
     for ax, outcome in zip(axes, OUTCOME_NAMES):
