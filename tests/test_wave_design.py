@@ -87,3 +87,14 @@ def test_section_is_input_once_and_its_exhibits_exist(built):
     labels = set(re.findall(r"\\label\{([^}]+)\}", paper + text))
     assert set(re.findall(r"\\ref\{([^}]+)\}", text)) <= labels
     assert (config.FIGURES / "wave_power.pdf").exists() and (config.TABLES / "wave_mde.tex").exists()
+
+
+def test_the_plans_primary_design_has_simulated_size_near_five_percent(built):
+    """The plan must not fix a test whose size is known to be wrong: in the power simulation (no true
+    effect) the primary design's test on the primary outcome rejects at most 5% + two binomial
+    standard errors of a 5% rate with the run's number of draws (30 by default: 13%; 200: 8.1%)."""
+    _, mde = built
+    for h in (1, 2, 3):
+        r = mde.loc[(wave_design.PRIMARY, "index", h)]
+        tolerance = 2 * np.sqrt(0.05 * 0.95 / r["reps"])
+        assert r["size"] <= 0.05 + tolerance, f"{h} post years: size {r['size']:.3f}"
