@@ -4,9 +4,11 @@
 before any outcome exists), checks that county crime data for every required year are listed in
 data_raw/manifest.csv and present with their checksums, builds the county x year panel from them and
 the wave timing (data_clean/wave_287g_timing.parquet), applies the plan's sample rules (every drop
-counted), and estimates: the primary Callaway-Sant'Anna simple ATT on the log index-crime rate with
-a state-clustered multiplier bootstrap, the two secondary outcomes with Holm-adjusted p-values, and
-the within-state TWFE (county and state x year effects). Results go to results/wave_plan/
+counted), and estimates: the primary within-state TWFE (county and state x year fixed effects, the
+coefficient on D_it) on the log index-crime rate with county-clustered standard errors, the two
+secondary outcomes with Holm-adjusted p-values, and as robustness, not tested, the Callaway-Sant'Anna
+simple ATT (never-treated controls, state-clustered multiplier bootstrap) and the imputation estimator
+with the primary's fixed effects. Results go to results/wave_plan/
 (estimates.csv, sample_log.csv, dropped.csv, plan.yaml as run), written atomically.
 
 Until the crime data exist the command stops (exit 1) with one message naming the years, the source,
@@ -30,7 +32,7 @@ from analysis import cli
 from analysis.atomic import atomic_dir
 from analysis.config import DATA_RAW, MANIFEST, RESULTS, ROOT, WAVE_TIMING
 from analysis.errors import InputError, StopBuild
-from analysis.estimators import cs, twfe
+from analysis.estimators import cs, imputation, twfe
 from analysis.estimators.tidy import normal_inference
 from analysis.manifest import read_manifest, sha256_of
 from analysis.yamlfile import read_yaml
@@ -39,8 +41,11 @@ PLAN = ROOT / "analysis" / "plans" / "wave_2025.yaml"
 OUT = RESULTS / "wave_plan"
 REQUIRED = {"name": str, "description": str, "treatment": dict, "control_group": str, "primary_outcome": str,
             "secondary_outcomes": list, "transform": str, "years": dict, "sample_rules": dict, "estimator": str,
-            "est_method": str, "anticipation": int, "base_period": str, "cluster": str, "bootstrap": int,
-            "seed": int, "alpha": float, "multiple_testing": dict, "robustness": dict, "data": dict}
+            "fixed_effects": list, "cluster": str, "alpha": float, "multiple_testing": dict, "robustness": dict,
+            "data": dict}
+WITHIN_STATE = ["county", "state^year"]          # the only fixed effects this runner implements
+CS_FIELDS = {"estimator": str, "control_group": str, "est_method": str, "anticipation": int, "base_period": str,
+             "cluster": str, "bootstrap": int, "seed": int}
 COLUMNS = ["fips", "year", "population", "index", "violent", "property", "covind"]
 CLUSTER = {"state": "state_fips", "county": "fips"}
 FLOAT = "%.10g"
@@ -62,8 +67,25 @@ def read_plan(path: Path = PLAN) -> dict:
         if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
             raise InputError(path, f"must be a {kind.__name__}", line=lines.get(field) if isinstance(lines, dict) else None,
                              field=field)
-    if plan["estimator"] != "cs_simple" or plan["control_group"] != "never_treated":
-        raise InputError(path, "this runner implements estimator cs_simple with never_treated controls", field="estimator")
+    if plan["estimator"] != "twfe" or plan["control_group"] != "never_treated":
+        raise InputError(path, "this runner implements estimator twfe with never_treated controls", field="estimator")
+    if plan["fixed_effects"] != WITHIN_STATE:
+        raise InputError(path, f"this runner implements fixed_effects {WITHIN_STATE}", field="fixed_effects")
+    robust = plan["robustness"]
+    for name, spec in robust.items():
+        if not isinstance(spec, dict) or spec.get("cluster") not in CLUSTER:
+            raise InputError(path, f"robustness.{name}: a mapping with cluster one of {', '.join(CLUSTER)}",
+                             field="robustness")
+    if set(robust) != {"cs_simple", "imputation"}:
+        raise InputError(path, "robustness must list cs_simple and imputation (this runner implements both)",
+                         field="robustness")
+    for field, kind in CS_FIELDS.items():
+        if not isinstance(robust["cs_simple"].get(field), kind):
+            raise InputError(path, f"robustness.cs_simple.{field} must be a {kind.__name__}", field="robustness")
+    if robust["cs_simple"]["estimator"] != "cs_simple" or robust["cs_simple"]["control_group"] != "never_treated":
+        raise InputError(path, "robustness.cs_simple: estimator cs_simple with never_treated controls", field="robustness")
+    if robust["imputation"].get("fixed_effects") != WITHIN_STATE:
+        raise InputError(path, f"robustness.imputation.fixed_effects must be {WITHIN_STATE}", field="robustness")
     if plan["cluster"] not in CLUSTER:
         raise InputError(path, f"must be one of {', '.join(CLUSTER)}", field="cluster")
     if "{year}" not in plan["data"].get("path", ""):
@@ -199,39 +221,49 @@ def build_sample(crime: pd.DataFrame, timing: pd.DataFrame, plan: dict) -> tuple
 
 
 def estimate(df: pd.DataFrame, plan: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(estimates, dropped): the CS simple ATT of every outcome (primary first) with the plan's inference,
-    Holm-adjusted p-values of the secondary outcomes, and the within-state TWFE of every outcome."""
+    """(estimates, dropped): the primary within-state TWFE of every outcome (primary outcome first) with
+    the plan's inference, Holm-adjusted p-values of the secondary outcomes, and the robustness
+    estimates (Callaway-Sant'Anna simple ATT, imputation) of every outcome, reported, not tested."""
     rows, dropped = [], []
     outcomes = [plan["primary_outcome"], *plan["secondary_outcomes"]]
+    within = df.assign(_sy=df["state"] + "^" + df["year"].astype(str))
+    n_treated = int(df.loc[df["g"] > 0, "fips"].nunique())
+    cs_plan, imp = plan["robustness"]["cs_simple"], plan["robustness"]["imputation"]
     for o in outcomes:
         y = f"log_rate_{o}"
-        res = cs.att_gt(df, y, "year", "fips", "g", control_group="never_treated", est_method=plan["est_method"],
-                        cluster=CLUSTER[plan["cluster"]], base_period=plan["base_period"],
-                        anticipation=plan["anticipation"], bootstrap=plan["bootstrap"], seed=plan["seed"],
+        fit = twfe.static(within, y, "fips", "year", "g", cluster=CLUSTER[plan["cluster"]], fe=["fips", "_sy"])
+        rows.append(_row(o, "primary" if o == plan["primary_outcome"] else "secondary", "twfe_within_state",
+                         fit.summary, n_treated, f"clustered by {plan['cluster']} (CR1)"))
+        dropped.append(fit.dropped.assign(outcome=o, estimator="twfe_within_state"))
+        res = cs.att_gt(df, y, "year", "fips", "g", control_group="never_treated", est_method=cs_plan["est_method"],
+                        cluster=CLUSTER[cs_plan["cluster"]], base_period=cs_plan["base_period"],
+                        anticipation=cs_plan["anticipation"], bootstrap=cs_plan["bootstrap"], seed=cs_plan["seed"],
                         alpha=plan["alpha"])
         agg = cs.aggregate(res, "simple")
         inf = normal_inference(agg.overall_att, agg.overall_se, plan["alpha"])
-        rows.append({"outcome": o, "role": "primary" if o == plan["primary_outcome"] else "secondary",
-                     "estimator": "cs_simple", "estimate": agg.overall_att, "se": agg.overall_se,
-                     **{k: float(v) for k, v in inf.items()}, "n_counties": len(res.units),
+        rows.append({"outcome": o, "role": "robustness", "estimator": "cs_simple", "estimate": agg.overall_att,
+                     "se": agg.overall_se, **{k: float(v) for k, v in inf.items()}, "n_counties": len(res.units),
                      "n_treated": int((res.cohort > 0).sum()), "n_clusters": int(res.cluster.max() + 1),
-                     "inference": f"multiplier bootstrap, {plan['bootstrap']} draws, clustered by {plan['cluster']}"})
+                     "inference": f"multiplier bootstrap, {cs_plan['bootstrap']} draws, clustered by {cs_plan['cluster']}"})
         dropped.append(res.dropped.assign(outcome=o, estimator="cs_simple"))
-        ws = plan["robustness"]["within_state"]
-        fit = twfe.static(df.assign(_sy=df["state"] + "^" + df["year"].astype(str)), y, "fips", "year", "g",
-                          cluster=CLUSTER[ws["cluster"]], fe=["fips", "_sy"])
-        s = fit.summary
-        rows.append({"outcome": o, "role": "robustness", "estimator": "twfe_within_state", "estimate": s["estimate"],
-                     "se": s["se"], "ci_low": s["ci_low"], "ci_high": s["ci_high"], "pvalue": s["pvalue"],
-                     "n_counties": s["n_units"], "n_treated": int(df.loc[df["g"] > 0, "fips"].nunique()),
-                     "n_clusters": s["n_clusters"], "inference": f"clustered by {ws['cluster']} (CR1)"})
-        dropped.append(fit.dropped.assign(outcome=o, estimator="twfe_within_state"))
+        fit = imputation.imputation(within, y, "fips", "year", "g", cluster=CLUSTER[imp["cluster"]],
+                                    alpha=plan["alpha"], fe=["fips", "_sy"])
+        rows.append(_row(o, "robustness", "imputation_within_state", fit.summary, n_treated,
+                         f"clustered by {imp['cluster']} (did2s GMM)"))
+        dropped.append(fit.dropped.assign(outcome=o, estimator="imputation_within_state"))
     out = pd.DataFrame(rows)
     out["pvalue_adjusted"] = out["pvalue"].where(out["role"] == "primary")
     sec = (out["role"] == "secondary").to_numpy()
     if sec.any():
         out.loc[sec, "pvalue_adjusted"] = multipletests(out.loc[sec, "pvalue"], method="holm")[1]
     return out, pd.concat(dropped, ignore_index=True)
+
+
+def _row(outcome: str, role: str, estimator: str, s: dict, n_treated: int, inference: str) -> dict:
+    """One row of estimates.csv from an EstimatorFit summary."""
+    return {"outcome": outcome, "role": role, "estimator": estimator, "estimate": s["estimate"], "se": s["se"],
+            "ci_low": s["ci_low"], "ci_high": s["ci_high"], "pvalue": s["pvalue"], "n_counties": s["n_units"],
+            "n_treated": n_treated, "n_clusters": s["n_clusters"], "inference": inference}
 
 
 def run(plan_path: Path = PLAN, raw_dir: Path = DATA_RAW, manifest: Path = MANIFEST, timing: Path = WAVE_TIMING,

@@ -67,8 +67,13 @@ def simulate(folder, n_states=20, per_state=25, years=range(2013, 2027), seed=11
 
 def test_the_committed_plan_reads_and_fixes_every_field():
     plan = wave_plan.read_plan()
-    assert plan["primary_outcome"] == "index" and plan["estimator"] == "cs_simple"
-    assert plan["control_group"] == "never_treated" and plan["cluster"] == "state"
+    assert plan["primary_outcome"] == "index" and plan["estimator"] == "twfe"
+    assert plan["fixed_effects"] == ["county", "state^year"]
+    assert plan["control_group"] == "never_treated" and plan["cluster"] == "county"
+    # Callaway-Sant'Anna, the former primary, is kept as a robustness estimate with its own inference
+    assert plan["robustness"]["cs_simple"]["estimator"] == "cs_simple"
+    assert plan["robustness"]["cs_simple"]["cluster"] == "state"
+    assert plan["robustness"]["imputation"]["fixed_effects"] == ["county", "state^year"]
     assert plan["multiple_testing"] == {"primary": "none", "secondary": "holm"}
     assert wave_plan.required_years(plan) == list(range(2015, 2026))
 
@@ -119,11 +124,19 @@ def test_runs_end_to_end_on_simulated_2013_2026_data_and_recovers_the_effect(tmp
     est = pd.read_csv(out / "estimates.csv")
     log = pd.read_csv(out / "sample_log.csv")
     primary = est[(est["role"] == "primary")].iloc[0]
-    assert primary["outcome"] == "index" and primary["estimator"] == "cs_simple"
+    assert primary["outcome"] == "index" and primary["estimator"] == "twfe_within_state"
+    assert primary["inference"] == "clustered by county (CR1)" and primary["n_clusters"] == primary["n_counties"]
+    cs_row = est[est["estimator"] == "cs_simple"].iloc[0]
+    assert cs_row["n_clusters"] == 20 and "clustered by state" in cs_row["inference"]
     assert primary["ci_low"] < EFFECT < primary["ci_high"] and primary["ci_high"] < 0
     assert abs(primary["estimate"] - EFFECT) < 0.03
     for _, row in est.iterrows():   # every outcome and design recovers the effect
         assert abs(row["estimate"] - EFFECT) < 0.05
+    # every outcome: the primary design first, then the two robustness estimates, not tested
+    assert list(est["estimator"]) == ["twfe_within_state", "cs_simple", "imputation_within_state"] * 3
+    rob = est[est["role"] == "robustness"]
+    assert len(rob) == 6 and rob["pvalue_adjusted"].isna().all()
+    assert set(est.loc[est["role"] == "secondary", "estimator"]) == {"twfe_within_state"}
     sec = est[est["role"] == "secondary"]
     assert (sec["pvalue_adjusted"] >= sec["pvalue"]).all() and sec["pvalue_adjusted"].notna().all()
     # the data years used: the plan's 2015 on, every later consecutive year (2013-2014 present, not used)
@@ -152,9 +165,11 @@ def test_data_after_the_window_shorten_the_controls(tmp_path):
 
 @pytest.mark.parametrize("edit,field", [
     (lambda t: t.replace("primary_outcome: index\n", ""), "primary_outcome"),
-    (lambda t: t.replace("cluster: state\n", "cluster: county_pair\n"), "cluster"),
-    (lambda t: t.replace("bootstrap: 999", "bootstrap: many"), "bootstrap"),
-    (lambda t: t.replace("estimator: cs_simple", "estimator: twfe"), "estimator"),
+    (lambda t: t.replace("cluster: county\n", "cluster: county_pair\n"), "cluster"),
+    (lambda t: t.replace("bootstrap: 999", "bootstrap: many"), "robustness"),
+    (lambda t: t.replace("estimator: twfe\n", "estimator: cs_simple\n"), "estimator"),
+    (lambda t: t.replace("fixed_effects: [county, state^year]\n", "fixed_effects: [county, year]\n"), "fixed_effects"),
+    (lambda t: t.replace("imputation: {estimator", "imputed: {estimator"), "robustness"),
 ])
 def test_a_broken_plan_is_refused_naming_the_field(tmp_path, edit, field):
     path = tmp_path / "plan.yaml"

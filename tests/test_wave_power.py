@@ -105,9 +105,12 @@ def test_within_state_equals_package_twfe(sim):
     ours = wp.fit_within_state(df, ["log_rate_index", "log_rate_violent"])
     df = df.assign(sy=df["state"].astype(str) + "_" + df["year"].astype(str))
     for y in ("log_rate_index", "log_rate_violent"):
-        ref = twfe.static(df, y, "fips", "year", "g", fe=["fips", "sy"]).summary
-        assert ours[y][0] == pytest.approx(ref["estimate"], abs=1e-8)
-        assert ours[y][1] == pytest.approx(ref["se"], rel=1e-6)
+        by_county = twfe.static(df, y, "fips", "year", "g", fe=["fips", "sy"]).summary
+        by_state = twfe.static(df, y, "fips", "year", "g", fe=["fips", "sy"], cluster="state_fips").summary
+        assert ours[y][0] == pytest.approx(by_county["estimate"], abs=1e-8)
+        assert ours[y][1] == pytest.approx(by_state["se"], rel=1e-6)
+        assert ours[y][2] == pytest.approx(by_county["se"], rel=1e-6)    # the plan's inference
+        assert by_state["n_clusters"] == df["state_fips"].nunique() < by_county["n_clusters"]
 
 
 def test_state_clustered_se_equals_att_gt_with_state_clusters(sim):
@@ -126,7 +129,8 @@ def test_three_fits_give_every_effect_exactly(sim, design):
     df = wp.placebo_panel(panel, _placebo(sim), 2)
     df = df.assign(plus=df["log_rate_index"] + df["x"])
     fits = {"cs": lambda y: wp.fit_cs(df, y)[:2], "cs_state": lambda y: wp.fit_cs(df, y)[::2],
-            "within_state": lambda y: wp.fit_within_state(df, [y])[y]}
+            "within_state": lambda y: wp.fit_within_state(df, [y])[y][::2],
+            "within_state_state": lambda y: wp.fit_within_state(df, [y])[y][:2]}
     fit = fits[design]
     (e0, s0), (ex, sx), (_, s1) = fit("log_rate_index"), fit("x"), fit("plus")
     for tau in (-0.2, 0.07, 0.3):
@@ -172,6 +176,18 @@ def test_injected_effect_is_detected_in_a_simulated_panel(sim):
     assert abs(est + 0.15 * ex) < 3 * se and abs(est) / se > 1.96
 
 
+def test_injected_effect_is_recovered_by_the_primary_within_state_design(sim):
+    """The plan's primary design (county and state x year effects, county clusters) on simulated data:
+    about 0 without an effect, -0.15 x exposure with one, and the county-clustered test rejects."""
+    df = wp.placebo_panel(sim[0], _placebo(sim, seed=4), 3)
+    df["inj"] = df["log_rate_index"] - 0.15 * df["x"]
+    fits = wp.fit_within_state(df, ["log_rate_index", "x", "inj"])
+    (est0, _, se0), (ex, _, _), (est, _, se) = fits["log_rate_index"], fits["x"], fits["inj"]
+    assert abs(est0) < 3 * se0 and 0.5 < ex <= 1
+    assert est == pytest.approx(est0 - 0.15 * ex, abs=1e-9)
+    assert abs(est + 0.15 * ex) < 3 * se and abs(est) / se > 1.96
+
+
 def test_run_is_deterministic_and_complete(sim):
     a = wp.run(reps=2, inputs=sim)
     b = wp.run(reps=2, inputs=sim)
@@ -179,6 +195,8 @@ def test_run_is_deterministic_and_complete(sim):
         pd.testing.assert_frame_equal(a[name], b[name])
     assert a["meta"] == b["meta"]
     assert set(a["mde"]["design"]) == set(wp.DESIGNS) and set(a["mde"]["horizon"]) == set(wp.HORIZONS)
+    # the plan's primary design (within state, county clusters) heads the MDE table
+    assert wp.DESIGNS[0] == "within_state" and list(a["mde"]["design"].drop_duplicates()) == list(wp.DESIGNS)
     assert len(a["replications"]) == 2 * len(wp.HORIZONS) * len(wp.DESIGNS) * len(wp.OUTCOMES)
     c = wp.run(reps=2, seed=7, inputs=sim)
     assert not a["replications"]["est0"].equals(c["replications"]["est0"])

@@ -18,8 +18,11 @@ from analysis.exhibits.numbers import fmt_int, fmt_num
 from analysis.wave_plan import read_plan, required_years
 
 FOLDER = config.RESULTS / "wave_power"
-DESIGN_NAMES = {"cs": "CS, county clusters", "cs_state": "CS, state clusters (plan)",
-                "within_state": "Within state (TWFE)"}
+DESIGN_NAMES = {"within_state": "Within state, county clusters (plan)", "within_state_state": "Within state, state clusters",
+                "cs_state": "CS, state clusters", "cs": "CS, county clusters"}   # the plan's primary first
+PRIMARY = "within_state"
+# macro tag of every design: WavePower<tag>Mde..., the plan's primary without a tag
+TAGS = {"within_state": "", "within_state_state": "StateCl", "cs_state": "Cs", "cs": "CsCounty"}
 OUTCOME_NAMES = {"index": "Index", "violent": "Violent", "property": "Property"}
 HORIZON_COLORS = {1: style.OKABE_ITO["orange"], 2: style.OKABE_ITO["vermillion"], 3: style.OKABE_ITO["blue"]}
 WORDS = {1: "One", 2: "Two", 3: "Three"}
@@ -51,15 +54,16 @@ def mde_frame(mde: pd.DataFrame) -> pd.DataFrame:
 
 
 def _plot_power(power: pd.DataFrame, target: float, alpha: float):
-    """Power against the effect (log points), one panel per outcome: the plan's design (CS, state
-    clusters) solid, the within-state design dashed, one colour per number of post-adoption years."""
+    """Power against the effect (log points), one panel per outcome: the plan's design (within state,
+    county clusters) solid, Callaway-Sant'Anna with state clusters dashed, one colour per number of
+    post-adoption years."""
     fig, axes = style.figure(height=2.9, ncols=3, sharey=True)
     for ax, outcome in zip(axes, OUTCOME_NAMES):
-        for design, ls in [("cs_state", "-"), ("within_state", "--")]:
+        for design, ls in [(PRIMARY, "-"), ("cs_state", "--")]:
             for h, color in HORIZON_COLORS.items():
                 p = power[(power["design"] == design) & (power["outcome"] == outcome) & (power["horizon"] == h)]
                 p = p[p["effect"].abs() <= 0.3]
-                label = f"{h} post year{'s' if h > 1 else ''}" if design == "cs_state" else None
+                label = f"{h} post year{'s' if h > 1 else ''}" if design == PRIMARY else None
                 ax.plot(p["effect"], p["power"], ls=ls, color=color, label=label, lw=1.1)
         ax.axhline(target, color="black", lw=0.6, ls=":")
         ax.axhline(alpha, color="black", lw=0.6, ls=":")
@@ -67,8 +71,8 @@ def _plot_power(power: pd.DataFrame, target: float, alpha: float):
         ax.set_xlabel("Effect on the log crime rate")
         ax.set_ylim(0, 1.02)
     axes[0].set_ylabel("Share of placebo draws rejecting")
-    axes[0].plot([], [], color="grey", ls="-", label="CS, state clusters")
-    axes[0].plot([], [], color="grey", ls="--", label="Within state")
+    axes[0].plot([], [], color="grey", ls="-", label="Within state (plan)")
+    axes[0].plot([], [], color="grey", ls="--", label="CS, state clusters")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=5)
     return fig
 
@@ -102,26 +106,30 @@ def build() -> dict[str, str]:
         "WavePowerSizeCutLow": fmt_int(meta["size_cuts"][0]), "WavePowerSizeCutHigh": fmt_int(meta["size_cuts"][1]),
         "WavePowerNoise": fmt_num(100 * noise, 0),
         "WavePlanFirstYear": str(years[0]), "WavePlanPreLast": str(years[-2]), "WavePlanFirstPost": str(years[-1]),
-        "WavePlanBootstrap": fmt_int(plan["bootstrap"]), "WavePlanSeed": str(plan["seed"]),
+        "WavePlanBootstrap": fmt_int(plan["robustness"]["cs_simple"]["bootstrap"]),
+        "WavePlanSeed": str(plan["robustness"]["cs_simple"]["seed"]),
         "WavePlanFixed": str(plan["fixed"]),
     }
     for h in (1, 2, 3):
         w = WORDS[h]
-        macros[f"WavePowerTreated{w}"] = fmt_int(round(m.loc[("cs", "index", h), "treated"]))
-        macros[f"WavePowerExposure{w}"] = fmt_num(m.loc[("cs", "index", h), "exposure"], 2)
-        for design, tag in [("cs_state", ""), ("within_state", "Within"), ("cs", "County")]:
+        macros[f"WavePowerTreated{w}"] = fmt_int(round(m.loc[(PRIMARY, "index", h), "treated"]))
+        macros[f"WavePowerExposure{w}"] = fmt_num(m.loc[(PRIMARY, "index", h), "exposure"], 2)
+        for design, tag in TAGS.items():
             macros[f"WavePower{tag}Mde{w}"] = fmt_num(m.loc[(design, "index", h), "mde"], 3)
             macros[f"WavePower{tag}MdeEmp{w}"] = fmt_num(m.loc[(design, "index", h), "mde_empirical"], 3)
             macros[f"WavePower{tag}Size{w}"] = fmt_num(100 * m.loc[(design, "index", h), "size"], 0)
-        macros[f"WavePowerMdePct{w}"] = fmt_num(100 * np.expm1(m.loc[("cs_state", "index", h), "mde"]), 1)
-        macros[f"WavePowerViolentMde{w}"] = fmt_num(m.loc[("cs_state", "violent", h), "mde"], 3)
-        macros[f"WavePowerPropertyMde{w}"] = fmt_num(m.loc[("cs_state", "property", h), "mde"], 3)
-    for design, tag in [("cs", ""), ("within_state", "Within")]:
+        macros[f"WavePowerMdePct{w}"] = fmt_num(100 * np.expm1(m.loc[(PRIMARY, "index", h), "mde"]), 1)
+        macros[f"WavePowerViolentMde{w}"] = fmt_num(m.loc[(PRIMARY, "violent", h), "mde"], 3)
+        macros[f"WavePowerPropertyMde{w}"] = fmt_num(m.loc[(PRIMARY, "property", h), "mde"], 3)
+    # bias of the placebo estimates (the clusters change only the SEs: one number per estimator)
+    for design, tag in [(PRIMARY, ""), ("cs", "Cs")]:
         bias, sd = m.loc[(design, "index", 3), "bias"], m.loc[(design, "index", 3), "sd_placebo"]
         macros[f"WavePower{tag}BiasThree"] = fmt_num(bias, 3)
         macros[f"WavePower{tag}BiasVerdict"] = ("not centred on zero" if abs(bias) > 2 * sd / np.sqrt(reps)
                                                 else "centred on zero")
-    size_county = m.loc[("cs", "index", 3), "size"]
-    macros["WavePowerCountyVerdict"] = ("more often than the nominal 5\\%" if size_county > meta["alpha"] + noise
-                                        else "about as often as the nominal 5\\%")
+    # size verdicts: a rejection rate of a true null beyond two binomial SEs of 5% over-rejects
+    for design, tag in TAGS.items():
+        size = m.loc[(design, "index", 3), "size"]
+        macros[f"WavePower{tag}SizeVerdict"] = ("more often than the nominal 5\\%" if size > meta["alpha"] + noise
+                                               else "about as often as the nominal 5\\%")
     return macros
