@@ -316,4 +316,6 @@ $(INFERENCE_OUT) &: analysis/inference.yaml $(PANEL) $(foreach s,$(INFERENCE_SPE
 .PRECIOUS: $(INFERENCE_OUT)
 # The exhibits quote them; the paper inputs its hand-written sections (paper/sections/).
 $(EXHIBITS): $(INFERENCE_OUT)
+# Notebooks fingerprint all of results/: every step that writes there must finish before they run.
+$(NOTEBOOKS): $(INFERENCE_OUT) $(WAVE_POWER) $(MULTIVERSE_RESULTS)
 paper/paper.pdf: $(wildcard paper/sections/*.tex)

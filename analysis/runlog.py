@@ -228,4 +228,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:   # Ctrl-C while fingerprinting or logging: one line, no traceback
+        print("interrupted: nothing was recorded for this step; rerun make", file=sys.stderr)
+        sys.exit(130)
