@@ -31,6 +31,9 @@ class LatexError(RuntimeError, StopBuild):
     """LaTeX stopped; the message quotes its error lines."""
 
 
+# Files an in-place LaTeX run leaves beside the source; a stale .aux/.bbl there is read instead of the
+# temporary folder's (a new citation then prints as [?]), so they are removed before each build.
+STALE = (".aux", ".bbl", ".blg", ".fdb_latexmk", ".fls", ".out", ".toc", ".run.xml", ".bcf")
 LATEXMK = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-quiet", r"-usepretex=\pdftrailerid{}"]
 
 
@@ -47,6 +50,8 @@ def build(source: Path = SOURCE, pdf: Path = PDF) -> Path:
     """Compile ``source`` in a temporary folder beside it and move the PDF onto ``pdf``."""
     folder = source.parent
     remove_stale(folder / "build")
+    for ext in STALE:  # LaTeX files of builds made in place (before the temporary folder): BibTeX read them
+        (folder / f"{source.stem}{ext}").unlink(missing_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".build.{os.getpid()}.", suffix=".tmp", dir=folder))
     try:
         done = subprocess.run([*LATEXMK, f"-outdir={tmp.name}", source.name], cwd=folder,

@@ -103,3 +103,26 @@ def test_two_builds_give_the_same_bytes(doc, monkeypatch):
     first = pdf.read_bytes()
     paper.build(source, pdf)
     assert pdf.read_bytes() == first
+
+
+CITING = r"""\documentclass{article}
+\begin{document}
+See \cite{new}.
+\bibliographystyle{plain}
+\bibliography{refs}
+\end{document}
+"""
+
+
+def test_stale_latex_files_beside_the_source_cannot_hide_a_new_citation(tmp_path):
+    """An old in-place build's .aux/.bbl next to the source (citing nothing) is removed, so BibTeX
+    reads the temporary folder's .aux and the new citation resolves instead of printing [?]."""
+    source, pdf = tmp_path / "doc.tex", tmp_path / "doc.pdf"
+    source.write_text(CITING)
+    (tmp_path / "refs.bib").write_text("@article{new, author={A. Author}, title={T}, journal={J}, year={2005}}\n")
+    (tmp_path / "doc.aux").write_text("\\relax\n\\bibstyle{plain}\n\\bibdata{refs}\n")
+    (tmp_path / "doc.bbl").write_text("\\begin{thebibliography}{1}\n\\end{thebibliography}\n")
+    paper.build(source, pdf)
+    assert not (tmp_path / "doc.aux").exists() and not (tmp_path / "doc.bbl").exists()
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert "undefined" not in log.lower(), log[-2000:]
