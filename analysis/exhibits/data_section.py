@@ -1,16 +1,15 @@
 """Numbers for the data section: raw files, panel and main sample."""
 from __future__ import annotations
 
-import pandas as pd
-
 from analysis import config
+from analysis.exhibits import inputs
 from analysis.exhibits.numbers import fmt_int
 
 
 def build() -> dict[str, str]:
     """Macros describing the raw files, the panel and the main sample."""
-    manifest = pd.read_csv(config.MANIFEST)
-    panel = pd.read_parquet(config.PANEL)
+    manifest = inputs.read_csv(config.MANIFEST)
+    panel = inputs.panel()
     main = panel[panel["in_main"]]
     return {
         "NRawFiles": fmt_int(len(manifest)),
