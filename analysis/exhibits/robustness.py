@@ -16,7 +16,9 @@ from analysis import config
 from analysis.exhibits import inputs, latex, style
 from analysis.exhibits.headline import fmt_p, fmt_p_text
 from analysis.exhibits.numbers import fmt_int, fmt_num
+from analysis.credibility import HEADLINE
 from analysis.grid import read_grid
+from analysis.spec import load_spec
 
 PROGRAMS = {"287g": ("National", "287(g)"), "sc": ("Sc", "Secure Communities")}
 GRID_COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs",
@@ -44,6 +46,7 @@ OWN_TABLE = {"audit_level_only", "audit_jumps_only", "audit_loose", "audit_stric
              "jail_model_uncleaned", "task_force", "task_force_uncleaned", "wapo_dates", "no_list_dates",
              "end_at_termination", "municipal_controls"}
 OLD_CODING = {"jail_model_uncleaned", "task_force_uncleaned"}
+PLURAL = {"county": "counties", "state": "states"}
 MAX_CURVE_HEIGHT = 7.8  # inches: a curve and its caption fit the 9in text block
 
 
@@ -72,6 +75,24 @@ def grid(program: str) -> pd.DataFrame:
         raise inputs.MissingResult(f"results/grid_{program}/estimates.csv lacks variants {sorted(missing)}")
     est = est.assign(log_scale=~est["variant"].isin(rate), order=est["variant"].map(order.index))
     return est.sort_values(["order", "estimator"]).reset_index(drop=True)
+
+
+def se_note(bases: dict[str, dict], main: dict[str, dict]) -> str:
+    """What the grid tables' standard errors are, from the grids' base specs, compared with the main
+    tables' specs (\\GridSeNote). The grids of both programs must use the same kind."""
+    kinds = {(b.get("cluster", "county"), int(b.get("bootstrap", 0))) for b in bases.values()}
+    if len(kinds) != 1:
+        raise ValueError(f"the grids' base specs use different standard errors {sorted(kinds)}: one note cannot "
+                         "describe the robustness table; give them the same cluster and bootstrap")
+    cluster, draws = kinds.pop()
+    same = all(int(main[p].get("bootstrap", 0)) == draws and main[p].get("cluster", "county") == cluster
+               for p in bases)
+    if draws:
+        cs = f"CS: multiplier bootstrap over {PLURAL[cluster]}, {fmt_int(draws)} draws"
+        cs += ", as in the main tables" if same else ", unlike the main tables"
+        return f"standard errors clustered by {cluster} in parentheses ({cs}; TWFE and PPML: analytic cluster-robust)"
+    return (f"analytic standard errors clustered by {cluster} in parentheses, for CS too"
+            + (" (not the main tables' bootstrap ones)" if not same else ""))
 
 
 def curve_points(est: pd.DataFrame) -> pd.DataFrame:
@@ -186,6 +207,9 @@ def build() -> dict[str, str]:
         macros[f"{prefix}RiP"] = fmt_p(float(summary["p_perm"]))
         macros[f"{prefix}RiPText"] = fmt_p_text(float(summary["p_perm"]))
         macros[f"{prefix}RiPermutations"] = fmt_int(summary["n_perm"])
+    bases = {p: read_grid(inputs.require(config.GRIDS / f"{p}.yaml"))["base"] for p in PROGRAMS}
+    main = {p: load_spec(inputs.require(config.SPECS / f"{HEADLINE[p]}.yaml")) for p in PROGRAMS}
+    macros["GridSeNote"] = se_note(bases, main)
     latex.write_table(robustness_table(grids), "robustness")
     figure_ri()
     return macros
