@@ -12,17 +12,8 @@ from analysis.estimators.simulate import simulate_panel
 from analysis.estimators.tidy import EVENT_COLUMNS, OVERALL_COLUMNS
 from analysis.report import plot_event_study, table
 from analysis.spec import load_spec
+from tests.spec_text import spec_yaml
 
-SPEC = """description: "Helper test {n}"
-label: "{label}"
-program: 287g
-sample: main
-outcome: violent
-transform: log_rate
-treatment: g287_county
-control_group: never_treated
-estimators: [{estimators}]
-"""
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +22,10 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     panel = simulate_panel(100, seed=9)
     out = []
-    for n, (label, ests) in enumerate([("Static & event", "twfe, event_twfe, imputation, sunab"),
-                                       ("Callaway-Sant'Anna", "cs, twfe")]):
+    for n, (label, ests) in enumerate([("Static & event", ["twfe", "event_twfe", "imputation", "sunab"]),
+                                       ("Callaway-Sant'Anna", ["cs", "twfe"])]):
         path = root / f"spec{n}.yaml"
-        path.write_text(SPEC.format(n=n, label=label, estimators=ests))
+        path.write_text(spec_yaml(description=f"Helper test {n}", label=label, estimators=ests))
         spec = load_spec(path)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

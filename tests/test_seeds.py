@@ -10,17 +10,9 @@ from analysis import config, estimate
 from analysis.estimators import cs, wild
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec
+from tests.spec_text import spec_yaml
 
-SPEC = """description: seeds
-program: 287g
-sample: main
-outcome: violent
-transform: log_rate
-treatment: g287_county
-control_group: never_treated
-estimators: [cs, wild]
-bootstrap: 199
-"""
+SPEC = spec_yaml(description="seeds", estimators=["cs", "wild"], bootstrap=199)
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,10 @@ from analysis import config, estimate, workspace
 from analysis.errors import InputError
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec, validate_spec
+from tests.spec_text import spec_yaml, write_spec
 
 EXAMPLES = sorted(config.SPECS.glob("*.yaml"))
-BASE = """name: t
-description: test
-program: 287g
-sample: main
-outcome: violent
-transform: log_rate
-treatment: g287_county
-control_group: never_treated
-estimators: [twfe, cs]
-"""
+BASE = spec_yaml(name="t")
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +20,7 @@ def panel():
     return simulate_panel(120, seed=3)
 
 
-def write(tmp_path, text):
-    path = tmp_path / "t.yaml"
-    path.write_text(text)
-    return path
+write = write_spec
 
 
 def test_examples_load_and_validate(panel):

@@ -12,16 +12,9 @@ from analysis import estimate
 from analysis.errors import InputError
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import MAX_BOOTSTRAP, SpecError, check_spec, load_spec, validate_spec
+from tests.spec_text import SC, spec_yaml, write_spec
 
-BASE = """description: test
-program: sc
-sample: main
-outcome: violent
-transform: log_rate
-treatment: sc_year
-control_group: not_yet_treated
-estimators: [twfe, cs]
-"""
+BASE = spec_yaml(**SC)
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +22,7 @@ def panel():
     return simulate_panel(120, seed=3)
 
 
-def write(tmp_path, text, name="t"):
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(text)
-    return path
+write = write_spec
 
 
 def problems(err) -> dict[str, tuple[int | None, str]]:

@@ -10,16 +10,9 @@ import pytest
 from analysis import config, estimate, workspace
 from analysis.exhibits import main_tables
 from analysis.spec import load_spec
+from tests.spec_text import spec_yaml
 
-SPEC = """description: workspace
-program: 287g
-sample: main
-outcome: violent
-transform: log_rate
-treatment: g287_county
-control_group: never_treated
-estimators: [twfe]
-"""
+SPEC = spec_yaml(description="workspace", estimators=["twfe"])
 
 
 @pytest.fixture
