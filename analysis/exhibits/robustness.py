@@ -182,6 +182,9 @@ def ri_macros(prefix: str, summary: pd.DataFrame) -> dict[str, str]:
         if key:
             out[f"{prefix}Ri{key}Strata"] = fmt_int(row["n_strata"])
             out[f"{prefix}Ri{key}StrataVarying"] = fmt_int(row["n_strata_varying"])
+    below = [RI_SCHEMES[k][1].lower() for k in RI_SCHEMES if summary.loc[k, "p_perm"] < 0.05]
+    out[f"{prefix}RiBelowFive"] = ("none" if not below else below[0] if len(below) == 1
+                                   else ", ".join(below[:-1]) + " and " + below[-1])
     return out
 
 
