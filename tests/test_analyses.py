@@ -278,3 +278,22 @@ def test_ri_rejects_an_unknown_stratum(tmp_path, panel):
     with pytest.raises(InputError, match="stat") as err:
         ri.run(path, panel)
     assert err.value.field == "strata"
+
+
+def test_drop_never_treated_keeps_in_window_and_late_adopters_only():
+    from analysis.sample import apply_rules, rule_problems
+    rows = pd.DataFrame({"fips": np.repeat(["a", "b", "c", "d"], 2), "year": [2011, 2012] * 4,
+                         "g": pd.array(np.repeat([2008, 2017, 0, pd.NA], 2), dtype="Int64")})
+    kept, log = apply_rules(rows, {"drop_never_treated": "g"}, "spec_rules")
+    assert sorted(kept["fips"].unique()) == ["a", "b"]
+    row = log[log["rule"].str.startswith("drop_never_treated")].iloc[0]
+    assert row["dropped_rows"] == 4 and "only controls" in row["reason"]
+    assert rule_problems({"drop_never_treated": True})   # a column name, not a flag
+
+
+def test_late_adopter_spec_has_only_adopters(panel):
+    spec = validate_spec(load_spec(config.SPECS / "us_287g_index_late.yaml"), panel.columns)
+    from analysis.estimate import prepare
+    df, _, _ = prepare(spec, panel)
+    g = df.groupby("fips")["g287_county"].first()
+    assert (g > 0).all() and (g > config.LAST_YEAR).sum() > 0 and (g <= config.LAST_YEAR).sum() > 0

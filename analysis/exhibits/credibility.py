@@ -185,8 +185,8 @@ def moved(c: pd.DataFrame) -> list[str]:
     headline standard error."""
     head = c[c["design"] == "headline"].set_index("column")
     out = []
-    for key, label in dict.fromkeys(zip(c["design"], c["label"])):
-        if key in ("headline", "placebo"):
+    for key, label, _, _ in DESIGNS:
+        if key in ("headline", "placebo") or key not in set(c["design"]):
             continue
         part = c[c["design"] == key]
         if any(abs(r.estimate - head.loc[ref(r.column), "estimate"]) > head.loc[ref(r.column), "se"]
