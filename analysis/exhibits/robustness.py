@@ -24,6 +24,7 @@ GRID_COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se"
 LABELS = {"base": "Baseline", "rate": "Rate per 100,000 (not logs)", "ppml_counts": "PPML on counts",
           "cov75": "COVIND ≥ 75, unbalanced", "cov_pos": "Any reporting, unbalanced",
           "midyear_rule": "Mid-year rule (after 30 June: next year)", "not_yet_treated": "Not-yet-treated controls",
+          "late_adopters": "Late adopters as the only controls",
           "covind90": "Pre-audit sample (COVIND ≥ 90 only)", "covind90_no_cook": "Pre-audit sample without Cook County",
           "audit_level_only": "Coverage level rule only", "audit_jumps_only": "Coverage jump rules only",
           "audit_loose": "Looser coverage bounds", "audit_strict": "Stricter coverage bounds",
