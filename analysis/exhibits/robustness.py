@@ -172,12 +172,18 @@ def figure_ri() -> None:
     style.save(fig, "ri")
 
 
-def ri_macros(prefix: str, summary: pd.DataFrame) -> dict[str, str]:
-    """Per scheme: p-value (table and text forms); strata and the strata with more than one adoption
-    year (those a within-stratum permutation can move)."""
+def ri_macros(prefix: str, summary: pd.DataFrame, draws: pd.DataFrame) -> dict[str, str]:
+    """Per scheme: p-value (table and text forms); the mean of the permuted estimates and its share of
+    the observed estimate (in percent); strata and the strata with more than one adoption year (those
+    a within-stratum permutation can move)."""
     out = {f"{prefix}RiPermutations": fmt_int(summary["n_perm"].iloc[0])}
     for scheme, (key, _, _) in RI_SCHEMES.items():
         row = summary.loc[scheme]
+        mean = float(draws.loc[draws["scheme"] == scheme, "estimate"].mean())
+        mean = mean if abs(mean) >= 0.0005 else 0.0   # no "-0.000"
+        out[f"{prefix}Ri{key}Mean"] = fmt_num(mean)
+        share = round(100 * mean / float(row["estimate"]))
+        out[f"{prefix}Ri{key}MeanShare"] = ("$-$" if share < 0 else "") + fmt_int(abs(share))
         out[f"{prefix}Ri{key}P"] = fmt_p(float(row["p_perm"]))
         out[f"{prefix}Ri{key}PText"] = fmt_p_text(float(row["p_perm"]))
         if key:
@@ -214,7 +220,7 @@ def build() -> dict[str, str]:
                 macros[f"{prefix}Grid{name}"] = fmt_num(r.estimate, 3 if r.log_scale else 1)
         macros[f"{prefix}GridMin"] = fmt_num(pts["estimate"].min(), 3)
         macros[f"{prefix}GridMax"] = fmt_num(pts["estimate"].max(), 3)
-        macros.update(ri_macros(prefix, ri(program)[0]))
+        macros.update(ri_macros(prefix, *ri(program)))
     latex.write_table(robustness_table(grids), "robustness")
     figure_ri()
     return macros
