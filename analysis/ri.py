@@ -158,6 +158,10 @@ def run(grid_path: str | Path, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
     """(summary row, permutation distribution) for the base design of the grid in ``grid_path``."""
     grid = read_grid(grid_path)
     settings = grid.get("ri") or {}
+    unknown = sorted(set(settings) - {"permutations", "seed", "strata"})
+    if unknown:
+        raise InputError(grid_path, f"unknown key(s) in the ri block: {', '.join(unknown)} "
+                                    "(known: permutations, seed, strata)", field=unknown[0])
     n_perm, seed = int(settings.get("permutations", MIN_PERMUTATIONS)), int(settings.get("seed", SEED))
     if n_perm < MIN_PERMUTATIONS:
         raise InputError(grid_path, f"at least {MIN_PERMUTATIONS} permutations", field="permutations")

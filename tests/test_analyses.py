@@ -279,6 +279,9 @@ def test_ri_rejects_an_unknown_stratum(tmp_path, panel):
     with pytest.raises(InputError, match="stat") as err:
         ri.run(path, panel)
     assert err.value.field == "strata"
+    path.write_text((GRIDS / "287g.yaml").read_text().replace("strata: [state", "stratum: [state"))
+    with pytest.raises(InputError, match="stratum") as err:
+        ri.run(path, panel)
 
 
 def test_drop_never_treated_keeps_in_window_and_late_adopters_only():
