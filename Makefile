@@ -63,7 +63,8 @@ REPLICATION := results/replication.csv
 ROLLOUT := results/rollout/agreements_per_month.csv results/rollout/sc_quarters.csv \
            results/rollout/seed_numbers.csv results/rollout/details.json
 # Credibility loops of the headline specs (#12 §3; rule in its own block below).
-CREDIBILITY := results/credibility/estimates.csv results/credibility/loso.csv results/credibility/loco.csv
+CREDIBILITY := results/credibility/estimates.csv results/credibility/loso.csv results/credibility/loco.csv \
+               results/credibility/sdid.csv
 # Everything `make estimates` builds (exhibits, notebooks and tests depend on all of it).
 RESULTS := $(SPEC_RESULTS) $(GRID_RESULTS) $(RI_RESULTS) $(REPLICATION) $(ROLLOUT) $(CREDIBILITY)
 EXHIBITS := paper/generated/numbers.tex
@@ -244,7 +245,8 @@ $(SANITY): $(PANEL) analysis/samples.yaml $(DEPS_checks) | $(ENV)
 	@$(STEP) checks --out $@ --in $^ -- $(PY) -m analysis.checks
 
 # ---- Credibility designs that loop over the headline specs (issue #12 §3) --------------------------
-# Placebo adoption dates, dropping the largest treated county, leave one state / cohort out (analysis.credibility).
+# Placebo adoption dates, dropping the largest treated county, leave one state / cohort out, synthetic DiD
+# by cohort (analysis.credibility).
 $(CREDIBILITY) &: analysis/specs/us_287g_index.yaml analysis/specs/sc_index.yaml analysis/samples.yaml \
                   analysis/derived.yaml $(PANEL) $(DEPS_credibility) | $(ENV)
 	@$(STEP) credibility --out $(CREDIBILITY) --in $^ -- $(PY) -m analysis.credibility

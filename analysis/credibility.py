@@ -18,14 +18,22 @@ Callaway-Sant'Anna simple ATT (``cs_simple``) are re-estimated through ``analysi
   (``sample_rules: {states_exclude: [...]}``), analytic CS standard errors (influence function, no
   bootstrap) since only the range of the point estimates is reported.
 
+* ``sdid``: synthetic difference-in-differences (analysis/estimators/sdid.py, diff-diff) cohort by
+  cohort on the headline design's county-years (controls untreated through the last year used), the
+  cohort ATTs averaged with the CS simple-ATT weights; estimator ``sdid`` (the aggregate, conservative
+  SE) and ``sdid_largest`` (the cohort with most treated counties, its jackknife SE).
+
 Placebo and drop_largest keep the headline spec's CS bootstrap (same kind of SE as the main table).
 Writes results/credibility/estimates.csv (program, design, detail, estimator, estimate, se, ci_low,
 ci_high, n_obs, n_units), results/credibility/loso.csv (program, state, estimator, estimate, se,
-n_obs, n_units) and results/credibility/loco.csv (program, cohort, the same columns).
+n_obs, n_units), results/credibility/loco.csv (program, cohort, the same columns) and
+results/credibility/sdid.csv (program, cohort, estimate, se, ci_low, ci_high, n_treated, n_control,
+n_post, n_obs, n_units).
 """
 from __future__ import annotations
 
 import sys
+import time
 import warnings
 
 import pandas as pd
@@ -34,8 +42,9 @@ from analysis import cli
 from analysis.atomic import write_text
 from analysis.config import LAST_YEAR, PANEL, RESULTS, SPECS
 from analysis.design import design_sample
-from analysis.estimate import FLOAT, run_spec
-from analysis.spec import load_spec
+from analysis.estimate import FLOAT, prepare, run_spec
+from analysis.estimators import sdid
+from analysis.spec import load_spec, outcome_column
 
 HEADLINE = {"287g": "us_287g_index", "sc": "sc_index"}
 ESTIMATORS = ["twfe", "cs"]
@@ -146,9 +155,33 @@ def loco(spec: dict, panel: pd.DataFrame, program: str) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)[["program", "cohort", "estimator", "estimate", "se", "n_obs", "n_units"]]
 
 
-def program_rows(program: str, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The placebo and drop-largest rows of one program, its leave-one-state-out and leave-one-cohort-out
-    tables."""
+def sdid_design(spec: dict, panel: pd.DataFrame, program: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SDID of ``spec``'s design: the summary rows (sdid, sdid_largest) and one row per cohort."""
+    df, _, design = prepare(spec, panel)
+    g = spec["treatment"]
+    start = time.perf_counter()
+    cohorts = sdid.by_cohort(df, outcome_column(spec), "fips", "year", g, seed=spec["seed"],
+                             weights=design["weights"])
+    print(f"sdid {program}: {len(cohorts)} cohorts in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    cohorts = cohorts.assign(program=program)
+    agg = sdid.aggregate(cohorts)
+    end = sdid.window_end(df[df[g].notna()], "fips", "year", g)
+    timing = pd.to_numeric(df[g], errors="coerce")
+    used = df[(df["year"] <= end) & (timing.isin(agg["cohorts"]) | (timing == 0) | (timing > end))]
+    left = f"; cohorts of one county left out: {', '.join(map(str, agg['left_out']))}" if agg["left_out"] else ""
+    top = sdid.largest(cohorts)
+    rows = pd.DataFrame([
+        {"estimator": "sdid", **{k: agg[k] for k in ("estimate", "se", "ci_low", "ci_high")},
+         "n_obs": len(used), "n_units": used["fips"].nunique(),
+         "detail": f"cohorts {min(agg['cohorts'])}-{max(agg['cohorts'])} aggregated, years to {end}{left}"},
+        {"estimator": "sdid_largest", **{k: top[k] for k in ("estimate", "se", "ci_low", "ci_high", "n_obs", "n_units")},
+         "detail": f"cohort {int(top['cohort'])} ({int(top['n_treated'])} counties), years to {end}"}])
+    return rows.assign(design="sdid", program=program), cohorts
+
+
+def program_rows(program: str, panel: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
+    """The placebo, drop-largest and SDID rows of one program, its leave-one-state-out and
+    leave-one-cohort-out tables and its SDID cohort rows."""
     spec = headline(program)
     rows, n_placebo = placebo(spec, panel)
     out = [rows.assign(design="placebo", detail=f"adoption {PLACEBO_SHIFT} years earlier; {n_placebo} treated counties")]
@@ -156,8 +189,10 @@ def program_rows(program: str, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
     run = {**spec, "name": f"{spec['name']}_no_largest",
            "sample_rules": {**spec["sample_rules"], "counties_exclude": [fips]}}
     out.append(summary(run_spec(run, panel)).assign(design="drop_largest", detail=f"without {name} ({fips})"))
+    synthetic, cohorts = sdid_design(spec, panel, program)
+    out.append(synthetic)
     table = pd.concat(out, ignore_index=True).assign(program=program)[COLUMNS]
-    return table, loso(spec, panel, program), loco(spec, panel, program)
+    return table, loso(spec, panel, program), loco(spec, panel, program), cohorts
 
 
 def main() -> int:
@@ -166,15 +201,19 @@ def main() -> int:
         print(f"error: {PANEL} is not built yet (make panel)", file=sys.stderr)
         return 1
     panel = pd.read_parquet(PANEL)
-    est, loo, lco = [], [], []
+    est, loo, lco, syn = [], [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the headline specs' own runs report their warnings
         for program in HEADLINE:
-            e, l_, c_ = program_rows(program, panel)
+            e, l_, c_, s_ = program_rows(program, panel)
             est.append(e)
             loo.append(l_)
             lco.append(c_)
-    for name, frame in (("loso", pd.concat(loo)), ("loco", pd.concat(lco)), ("estimates", pd.concat(est))):
+            syn.append(s_)
+    syn = pd.concat(syn)[["program", "cohort", "estimate", "se", "ci_low", "ci_high", "n_treated", "n_control",
+                          "n_post", "n_obs", "n_units"]]
+    for name, frame in (("loso", pd.concat(loo)), ("loco", pd.concat(lco)), ("sdid", syn),
+                        ("estimates", pd.concat(est))):
         write_text(FOLDER / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
     print(FOLDER / "estimates.csv")
     return 0

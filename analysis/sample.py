@@ -25,6 +25,7 @@ KEYS = {"description": str, "extends": str, "covind_min": NUMBER, "covind_above"
         "index_jump_max": NUMBER, "drop_zero_index": bool, "rate_index_max": NUMBER,
         # named counties and treatment-coding rules
         "counties_exclude": list, "drop_counties_flagged": list, "drop_after_287g_end": bool,
+        "drop_never_treated": str,
         # the years of the window (a spec's own sample_rules, e.g. [2003, 2012])
         "years": list}
 # USPS codes of the 50 states and DC (the panel's 'state' column).
@@ -161,8 +162,10 @@ def sample_rules(panel: pd.DataFrame, rule: dict, stage: str, path: Path = SAMPL
     balanced (every year of the window: FIRST_YEAR..LAST_YEAR, or ``years``); then the
     coverage-audit rules, each per county over its years still in the sample (AUDIT_RULES order);
     then counties_exclude (fips codes), drop_counties_flagged (boolean panel columns: counties
-    flagged in any year) and drop_after_287g_end (county-years after the year the county's 287(g)
-    agreements ended, g287_county_end). Every rule writes one log row, also when it drops nothing.
+    flagged in any year), drop_after_287g_end (county-years after the year the county's 287(g)
+    agreements ended, g287_county_end) and drop_never_treated (counties whose timing column is 0 or
+    missing: never treated, so only counties that adopt, in the window or after it, remain).
+    Every rule writes one log row, also when it drops nothing.
     """
     df = panel
     log = RuleLog(stage, "county-year", units="fips")
@@ -218,6 +221,13 @@ def sample_rules(panel: pd.DataFrame, rule: dict, stage: str, path: Path = SAMPL
         ended = (df["g287_county_end"] > 0) & (df["year"] > df["g287_county_end"])
         df = log.drop(df, ended, "drop_after_287g_end",
                       "County-years after the year the county's last county-level 287(g) agreement ended.")
+    if rule.get("drop_never_treated"):
+        column = rule["drop_never_treated"]
+        _require(df, column, "drop_never_treated", path)
+        never = ~(pd.to_numeric(df[column], errors="coerce") > 0)
+        df = log.drop(df, never.groupby(df["fips"]).transform("all"), f"drop_never_treated_{column}",
+                      f"Counties never treated under {column} (0 or no date): only adopters, in the window or "
+                      "after it, remain, so later adopters are the only controls.")
     return df, log
 
 

@@ -100,7 +100,9 @@ def rules() -> tuple[dict[str, str], dict[str, list[str]]]:
                 uses += _uses({**base, **changes}, samples, derived)
         uses = list(dict.fromkeys(uses))
         targets[f"results/grid_{path.stem}/estimates.csv"] = uses
-        targets[f"results/ri_{path.stem}/ri.csv"] = uses
+        block = grid.get("ri") if isinstance(grid.get("ri"), dict) else {}
+        strata = [c for c in block.get("strata") or [] if isinstance(c, str) and c in derived]
+        targets[f"results/ri_{path.stem}/ri.csv"] = list(dict.fromkeys(uses + [f"derived/{c}.yaml" for c in strata]))
     return stamps, targets
 
 

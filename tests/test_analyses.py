@@ -29,7 +29,8 @@ VARIANTS = {  # documented in the grid files' headers: one dimension at a time
              "no_list_dates": "timing", "municipal_controls": "treatment_coding", "jail_model": "treatment_coding",
              "jail_model_uncleaned": "treatment_coding", "task_force": "treatment_coding",
              "task_force_uncleaned": "treatment_coding", "end_at_termination": "treatment_coding",
-             "not_yet_treated": "control_group", "population_weights": "weights", "no_nyc2001": "sample",
+             "not_yet_treated": "control_group", "late_adopters": "control_group", "population_weights": "weights",
+             "no_nyc2001": "sample",
              "no_coverage_hole_states": "sample"},
     "sc": {"base": "base", "rate": "outcome_scale", "ppml_counts": "outcome_scale", "cov75": "coverage",
            "cov_pos": "coverage", **AUDIT, "covind90_no_cook": "coverage_audit", "midyear_rule": "timing",
@@ -219,3 +220,84 @@ def test_nc_sample_keeps_the_nine_287g_counties(panel):
     treated = sample[sample["g287_any"] > 0]["fips"].unique()
     assert len(treated) == 9 and set(sample["state"]) == {"NC"}
     assert sample.groupby("fips").size().eq(config.LAST_YEAR - config.FIRST_YEAR + 1).all()
+
+
+def _strata_arrays(seed: int = 3) -> tuple[dict, np.ndarray]:
+    """A hand-built balanced panel: 3 states of 6 counties, each state with its own adoption dates."""
+    rng = np.random.default_rng(seed)
+    states = np.repeat(np.array(["AA", "BB", "CC"]), 6)
+    g = np.array([2005, 2005, 0, 0, 0, 0, 2008, 0, 0, 0, 0, 0, 2010, 2010, 2010, 0, 0, 0])
+    years = np.arange(2000, 2013)
+    y = rng.normal(size=(18, len(years))) + 0.1 * ((g[:, None] > 0) & (years >= g[:, None]))
+    return {"y": y, "years": years, "g": g, "w": np.ones(18)}, states
+
+
+def test_ri_within_state_never_moves_a_date_across_states():
+    arrays, states = _strata_arrays()
+    groups = ri.strata_groups(states)
+    rng = np.random.default_rng(config.SEED)
+    moved = False
+    for _ in range(200):
+        g = ri.shuffle(arrays["g"], rng, groups)
+        for state in np.unique(states):   # each state keeps exactly its own dates
+            assert sorted(g[states == state]) == sorted(arrays["g"][states == state])
+        moved |= not np.array_equal(g, arrays["g"])
+    assert moved   # and the dates do move, within states
+    # unrestricted permutations do carry dates across states (the test above can fail)
+    crossed = any(sorted(ri.shuffle(arrays["g"], rng)[states == "BB"]) != sorted(arrays["g"][states == "BB"])
+                  for _ in range(50))
+    assert crossed
+
+
+def test_ri_strata_keep_the_observed_statistic_and_are_seeded():
+    arrays, states = _strata_arrays()
+    obs, free = ri.permute(arrays, 199, seed=config.SEED)
+    obs_s, within = ri.permute(arrays, 199, seed=config.SEED, strata=states)
+    _, again = ri.permute(arrays, 199, seed=config.SEED, strata=states)
+    assert obs == obs_s and np.array_equal(within, again) and not np.array_equal(free, within)
+    # one stratum is the unrestricted scheme, draw for draw
+    _, single = ri.permute(arrays, 199, seed=config.SEED, strata=np.repeat("all", 18))
+    assert np.array_equal(single, free)
+    assert ri.informative(arrays["g"], states) == (3, 3)
+    assert ri.informative(np.array([0, 0, 2005, 2005]), np.array(["A", "A", "B", "B"])) == (2, 0)
+    # a stratum whose counties share one date never moves: its draws equal the observed estimate
+    flat = {**arrays, "g": np.where(states == "AA", 2005, 0)}
+    o, d = ri.permute(flat, 50, seed=1, strata=states)
+    assert np.allclose(d, o)
+
+
+def test_ri_run_writes_one_row_per_scheme(panel):
+    summary, draws = ri.run(GRIDS / "287g.yaml", panel)
+    assert list(summary["scheme"]) == ["unrestricted", "within_state", "within_size3_2000"]
+    assert summary["estimate"].nunique() == 1 and len(draws) == 3 * int(summary["n_perm"].iloc[0])
+    assert (summary["p_perm"] > 0).all() and (summary["p_perm"] <= 1).all()
+
+
+def test_ri_rejects_an_unknown_stratum(tmp_path, panel):
+    path = tmp_path / "287g.yaml"
+    path.write_text((GRIDS / "287g.yaml").read_text().replace("strata: [state, size3_2000]", "strata: [stat]"))
+    with pytest.raises(InputError, match="stat") as err:
+        ri.run(path, panel)
+    assert err.value.field == "strata"
+    path.write_text((GRIDS / "287g.yaml").read_text().replace("strata: [state", "stratum: [state"))
+    with pytest.raises(InputError, match="stratum") as err:
+        ri.run(path, panel)
+
+
+def test_drop_never_treated_keeps_in_window_and_late_adopters_only():
+    from analysis.sample import apply_rules, rule_problems
+    rows = pd.DataFrame({"fips": np.repeat(["a", "b", "c", "d"], 2), "year": [2011, 2012] * 4,
+                         "g": pd.array(np.repeat([2008, 2017, 0, pd.NA], 2), dtype="Int64")})
+    kept, log = apply_rules(rows, {"drop_never_treated": "g"}, "spec_rules")
+    assert sorted(kept["fips"].unique()) == ["a", "b"]
+    row = log[log["rule"].str.startswith("drop_never_treated")].iloc[0]
+    assert row["dropped_rows"] == 4 and "only controls" in row["reason"]
+    assert rule_problems({"drop_never_treated": True})   # a column name, not a flag
+
+
+def test_late_adopter_spec_has_only_adopters(panel):
+    spec = validate_spec(load_spec(config.SPECS / "us_287g_index_late.yaml"), panel.columns)
+    from analysis.estimate import prepare
+    df, _, _ = prepare(spec, panel)
+    g = df.groupby("fips")["g287_county"].first()
+    assert (g > 0).all() and (g > config.LAST_YEAR).sum() > 0 and (g <= config.LAST_YEAR).sum() > 0

@@ -104,7 +104,15 @@ def test_results_of_the_loops_are_built():
     if not path.exists():
         pytest.skip("make estimates first")
     est = pd.read_csv(path)
-    assert set(zip(est["program"], est["design"])) == {(p, d) for p in ("287g", "sc") for d in ("placebo", "drop_largest")}
+    assert set(zip(est["program"], est["design"])) == {(p, d) for p in ("287g", "sc")
+                                                       for d in ("placebo", "drop_largest", "sdid")}
+    syn = pd.read_csv(config.RESULTS / "credibility" / "sdid.csv")
+    for program, part in syn.groupby("program"):   # the aggregate is the weighted mean of the cohorts with an SE
+        part = part[part["se"].notna()]
+        w = part["n_treated"] * part["n_post"]
+        row = est[(est["program"] == program) & (est["estimator"] == "sdid")].iloc[0]
+        assert row["estimate"] == pytest.approx((w * part["estimate"]).sum() / w.sum(), abs=1e-9)
+        assert row["se"] == pytest.approx((w * part["se"]).sum() / w.sum(), abs=1e-9)
     loso = pd.read_csv(config.RESULTS / "credibility" / "loso.csv")
     assert loso.groupby(["program", "estimator"]).size().min() >= 40
     loco = pd.read_csv(config.RESULTS / "credibility" / "loco.csv")

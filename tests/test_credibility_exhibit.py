@@ -115,3 +115,22 @@ def test_imputation_lost_counts_the_rows_dropped_as_not_imputable(built):
     lost = d[(d["estimator"] == "imputation") & d["reason"].str.contains("cannot be imputed")]["rows"].sum()
     assert cred.imputation_lost("sc_index_stateyear") == lost > 0
     assert built["ScCredStateyearImputationLost"].replace("{,}", "") == str(lost)
+
+
+def test_sdid_is_compared_with_the_headline_cs_and_missing_designs_are_skipped():
+    c = cells([("headline", "Headline", "twfe", -0.06, 0.02), ("headline", "Headline", "cs", -0.05, 0.01),
+               ("sdid", "Synthetic DiD", "sdid", -0.02, 0.005)])          # 3 headline CS SEs away
+    head = c[c["design"] == "headline"].set_index("column")
+    assert cred.survives(head, c[c["design"] == "sdid"]) == "survives"
+    assert "synthetic DiD, cohorts aggregated" in cred.moved(c.replace("Synthetic DiD", "Synthetic DiD, cohorts aggregated"))
+    assert cred.source("sc", {"287g": "{base}_late"}) is None and "late" not in [d[0] for d in cred.designs("sc")]
+    assert "late" in [d[0] for d in cred.designs("287g")]
+
+
+def test_sdid_macros_describe_the_cohorts():
+    rows = pd.DataFrame({"program": "287g", "cohort": [2005, 2008, 2010], "estimate": [-0.1, -0.05, 0.0],
+                         "se": [0.05, 0.02, float("nan")], "n_treated": [2, 17, 1], "n_control": 1303,
+                         "n_post": [8, 5, 3]})
+    m = cred.sdid_macros("X", rows)
+    assert (m["XSdidFirst"], m["XSdidLast"], m["XSdidEnd"]) == ("2005", "2008", "2012")
+    assert (m["XSdidLargestCohort"], m["XSdidLeftOut"], m["XSdidLeftOutCount"]) == ("2008", "2010", "1")

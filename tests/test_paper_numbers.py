@@ -62,9 +62,12 @@ def test_wild_p_values(macros):
 
 def test_ri_and_replication_macros(macros):
     for program, prefix in [("287g", "National"), ("sc", "Sc")]:
-        ri = pd.read_csv(config.RESULTS / f"ri_{program}" / "ri.csv").iloc[0]
+        table = pd.read_csv(config.RESULTS / f"ri_{program}" / "ri.csv").set_index("scheme")
+        ri = table.loc["unrestricted"]
         assert macros[prefix + "RiP"] == fmt_p(ri["p_perm"])
         assert macros[prefix + "RiPermutations"].replace("{,}", "") == str(int(ri["n_perm"]))
+        for scheme, key in (("within_state", "State"), ("within_size3_2000", "Size")):
+            assert macros[f"{prefix}Ri{key}P"] == fmt_p(table.loc[scheme, "p_perm"])
     rep = pd.read_csv(config.RESULTS / "replication.csv")
     assert macros["ReplicationComparisons"] == str(len(rep))
     closest = rep["verdict"].str.startswith("consistent").sum()

@@ -2,7 +2,7 @@
 asks for first, one table per program, the leave-one-state-out figure, and the generated claims.
 
 * Tables credibility_287g and credibility_sc: rows = designs (DESIGNS: specs of analysis/specs/ and
-  the loops of results/credibility/), columns = TWFE, event-study TWFE, imputation, CS (estimate and
+  the loops of results/credibility/), columns = TWFE, event-study TWFE, imputation, CS, SDID (estimate and
   SE); the last rows give the leave-one-state-out and leave-one-cohort-out ranges of TWFE and CS.
 * Figure loso: every leave-one-state-out estimate, sorted, against the headline.
 * Macros ``<Prefix>Cred<Design><Estimator>`` (and ``Se``) for every cell, and the claims the text
@@ -22,9 +22,11 @@ from analysis.exhibits import inputs, latex, style
 from analysis.exhibits.numbers import fmt_int, fmt_num
 
 PROGRAMS = {"287g": ("National", "287(g)", "us_287g_index"), "sc": ("Sc", "Secure Communities", "sc_index")}
-COLUMNS = {"twfe": "TWFE", "event_twfe": "Event-study TWFE", "imputation": "Imputation", "cs": "CS"}
-# design key -> (label, source: a spec stem with {base} for the headline stem, or "loop:<design>"),
-# and for each table column the estimator it shows (None: the design has no such estimate).
+COLUMNS = {"twfe": "TWFE", "event_twfe": "Event-study TWFE", "imputation": "Imputation", "cs": "CS",
+           "sdid": "SDID"}
+# design key -> (label, source: a spec stem with {base} for the headline stem, or "loop:<design>"; a
+# mapping program -> source when the programs differ, a program missing from it has no such design),
+# and for each table column the estimator it shows.
 DESIGNS = [
     ("headline", "County and year effects (headline)", "{base}",
      {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation", "cs": "cs_simple"}),
@@ -37,10 +39,16 @@ DESIGNS = [
     ("otherprogram", "Controlling for the other program's exposure",
      {"287g": "us_287g_index_sc_control", "sc": "sc_index_287g_control"},
      {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation"}),
+    ("late", f"Late adopters (after {config.LAST_YEAR}) as the only controls", {"287g": "{base}_late"},
+     {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation", "cs": "cs_simple"}),
+    ("sdid", "Synthetic DiD, cohorts aggregated", "loop:sdid", {"sdid": "sdid"}),
+    ("sdidlargest", "Synthetic DiD, largest cohort", "loop:sdid", {"sdid": "sdid_largest"}),
     ("droplargest", "Without the largest treated county", "loop:drop_largest", {"twfe": "twfe", "cs": "cs_simple"}),
     ("placebo", "Placebo: adoption 3 years earlier", "loop:placebo", {"twfe": "twfe", "cs": "cs_dynamic"}),
 ]
 LOSO_COLUMNS = {"twfe": "twfe", "cs": "cs_simple"}
+# A column without a headline cell of its own is compared with the headline's CS (the primary estimand).
+REFERENCE = {"sdid": "cs"}
 SAME_WITHIN = 0.2  # |alt| within 20% of |headline|: "about the same"
 
 
@@ -48,15 +56,41 @@ def camel(text: str) -> str:
     return "".join(w.capitalize() for w in text.split("_"))
 
 
-def source(program: str, spec_or_loop) -> str:
-    """The spec stem (or loop:<design>) a design reads for ``program``."""
-    s = spec_or_loop[program] if isinstance(spec_or_loop, dict) else spec_or_loop
-    return s.format(base=PROGRAMS[program][2])
+def source(program: str, spec_or_loop) -> str | None:
+    """The spec stem (or loop:<design>) a design reads for ``program`` (None: no such design)."""
+    s = spec_or_loop.get(program) if isinstance(spec_or_loop, dict) else spec_or_loop
+    return None if s is None else s.format(base=PROGRAMS[program][2])
+
+
+def designs(program: str) -> list[tuple]:
+    """The DESIGNS rows that exist for ``program``."""
+    return [d for d in DESIGNS if source(program, d[2]) is not None]
 
 
 def loops() -> pd.DataFrame:
     return inputs.read_csv(config.RESULTS / "credibility" / "estimates.csv",
                            ["program", "design", "detail", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs"])
+
+
+def sdid_cohorts() -> pd.DataFrame:
+    return inputs.read_csv(config.RESULTS / "credibility" / "sdid.csv",
+                           ["program", "cohort", "estimate", "se", "n_treated", "n_control", "n_post"])
+
+
+def sdid_macros(prefix: str, cohorts: pd.DataFrame) -> dict[str, str]:
+    """The SDID design in words: cohorts estimated, the last year used, the largest cohort, the cohorts
+    left out of the aggregate (no jackknife SE with one treated county), the controls."""
+    used = cohorts[cohorts["se"].notna()]
+    top = cohorts.sort_values(["n_treated", "cohort"], ascending=[False, True]).iloc[0]
+    left = [str(int(c)) for c in cohorts.loc[cohorts["se"].isna(), "cohort"]]
+    post = cohorts["cohort"] + cohorts["n_post"] - 1
+    if post.nunique() != 1:
+        raise ValueError("results/credibility/sdid.csv: cohorts of one program end in different years")
+    return {prefix + "SdidFirst": str(int(used["cohort"].min())), prefix + "SdidLast": str(int(used["cohort"].max())),
+            prefix + "SdidEnd": str(int(post.iloc[0])), prefix + "SdidLargestCohort": str(int(top["cohort"])),
+            prefix + "SdidLargestTreated": fmt_int(top["n_treated"]), prefix + "SdidControls": fmt_int(top["n_control"]),
+            prefix + "SdidLeftOut": words(left) if left else "none",
+            prefix + "SdidLeftOutCount": fmt_int(len(left))}
 
 
 def loso() -> pd.DataFrame:
@@ -72,7 +106,7 @@ def loco() -> pd.DataFrame:
 def cells(program: str, loop: pd.DataFrame) -> pd.DataFrame:
     """One row per (design, column): estimate, se, ci_low, ci_high, n_obs, estimator, and the source."""
     rows = []
-    for key, label, src, shown in DESIGNS:
+    for key, label, src, shown in designs(program):
         stem = source(program, src)
         if stem.startswith("loop:"):
             part = loop[(loop["program"] == program) & (loop["design"] == stem[5:])].set_index("estimator")
@@ -103,7 +137,7 @@ def loso_range(table: pd.DataFrame, program: str) -> dict[str, tuple[float, str,
 def table_body(c: pd.DataFrame, ranges: dict, cohort_ranges: dict | None = None) -> str:
     """The regression-table body of one program: the designs, then the leave-one-out ranges."""
     rows = []
-    for key, label, _, _ in DESIGNS:
+    for key, label in dict.fromkeys(zip(c["design"], c["label"])):
         part = c[c["design"] == key].set_index("column")
         rows.append((label, [{"estimate": part.loc[col, "estimate"], "se": part.loc[col, "se"]}
                              if col in part.index else None for col in COLUMNS]))
@@ -127,10 +161,15 @@ def compare(head: float, alt: float, within: float = SAME_WITHIN) -> str:
     return "smaller in magnitude than" if ratio < 1 else "larger in magnitude than"
 
 
+def ref(column: str) -> str:
+    """The headline column a design's ``column`` is compared with."""
+    return REFERENCE.get(column, column)
+
+
 def survives(head: pd.DataFrame, part: pd.DataFrame) -> str:
     """'survives' if every estimate of a design has the sign of the headline's in its column and a 95%
     interval that excludes zero; else 'does not survive'."""
-    ok = all(np.sign(r.estimate) == np.sign(head.loc[r.column, "estimate"]) and not (r.ci_low <= 0 <= r.ci_high)
+    ok = all(np.sign(r.estimate) == np.sign(head.loc[ref(r.column), "estimate"]) and not (r.ci_low <= 0 <= r.ci_high)
              for r in part.itertuples())
     return "survives" if ok else "does not survive"
 
@@ -141,16 +180,17 @@ def interval_words(lo: float, hi: float) -> str:
 
 
 def moved(c: pd.DataFrame) -> list[str]:
-    """Labels (lower-case first letter) of the designs (placebo and headline aside) with an estimate that differs from the headline's
-    estimate of the same column by more than one headline standard error."""
+    """Labels (lower-case first letter) of the designs (placebo and headline aside) with an estimate that
+    differs from the headline's estimate of the same column (SDID: the CS column) by more than one
+    headline standard error."""
     head = c[c["design"] == "headline"].set_index("column")
     out = []
     for key, label, _, _ in DESIGNS:
-        if key in ("headline", "placebo"):
+        if key in ("headline", "placebo") or key not in set(c["design"]):
             continue
         part = c[c["design"] == key]
-        if any(abs(r.estimate - head.loc[r.column, "estimate"]) > head.loc[r.column, "se"]
-               for r in part.itertuples() if r.column in head.index):
+        if any(abs(r.estimate - head.loc[ref(r.column), "estimate"]) > head.loc[ref(r.column), "se"]
+               for r in part.itertuples() if ref(r.column) in head.index):
             out.append(label[0].lower() + label[1:])
     return out
 
@@ -169,15 +209,15 @@ def macros_of(program: str, c: pd.DataFrame, ranges: dict, loo: pd.DataFrame, lo
         name = prefix + camel(r.design) + camel(r.column)
         out[name], out[name + "Se"] = fmt_num(r.estimate), fmt_num(r.se)
         out[name + "Interval"] = interval_words(r.ci_low, r.ci_high)
-        if r.design not in ("headline", "placebo") and r.column in head.index:
-            out[name + "Compare"] = compare(head.loc[r.column, "estimate"], r.estimate)
+        if r.design not in ("headline", "placebo") and ref(r.column) in head.index:
+            out[name + "Compare"] = compare(head.loc[ref(r.column), "estimate"], r.estimate)
     for column, (lo, lo_state, hi, hi_state) in ranges.items():
         name = prefix + "Loso" + camel(column)
         out.update({name + "Min": fmt_num(lo), name + "MinState": lo_state, name + "Max": fmt_num(hi),
                     name + "MaxState": hi_state})
         part = loo[(loo["program"] == program) & (loo["estimator"] == LOSO_COLUMNS[column])]
         out[name + "Negative"] = fmt_int((part["estimate"] < 0).sum())
-    for key, _, _, _ in DESIGNS:
+    for key in dict.fromkeys(c["design"]):
         if key not in ("headline", "placebo"):
             out[prefix + camel(key) + "Survives"] = survives(head, c[c["design"] == key])
     out[prefix + "LosoStates"] = fmt_int(loo.loc[loo["program"] == program, "state"].nunique())
@@ -231,7 +271,7 @@ def figure_loso(loo: pd.DataFrame, heads: dict[str, pd.DataFrame]) -> None:
 
 def build() -> dict[str, str]:
     """Tables credibility_287g and credibility_sc, figure loso, their macros."""
-    loop, loo, lco, panel = loops(), loso(), loco(), inputs.panel()
+    loop, loo, lco, panel, syn = loops(), loso(), loco(), inputs.panel(), sdid_cohorts()
     macros, heads = {}, {}
     for program in PROGRAMS:
         c = cells(program, loop)
@@ -251,5 +291,12 @@ def build() -> dict[str, str]:
         rows, _ = design_sample(panel, headline(program))
         for name, n in within_state_cells(rows, headline(program)["treatment"]).items():
             macros[PROGRAMS[program][0] + "Cred" + name] = fmt_int(n)
+        g = rows.groupby("fips")[headline(program)["treatment"]].first()
+        late = g[g > config.LAST_YEAR]
+        macros[PROGRAMS[program][0] + "CredAdoptAfterWindow"] = fmt_int(len(late))
+        if len(late):
+            macros[PROGRAMS[program][0] + "CredAdoptAfterYears"] = (
+                f"{int(late.min())}--{int(late.max())}" if late.min() != late.max() else str(int(late.min())))
+        macros.update(sdid_macros(PROGRAMS[program][0] + "Cred", syn[syn["program"] == program]))
     figure_loso(loo, heads)
     return macros

@@ -26,6 +26,7 @@ GRID_COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se"
 LABELS = {"base": "Baseline", "rate": "Rate per 100,000 (not logs)", "ppml_counts": "PPML on counts",
           "cov75": "COVIND ≥ 75, unbalanced", "cov_pos": "Any reporting, unbalanced",
           "midyear_rule": "Mid-year rule (after 30 June: next year)", "not_yet_treated": "Not-yet-treated controls",
+          "late_adopters": "Late adopters as the only controls",
           "covind90": "Pre-audit sample (COVIND ≥ 90 only)", "covind90_no_cook": "Pre-audit sample without Cook County",
           "audit_level_only": "Coverage level rule only", "audit_jumps_only": "Coverage jump rules only",
           "audit_loose": "Looser coverage bounds", "audit_strict": "Stricter coverage bounds",
@@ -152,30 +153,67 @@ def robustness_table(grids: dict[str, pd.DataFrame]) -> str:
     return latex.regression_table(["TWFE", "CS", "TWFE", "CS"], rows, groups=groups)
 
 
-def ri(program: str) -> tuple[pd.Series, pd.DataFrame]:
-    """results/ri_<program>/ri.csv (one row) and its permutation draws."""
-    summary = inputs.read_csv(config.RESULTS / f"ri_{program}" / "ri.csv", ["estimate", "p_perm", "n_perm", "seed"])
-    draws = inputs.read_csv(config.RESULTS / f"ri_{program}" / "permutations.csv", ["estimate"])
-    if len(draws) != int(summary["n_perm"].iloc[0]):
-        raise ValueError(f"results/ri_{program}: {len(draws)} draws, ri.csv says {summary['n_perm'].iloc[0]}")
-    return summary.iloc[0], draws
+RI_SCHEMES = {"unrestricted": ("", "All counties", "blue"),
+              "within_state": ("State", "Within state", "orange"),
+              "within_size3_2000": ("Size", "Within population tercile", "green")}
+
+
+def ri(program: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """results/ri_<program>/ri.csv (one row per permutation scheme, indexed by scheme) and its draws."""
+    summary = inputs.read_csv(config.RESULTS / f"ri_{program}" / "ri.csv",
+                              ["scheme", "estimate", "p_perm", "n_perm", "seed", "n_strata", "n_strata_varying"])
+    draws = inputs.read_csv(config.RESULTS / f"ri_{program}" / "permutations.csv", ["scheme", "estimate"])
+    summary = summary.set_index("scheme")
+    missing = [k for k in RI_SCHEMES if k not in summary.index]
+    if missing:
+        raise inputs.MissingResult(f"results/ri_{program}/ri.csv: no scheme {', '.join(missing)}")
+    for scheme, row in summary.iterrows():
+        if (draws["scheme"] == scheme).sum() != int(row["n_perm"]):
+            raise ValueError(f"results/ri_{program}: {(draws['scheme'] == scheme).sum()} {scheme} draws, "
+                             f"ri.csv says {row['n_perm']}")
+    return summary, draws
 
 
 def figure_ri() -> None:
-    """Figure ri: one panel per program, the permutation distribution and the observed estimate."""
+    """Figure ri: one panel per program, the permutation distribution of each scheme (outlines) and the
+    observed estimate with each scheme's p-value."""
     fig, axes = style.figure(height=2.8, ncols=2)
     for ax, program in zip(axes, PROGRAMS):
         summary, draws = ri(program)
-        ax.hist(draws["estimate"], bins=40, color=style.OKABE_ITO["sky_blue"], edgecolor="white", lw=0.3,
-                label=f"Permutations ({int(summary['n_perm'])})")
-        ax.axvline(summary["estimate"], color=style.OKABE_ITO["vermillion"], lw=1.5,
-                   label=f"Observed, $p$ = {summary['p_perm']:.3f}")
+        bins = np.histogram_bin_edges(draws["estimate"], bins=50)
+        for scheme, (_, label, colour) in RI_SCHEMES.items():
+            ax.hist(draws.loc[draws["scheme"] == scheme, "estimate"], bins=bins, histtype="step", lw=1.2,
+                    color=style.OKABE_ITO[colour], label=f"{label}, $p$ = {summary.loc[scheme, 'p_perm']:.3f}")
+        ax.axvline(summary["estimate"].iloc[0], color=style.OKABE_ITO["vermillion"], lw=1.5, label="Observed")
         ax.set_title(PROGRAMS[program][1])
         ax.set_xlabel("TWFE estimate (log points)")
-        ax.set_ylabel("Permutations")
-        ax.set_ylim(0, ax.get_ylim()[1] * 1.35)  # headroom: the legend sits above the bars
-        ax.legend(loc="upper right", fontsize=7)
+        ax.set_ylabel(f"Permutations (of {int(summary['n_perm'].iloc[0])})")
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.45)  # headroom: the legend sits above the bars
+        ax.legend(loc="upper right", fontsize=6.5)
     style.save(fig, "ri")
+
+
+def ri_macros(prefix: str, summary: pd.DataFrame, draws: pd.DataFrame) -> dict[str, str]:
+    """Per scheme: p-value (table and text forms); the mean of the permuted estimates and its share of
+    the observed estimate (in percent); strata and the strata with more than one adoption year (those
+    a within-stratum permutation can move)."""
+    out = {f"{prefix}RiPermutations": fmt_int(summary["n_perm"].iloc[0])}
+    for scheme, (key, _, _) in RI_SCHEMES.items():
+        row = summary.loc[scheme]
+        mean = float(draws.loc[draws["scheme"] == scheme, "estimate"].mean())
+        mean = mean if abs(mean) >= 0.0005 else 0.0   # no "-0.000"
+        out[f"{prefix}Ri{key}Mean"] = fmt_num(mean)
+        share = round(100 * mean / float(row["estimate"]))
+        out[f"{prefix}Ri{key}MeanShare"] = ("$-$" if share < 0 else "") + fmt_int(abs(share))
+        out[f"{prefix}Ri{key}P"] = fmt_p(float(row["p_perm"]))
+        out[f"{prefix}Ri{key}PText"] = fmt_p_text(float(row["p_perm"]))
+        if key:
+            out[f"{prefix}Ri{key}Strata"] = fmt_int(row["n_strata"])
+            out[f"{prefix}Ri{key}StrataVarying"] = fmt_int(row["n_strata_varying"])
+    below = [RI_SCHEMES[k][1].lower() for k in RI_SCHEMES if summary.loc[k, "p_perm"] < 0.05]
+    out[f"{prefix}RiBelowFive"] = ("none" if not below else below[0] if len(below) == 1
+                                   else ", ".join(below[:-1]) + " and " + below[-1])
+    return out
 
 
 def covering_zero(pts: pd.DataFrame) -> str:
@@ -203,10 +241,7 @@ def build() -> dict[str, str]:
                 macros[f"{prefix}Grid{name}"] = fmt_num(r.estimate, 3 if r.log_scale else 1)
         macros[f"{prefix}GridMin"] = fmt_num(pts["estimate"].min(), 3)
         macros[f"{prefix}GridMax"] = fmt_num(pts["estimate"].max(), 3)
-        summary, _ = ri(program)
-        macros[f"{prefix}RiP"] = fmt_p(float(summary["p_perm"]))
-        macros[f"{prefix}RiPText"] = fmt_p_text(float(summary["p_perm"]))
-        macros[f"{prefix}RiPermutations"] = fmt_int(summary["n_perm"])
+        macros.update(ri_macros(prefix, *ri(program)))
     bases = {p: read_grid(inputs.require(config.GRIDS / f"{p}.yaml"))["base"] for p in PROGRAMS}
     main = {p: load_spec(inputs.require(config.SPECS / f"{HEADLINE[p]}.yaml")) for p in PROGRAMS}
     macros["GridSeNote"] = se_note(bases, main)
