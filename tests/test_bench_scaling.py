@@ -14,6 +14,8 @@ from analysis import bench_scaling, timing
 from analysis import config
 from analysis.config import LAST_YEAR
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 # ---- analysis.timing -----------------------------------------------------------------------------
 def test_summary_is_median_quartiles_and_range():

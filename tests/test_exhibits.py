@@ -9,6 +9,8 @@ from analysis import config
 from analysis.exhibits import (diagnostics, event_studies, headline, inputs, main_tables, replication_exhibits,
                                robustness, sample_tables, trends)
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 @pytest.fixture
 def no_results(tmp_path, monkeypatch):

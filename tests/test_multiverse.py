@@ -18,6 +18,8 @@ from analysis.errors import InputError
 from analysis.estimators import twfe
 from analysis.estimators.simulate import simulate_panel
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 BASE = {"description": "test multiverse", "program": "287g", "sample": "main", "outcome": "index",
         "transform": "log_rate", "treatment": "g287_county", "control_group": "never_treated",
         "estimators": ["twfe"], "weights": "none", "bootstrap": 0}

@@ -13,6 +13,8 @@ from analysis.estimators.tidy import EVENT_COLUMNS, OVERALL_COLUMNS
 from analysis.report import plot_event_study, table
 from analysis.spec import load_spec
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 SPEC = """description: "Helper test {n}"
 label: "{label}"
 program: 287g

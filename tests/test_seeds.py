@@ -11,6 +11,8 @@ from analysis.estimators import cs, wild
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 SPEC = """description: seeds
 program: 287g
 sample: main

@@ -10,6 +10,8 @@ from analysis.errors import InputError
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec, validate_spec
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 EXAMPLES = sorted(config.SPECS.glob("*.yaml"))
 BASE = """name: t
 description: test

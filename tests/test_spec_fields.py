@@ -13,6 +13,8 @@ from analysis.errors import InputError
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import MAX_BOOTSTRAP, SpecError, check_spec, load_spec, validate_spec
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 BASE = """description: test
 program: sc
 sample: main

@@ -11,6 +11,8 @@ from analysis import config, estimate, workspace
 from analysis.exhibits import main_tables
 from analysis.spec import load_spec
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 SPEC = """description: workspace
 program: 287g
 sample: main
