@@ -287,6 +287,28 @@ def test_simple_weights_reproduce_the_simple_att():
     assert float(w @ dyn.loc[w.index]) == pytest.approx(cs.aggregate(res, "simple").overall_att, rel=1e-10)
 
 
+@pytest.mark.parametrize("slope", [0.0, 0.01, -0.03])
+def test_bisection_finds_the_full_scans_breakdown_value(slope):
+    from analysis.estimators import honest
+    from analysis.exhibits.diagnostics import breakdown
+    event = pd.DataFrame({"event_time": [-4, -3, -2, 0, 1, 2], "se": [0.02, 0.02, 0.02, 0.02, 0.03, 0.03],
+                          "estimate": [0.02 + slope, -0.01, slope, -0.1, -0.12, -0.08]})
+    vcov = pd.DataFrame(np.diag(event["se"] ** 2), index=event["event_time"], columns=event["event_time"])
+    points = inference.grid({"step": 0.05, "max": 2})
+    full = honest.honest(event, vcov, grid=points)
+    calls = []
+
+    def fit(m):
+        calls.append(m)
+        return honest.honest(event, vcov, grid=[m]).iloc[0]
+    found = inference.bisect_breakdown(fit, points)
+    assert breakdown(found, "relative_magnitude") == breakdown(full, "relative_magnitude")
+    assert len(calls) <= 2 + math.ceil(math.log2(len(points))) and found["M"].is_monotonic_increasing
+    assert (full.set_index("M").loc[found["M"], ["ci_low", "ci_high"]].to_numpy()
+            == pytest.approx(found[["ci_low", "ci_high"]].to_numpy()))
+    assert not math.isnan(breakdown(full, "relative_magnitude"))   # the case is one with a breakdown value
+
+
 def test_honest_takes_custom_weights_and_checks_their_length():
     from analysis.estimators import honest
     event = pd.DataFrame({"event_time": [-3, -2, -1, 0, 1], "estimate": [0.01, -0.01, 0.0, -0.1, -0.2],
