@@ -14,7 +14,8 @@ Tiers (one per test; a test with none, or with two, stops the collection):
 A test module states its default tier in a constant ``TIER = "unit"`` (not ``pytestmark``, which ``-m``
 would also match for a test marked otherwise); a test marked ``@pytest.mark.data`` etc. has its own. The
 tier is then raised automatically from the code: a test whose body, fixtures or helper functions (in
-tests/) name a built path (config.PANEL, config.RESULTS, DATA_RAW...) is at least ``data``; one that runs
+tests/) name a built path (config.PANEL, config.RESULTS, DATA_RAW...) or call a package function leaving a
+parameter at a built default (clean_sc() reads data_raw/) is at least ``data``; one that runs
 ``make`` is ``e2e``. Reads hidden inside library calls are caught by the unit guard below and by running
 the unit tier on a clone with no data.
 """
@@ -101,6 +102,8 @@ def _needs(func, seen: set) -> tuple[str, str] | None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and node.value == "make":
             return "e2e", "runs make"
+        if found is None and isinstance(node, ast.Call):
+            found = _default_built(node, _resolve(node.func, env))
         obj = _resolve(node, env)
         if found is None and isinstance(obj, Path) and _built(obj):
             found = "data", ast.unparse(node)
@@ -109,6 +112,22 @@ def _needs(func, seen: set) -> tuple[str, str] | None:
             if found and found[0] == "e2e":
                 return found
     return found
+
+
+def _default_built(call: ast.Call, func) -> tuple[str, str] | None:
+    """('data', what) if ``call`` leaves a parameter of the package function ``func`` at a built default
+    (e.g. clean_sc() reads data_raw/: its raw_dir defaults to config.DATA_RAW)."""
+    if not inspect.isfunction(func) or not func.__module__.startswith("analysis"):
+        return None
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    given = {k.arg for k in call.keywords}
+    for i, (name, p) in enumerate(inspect.signature(func).parameters.items()):
+        default = p.default
+        if (i >= len(call.args) and name not in given and isinstance(default, (Path, str)) and default
+                and _built(Path(default) if Path(default).is_absolute() else config.ROOT / default)):
+            return "data", f"{func.__name__}({name}={default})"
+    return None
 
 
 def _detected(item) -> tuple[str, str] | None:

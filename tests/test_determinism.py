@@ -111,6 +111,7 @@ def test_parquet_outputs_are_byte_identical(second_build):
     assert different == []
 
 
+@pytest.mark.unit
 def test_parquet_writer_records_no_time(tmp_path):
     """The same frame written twice, over a second apart, gives the same bytes."""
     df = pd.DataFrame({"fips": ["01001", "37119"], "year": [2000, 2012], "rate": [1.5, float("nan")],

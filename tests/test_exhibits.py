@@ -98,6 +98,7 @@ def test_sample_construction_table_has_every_rule():
     assert r"p{0.36\textwidth}" in body
 
 
+@pytest.mark.data   # inputs.main_sample() reads the built panel
 def test_summary_counts_add_up():
     df = inputs.main_sample()
     frame = sample_tables.summary_frame(df).set_index("label")

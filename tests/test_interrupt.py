@@ -20,7 +20,7 @@ import pytest
 from analysis.atomic import remove_stale, write_text
 from analysis.bench import check_clone_env, clone, clone_env
 
-TIER = "e2e"  # the default tier of these tests (tests/conftest.py)
+TIER = "unit"  # the default tier of these tests (tests/conftest.py); those running make are e2e
 
 OUTPUTS = ["county_panel.parquet", "agreements_287g.parquet", "sc_activation.parquet",
            "sample_log.csv", "codebook.csv", "sample_state_losses.csv"]
