@@ -213,6 +213,7 @@ def test_cs_and_twfe_tasks_match_run_spec(tiny):
     assert all(len(r["null_estimate"]) == 2 for r in results)
 
 
+@pytest.mark.e2e   # starts process pools and a Dask LocalCluster: the slow tier
 def test_byte_identical_whatever_the_workers_and_backend(tiny, tmp_path):
     m, specs, excl, path, _ = tiny
     one = _csv(m, mv.run_all(specs, 3, path, jobs=1, progress=False), excl)
