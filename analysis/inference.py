@@ -224,9 +224,8 @@ def honest_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
             keep = event if pre == "all" else event[event["event_time"] >= -int(pre)]
             times = keep["event_time"].tolist()
             for method in ("relative_magnitude",):
-                def fit(m, keep=keep, times=times):
-                    return honest.honest(keep, vcov.loc[times, times], method, [m], target="cs_simple",
-                                         l_vec=weights.to_numpy()).iloc[0]
+                def fit(m, keep=keep, cov=vcov.loc[times, times], method=method, w=weights):
+                    return honest.honest(keep, cov, method, [m], target="cs_simple", l_vec=w.to_numpy()).iloc[0]
                 h = bisect_breakdown(fit, grid(cfg[method]))
                 n_pre = int((keep["event_time"] < -1).sum())
                 out.append(h.assign(spec=name, pre_periods=str(pre), n_pre=n_pre, estimate=target))
