@@ -33,7 +33,7 @@ export MPLBACKEND := Agg
 export RUN_ID := $(shell date +%Y%m%dT%H%M%S)-$(shell echo $$PPID)
 
 # Goals that build nothing from the raw files: no raw check, no dependency scan.
-NO_BUILD_GOALS := help clean env data tex lab
+NO_BUILD_GOALS := help clean env data tex lab lint test-unit
 BUILDING := $(if $(MAKECMDGOALS),$(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),)
 
 # ---- Files ------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ endif
 REPLICATION_IN := $(foreach s,$(REPLICATION_SPECS),results/$(s)/overall.csv)
 
 # ---- Targets ----------------------------------------------------------------------------
-.PHONY: help all env data panel rollout estimates exhibits paper notebooks test bench clean
+.PHONY: help all env data panel rollout estimates exhibits paper notebooks test test-unit test-fast lint bench clean
 
 help:  ## List the targets
 	@echo "Usage: make <target>    (start with: make all, then make test)"
@@ -118,8 +118,20 @@ paper: paper/paper.pdf  ## Compile paper/paper.pdf (in a temporary folder; a kil
 
 notebooks: $(NOTEBOOKS)  ## Execute the notebooks into notebooks/_build/ (ipynb and HTML)
 
-test: logs/run_record.json | $(ENV)  ## Run the test suite (on the built data, results, exhibits and paper)
+# Test tiers (tests/conftest.py gives every test one): unit = hand-built data only, runs on a clone with no
+# data; data = reads the built panel, results, exhibits or paper; e2e = temporary clones, rebuilds, make runs.
+test: logs/run_record.json | $(ENV)  ## Run every test tier (unit, data, e2e) on the built data, results, exhibits and paper
 	$(PY) -m pytest
+
+test-unit: | $(ENV)  ## The unit tier only: hand-built data, no build needed (seconds)
+	$(PY) -m pytest -m unit
+
+test-fast: logs/run_record.json | $(ENV)  ## The unit and data tiers: no temporary clones, no rebuilds
+	$(PY) -m pytest -m "unit or data"
+
+lint: | $(ENV)  ## ruff check and ruff format --check (rules in pyproject.toml)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 bench: $(PANEL) | $(ENV)  ## Benchmark the build and the estimators (bench/benchmark.md, bench/scaling.png)
 	$(PY) -m analysis.bench $(if $(BENCH_SIZES),--sizes $(BENCH_SIZES))

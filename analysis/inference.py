@@ -13,7 +13,8 @@ results/inference/:
   Callaway-Sant'Anna simple ATT: l' beta_post over the full event study (analytic covariance, as the
   specs' honest.csv), with l the cohort-size shares of the post-period cells at each event time, so
   that l' beta_post equals cs_simple (checked against results/<spec>/overall.csv); with every
-  available pre-period and with the event-study window's.
+  available pre-period and with the event-study window's; at the grid points a bisection needs to find the
+  breakdown value (the first Mbar whose set holds zero: the full grid scan's, exactly).
 * tost.csv - two one-sided tests (normal approximation, county-clustered SE of the spec) of
   |effect| >= bound, bound = bound_pct % of the treated counties' mean outcome before adoption.
 """
@@ -176,8 +177,33 @@ def grid(block: dict) -> list[float]:
     return [round(i * block["step"], 10) for i in range(n + 1)]
 
 
+def bisect_breakdown(fit, points: list[float]) -> pd.DataFrame:
+    """The rows ``fit(M)`` (a mapping with ci_low, ci_high) needed to find the breakdown value on ``points``:
+    the first M whose robust set holds zero. The sets are nested, growing with M (the restriction set
+    grows), so bisection over the grid finds the full scan's point exactly: the first and last points, then
+    halving, about log2(len(points)) + 2 fits. Rows sorted by M; each fitted M below the breakdown value
+    excludes zero, the breakdown value itself is fitted (none: the last point excludes zero too)."""
+    rows = {}
+
+    def holds_zero(i: int) -> bool:
+        if i not in rows:
+            rows[i] = fit(points[i])
+        return rows[i]["ci_low"] <= 0 <= rows[i]["ci_high"]
+
+    lo, hi = 0, len(points) - 1
+    if not holds_zero(lo) and holds_zero(hi):
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if holds_zero(mid):
+                hi = mid
+            else:
+                lo = mid
+    return pd.DataFrame([rows[i] for i in sorted(rows)])
+
+
 def honest_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
-    """HonestDiD sets of the simple ATT for every spec, pre-period choice, restriction and grid point."""
+    """HonestDiD sets of the simple ATT for every spec, pre-period choice and restriction, at the grid points
+    that locate the breakdown value (bisect_breakdown)."""
     out = []
     for name in cfg["specs"]:
         spec = load_spec(SPECS / f"{name}.yaml")
@@ -198,8 +224,9 @@ def honest_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
             keep = event if pre == "all" else event[event["event_time"] >= -int(pre)]
             times = keep["event_time"].tolist()
             for method in ("relative_magnitude",):
-                h = honest.honest(keep, vcov.loc[times, times], method, grid(cfg[method]), target="cs_simple",
-                                  l_vec=weights.to_numpy())
+                def fit(m, keep=keep, cov=vcov.loc[times, times], method=method, w=weights):
+                    return honest.honest(keep, cov, method, [m], target="cs_simple", l_vec=w.to_numpy()).iloc[0]
+                h = bisect_breakdown(fit, grid(cfg[method]))
                 n_pre = int((keep["event_time"] < -1).sum())
                 out.append(h.assign(spec=name, pre_periods=str(pre), n_pre=n_pre, estimate=target))
     cols = ["spec", "pre_periods", "n_pre", "method", "M", "target", "estimate", "lb", "ub", "ci_low", "ci_high"]

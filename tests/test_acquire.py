@@ -25,6 +25,8 @@ from analysis.acquire import (FIELDS, AcquireError, acquire_all, ensure_file, re
                               sha256_of)
 from analysis.errors import InputError
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 BODY = b"".join(b"%05d,county,%07d\n" % (i, i * 37 % 9999991) for i in range(12_000))  # ~250 kB
 PATH = "ucr/toy data/county file.txt"  # a space, so the URL needs %20
 SHA = hashlib.sha256(BODY).hexdigest()

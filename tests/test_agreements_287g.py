@@ -9,6 +9,8 @@ from analysis.errors import InputError
 from analysis.readers import agreements_287g as ag
 from analysis.readers.places import read_counties
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 @pytest.fixture(scope="module")
 def cleaned():

@@ -14,6 +14,8 @@ from analysis.design import design_sample
 from analysis.sample import apply_sample
 from analysis.spec import load_spec, validate_spec
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 GRIDS = config.SPECS.parent / "grids"
 NAMES = {"nc_287g_violent", "nc_287g_property", "nc_287g_index", "us_287g_index", "us_287g_violent",
          "us_287g_property", "us_287g_index_nyt", "us_287g_index_jem", "us_287g_index_tf",

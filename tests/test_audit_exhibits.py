@@ -11,6 +11,8 @@ from analysis.exhibits import coverage_audit, diagnostics, robustness, treatment
 from analysis.exhibits.numbers import fmt_int, fmt_num, parse
 from analysis.sample import apply_sample, read_samples
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def test_coverage_reading_follows_the_signs():
     crime = -0.07

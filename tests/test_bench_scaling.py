@@ -14,6 +14,8 @@ from analysis import bench_scaling, timing
 from analysis import config
 from analysis.config import LAST_YEAR
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 # ---- analysis.timing -----------------------------------------------------------------------------
 def test_summary_is_median_quartiles_and_range():
@@ -93,6 +95,7 @@ def test_report_states_medians_ratios_failures_and_the_baseline(tmp_path):
     assert (tmp_path / "scaling.png").stat().st_size > 1000
 
 
+@pytest.mark.e2e   # benchmark workers in fresh processes: the slow tier
 def test_memory_worker_measures_in_a_fresh_process(tmp_path):
     frame = tmp_path / "frame.parquet"
     bench_scaling.scaling_frame(200).to_parquet(frame, index=False)
@@ -105,6 +108,7 @@ def test_memory_worker_measures_in_a_fresh_process(tmp_path):
     assert np.isfinite(out["first_run_s"])
 
 
+@pytest.mark.e2e   # benchmark workers in fresh processes: the slow tier
 def test_time_worker_times_every_size_and_package_in_one_process(tmp_path):
     frames = []
     for units in (100, 200):

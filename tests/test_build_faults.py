@@ -20,7 +20,8 @@ import pytest
 from analysis.bench import check_clone_env, clone, clone_env
 from analysis.manifest import read_manifest
 
-pytestmark = pytest.mark.slow
+TIER = "e2e"  # the default tier of these tests (tests/conftest.py)
+
 
 CRIME = "ucr/f-edwards-cw-race/data/{}-0004-Data.txt"
 Y2000, Y2001, Y2005 = CRIME.format("03451"), CRIME.format("03721"), CRIME.format("04717")

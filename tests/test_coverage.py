@@ -12,6 +12,8 @@ from analysis.coverage import add_coverage, county_summary, elasticity_by_jump, 
 from analysis.errors import InputError
 from analysis.sample import apply_sample, dropped_by, read_samples
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 YEARS = range(config.FIRST_YEAR, config.LAST_YEAR + 1)
 
 

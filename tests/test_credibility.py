@@ -12,6 +12,8 @@ from analysis import config, credibility
 from analysis.estimate import run_spec
 from analysis.estimators.simulate import simulate_panel
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def hand_panel() -> pd.DataFrame:
     """Three counties 2000-2012: adopts 2006, never, not yet (2015)."""

@@ -9,6 +9,8 @@ from analysis import config
 from analysis.exhibits import credibility as cred
 from analysis.exhibits.numbers import fmt_num, parse
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 @pytest.mark.parametrize("head, alt, words", [
     (-0.06, -0.065, "about the same size as"), (-0.06, -0.02, "smaller in magnitude than"),

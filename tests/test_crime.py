@@ -12,6 +12,8 @@ from analysis.config import DATA_RAW
 from analysis.errors import InputError
 from analysis.readers.crime import check_study, clean_crime, crime_file, read_crime_file
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 FIXTURES = Path(__file__).parent / "fixtures"
 # Field widths of the 97-character record, written out from ucr/SOURCES.md section 3a.
 WIDTHS = [4, 1, 1, 4, 2, 3, 8, 8, 3, 3, 8, 6, 6, 4, 4, 5, 5, 6, 6, 6, 4]

@@ -16,6 +16,8 @@ from analysis import config
 from analysis.estimators import cs
 from analysis.estimators.simulate import simulate_panel
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 SIM = dict(y="log_rate_index", t="year", unit="fips", g="g287_county")
 MPDTA = dict(y="lemp", t="year", unit="countyreal", g="first.treat")
 

@@ -8,6 +8,8 @@ import pytest
 from analysis import config
 from analysis.estimators import cs
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 FIX = config.ROOT / "tests" / "fixtures" / "did_r"
 SCENARIOS = {
     "mpdta_nev_dr": dict(control_group="never_treated", est_method="dr"),

@@ -8,6 +8,8 @@ import pytest
 from analysis.estimators import cs
 from analysis.estimators.simulate import simulate_panel
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 Y, UNIT, T, G = "log_rate_index", "fips", "year", "g287_county"
 
 

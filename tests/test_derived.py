@@ -9,6 +9,8 @@ import pytest
 from analysis import derived
 from analysis.errors import InputError
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def tiny() -> pd.DataFrame:
     return pd.DataFrame({"fips": ["a"] * 3 + ["b"] * 2, "year": [2000, 2001, 2002, 2001, 2002],

@@ -8,6 +8,8 @@ import pytest
 
 from analysis import derived
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def counties(n: int = 9) -> pd.DataFrame:
     """n counties x years 2000-2003; population 100*(i+1), log crime rising by 0.1*i a year."""

@@ -13,6 +13,8 @@ from analysis.estimators import imputation, sunab
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec, validate_spec
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 # fips -> (g287_county, g287_any): the design's own timing and the broader definition
 COUNTIES = {"01001": (2008, 2008),   # treated, clean
             "01003": (0, 2007),      # municipal agreement only: not a clean control -> dropped

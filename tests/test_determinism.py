@@ -26,6 +26,8 @@ from analysis.atomic import write_parquet
 from analysis.bench import check_clone_env, clone, clone_env
 from analysis.config import ROOT
 
+TIER = "e2e"  # the default tier of these tests (tests/conftest.py)
+
 COMPARED = [("data_clean", "*.parquet"), ("data_clean", "*.csv"), ("results", "**/*"),
             ("paper/generated", "**/*"), ("paper", "paper.pdf")]
 
@@ -67,7 +69,6 @@ def second_build(tmp_path_factory):
     return repo
 
 
-@pytest.mark.slow
 def test_second_build_reproduces_the_tree_build(second_build):
     tree, fresh = outputs(ROOT), outputs(second_build)
     if not tree:
@@ -85,7 +86,6 @@ def test_second_build_reproduces_the_tree_build(second_build):
                     + ":\n" + "\n".join(lines))
 
 
-@pytest.mark.slow
 def test_touching_every_source_rebuilds_nothing(second_build):
     """A checkout that changes every file time but no content: make reruns no step's work."""
     before = outputs(second_build)
@@ -102,7 +102,6 @@ def test_touching_every_source_rebuilds_nothing(second_build):
     assert outputs(second_build) == before
 
 
-@pytest.mark.slow
 def test_parquet_outputs_are_byte_identical(second_build):
     tree = {rel: b for rel, b in outputs(ROOT).items() if rel.endswith(".parquet")}
     fresh = {rel: b for rel, b in outputs(second_build).items() if rel.endswith(".parquet")}
@@ -112,6 +111,7 @@ def test_parquet_outputs_are_byte_identical(second_build):
     assert different == []
 
 
+@pytest.mark.unit
 def test_parquet_writer_records_no_time(tmp_path):
     """The same frame written twice, over a second apart, gives the same bytes."""
     df = pd.DataFrame({"fips": ["01001", "37119"], "year": [2000, 2012], "rate": [1.5, float("nan")],

@@ -13,6 +13,8 @@ import re
 
 from analysis.config import ROOT
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 README = ROOT / "README.md"
 PAPER_SOURCES = [ROOT / "paper" / "paper.tex", *sorted((ROOT / "paper" / "sections").glob("*.tex"))]
 

@@ -11,6 +11,8 @@ from linearmodels import PanelOLS
 from analysis.estimators import bacon, cs, honest, imputation, ppml, sunab, twfe, wild
 from analysis.estimators.simulate import simulate_panel
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 Y, UNIT, T, G = "log_rate_violent", "fips", "year", "g287_county"
 
 

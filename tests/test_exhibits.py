@@ -9,6 +9,8 @@ from analysis import config
 from analysis.exhibits import (diagnostics, event_studies, headline, inputs, main_tables, replication_exhibits,
                                robustness, sample_tables, trends)
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 @pytest.fixture
 def no_results(tmp_path, monkeypatch):
@@ -96,6 +98,7 @@ def test_sample_construction_table_has_every_rule():
     assert r"p{0.36\textwidth}" in body
 
 
+@pytest.mark.data   # inputs.main_sample() reads the built panel
 def test_summary_counts_add_up():
     df = inputs.main_sample()
     frame = sample_tables.summary_frame(df).set_index("label")

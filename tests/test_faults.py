@@ -25,6 +25,8 @@ from analysis.readers.crime import crime_file, clean_crime
 from analysis.readers.population import FILES as CENSUS_FILES
 from analysis.readers.population import clean_population
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 YEARS = range(2000, 2013)
 # Every raw file build_panel opens (the ICE lists and the CPUMA cross-check are not read).
 PANEL_INPUTS = [crime_file(Path("."), y) for y in YEARS] + [

@@ -8,6 +8,8 @@ from analysis.exhibits.robustness import se_note
 from analysis.grid import read_grid
 from analysis.spec import load_spec
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def test_note_follows_the_grid_bases():
     main = {"287g": {"bootstrap": 999}, "sc": {"bootstrap": 999}}

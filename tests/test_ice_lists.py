@@ -8,6 +8,8 @@ import pytest
 
 from analysis.readers import ice_lists as ice
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 @pytest.fixture(scope="module")
 def timed_lists():

@@ -20,6 +20,8 @@ from analysis.exhibits import latex
 from analysis.exhibits.headline import ESTIMATORS, SPECS, fmt_p
 from analysis.exhibits.numbers import fmt_num, parse
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def panel(seed: int = 3, units: int = 60, years: int = 8) -> pd.DataFrame:
     """Staggered adoption in 12 'states' of 5 units, a state shock, a covariate, integer weights."""
@@ -52,6 +54,30 @@ def test_wcr_equals_pyfixest_wild_bootstrap_unweighted(seed):
     assert r.pvalue == p
     assert r.coef == pytest.approx(fit.coef()["d"], rel=1e-9)
     assert r.boot_t.shape == (999,)
+
+
+def test_fast_denominator_equals_wildboottest_own():
+    """wild._WildboottestCL (matrix products) gives the library's bootstrap t-statistics and p-value."""
+    from wildboottest.wildboottest import WildboottestCL
+
+    from analysis.estimators.wild import _WildboottestCL
+    rng = np.random.default_rng(4)
+    cl = np.repeat(np.arange(40), 6)
+    x = rng.normal(size=(len(cl), 5))
+    y = 0.1 * x[:, 0] + rng.normal(size=len(cl)) + rng.normal(size=40)[cl]
+    r = np.eye(5)[0]
+    runs = []
+    for cls in (WildboottestCL, _WildboottestCL):
+        boot = cls(X=x, Y=y, cluster=cl, R=r, B=199, seed=9, parallel=False)
+        boot.get_scores(bootstrap_type="11", impose_null=True, adj=True, cluster_adj=True)
+        boot.get_weights(weights_type="rademacher")
+        for step in (boot.get_numer, boot.get_denom, boot.get_tboot, boot.get_vcov, boot.get_tstat):
+            step()
+        boot.get_pvalue(pval_type="two-tailed")
+        runs.append(boot)
+    theirs, ours = runs
+    np.testing.assert_allclose(np.ravel(ours.t_boot), np.ravel(theirs.t_boot), rtol=1e-12, atol=1e-12)
+    assert float(np.ravel(ours.pvalue)[0]) == float(np.ravel(theirs.pvalue)[0])
 
 
 def test_wcr_with_weights_equals_regression_on_duplicated_rows():
@@ -259,6 +285,28 @@ def test_simple_weights_reproduce_the_simple_att():
     dyn = cs.aggregate(res, "dynamic").table.set_index("element")["att"]
     assert w.sum() == pytest.approx(1) and (w.index >= 0).all()
     assert float(w @ dyn.loc[w.index]) == pytest.approx(cs.aggregate(res, "simple").overall_att, rel=1e-10)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.01, -0.03])
+def test_bisection_finds_the_full_scans_breakdown_value(slope):
+    from analysis.estimators import honest
+    from analysis.exhibits.diagnostics import breakdown
+    event = pd.DataFrame({"event_time": [-4, -3, -2, 0, 1, 2], "se": [0.02, 0.02, 0.02, 0.02, 0.03, 0.03],
+                          "estimate": [0.02 + slope, -0.01, slope, -0.1, -0.12, -0.08]})
+    vcov = pd.DataFrame(np.diag(event["se"] ** 2), index=event["event_time"], columns=event["event_time"])
+    points = inference.grid({"step": 0.05, "max": 2})
+    full = honest.honest(event, vcov, grid=points)
+    calls = []
+
+    def fit(m):
+        calls.append(m)
+        return honest.honest(event, vcov, grid=[m]).iloc[0]
+    found = inference.bisect_breakdown(fit, points)
+    assert breakdown(found, "relative_magnitude") == breakdown(full, "relative_magnitude")
+    assert len(calls) <= 2 + math.ceil(math.log2(len(points))) and found["M"].is_monotonic_increasing
+    assert (full.set_index("M").loc[found["M"], ["ci_low", "ci_high"]].to_numpy()
+            == pytest.approx(found[["ci_low", "ci_high"]].to_numpy()))
+    assert not math.isnan(breakdown(full, "relative_magnitude"))   # the case is one with a breakdown value
 
 
 def test_honest_takes_custom_weights_and_checks_their_length():

@@ -11,6 +11,8 @@ import pytest
 
 from analysis.config import ROOT
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def test_package_list_and_data_cover_every_package_and_file():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())

@@ -20,6 +20,8 @@ import pytest
 from analysis.atomic import remove_stale, write_text
 from analysis.bench import check_clone_env, clone, clone_env
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py); those running make are e2e
+
 OUTPUTS = ["county_panel.parquet", "agreements_287g.parquet", "sc_activation.parquet",
            "sample_log.csv", "codebook.csv", "sample_state_losses.csv"]
 WRITER = """
@@ -114,7 +116,6 @@ def run_and_kill(repo: Path, env: dict, when) -> tuple[list[str], bool]:
     return seen, running
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("moment", ["computing", "writing"])
 def test_killed_make_panel_leaves_no_half_output_and_next_make_completes(clone_with_data, moment):
     repo, env = clone_with_data

@@ -15,6 +15,8 @@ import pytest
 from analysis import lab
 from analysis.config import ROOT
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def test_kernel_and_settings_point_at_this_environment():
     env = lab.prepare()
@@ -34,7 +36,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
+@pytest.mark.e2e   # starts a JupyterLab server
 def test_lab_starts_headless_and_answers_on_localhost(tmp_path):
     port = _free_port()
     log = open(tmp_path / "lab.log", "w")

@@ -13,6 +13,8 @@ from analysis import config
 from analysis.exhibits import latex
 from analysis.exhibits.latex import Raw, data_table, regression_table
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 @pytest.mark.parametrize("char, expected", [
     ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"), ("_", r"\_"), ("{", r"\{"),

@@ -5,6 +5,8 @@ from analysis.readers.ice_lists import clean_ice_lists
 from analysis.readers.topojson import read_topology
 from analysis.wave_timing import build as build_wave
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def test_every_raw_file_opened_is_in_the_manifest():
     with audit_raw_opens() as opened:

@@ -14,6 +14,8 @@ from analysis.exhibits import maps, style
 from analysis.readers import topojson as tj
 from analysis.readers.places import read_counties, read_states
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 # Two unit squares sharing an edge (arc 0), quantized: x = 10 + 0.5 q, y = 20 + 0.25 q, so the
 # quantized corners (0,0)-(4,4) are [10,12] x [20,21]. A third feature: a square with a hole plus
 # a detached square (MultiPolygon); a fourth without geometry.

@@ -14,6 +14,8 @@ from analysis.estimators import cs, imputation, ppml, sunab, twfe, wild
 from analysis.estimators.simulate import simulate_panel
 from analysis.model import add_fe_columns, baseline_by_year, dof_k, drop_singletons, fixest_fe, nested
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 Y, UNIT, T, G = "log_rate_violent", "fips", "year", "g287_county"
 
 

@@ -18,6 +18,8 @@ from analysis.errors import InputError
 from analysis.estimators import twfe
 from analysis.estimators.simulate import simulate_panel
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 BASE = {"description": "test multiverse", "program": "287g", "sample": "main", "outcome": "index",
         "transform": "log_rate", "treatment": "g287_county", "control_group": "never_treated",
         "estimators": ["twfe"], "weights": "none", "bootstrap": 0}
@@ -211,6 +213,7 @@ def test_cs_and_twfe_tasks_match_run_spec(tiny):
     assert all(len(r["null_estimate"]) == 2 for r in results)
 
 
+@pytest.mark.e2e   # starts process pools and a Dask LocalCluster: the slow tier
 def test_byte_identical_whatever_the_workers_and_backend(tiny, tmp_path):
     m, specs, excl, path, _ = tiny
     one = _csv(m, mv.run_all(specs, 3, path, jobs=1, progress=False), excl)

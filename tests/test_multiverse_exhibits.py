@@ -6,6 +6,8 @@ import pandas as pd
 
 from analysis import multiverse_exhibits as mx
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def joint(p_median, p_neg):
     return pd.DataFrame({"statistic": ["median", "share_positive", "share_negative"], "observed": [-5.0, 0.0, 0.8],

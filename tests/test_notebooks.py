@@ -1,14 +1,15 @@
-"""Tests of the notebooks and their runner (analysis.notebooks), on the real data.
+"""Tests of the notebooks and their runner (analysis.notebooks).
 
-Every notebooks/*.py is executed by ``python -m analysis.notebooks`` into a temporary folder, all
-at once in separate processes (each test waits for its own), with a per-cell timeout; a notebook
-whose cell fails, or times out, makes the runner exit non-zero naming the cell and write nothing.
+The notebooks are executed once per build, by ``make notebooks`` (``python -m analysis.notebooks``, which
+exits non-zero naming the cell when one fails or times out, so a build with a broken notebook stops). The
+data tier checks those executed copies in notebooks/_build/: one per source, of the current source's
+cells, every cell run in order without error, no timings or addresses, valid HTML. The unit tier runs the
+runner itself on hand-built notebooks (a failing cell, a timeout, a missing source).
 """
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import nbformat
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from analysis import config
 from analysis.notebooks import _KernelManager, read_source
 
+TIER = "unit"
 SOURCES = sorted(config.NOTEBOOKS.glob("*.py"))
 CELL_TIMEOUT = 120   # seconds per cell in these tests (make uses analysis.notebooks.TIMEOUT)
 NOTEBOOK_TIMEOUT = 300
@@ -28,37 +30,26 @@ def _run(sources, out, timeout=CELL_TIMEOUT) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-@pytest.fixture(scope="module")
-def started(tmp_path_factory):
-    """Every notebook started at once: name -> (process, output folder, start time)."""
-    runs = {}
-    for source in SOURCES:
-        out = tmp_path_factory.mktemp(source.stem)
-        runs[source.stem] = (_run([source], out), out, time.perf_counter())
-    yield runs
-    for process, _, _ in runs.values():
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
 def test_there_are_notebooks_with_ordered_names():
     assert SOURCES, "no notebooks/*.py"
     assert all(s.stem[:2].isdigit() and s.stem[2] == "_" for s in SOURCES)
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
-def test_notebook_runs_clean(started, source):
-    process, out, _ = started[source.stem]
-    stdout, stderr = process.communicate(timeout=NOTEBOOK_TIMEOUT)
-    assert process.returncode == 0, stderr
-    assert sorted(p.name for p in out.iterdir()) == [f"{source.stem}.html", f"{source.stem}.ipynb"]
-    nb = nbformat.read(out / f"{source.stem}.ipynb", as_version=4)
+def test_built_notebook_ran_clean(source):
+    """notebooks/_build/<name>.ipynb and .html, as make notebooks wrote them from the current source."""
+    out = config.NOTEBOOK_BUILD
+    built = out / f"{source.stem}.ipynb"
+    assert built.exists() and (out / f"{source.stem}.html").exists(), f"{built} missing: run make notebooks"
+    nb = nbformat.read(built, as_version=4)
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
+    expected = [c.source for c in read_source(source).cells if c.cell_type == "code"]
+    assert [c.source for c in code] == expected, f"{built} is not of the current {source.name}: run make notebooks"
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
     assert not any(o.output_type == "error" for c in code for o in c.outputs)
-    text = (out / f"{source.stem}.ipynb").read_text(encoding="utf-8")
+    text = built.read_text(encoding="utf-8")
     assert '"execution"' not in text and " at 0x" not in text  # no timings, no memory addresses
     assert nb.metadata.kernelspec.name == "python3" and "jupytext" not in nb.metadata
     assert (out / f"{source.stem}.html").read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")

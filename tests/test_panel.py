@@ -13,6 +13,8 @@ from analysis.readers.fips_recodes import read_recodes
 from analysis.coverage import add_coverage
 from analysis.sample import AUDIT_RULES, apply_sample, read_samples, state_losses
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 RAW_CRIME_RECORDS = 3146 + 3147 * 7 + 3172 + 3177 * 2 + 3178 * 2
 YEARS = LAST_YEAR - FIRST_YEAR + 1
 

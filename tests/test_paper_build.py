@@ -19,6 +19,8 @@ import pytest
 from analysis import paper
 from analysis.config import ROOT
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 pytestmark = pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk is not installed")
 
 DOC = r"""\documentclass{article}

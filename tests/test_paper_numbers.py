@@ -12,6 +12,8 @@ from analysis import config
 from analysis.exhibits.headline import fmt_p, fmt_p_text, pct
 from analysis.exhibits.numbers import fmt_num, parse
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 PAPER = config.PAPER / "paper.tex"
 
 

@@ -12,6 +12,8 @@ from analysis.readers.crime import clean_crime
 from analysis.readers.fips_recodes import read_recodes
 from analysis.readers.population import clean_population, read_estimates
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 OLD, NEW = DATA_RAW / "census/co-est00int-tot.csv", DATA_RAW / "census/co-est2019-alldata.csv"
 
 

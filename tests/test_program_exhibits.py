@@ -12,6 +12,8 @@ from analysis import config
 from analysis.exhibits import event_counts, levels, program_maps, treated_counties
 from analysis.exhibits.numbers import fmt_int, fmt_num, parse
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 # ---- pure helpers -------------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,6 +29,7 @@ from analysis.readers.crime import crime_file
 from analysis.readers.places import COUNTIES_FILE
 from analysis.readers.population import FILES as CENSUS_FILES
 
+TIER = "data"   # copies the real county list, OIG list and fixed 287(g) rows from data_raw/
 YEARS = list(range(FIRST_YEAR, LAST_YEAR + 1))
 STATES = {"01": "Alabama", "37": "North Carolina", "48": "Texas"}  # no FIPS recode touches these
 WIDTHS = [4, 1, 1, 4, 2, 3, 8, 8, 3, 3, 8, 6, 6, 4, 4, 5, 5, 6, 6, 6, 4]  # ucr/SOURCES.md 3a
@@ -40,10 +42,12 @@ def _pool() -> list[tuple[str, str]]:
     return sorted(zip(counties[1] + counties[2], counties[3]))[::7][:40]
 
 
-POOL = _pool()  # (fips, name) of real counties in the three states
-_EST = pd.read_csv(DATA_RAW / "census/co-est2019-alldata.csv", dtype=str,
-                   encoding="latin-1", usecols=["SUMLEV", "STATE", "STNAME"])
-ALL_STATES = dict(_EST.loc[_EST["SUMLEV"] == "040", ["STATE", "STNAME"]].itertuples(index=False))
+@functools.cache
+def all_states() -> dict[str, str]:
+    """State FIPS -> name from the real Census file (read when a test runs: collection needs no data)."""
+    est = pd.read_csv(DATA_RAW / "census/co-est2019-alldata.csv", dtype=str,
+                      encoding="latin-1", usecols=["SUMLEV", "STATE", "STNAME"])
+    return dict(est.loc[est["SUMLEV"] == "040", ["STATE", "STNAME"]].itertuples(index=False))
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +68,7 @@ def static(tmp_path_factory) -> Path:
     return root
 
 
+@functools.cache
 def fix_rows() -> tuple[list[str], list[list[str]]]:
     """Header and rows of the real 287(g) file that agreements_287g_fixes.csv refers to."""
     fixes = pd.read_csv(FIXES_287G, dtype=str, keep_default_na=False)
@@ -75,8 +80,9 @@ def fix_rows() -> tuple[list[str], list[list[str]]]:
     return rows[0], [r for r in rows[1:] if (r[state].strip("* ").upper(), r[agency]) in named]
 
 
-HEADER, FIX_ROWS = fix_rows()
-FIX_FIPS = {f"{int(c):05d}" for r in FIX_ROWS for c in r[HEADER.index("county_fips")].split("; ") if c}
+def fix_fips() -> set[str]:
+    header, rows = fix_rows()
+    return {f"{int(c):05d}" for r in rows for c in r[header.index("county_fips")].split("; ") if c}
 
 
 def record(study: int, fips: str, counts: list[int], covind: float) -> str:
@@ -97,7 +103,8 @@ county_draw = st.fixed_dictionaries({
     "sc": st.none() | st.tuples(st.integers(2008, 2012), st.integers(1, 12))
           | st.tuples(st.just(2013), st.integers(1, 6)),
 })
-raw_draw = st.dictionaries(st.sampled_from(POOL), county_draw, min_size=1, max_size=8)
+# (fips, name) of real counties in the three states, drawn from once a test runs (deferred).
+raw_draw = st.deferred(lambda: st.dictionaries(st.sampled_from(_pool()), county_draw, min_size=1, max_size=8))
 
 
 def write_raw(root: Path, static: Path, draw: dict) -> dict:
@@ -111,7 +118,7 @@ def write_raw(root: Path, static: Path, draw: dict) -> dict:
         lines.append(record(study, "01999", [1] * 7, 100.0))  # a pseudo-county: dropped, logged
         path.write_text("\n".join(lines) + "\n", encoding="latin-1")
     for rel, years in CENSUS_FILES.items():
-        rows = [["040", fips, "000", name, name, *["1000000"] * len(years)] for fips, name in ALL_STATES.items()]
+        rows = [["040", fips, "000", name, name, *["1000000"] * len(years)] for fips, name in all_states().items()]
         rows += [["050", f[:2], f[2:], STATES[f[:2]], name, *[str(c["population"])] * len(years)]
                  for (f, name), c in draw.items() if c["census"]]
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +126,8 @@ def write_raw(root: Path, static: Path, draw: dict) -> dict:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(["SUMLEV", "STATE", "COUNTY", "STNAME", "CTYNAME", *(f"POPESTIMATE{y}" for y in years)])
             writer.writerows(rows)
-    agencies = [dict(zip(HEADER, r)) for r in FIX_ROWS]
+    header, fixed = fix_rows()
+    agencies = [dict(zip(header, r)) for r in fixed]
     for (fips, name), c in draw.items():
         for kind, date in c["agencies"]:
             town = name.removesuffix(" County")  # 'X County Police' would be a county agency
@@ -129,7 +137,7 @@ def write_raw(root: Path, static: Path, draw: dict) -> dict:
                              "models": "Jail Enforcement", "terminated": "FALSE", "confidence": "high",
                              "n_sources": "1"})
     with open(root / SOURCE, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, HEADER, lineterminator="\n")
+        writer = csv.DictWriter(fh, header, lineterminator="\n")
         writer.writeheader()
         writer.writerows(agencies)
     sc = pd.DataFrame([{"countyfips": int(f), "state": STATES[f[:2]],
@@ -153,7 +161,7 @@ def expected_first_year(draw: dict, fips: str, kinds: set[str]) -> int:
 @given(raw_draw)
 def test_random_raw_folder_builds_a_valid_panel(static, draw):
     draw_by_fips = {f: c for (f, _), c in draw.items()}
-    assert not set(draw_by_fips) & FIX_FIPS
+    assert not set(draw_by_fips) & fix_fips()
     with tempfile.TemporaryDirectory() as tmp:
         n_records = write_raw(Path(tmp), static, draw)
         panel, _, _, log, _ = build_panel(Path(tmp))

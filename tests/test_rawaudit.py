@@ -10,6 +10,8 @@ import pandas as pd
 from analysis.acquire import FIELDS
 from analysis.rawaudit import audit_raw_opens, unlisted
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def toy_reader(root):
     """A toy build step: reads one listed and one unlisted raw file, and a file outside root."""

@@ -14,6 +14,8 @@ from analysis import rawcheck
 from analysis.config import ROOT
 from analysis.manifest import FIELDS
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 BODIES = {"a/one.txt": b"first file\nline two\n", "a/two.txt": b"second file\nline two\n",
           "b/three.bin": bytes(range(256)) * 4}
 

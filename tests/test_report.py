@@ -14,6 +14,8 @@ from analysis.report import plot_event_study, table
 from analysis.spec import load_spec
 from tests.spec_text import spec_yaml
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 
 @pytest.fixture(scope="module")

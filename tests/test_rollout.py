@@ -9,6 +9,8 @@ from analysis.readers.agreements_287g import clean_agreements_287g, read_source
 from analysis.readers.ice_lists import clean_ice_lists, count_agreements
 from analysis.readers.secure_communities import clean_sc
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 @pytest.fixture(scope="module")
 def lists():

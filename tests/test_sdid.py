@@ -8,6 +8,8 @@ import pytest
 
 from analysis.estimators import sdid
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def factor_panel(n: int = 120, n_treated: int = 20, effect: float = -0.1, seed: int = 7) -> pd.DataFrame:
     """A balanced panel 2000-2012 with an interactive fixed effect on which the treated counties load

@@ -7,6 +7,8 @@ import pytest
 from analysis.errors import InputError
 from analysis.readers import secure_communities as scr
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 @pytest.fixture(scope="module")
 def cleaned():

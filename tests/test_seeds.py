@@ -12,6 +12,8 @@ from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec
 from tests.spec_text import spec_yaml
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 SPEC = spec_yaml(description="seeds", estimators=["cs", "wild"], bootstrap=199)
 
 

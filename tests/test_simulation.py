@@ -8,6 +8,8 @@ import pytest
 from analysis.estimators import cs, imputation, sunab, twfe
 from analysis.estimators.simulate import simulate_panel
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 Y, UNIT, T, G = "log_rate_violent", "fips", "year", "g287_county"
 TOL = 0.02  # absolute, on log points; true effects range from -0.03 to -0.5
 
@@ -67,7 +69,15 @@ def monte_carlo(reps: int, n: int = 200):
     return hits.mean(axis=0)
 
 
-@pytest.mark.slow
+def test_monte_carlo_coverage_quick():
+    """The unit tier's version of the coverage check below: 40 draws, so wider bounds (binomial sd about
+    0.035 at 95%); still fails for intervals that are far too narrow or a TWFE that covers."""
+    cover_simple, cover_e2, cover_twfe = monte_carlo(40)
+    assert cover_simple >= 0.85 and cover_e2 >= 0.85
+    assert cover_twfe < 0.5
+
+
+@pytest.mark.e2e   # 200 simulated panels, about a minute: the slow tier
 def test_monte_carlo_coverage():
     cover_simple, cover_e2, cover_twfe = monte_carlo(200)
     print(f"\ncoverage of 95% CIs over 200 draws: CS simple {cover_simple:.3f}, CS e=2 {cover_e2:.3f}, "

@@ -11,6 +11,8 @@ from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec, validate_spec
 from tests.spec_text import spec_yaml, write_spec
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 EXAMPLES = sorted(config.SPECS.glob("*.yaml"))
 BASE = spec_yaml(name="t")
 

@@ -14,6 +14,8 @@ from analysis.estimators.simulate import simulate_panel
 from analysis.spec import MAX_BOOTSTRAP, SpecError, check_spec, load_spec, validate_spec
 from tests.spec_text import SC, spec_yaml, write_spec
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 BASE = spec_yaml(**SC)
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from analysis import specdeps
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 SAMPLES = """main:
   description: the main sample
   covind_min: 90

@@ -16,6 +16,8 @@ from analysis import runlog
 from analysis.atomic import atomic_dir, write_text
 from analysis.config import ROOT
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 WRITE = "import sys, pathlib; p = pathlib.Path(sys.argv[1]); p.write_text(pathlib.Path(sys.argv[2]).read_text().upper())"
 
 

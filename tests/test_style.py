@@ -12,6 +12,8 @@ from matplotlib.colors import to_hex
 from analysis import config
 from analysis.exhibits import style
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 # The eight Okabe-Ito colours (Okabe and Ito 2008), written out independently of style.py.
 OKABE_ITO = {"#000000", "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7"}
 

@@ -9,6 +9,8 @@ from scipy import stats
 
 from analysis.estimators.tidy import normal_inference
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def test_normal_inference_values():
     got = normal_inference(np.array([1.0, -2.0]), np.array([0.5, 1.0]), alpha=0.10)

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from analysis.readers.agreements_287g import clean_agreements_287g
 from analysis.treatment import county_dating, exposure, list_dates, statewide_287g_states, timing_287g
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 ROWS = [  # fips, state_fips, level, model, first_signed, end_date, wapo_first_year, agency_id
     ("37001", "37", "county", "JEM", "2008-06-30", None, 2008, "a"),     # 30 June: mid-year rule keeps 2008
     ("37001", "37", "municipal", "TF", "2007-07-01", None, None, "b"),   # earlier, but municipal; 1 July -> next

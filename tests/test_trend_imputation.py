@@ -12,6 +12,8 @@ import pyfixest as pf
 import pytest
 from diff_diff import ImputationDiD
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def tiny() -> pd.DataFrame:
     rng = np.random.default_rng(0)

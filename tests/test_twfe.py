@@ -11,6 +11,8 @@ from analysis import config
 from analysis.estimators import twfe
 from analysis.estimators.simulate import simulate_panel
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 MPDTA = config.ROOT / "tests" / "fixtures" / "did_r" / "mpdta.csv"
 TWFE_MPDTA = -0.036549  # lemp on treat_post, county and year FE (Callaway-Sant'Anna 2021 replication)
 

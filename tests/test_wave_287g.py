@@ -16,6 +16,8 @@ from analysis.errors import InputError
 from analysis.readers import wave_287g as w
 from analysis.readers.rulelog import COLUMNS as RULELOG_COLUMNS
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 STATES = pd.DataFrame({"state_fips": ["01", "22", "51", "12"], "state": ["AL", "LA", "VA", "FL"],
                        "state_name": ["ALABAMA", "LOUISIANA", "VIRGINIA", "FLORIDA"]})
 COUNTIES = pd.DataFrame([

@@ -12,6 +12,8 @@ from analysis import config
 from analysis.exhibits import wave_design
 from analysis.exhibits.numbers import fmt_num, parse
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 SECTION = config.PAPER / "sections" / "wave_plan.tex"
 
 

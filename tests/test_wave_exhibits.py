@@ -9,6 +9,8 @@ from analysis.exhibits import wave
 from analysis.exhibits.inputs import MissingResult
 from analysis.exhibits.numbers import parse
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 T = pd.Timestamp
 
 

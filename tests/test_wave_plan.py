@@ -15,6 +15,8 @@ from analysis.config import ROOT
 from analysis.errors import InputError
 from analysis.manifest import FIELDS, sha256_of
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 EFFECT = -0.10
 
 

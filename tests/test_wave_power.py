@@ -9,6 +9,8 @@ from analysis import wave_power as wp
 from analysis.estimators import cs, twfe
 from analysis.estimators.simulate import simulate_panel
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 def _timing(states: list[str], n_per_state: int = 12, seed: int = 0) -> pd.DataFrame:
     """Wave timing for counties 'SS000'..: in each state a third adopt in the wave (2025 or 2026),

@@ -11,6 +11,8 @@ from analysis.readers.ice_lists import clean_ice_lists, count_agreements
 from analysis.readers.places import read_counties, read_states
 from analysis.errors import InputError
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 
 @pytest.fixture(scope="module")
 def lists():

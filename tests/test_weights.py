@@ -12,6 +12,8 @@ from analysis.estimators import bacon, ppml, twfe
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 Y, UNIT, T, G = "log_rate_violent", "fips", "year", "g287_county"
 
 

@@ -12,6 +12,8 @@ from analysis.exhibits import main_tables
 from analysis.spec import load_spec
 from tests.spec_text import spec_yaml
 
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
 SPEC = spec_yaml(description="workspace", estimators=["twfe"])
 
 
