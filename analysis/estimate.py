@@ -41,7 +41,7 @@ from analysis.errors import InputError
 from analysis.estimators import registry
 from analysis.design import clean_controls
 from analysis.estimators.tidy import EVENT_COLUMNS
-from analysis.model import add_fe_columns, baseline_by_year, fe_parts, fixest_fe
+from analysis.model import add_fe_columns, baseline_by_year, fe_parts, fixest_fe, population_weights
 from analysis.sample import apply_rules, apply_sample
 from analysis.spec import SpecError, check_spec, default_terms, derived_definitions, outcome_column, validate_spec
 from analysis.workspace import identity_problems, results_root
@@ -90,7 +90,7 @@ def prepare(spec: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
                                         "controls")])
     weights = None
     if spec["weights"] == "population":
-        df = df.assign(_w=df.sort_values(TIME).groupby(UNIT)["population"].transform("first"))
+        df = df.assign(_w=population_weights(df, UNIT, TIME))
         weights = "_w"
     df, fe = add_fe_columns(df, spec["fixed_effects"])
     df, by_year = baseline_by_year(df, spec["baseline_controls"], TIME)

@@ -64,7 +64,7 @@ from analysis import cli
 from analysis.atomic import atomic_dir
 from analysis.config import PANEL, RESULTS, SEED, WAVE_TIMING
 from analysis.estimators import cs
-from analysis.model import drop_singletons, ssc
+from analysis.model import drop_singletons, ssc, treated_indicator
 from analysis.sample import apply_sample
 
 OUT = RESULTS / "wave_power"
@@ -123,9 +123,9 @@ def placebo_panel(sample: pd.DataFrame, placebo: pd.DataFrame, horizon: int) -> 
     p = placebo.assign(g=np.where(placebo["status"] == "wave", placebo["wave_year"] - WAVE_START_YEAR + PLACEBO_START, 0))
     keep = p[(p["status"] != "pre") & (p["g"] <= last)]
     df = sample[sample["year"] <= last].merge(keep[["fips", "g", "month"]], on="fips", how="inner")
-    treated = (df["g"] > 0) & (df["year"] >= df["g"])
+    d = treated_indicator(df["g"], df["year"])
     first = np.where(df["year"] == df["g"], (13 - df["month"]) / 12, 1.0)
-    return df.assign(D=treated.astype(float), x=np.where(treated, first, 0.0))
+    return df.assign(D=d, x=np.where(d > 0, first, 0.0))
 
 
 def fit_cs(df: pd.DataFrame, y: str) -> tuple[float, float, float]:

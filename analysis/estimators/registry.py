@@ -219,7 +219,7 @@ def _fit_cs(ctx: Context) -> Output:
     """Callaway-Sant'Anna: one overall row per aggregation, the event study (dynamic) and its
     covariance, the group and calendar elements, the ATT(g,t) cells and the pre-tests."""
     from analysis.estimators import cs
-    from analysis.estimators.tidy import EVENT_COLUMNS, normal_inference
+    from analysis.estimators.tidy import EVENT_COLUMNS, normal_inference, summary_row
     spec, design = ctx.spec, ctx.design
     res = cs.att_gt(ctx.df, ctx.y, ctx.time, ctx.unit, ctx.g, control_group=spec["control_group"],
                     est_method=spec["est_method"], covariates=design["covariates"] or None,
@@ -228,10 +228,8 @@ def _fit_cs(ctx: Context) -> Output:
     out, (lo, hi), elements = [], spec["event_window"], []
     for kind in cs.KINDS:
         agg = cs.aggregate(res, kind, min_e=lo, max_e=hi) if kind == "dynamic" else cs.aggregate(res, kind)
-        inference = {k: float(v) for k, v in normal_inference(agg.overall_att, agg.overall_se, res.alpha).items()}
-        out.append({"estimator": f"cs_{kind}", "estimate": agg.overall_att, "se": agg.overall_se, **inference,
-                    "n_obs": res.n_obs, "n_units": len(res.units), "n_clusters": int(res.cluster.max() + 1),
-                    "target": TARGETS[kind]})
+        out.append(summary_row(f"cs_{kind}", agg.overall_att, agg.overall_se, res.n_obs, len(res.units),
+                               res.cluster.max() + 1, TARGETS[kind], alpha=res.alpha))
         table = agg.table.rename(columns={"att": "estimate"})
         table = table.assign(pvalue=normal_inference(table["estimate"], table["se"], res.alpha)["pvalue"])
         if kind == "dynamic":

@@ -46,6 +46,19 @@ def normal_inference(estimate, se, alpha: float = 0.05) -> dict:
     return {"ci_low": estimate - z * se, "ci_high": estimate + z * se, "pvalue": 2 * stats.norm.sf(np.abs(tstat))}
 
 
+def summary_row(estimator: str, estimate, se, n_obs, n_units, n_clusters, target: str, ci=None, pvalue=None,
+                alpha: float = 0.05) -> dict:
+    """One row of overall.csv (OVERALL_COLUMNS). ``ci`` (low, high) and ``pvalue`` are the library's
+    when given, else the normal ones of ``estimate`` and ``se`` (NaN where se is NaN or 0);
+    ``n_clusters`` None is written as NaN (no clustered inference)."""
+    normal = normal_inference(estimate, se, alpha)
+    low, high = (normal["ci_low"], normal["ci_high"]) if ci is None else ci
+    return {"estimator": estimator, "estimate": float(estimate), "se": float(se), "ci_low": float(low),
+            "ci_high": float(high), "pvalue": float(normal["pvalue"] if pvalue is None else pvalue),
+            "n_obs": int(n_obs), "n_units": int(n_units),
+            "n_clusters": float("nan") if n_clusters is None else int(n_clusters), "target": target}
+
+
 @dataclass(frozen=True)
 class EstimatorFit:
     """What every estimator hands back: one summary row (estimate, se, ci_low, ci_high, pvalue,
