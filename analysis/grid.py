@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from analysis.atomic import write_text
-from analysis.config import PANEL, RESULTS
+from analysis.config import PANEL, grid_folder
 from analysis.errors import InputError
 from analysis.estimate import FLOAT, SmallCohortWarning, run_spec
 from analysis.estimators import registry
@@ -105,7 +105,7 @@ def run(specs: list[dict], panel: pd.DataFrame) -> pd.DataFrame:
 
 def output_path(grid_path: str | Path) -> Path:
     """results/grid_<file stem>/estimates.csv (the Makefile's results/grid_%/estimates.csv)."""
-    return RESULTS / f"grid_{Path(grid_path).stem}" / "estimates.csv"
+    return grid_folder(Path(grid_path).stem) / "estimates.csv"
 
 
 def main(paths: list[str]) -> int:

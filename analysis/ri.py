@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.atomic import write_text
-from analysis.config import PANEL, RESULTS, SEED
+from analysis.config import PANEL, SEED, ri_folder
 from analysis.errors import InputError
 from analysis.estimate import FLOAT
 from analysis.grid import expand, read_grid
@@ -131,7 +131,7 @@ def main(paths: list[str]) -> int:
         except InputError as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
-        folder = RESULTS / f"ri_{Path(path).stem}"
+        folder = ri_folder(Path(path).stem)
         write_text(folder / "permutations.csv", draws.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
         write_text(folder / "ri.csv", summary.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
         print(folder / "ri.csv")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from analysis.config import DERIVED, GRIDS, MAKE_STATE, MINE, ROOT, SAMPLES, SPECS
+from analysis.config import DERIVED, GRIDS, MAKE_STATE, MINE, ROOT, SAMPLES, SPECS, grid_folder, ri_folder
 from analysis.model import fe_parts
 
 USES = ("controls", "baseline_controls")
@@ -99,8 +99,8 @@ def rules() -> tuple[dict[str, str], dict[str, list[str]]]:
             if isinstance(base, dict) and isinstance(changes, dict):
                 uses += _uses({**base, **changes}, samples, derived)
         uses = list(dict.fromkeys(uses))
-        targets[f"results/grid_{path.stem}/estimates.csv"] = uses
-        targets[f"results/ri_{path.stem}/ri.csv"] = uses
+        targets[f"{grid_folder(path.stem).relative_to(ROOT).as_posix()}/estimates.csv"] = uses
+        targets[f"{ri_folder(path.stem).relative_to(ROOT).as_posix()}/ri.csv"] = uses
     return stamps, targets
 
 

@@ -162,7 +162,7 @@ def changes_table(changes: pd.DataFrame) -> str:
 
 def grid_rows(program: str) -> pd.DataFrame:
     """results/grid_<program>/estimates.csv indexed by (variant, estimator)."""
-    est = inputs.read_csv(config.RESULTS / f"grid_{program}" / "estimates.csv",
+    est = inputs.read_csv(config.grid_folder(program) / "estimates.csv",
                           ["variant", "estimator", "estimate", "se", "n_units"])
     return est.set_index(["variant", "estimator"])
 

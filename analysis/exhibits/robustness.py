@@ -60,7 +60,7 @@ def tex(text: str) -> str:
 def grid(program: str) -> pd.DataFrame:
     """results/grid_<program>/estimates.csv with ``log_scale`` (False for rate-scale variants) and the
     variant order of the grid file."""
-    est = inputs.read_csv(config.RESULTS / f"grid_{program}" / "estimates.csv", GRID_COLUMNS)
+    est = inputs.read_csv(config.grid_folder(program) / "estimates.csv", GRID_COLUMNS)
     unknown = set(est["estimator"]) - set(ESTIMATOR_STYLE)
     if unknown:
         raise ValueError(f"results/grid_{program}/estimates.csv: unknown estimators {sorted(unknown)}")
@@ -133,8 +133,8 @@ def robustness_table(grids: dict[str, pd.DataFrame]) -> str:
 
 def ri(program: str) -> tuple[pd.Series, pd.DataFrame]:
     """results/ri_<program>/ri.csv (one row) and its permutation draws."""
-    summary = inputs.read_csv(config.RESULTS / f"ri_{program}" / "ri.csv", ["estimate", "p_perm", "n_perm", "seed"])
-    draws = inputs.read_csv(config.RESULTS / f"ri_{program}" / "permutations.csv", ["estimate"])
+    summary = inputs.read_csv(config.ri_folder(program) / "ri.csv", ["estimate", "p_perm", "n_perm", "seed"])
+    draws = inputs.read_csv(config.ri_folder(program) / "permutations.csv", ["estimate"])
     if len(draws) != int(summary["n_perm"].iloc[0]):
         raise ValueError(f"results/ri_{program}: {len(draws)} draws, ri.csv says {summary['n_perm'].iloc[0]}")
     return summary.iloc[0], draws
