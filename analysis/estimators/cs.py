@@ -39,7 +39,7 @@ and cluster. Within one block (every specification on the county panel, at most 
 they are expanded once to a dense matrix and every product is the single product of an unblocked
 computation. Beyond it, ``att_gt`` makes one pass over the multipliers, block by block, for the
 draws of the cells and of the cohort indicators; an aggregation's influence function is a fixed
-combination of those (``_combine`` keeps its coefficients), so its draws are that combination of
+combination of those (``_weighted_elements`` keeps its coefficients), so its draws are that combination of
 the stored draws, with no further pass over units. Aggregations combine influence functions
 ``UNIT_BLOCK`` units at a time. The arithmetic depends on these fixed constants only.
 """
@@ -369,7 +369,7 @@ def _vcov(result: AttGtResult, sums: np.ndarray) -> np.ndarray:
     return sums.T @ sums / len(result.units) ** 2
 
 
-def _combine(att, inf, columns, weights, share_groups=None, shares=None, result=None, coef=None, cohorts=None):
+def _weighted_elements(att, inf, columns, weights, share_groups=None, shares=None, result=None, coef=None, cohorts=None):
     """Weighted sum of estimates ``att`` and its influence function, from the ``columns`` (mask) of
     ``inf``; with ``share_groups`` add R's ``wif`` term for the estimated cohort shares (``shares`` =
     P(G=g) of each item's cohort). Computed ``UNIT_BLOCK`` units at a time. With ``coef`` (basis x
@@ -417,7 +417,7 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
 
     def cells(mask, with_shares=True):
         w = pg[mask] / pg[mask].sum()
-        return _combine(att[mask], result.inf, mask, w, grp[mask] if with_shares else None, pg[mask], result,
+        return _weighted_elements(att[mask], result.inf, mask, w, grp[mask] if with_shares else None, pg[mask], result,
                         base, cohorts)
 
     if kind == "simple":
@@ -442,12 +442,12 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
         el_coef = None if base is None else np.zeros((len(base), 0))
     if kind == "group":
         shares = np.array([p_of[e] for e in elements])
-        overall_att, overall_inf, overall_coef = _combine(el_att, el_inf, np.ones(len(elements), bool),
+        overall_att, overall_inf, overall_coef = _weighted_elements(el_att, el_inf, np.ones(len(elements), bool),
                                                           shares / shares.sum(), np.array(elements), shares, result,
                                                           el_coef, cohorts)
     elif kind in ("dynamic", "calendar"):
         keep = np.array(elements) >= 0 if kind == "dynamic" else np.ones(len(elements), bool)
-        overall_att, overall_inf, overall_coef = _combine(el_att[keep], el_inf, keep, np.full(keep.sum(), 1 / keep.sum()),
+        overall_att, overall_inf, overall_coef = _weighted_elements(el_att[keep], el_inf, keep, np.full(keep.sum(), 1 / keep.sum()),
                                                           coef=el_coef)
     sums = _cluster_sums(result, el_inf)
     se, crit = _inference(result, sums, coef=el_coef)

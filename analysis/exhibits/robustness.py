@@ -16,9 +16,9 @@ from analysis import config
 from analysis.exhibits import inputs, latex, style
 from analysis.exhibits.headline import fmt_p, fmt_p_text
 from analysis.exhibits.numbers import fmt_int, fmt_num
+from analysis.exhibits.style import PROGRAM_LABELS
 from analysis.grid import read_grid
 
-PROGRAMS = {"287g": ("National", "287(g)"), "sc": ("Sc", "Secure Communities")}
 GRID_COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs",
                 "n_units"]
 LABELS = {"base": "Baseline", "rate": "Rate per 100,000 (not logs)", "ppml_counts": "PPML on counts",
@@ -101,7 +101,7 @@ def plot_curve(program: str, est: pd.DataFrame | None = None):
     ax.set_ylim(-0.7, len(pts) - 0.3)
     ax.grid(False, axis="y")
     ax.set_xlabel("Effect on the log index crime rate (95% CI)")
-    ax.set_title(PROGRAMS[program][1])
+    ax.set_title(PROGRAM_LABELS[program][1])
     ax.xaxis.set_major_locator(MaxNLocator(7))
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4)
     return fig, pts
@@ -116,18 +116,18 @@ def figure_curve(program: str, est: pd.DataFrame) -> pd.DataFrame:
 
 def robustness_table(grids: dict[str, pd.DataFrame]) -> str:
     """Rows = variants (both grids, grid order); columns = TWFE-type and CS for each program."""
-    order = [v for v in dict.fromkeys(v for p in PROGRAMS for v in grids[p]["variant"]) if v not in OWN_TABLE]
+    order = [v for v in dict.fromkeys(v for p in PROGRAM_LABELS for v in grids[p]["variant"]) if v not in OWN_TABLE]
     rows = []
     for variant in order:
         cells = []
-        for p in PROGRAMS:
+        for p in PROGRAM_LABELS:
             part = grids[p][grids[p]["variant"] == variant].set_index("estimator")
             twfe = next((e for e in TWFE_LIKE if e in part.index), None)
             for est in (twfe, "cs_simple"):
                 cells.append({"estimate": part.loc[est, "estimate"], "se": part.loc[est, "se"],
                               "digits": 3 if part.loc[est, "log_scale"] else 1} if est in part.index else None)
         rows.append((latex.Raw(tex(label(variant))), cells))
-    groups = [[(PROGRAMS[p][1], 2) for p in PROGRAMS]]
+    groups = [[(PROGRAM_LABELS[p][1], 2) for p in PROGRAM_LABELS]]
     return latex.regression_table(["TWFE", "CS", "TWFE", "CS"], rows, groups=groups)
 
 
@@ -143,13 +143,13 @@ def ri(program: str) -> tuple[pd.Series, pd.DataFrame]:
 def figure_ri() -> None:
     """Figure ri: one panel per program, the permutation distribution and the observed estimate."""
     fig, axes = style.figure(height=2.8, ncols=2)
-    for ax, program in zip(axes, PROGRAMS):
+    for ax, program in zip(axes, PROGRAM_LABELS):
         summary, draws = ri(program)
         ax.hist(draws["estimate"], bins=40, color=style.OKABE_ITO["sky_blue"], edgecolor="white", lw=0.3,
                 label=f"Permutations ({int(summary['n_perm'])})")
         ax.axvline(summary["estimate"], color=style.OKABE_ITO["vermillion"], lw=1.5,
                    label=f"Observed, $p$ = {summary['p_perm']:.3f}")
-        ax.set_title(PROGRAMS[program][1])
+        ax.set_title(PROGRAM_LABELS[program][1])
         ax.set_xlabel("TWFE estimate (log points)")
         ax.set_ylabel("Permutations")
         ax.set_ylim(0, ax.get_ylim()[1] * 1.35)  # headroom: the legend sits above the bars
@@ -168,8 +168,8 @@ def covering_zero(pts: pd.DataFrame) -> str:
 def build() -> dict[str, str]:
     """Spec curves, robustness table, RI figure; macros on the grids and the RI."""
     macros: dict[str, str] = {}
-    grids = {program: grid(program) for program in PROGRAMS}
-    for program, (prefix, _) in PROGRAMS.items():
+    grids = {program: grid(program) for program in PROGRAM_LABELS}
+    for program, (prefix, _) in PROGRAM_LABELS.items():
         pts = figure_curve(program, grids[program])
         neg = (pts["ci_high"] < 0).sum()
         macros[f"{prefix}GridLogEstimates"] = fmt_int(len(pts))
