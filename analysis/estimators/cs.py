@@ -56,7 +56,7 @@ from diff_diff import CallawaySantAnna, SurveyDesign
 from scipy import stats
 
 from analysis.config import SEED
-from analysis.estimators.tidy import dropped_frame, missing_rows
+from analysis.estimators.tidy import dropped_frame, staggered_frame
 
 KINDS = ("simple", "group", "dynamic", "calendar")
 CELL_COLUMNS = ("group", "time", "event_time", "att", "n_treated", "n_control")
@@ -104,47 +104,23 @@ class Aggregation:
     crit: float | None         # sup-t critical value of the uniform band (bootstrap only)
 
 
+BALANCED = "not observed in every period (CS uses a balanced panel)"
+ALL_CS_TREATED = "no not-yet-treated controls (all units treated)"
+
+
 def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, anticipation):
-    """The balanced estimation frame with recoded cohorts in '_g', and the drop records."""
+    """The balanced estimation frame with recoded cohorts in '_g' (tidy.staggered_frame), and the drop records."""
     needed = [y, t, unit, g, *(covariates or []), *[c for c in (weights, cluster) if c]]
     missing = [c for c in needed if c not in data.columns]
     if missing:
         raise ValueError(f"att_gt: columns not in data: {', '.join(missing)}")
-    df, records = missing_rows(data[list(dict.fromkeys(needed))], needed)
-    df = df.copy()
-    df["_g"] = df[g].astype("int64")
+    df, records = staggered_frame(data, needed, unit, t, g, last_cohort_control=control_group != "never_treated",
+                                  anticipation=anticipation, balanced=BALANCED, all_treated=ALL_CS_TREATED)
+    if not (df["_g"] == 0).any() and control_group == "never_treated":
+        raise ValueError("att_gt: no never-treated units (g=0 or after the last period); "
+                         "use control_group='not_yet_treated'")
     if g not in (y, t, unit, *(covariates or []), weights, cluster):  # only '_g' is used from here on
         df = df.drop(columns=g)
-
-    def drop_units(mask, reason):
-        nonlocal df
-        if not mask.any():
-            return
-        rows = df[mask].groupby(unit).size()
-        records.extend({"level": "unit", "id": str(u), "reason": reason, "rows": int(n)} for u, n in rows.items())
-        df = df[~mask]
-
-    drop_units(_unbalanced(df[unit], df[t]), "not observed in every period (CS uses a balanced panel)")
-    first, last = df[t].min(), df[t].max()
-    late = df["_g"] > last
-    drop_units(late & (df["_g"] - anticipation <= last), "treated within the anticipation window after the last period")
-    late = df["_g"] > last + anticipation
-    records.extend({"level": "unit", "id": str(u), "reason": "treated after the last period: recoded as control (g=0)",
-                    "rows": 0} for u in df.loc[late, unit].unique())
-    df.loc[late, "_g"] = 0
-    if not (df["_g"] == 0).any():
-        if control_group == "never_treated":
-            raise ValueError("att_gt: no never-treated units (g=0 or after the last period); "
-                             "use control_group='not_yet_treated'")
-        gmax = df["_g"].max()
-        cut = df[t] >= gmax - anticipation
-        records.extend({"level": "period", "id": str(p), "reason": "no not-yet-treated controls (all units treated)",
-                        "rows": int(n)} for p, n in df[cut].groupby(t).size().items())
-        records.extend({"level": "unit", "id": str(u), "reason": "last cohort: used as control for earlier periods",
-                        "rows": 0} for u in df.loc[df["_g"] == gmax, unit].unique())
-        df = df[~cut]
-        df.loc[df["_g"] == gmax, "_g"] = 0
-    drop_units((df["_g"] > 0) & (df["_g"] <= first + anticipation), "treated in or before the first period: no pre-period")
     varying = [c for c in covariates or [] if (df.groupby(unit)[c].nunique() > 1).any()]
     if varying:
         raise ValueError(f"att_gt: covariates {', '.join(varying)} vary within units; Callaway-Sant'Anna "
@@ -154,16 +130,6 @@ def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, a
     if cluster and (df.groupby(unit)[cluster].nunique() > 1).any():
         raise ValueError(f"att_gt: cluster '{cluster}' varies within units")
     return df.reset_index(drop=True), records
-
-
-def _unbalanced(unit: pd.Series, t: pd.Series) -> np.ndarray:
-    """Rows of units not observed in every period of ``t`` (a units x periods table of what is seen;
-    no groupby)."""
-    u_codes, u_ids = pd.factorize(unit)
-    t_codes, t_ids = pd.factorize(t)
-    seen = np.zeros((len(u_ids), len(t_ids)), bool)
-    seen[u_codes, t_codes] = True
-    return (seen.sum(axis=1) < len(t_ids))[u_codes]
 
 
 def _first_rows(unit: pd.Series) -> np.ndarray:
