@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from analysis import config
 from analysis.config import DERIVED, GRIDS, MAKE_STATE, MINE, ROOT, SAMPLES, SPECS, grid_folder, ri_folder
 from analysis.model import fe_parts
 
@@ -73,6 +74,11 @@ def _samples() -> dict:
         return raw if isinstance(raw, dict) else {}
 
 
+def _relative(folder: Path) -> str:
+    """A result folder as the Makefile names it (relative to the package root)."""
+    return folder.relative_to(config.ROOT).as_posix()
+
+
 def rules() -> tuple[dict[str, str], dict[str, list[str]]]:
     """(stamp -> content, target -> stamps) for the whole repository."""
     from analysis import derived as derived_columns
@@ -99,8 +105,8 @@ def rules() -> tuple[dict[str, str], dict[str, list[str]]]:
             if isinstance(base, dict) and isinstance(changes, dict):
                 uses += _uses({**base, **changes}, samples, derived)
         uses = list(dict.fromkeys(uses))
-        targets[f"{grid_folder(path.stem).relative_to(ROOT).as_posix()}/estimates.csv"] = uses
-        targets[f"{ri_folder(path.stem).relative_to(ROOT).as_posix()}/ri.csv"] = uses
+        targets[f"{_relative(grid_folder(path.stem))}/estimates.csv"] = uses
+        targets[f"{_relative(ri_folder(path.stem))}/ri.csv"] = uses
     return stamps, targets
 
 

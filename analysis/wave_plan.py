@@ -69,7 +69,7 @@ def read_plan(path: Path = PLAN) -> dict:
             raise InputError(path, f"must be a {kind.__name__}", line=lines.get(field) if isinstance(lines, dict) else None,
                              field=field)
     robust = plan["robustness"]
-    check_estimator_names(path, lines, {"estimator": plan["estimator"], **{f"robustness.{k}": k for k in robust},
+    check_estimator_names(path, lines, {"estimator": plan["estimator"],
                                         **{f"robustness.{k}.estimator": v["estimator"] for k, v in robust.items()
                                            if isinstance(v, dict) and "estimator" in v}}, rows=True)
     if plan["estimator"] != "twfe" or plan["control_group"] != "never_treated":
