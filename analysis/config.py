@@ -52,6 +52,19 @@ SPECS = ROOT / "analysis" / "specs"
 GRIDS = ROOT / "analysis" / "grids"
 PUBLISHED = ROOT / "analysis" / "published.yaml"
 RESULTS = ROOT / "results"
+# The result folders of a robustness grid analysis/grids/<stem>.yaml: its estimates and its randomization
+# inference (the Makefile's results/grid_%/ and results/ri_%/; tests/test_registry.py checks they agree).
+GRID_PREFIX, RI_PREFIX = "grid_", "ri_"
+
+
+def grid_folder(stem: str) -> Path:
+    """results/grid_<stem>/: the estimates of grid analysis/grids/<stem>.yaml."""
+    return RESULTS / f"{GRID_PREFIX}{stem}"
+
+
+def ri_folder(stem: str) -> Path:
+    """results/ri_<stem>/: the randomization inference of grid analysis/grids/<stem>.yaml."""
+    return RESULTS / f"{RI_PREFIX}{stem}"
 
 # Exhibits for the paper (generated) and the paper itself.
 PAPER = ROOT / "paper"

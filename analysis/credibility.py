@@ -43,7 +43,7 @@ from analysis.atomic import write_text
 from analysis.config import LAST_YEAR, PANEL, RESULTS, SPECS
 from analysis.design import design_sample
 from analysis.estimate import FLOAT, prepare, run_spec
-from analysis.estimators import sdid
+from analysis.estimators import registry, sdid
 from analysis.spec import load_spec, outcome_column
 
 HEADLINE = {"287g": "us_287g_index", "sc": "sc_index"}
@@ -63,7 +63,7 @@ def headline(program: str) -> dict:
 def summary(tables: dict) -> pd.DataFrame:
     """The twfe and cs_simple rows of a run's overall table."""
     o = tables["overall"]
-    return o[o["estimator"].isin(["twfe", "cs_simple"])][["estimator", "estimate", "se", "ci_low", "ci_high",
+    return o[o["estimator"].isin([registry.get(e).primary for e in ESTIMATORS])][["estimator", "estimate", "se", "ci_low", "ci_high",
                                                          "n_obs", "n_units"]]
 
 

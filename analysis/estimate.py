@@ -38,10 +38,10 @@ from analysis import derived as derived_columns
 from analysis.atomic import atomic_dir
 from analysis.config import PANEL
 from analysis.errors import InputError
-from analysis.estimators import bacon, cs, honest, imputation, ppml, sunab, twfe, wild
+from analysis.estimators import registry
 from analysis.design import clean_controls
-from analysis.estimators.tidy import EVENT_COLUMNS, normal_inference
-from analysis.model import add_fe_columns, baseline_by_year, fe_parts, fixest_fe
+from analysis.estimators.tidy import EVENT_COLUMNS
+from analysis.model import add_fe_columns, baseline_by_year, fe_parts, fixest_fe, population_weights
 from analysis.sample import apply_rules, apply_sample
 from analysis.spec import SpecError, check_spec, default_terms, derived_definitions, outcome_column, validate_spec
 from analysis.workspace import identity_problems, results_root
@@ -56,34 +56,8 @@ SMALL_COHORT = 5
 FEW_TREATED = 20
 
 
-TARGETS = {"simple": "cohort-size weighted average of post-period ATT(g,t)",
-           "group": "cohort-share weighted average of each cohort's average effect",
-           "dynamic": "average of event-time effects 0..hi", "calendar": "average over years of each year's effect"}
-
-
 class SmallCohortWarning(UserWarning):
     """A design with very small treatment cohorts: which cohorts, and what inference remains valid."""
-
-
-def _cs_rows(spec, res: cs.AttGtResult) -> tuple[list[dict], pd.DataFrame, pd.DataFrame, dict, pd.DataFrame]:
-    """Overall rows (one per aggregation), the event-study table and its covariance, the joint test of
-    the event-study leads, and the group and calendar elements, for cs."""
-    rows, (lo, hi), elements = [], spec["event_window"], []
-    for kind in cs.KINDS:
-        agg = cs.aggregate(res, kind, min_e=lo, max_e=hi) if kind == "dynamic" else cs.aggregate(res, kind)
-        inference = {k: float(v) for k, v in normal_inference(agg.overall_att, agg.overall_se, res.alpha).items()}
-        rows.append({"estimator": f"cs_{kind}", "estimate": agg.overall_att, "se": agg.overall_se, **inference,
-                     "n_obs": res.n_obs, "n_units": len(res.units), "n_clusters": int(res.cluster.max() + 1),
-                     "target": TARGETS[kind]})
-        table = agg.table.rename(columns={"att": "estimate"})
-        table = table.assign(pvalue=normal_inference(table["estimate"], table["se"], res.alpha)["pvalue"])
-        if kind == "dynamic":
-            event = table.rename(columns={"element": "event_time"})
-            vcov = pd.DataFrame(agg.vcov, index=event["event_time"], columns=event["event_time"])
-            leads = cs.pretest_leads(agg)
-        elif kind in ("group", "calendar"):
-            elements.append(table.assign(estimator=f"cs_{kind}"))
-    return rows, event, vcov, leads, pd.concat(elements).reindex(columns=["estimator", "element", *EVENT_COLUMNS[1:]])
 
 
 def prepare(spec: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -116,7 +90,7 @@ def prepare(spec: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
                                         "controls")])
     weights = None
     if spec["weights"] == "population":
-        df = df.assign(_w=df.sort_values(TIME).groupby(UNIT)["population"].transform("first"))
+        df = df.assign(_w=population_weights(df, UNIT, TIME))
         weights = "_w"
     df, fe = add_fe_columns(df, spec["fixed_effects"])
     df, by_year = baseline_by_year(df, spec["baseline_controls"], TIME)
@@ -169,53 +143,25 @@ def run_spec(spec: dict, panel: pd.DataFrame) -> dict[str, pd.DataFrame]:
     validate_spec(spec, panel.columns)
     df, sample_log, design = prepare(spec, panel)
     y, g, cluster = outcome_column(spec), spec["treatment"], CLUSTER[spec["cluster"]]
-    weights, fe, controls = design["weights"], design["fe"], design["controls"]
     notes = cohort_warnings(spec, df)
     for note in notes:
         warnings.warn(f"{spec['path']}: {note['warning']}. {note['detail']}", SmallCohortWarning, stacklevel=2)
-    overall, events, vcovs, dropped, out = [], {}, {}, [], {}
-    ests, window = spec["estimators"], tuple(spec["event_window"])
-    if "cs" in ests:
-        res = cs.att_gt(df, y, TIME, UNIT, g, control_group=spec["control_group"], est_method=spec["est_method"],
-                        covariates=design["covariates"] or None, weights=weights, cluster=cluster,
-                        base_period=spec["base_period"], anticipation=spec["anticipation"],
-                        bootstrap=spec["bootstrap"], seed=spec["seed"])
-        rows, events["cs"], vcovs["cs"], leads, out["aggregations"] = _cs_rows(spec, res)
-        overall += rows
-        out["attgt"] = res.table.rename(columns={"att": "estimate"})
-        out["pretest"] = pd.DataFrame([cs.pretest(res), leads])
-        dropped.append(res.dropped.assign(estimator="cs"))
-    common = dict(weights=weights, cluster=cluster, controls=controls, fe=fe)
-    fits = {
-        "twfe": lambda: twfe.static(df, y, UNIT, TIME, g, **common),
-        "twfe_trends": lambda: twfe.static(df, y, UNIT, TIME, g, trends=True, **common),
-        "event_twfe": lambda: twfe.event_study(df, y, UNIT, TIME, g, window=window, **common),
-        "sunab": lambda: sunab.sunab(df, y, UNIT, TIME, g, control_group=spec["control_group"], window=window,
-                                     **common),
-        "imputation": lambda: imputation.imputation(df, y, UNIT, TIME, g, window=window, **common),
-        "ppml": lambda: ppml.ppml(df, y, UNIT, TIME, g, **common),
-        "wild": lambda: wild.wild(df, y, UNIT, TIME, g, seed=spec["seed"], **common),
-    }
-    for name in [e for e in ests if e in fits]:
-        fit = fits[name]()
-        overall.append(fit.summary)
-        dropped.append(fit.dropped.assign(estimator=name))
+    overall, dropped, out = [], [], {}
+    ctx = registry.Context(spec, df, design, y, g, UNIT, TIME, cluster)
+    for name in sorted(spec["estimators"], key=lambda e: registry.get(e).order):  # spec order within an order
+        fit = registry.get(name).fit(ctx)
+        overall += fit.rows
+        out.update(fit.tables)
+        if fit.dropped is not None:
+            dropped.append(fit.dropped.assign(estimator=name))
         if fit.event is not None:
-            events[name], vcovs[name] = fit.event, fit.vcov
-    if "bacon" in ests:
-        fit, out["bacon"] = bacon.bacon(df, y, UNIT, TIME, g, weights=weights)
-        overall.append(fit.summary)
-        dropped.append(fit.dropped.assign(estimator="bacon"))
-    if "honest" in ests:
-        source = "cs" if "cs" in ests else "event_twfe"
-        out["honest"] = pd.concat([honest.honest(events[source], vcovs[source], method).assign(source=source)
-                                   for method in honest.GRIDS])
+            ctx.events[name] = (fit.event, fit.vcov)
     out["overall"] = pd.DataFrame(overall).sort_values("estimator")
-    if events:
-        out["event_study"] = pd.concat([e.assign(estimator=k) for k, e in events.items()]).reindex(
+    if ctx.events:
+        out["event_study"] = pd.concat([e.assign(estimator=k) for k, (e, _) in ctx.events.items()]).reindex(
             columns=["estimator", *EVENT_COLUMNS])
         long = [v.rename_axis(index="event_time", columns="event_time_2").stack().rename("cov").reset_index()
-                .assign(estimator=k) for k, v in vcovs.items() if v is not None]
+                .assign(estimator=k) for k, (_, v) in ctx.events.items() if v is not None]
         out["event_vcov"] = pd.concat(long) if long else pd.DataFrame(columns=VCOV_COLUMNS)
     out["models"] = models(spec, design)
     out["sample_log"] = sample_log
@@ -234,25 +180,9 @@ def models(spec: dict, design: dict) -> pd.DataFrame:
     crv1 = f"CRV1 by {cluster}, fixest small-sample factor"
     boot = (f"multiplier bootstrap ({spec['bootstrap']} draws, seed {spec['seed']})" if spec["bootstrap"]
             else "analytic (influence function)")
-    rows = {
-        "twfe": (f"{y} ~ {rhs} | {fe}", crv1),
-        "twfe_trends": (f"{y} ~ {rhs} | {fe} + fips[year]", crv1),
-        "event_twfe": (f"{y} ~ i(event_time, ref = -1, binned at {spec['event_window']}){rest} | {fe}", crv1),
-        "sunab": (f"{y} ~ sunab(cohort, period){rest} | {fe}", f"cluster-robust by {cluster} (diff-diff)"),
-        "imputation": (f"{y} ~ {' + '.join(extra) or '0'} | {fe} on untreated rows, treated rows imputed",
-                       f"BJS conservative variance, clustered by {cluster}" + (
-                           "" if default_terms(spec["fixed_effects"]) else
-                           " (pyfixest did2s, one second-stage dummy per cohort x horizon)")),
-        "ppml": (f"fepois({spec['outcome']} ~ {rhs} | {fe}, offset = log(population))", crv1),
-        "wild": (f"{y} ~ {rhs} | {fe}", f"wild cluster bootstrap p-value (WCR, 9999 draws, seed {spec['seed']}) "
-                                        f"by {cluster}"),
-        "cs": (f"att_gt({y}, gname = {spec['treatment']}, xformla = ~{' + '.join(spec['baseline_controls']) or '1'}, "
-               f"est_method = {spec['est_method']}, control_group = {spec['control_group']})",
-               f"{boot}, clustered by {cluster}"),
-        "bacon": (f"{y} ~ {d} | fips + year, decomposed into 2x2 comparisons", "none"),
-        "honest": (f"HonestDiD of the {'cs' if 'cs' in spec['estimators'] else 'event_twfe'} event study",
-                   "robust confidence sets"),
-    }
+    terms = {"y": y, "d": d, "extra": extra, "rhs": rhs, "rest": rest, "fe": fe, "cluster": cluster, "crv1": crv1,
+             "boot": boot}
+    rows = {e: registry.get(e).model(spec, terms) for e in spec["estimators"]}
     return pd.DataFrame([{"estimator": e, "model": rows[e][0], "standard_errors": rows[e][1]}
                          for e in spec["estimators"]], columns=["estimator", "model", "standard_errors"])
 

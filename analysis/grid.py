@@ -4,8 +4,9 @@ A grid file holds a ``base`` specification (the fields of a spec file, without `
 of ``variants``, each {variant, dimension, changes}: the spec fields it changes, one dimension at a
 time. ``expand`` turns the grid into full specifications, each checked exactly as a spec file is
 (``spec.load_spec``'s field checks, then ``spec.validate_spec`` against the panel columns); ``run``
-estimates them all in one process and returns one row per variant x estimator (twfe, twfe_trends,
-the Callaway–Sant'Anna simple ATT 'cs_simple', ppml), written to results/grid_<program>/estimates.csv.
+estimates them all in one process and returns one row per variant x estimator (its primary row of the
+estimator registry, e.g. the Callaway–Sant'Anna simple ATT 'cs_simple' for cs), written to
+results/grid_<program>/estimates.csv. Only estimators registered for grids may be named.
 """
 from __future__ import annotations
 
@@ -18,28 +19,40 @@ import pandas as pd
 import yaml
 
 from analysis.atomic import write_text
-from analysis.config import PANEL, RESULTS
+from analysis.config import PANEL, grid_folder
 from analysis.errors import InputError
 from analysis.estimate import FLOAT, SmallCohortWarning, run_spec
-from analysis.spec import SpecError, load_spec, validate_spec
+from analysis.estimators import registry
+from analysis.spec import SpecError, check_estimator_names, load_spec, validate_spec
 from analysis.yamlfile import read_yaml
 from analysis import cli
 
 COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs", "n_units"]
-KEEP = {"twfe": "twfe", "twfe_trends": "twfe_trends", "cs_simple": "cs_simple", "ppml": "ppml"}
 
 
 def read_grid(path: str | Path) -> dict:
     """The grid file as a mapping, with its top-level structure checked (InputError names the field)."""
     path = Path(path)
-    grid, _ = read_yaml(path, dict, "a mapping with program, base, variants")
+    grid, root = read_yaml(path, dict, "a mapping with program, base, variants")
     for field, kind in (("program", str), ("base", dict), ("variants", list)):
         if not isinstance(grid.get(field), kind):
             raise InputError(path, f"required field missing or not a {kind.__name__}", field=field)
     names = [v.get("variant") for v in grid["variants"] if isinstance(v, dict)]
     if len(names) != len(grid["variants"]) or len(set(names)) != len(names) or None in names:
         raise InputError(path, "every variant needs a unique 'variant' name", field="variants")
+    named = {f"base.estimators.{i}": e for i, e in enumerate(_listed(grid["base"]))}
+    for n, item in enumerate(grid["variants"]):
+        changes = item.get("changes")
+        named.update({f"variants.{n}.changes.estimators.{i}": e
+                      for i, e in enumerate(_listed(changes if isinstance(changes, dict) else {}))})
+    check_estimator_names(path, root, named, use="grid")
     return grid
+
+
+def _listed(fields: dict) -> list:
+    """The estimators a block of spec fields lists (none if the field is absent or not a list)."""
+    ests = fields.get("estimators")
+    return ests if isinstance(ests, list) else []
 
 
 def expand(path: str | Path, columns=None) -> list[dict]:
@@ -82,16 +95,17 @@ def run(specs: list[dict], panel: pd.DataFrame) -> pd.DataFrame:
                 print(f"warning: {spec['name']}: {str(w.message).split(': ', 1)[-1].split('. ')[0]}", file=sys.stderr)
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        for _, row in overall[overall["estimator"].isin(list(KEEP))].iterrows():
+        keep = [registry.get(e).primary for e in spec["estimators"]]
+        for _, row in overall[overall["estimator"].isin(keep)].iterrows():
             rows.append({"program": spec["program"], "variant": spec["variant"], "dimension": spec["dimension"],
-                         **{c: row[c] for c in COLUMNS[3:]}, "estimator": KEEP[row["estimator"]]})
+                         **{c: row[c] for c in COLUMNS[3:]}})
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.sort_values(["dimension", "variant", "estimator"]).reset_index(drop=True)
 
 
 def output_path(grid_path: str | Path) -> Path:
     """results/grid_<file stem>/estimates.csv (the Makefile's results/grid_%/estimates.csv)."""
-    return RESULTS / f"grid_{Path(grid_path).stem}" / "estimates.csv"
+    return grid_folder(Path(grid_path).stem) / "estimates.csv"
 
 
 def main(paths: list[str]) -> int:

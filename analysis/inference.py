@@ -35,7 +35,7 @@ from analysis.estimate import CLUSTER, FLOAT, TIME, UNIT, prepare
 from analysis.estimators import cs, honest
 from analysis.estimators.twfe import treated
 from analysis.estimators.wild import wcr
-from analysis.spec import load_spec, outcome_column
+from analysis.spec import check_estimator_names, load_spec, outcome_column
 from analysis.yamlfile import read_yaml
 
 CONFIG = ROOT / "analysis" / "inference.yaml"
@@ -48,7 +48,7 @@ TOLERANCE = 1e-6
 
 def read_config(path=CONFIG) -> dict:
     """analysis/inference.yaml, checked: every block and key present, nothing unknown (InputError)."""
-    data, _ = read_yaml(path, dict, "a mapping with blocks romano_wolf and tost")
+    data, root = read_yaml(path, dict, "a mapping with blocks romano_wolf and tost")
     for block, keys in KEYS.items():
         if not isinstance(data.get(block), dict):
             raise InputError(path, "block missing or not a mapping", field=block)
@@ -59,6 +59,8 @@ def read_config(path=CONFIG) -> dict:
     unknown = set(data) - set(KEYS)
     if unknown:
         raise InputError(path, f"unknown blocks {sorted(unknown)}", field=sorted(unknown)[0])
+    check_estimator_names(path, root, {f"{b}.estimator": data[b]["estimator"] for b in ("romano_wolf", "tost")},
+                          rows=True)
     rw = data["romano_wolf"]
     if data["tost"]["estimator"] != "twfe" or rw["estimator"] != "twfe":
         raise InputError(path, "only the static TWFE coefficient ('twfe') is supported", field="estimator")

@@ -109,3 +109,15 @@ def ssc(n: int, k: int, fe: pd.DataFrame, clusters: pd.Series) -> float:
     """fixest's default variance factor for clustered errors: G/(G-1) x (n-1)/(n-K)."""
     g = int(pd.Series(np.asarray(clusters)).nunique())
     return g / (g - 1) * (n - 1) / (n - dof_k(k, fe, clusters))
+
+
+def treated_indicator(g, t):
+    """D_it = 1{g_i > 0 and t >= g_i} as floats, for adoption years ``g`` (0 or NaN = never treated)
+    and periods ``t`` (Series or broadcastable arrays): the one treatment indicator of the package."""
+    return ((g > 0) & (t >= g)).astype(float)
+
+
+def population_weights(data: pd.DataFrame, unit: str = "fips", t: str = "year") -> pd.Series:
+    """Each unit's population in its first period of ``data`` (time-invariant, as Callaway–Sant'Anna
+    requires): the weights of ``weights: population``."""
+    return data.sort_values(t).groupby(unit)["population"].transform("first")

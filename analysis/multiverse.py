@@ -54,13 +54,13 @@ from analysis.atomic import write_text
 from analysis.config import LOGS, MAKE_STATE, PANEL, RESULTS, SEED
 from analysis.errors import InputError
 from analysis.estimate import CLUSTER, FLOAT, prepare, run_spec
-from analysis.spec import DEFAULTS, SpecError, outcome_column, validate_spec
+from analysis.estimators import registry
+from analysis.spec import DEFAULTS, SpecError, check_estimator_names, outcome_column, validate_spec
 from analysis.yamlfile import read_yaml
 from analysis import speccurve
 
 SIZES = ("default", "full")
-ROW = {"twfe": "twfe", "twfe_trends": "twfe_trends", "imputation": "imputation", "cs": "cs_simple"}
-FAST = ("twfe", "twfe_trends")
+FAST = ("twfe", "twfe_trends")  # re-estimated under the null by speccurve.NullTwfe (no controls)
 RESULT_COLUMNS = ["reported", "effect_pct", "estimate", "se", "ci_low", "ci_high", "pvalue", "n_obs", "n_units"]
 # Bump when the content of a cached task changes meaning (a cached task of another version is rerun).
 TASK_VERSION = 4
@@ -71,7 +71,7 @@ def read_multiverse(path: str | Path) -> dict:
     """The multiverse file with its structure checked and values normalised: dimensions become
     name -> {label: changes}. InputError names the file and field of the first mistake."""
     path = Path(path)
-    data, _ = read_yaml(path, dict, "a mapping with program, base, dimensions, exclusions, sizes")
+    data, root = read_yaml(path, dict, "a mapping with program, base, dimensions, exclusions, sizes")
     for field, kind in (("program", str), ("base", dict), ("dimensions", dict), ("sizes", dict)):
         if not isinstance(data.get(field), kind):
             raise InputError(path, f"required field missing or not a {'mapping' if kind is dict else 'text'}",
@@ -90,6 +90,11 @@ def read_multiverse(path: str | Path) -> dict:
                                    "they set", field=where)
         if len(dims[name]) != len(values):
             raise InputError(path, "values must be unique", field=where)
+    named = {f"base.estimators.{i}": e for i, e in enumerate(_listed(data["base"]))}
+    for name, values in dims.items():
+        for label, changes in values.items():
+            named.update({f"dimensions.{name}.{label}.estimators.{i}": e for i, e in enumerate(_listed(changes))})
+    check_estimator_names(path, root, named, use="multiverse")
     exclusions = data.get("exclusions") or []
     if not isinstance(exclusions, list):
         raise InputError(path, "a list of {when, reason}", field="exclusions")
@@ -129,6 +134,12 @@ def read_multiverse(path: str | Path) -> dict:
                                      for d, v_ in ex["when"].items()}, "reason": ex["reason"].strip()}
                            for ex in exclusions],
             "sizes": sizes}
+
+
+def _listed(fields: dict) -> list:
+    """The estimators a block of spec fields lists (none if the field is absent or not a list)."""
+    ests = fields.get("estimators")
+    return ests if isinstance(ests, list) else []
 
 
 def spec_id(program: str, choices: dict) -> str:
@@ -208,9 +219,10 @@ def _expand(mv: dict, size: str, columns) -> tuple[list[dict], pd.DataFrame]:
             raise InputError(mv["path"], f"the combination {choices} cannot run and is not excluded: "
                                          f"{err.problems[0][1]}: {err.problems[0][2]} (add an exclusion with its "
                                          "reason, or change the dimension's values)", field="exclusions") from None
-        if len(spec["estimators"]) != 1 or spec["estimators"][0] not in ROW:
+        if len(spec["estimators"]) != 1 or spec["estimators"][0] not in registry.allowed("multiverse"):
             raise InputError(mv["path"], f"the combination {choices} runs {spec['estimators']}: every multiverse "
-                                         f"specification runs exactly one of {', '.join(ROW)}", field="dimensions")
+                                         f"specification runs exactly one of {', '.join(registry.allowed('multiverse'))}",
+                             field="dimensions")
         specs.append({**spec, "id": ident, "choices": choices})
     excl = pd.DataFrame(excluded, columns=["id", *names, "reason"])
     return sorted(specs, key=lambda s: s["id"]), excl.sort_values("id").reset_index(drop=True)
@@ -253,7 +265,7 @@ def run_task(spec: dict, panel: pd.DataFrame, draws: int, cache: Path | None = N
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         overall = run_spec(fields, panel)["overall"]
-        row = overall[overall["estimator"] == ROW[spec["estimators"][0]]].iloc[0]
+        row = overall[overall["estimator"] == registry.get(spec["estimators"][0]).primary].iloc[0]
         observed = {c: (row[c].item() if hasattr(row[c], "item") else row[c]) for c in RESULT_COLUMNS[2:]}
         model = null_model(fields, panel)
         scale = 100.0 / model.mean_y if spec["transform"] == "rate" else 100.0

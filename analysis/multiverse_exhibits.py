@@ -20,8 +20,8 @@ from analysis.errors import InputError
 from analysis.exhibits import style
 from analysis.exhibits.latex import write_table
 from analysis.exhibits.numbers import fmt_int, fmt_num, render
+from analysis.exhibits.style import PROGRAM_LABELS
 
-PROGRAMS = {"287g": ("National", "287(g)"), "sc": ("Sc", "Secure Communities")}
 NUMBERS = GENERATED / "multiverse_numbers.tex"
 STAT_LABEL = {"median": "Median estimate (\\%)", "share_positive": "Share significant, positive",
               "share_negative": "Share significant, negative"}
@@ -93,7 +93,7 @@ def joint_table(joints: dict[str, pd.DataFrame]) -> str:
     for program, joint in joints.items():
         for i, row in joint.reset_index(drop=True).iterrows():
             digits = 1 if row["statistic"] == "median" else 2
-            lines.append(" & ".join([PROGRAMS[program][1] if i == 0 else "", STAT_LABEL[row["statistic"]],
+            lines.append(" & ".join([PROGRAM_LABELS[program][1] if i == 0 else "", STAT_LABEL[row["statistic"]],
                                      fmt_num(row["observed"], digits), fmt_num(row["null_median"], digits),
                                      fmt_num(row["null_q95"], digits), fmt_num(row["p_value"], 2)]) + " \\\\")
         lines.append("\\addlinespace")
@@ -103,7 +103,7 @@ def joint_table(joints: dict[str, pd.DataFrame]) -> str:
 
 def macros(program: str, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     """The \\Mv<Program>... macros of one program."""
-    name, est, joint = PROGRAMS[program][0], tables["estimates"], tables["joint"].set_index("statistic")
+    name, est, joint = PROGRAM_LABELS[program][0], tables["estimates"], tables["joint"].set_index("statistic")
     pts = curve_frame(est)
     out = {"Specs": fmt_int(len(est)), "Excluded": fmt_int(len(tables["exclusions"])),
            "Draws": fmt_int(joint.loc["median", "draws"]),
@@ -129,7 +129,7 @@ def macros(program: str, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
 
 def conclusion(joints: dict[str, pd.DataFrame]) -> str:
     """The sentence the paper draws from both joint tests (generated, so it follows the numbers)."""
-    rejected = [PROGRAMS[p][1] for p, j in joints.items()
+    rejected = [PROGRAM_LABELS[p][1] for p, j in joints.items()
                 if (j.set_index("statistic").loc[["median", "share_negative"], "p_value"] <= 0.05).all()]
     if len(rejected) == len(joints):
         return ("for both programs, the negative TWFE estimates are not an artefact of one combination of "
@@ -142,7 +142,7 @@ def conclusion(joints: dict[str, pd.DataFrame]) -> str:
 
 def main() -> int:
     """Write both curves, the joint table and the macros."""
-    tables = {p: read(p) for p in PROGRAMS}
+    tables = {p: read(p) for p in PROGRAM_LABELS}
     numbers = {}
     for program, t in tables.items():
         fig = plot_curve(program, t["estimates"], float(t["joint"].set_index("statistic").loc["median", "observed"]))

@@ -22,16 +22,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import MINE_OUTPUT
+from analysis.estimators import registry
 from analysis.exhibits import latex, style
 from analysis.model import fe_parts
 from analysis.results import SpecResults, get
 
-ESTIMATOR_LABELS = {
-    "twfe": "TWFE", "twfe_trends": "TWFE with county trends", "event_twfe": "TWFE event study",
-    "cs": "Callaway–Sant'Anna", "cs_simple": "Callaway–Sant'Anna (simple ATT)", "cs_group": "Callaway–Sant'Anna (by cohort)",
-    "cs_dynamic": "Callaway–Sant'Anna (event-time mean)", "cs_calendar": "Callaway–Sant'Anna (by year)",
-    "sunab": "Sun–Abraham", "imputation": "Imputation (BJS)", "ppml": "PPML (log rate ratio)",
-    "wild": "TWFE, wild bootstrap", "bacon": "Bacon (TWFE)"}
 TABLE_ROWS = ["twfe", "twfe_trends", "event_twfe", "cs_simple", "cs_dynamic", "sunab", "imputation", "ppml"]
 TRANSFORMS = {"rate": "rate per 100,000", "log_rate": "log rate", "count": "count"}
 FE_NAMES = {"fips": "county", "state_fips": "state", "year": "year"}
@@ -39,8 +34,8 @@ FE_NAMES = {"fips": "county", "state_fips": "state", "year": "year"}
 
 def _series(res: SpecResults, estimators) -> list[tuple[str, pd.DataFrame]]:
     ev = res.event_study
-    wanted = estimators or sorted(set(ev["estimator"]), key=lambda e: list(ESTIMATOR_LABELS).index(e)
-                                  if e in ESTIMATOR_LABELS else 99)
+    titles = registry.titles()
+    wanted = estimators or sorted(set(ev["estimator"]), key=lambda e: list(titles).index(e) if e in titles else 99)
     missing = [e for e in wanted if e not in set(ev["estimator"])]
     if missing:
         raise KeyError(f"{res.name} has no event study for {missing} (has: {', '.join(sorted(set(ev['estimator'])))})")
@@ -70,7 +65,7 @@ def plot_event_study(specs, estimators: list[str] | None = None, labels: list[st
         if window:
             ev = ev[ev["event_time"].between(*window)]
         ev = ev[~((ev["event_time"] == -1) & ~(ev["se"] > 0))]
-        text = f"{lab}: {ESTIMATOR_LABELS.get(est, est)}" if len(items) > 1 or estimators is None else lab
+        text = f"{lab}: {registry.titles().get(est, est)}" if len(items) > 1 or estimators is None else lab
         line = ax.errorbar(ev["event_time"] + dx, ev["estimate"], yerr=[ev["estimate"] - ev["ci_low"],
                            ev["ci_high"] - ev["estimate"]], fmt="o", ms=3.5, elinewidth=1, label=text)
         if "cband_low" in ev and ev["cband_low"].notna().any():
@@ -139,7 +134,7 @@ def table(specs, estimators: list[str] | None = None, labels: list[str] | None =
     labels = labels or [r.label for r in items]
     overall = [r.overall for r in items]
     rows = estimators or [e for e in TABLE_ROWS if any(e in o.index for o in overall)]
-    cells = [(ESTIMATOR_LABELS.get(e, e), [{"estimate": o.loc[e, "estimate"], "se": o.loc[e, "se"]}
+    cells = [(registry.titles().get(e, e), [{"estimate": o.loc[e, "estimate"], "se": o.loc[e, "se"]}
                                            if e in o.index else None for o in overall]) for e in rows]
     extra = [("Outcome", [f"{r.spec.get('outcome')} ({TRANSFORMS.get(r.spec.get('transform'), '')})" for r in items]),
              ("Controls", [_controls_text(r.spec) for r in items]),

@@ -31,12 +31,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.atomic import write_text
-from analysis.config import DERIVED, PANEL, RESULTS, SEED
+from analysis.config import DERIVED, PANEL, SEED, ri_folder
 from analysis.derived import add_columns, read_derived
 from analysis.errors import InputError
 from analysis.estimate import FLOAT
 from analysis.grid import expand, read_grid
 from analysis.design import design_sample
+from analysis.model import population_weights, treated_indicator
 from analysis.spec import default_terms, outcome_column
 from analysis import cli
 
@@ -56,7 +57,7 @@ def design_arrays(spec: dict, panel: pd.DataFrame) -> dict:
     y_col, g_col = outcome_column(spec), spec["treatment"]
     df = df.dropna(subset=[y_col, g_col]).sort_values(["fips", "year"])
     if spec["weights"] == "population":
-        df = df.assign(_w=df.groupby("fips")["population"].transform("first"))
+        df = df.assign(_w=population_weights(df))
     else:
         df = df.assign(_w=1.0)
     years = np.sort(df["year"].unique())
@@ -80,8 +81,7 @@ def within(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def treatment(g: np.ndarray, years: np.ndarray) -> np.ndarray:
     """D_it = 1{g_i > 0 and year_t >= g_i} for adoption years ``g`` (... x N) -> (... x N x T)."""
-    g = np.asarray(g)[..., None]
-    return ((g > 0) & (years >= g)).astype(float)
+    return treated_indicator(np.asarray(g)[..., None], years)
 
 
 def twfe_beta(y_within: np.ndarray, d: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -200,7 +200,7 @@ def main(paths: list[str]) -> int:
         except InputError as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
-        folder = RESULTS / f"ri_{Path(path).stem}"
+        folder = ri_folder(Path(path).stem)
         write_text(folder / "permutations.csv", draws.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
         write_text(folder / "ri.csv", summary.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
         print(folder / "ri.csv")

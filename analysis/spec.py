@@ -15,7 +15,7 @@ transform           required  rate, log_rate or count (ppml only)
 treatment           required  a timing column: g287_* (287g) or sc_year* (sc); 0/NA = never treated,
                               a year after 2012 = not yet treated in the window
 control_group       required  never_treated or not_yet_treated
-estimators          required  list of ESTIMATORS
+estimators          required  list of registered estimators (analysis.estimators.registry)
 name                stem      if given, must equal the file stem (the results folder)
 label               name      short label for plots and tables
 controls            []        time-varying columns: y ~ D + controls
@@ -46,12 +46,12 @@ from pathlib import Path
 
 from analysis import derived as derived_columns
 from analysis.config import CODEBOOK_SPEC, DERIVED, SAMPLES, SEED
+from analysis.estimators import registry
 from analysis.errors import InputError
 from analysis.model import ALIASES, DEFAULT_FE, TERM, fe_parts
 from analysis.suggest import nearest, unknown
 from analysis.yamlfile import read_yaml
 
-ESTIMATORS = ("twfe", "twfe_trends", "event_twfe", "cs", "sunab", "imputation", "bacon", "honest", "ppml", "wild")
 CHOICES = {"program": ("287g", "sc"), "transform": ("rate", "log_rate", "count", "level"),
            "control_group": ("never_treated", "not_yet_treated"), "weights": ("none", "population"),
            "cluster": ("county", "state"), "base_period": ("varying", "universal"), "est_method": ("dr", "ipw", "reg")}
@@ -76,22 +76,6 @@ BOOKKEEPING = ("path", "lines", "variant", "dimension")
 # Timing columns in which every dated unit is treated by the end (no never-treated units).
 NO_NEVER_TREATED = ("sc_year", "sc_year_midyear")
 TIMING_PREFIX = {"287g": "g287_", "sc": "sc_"}
-# What each estimator cannot honour, and why (checked by validate_spec).
-DEFAULT_FE_ONLY = {
-    "cs": "Callaway-Sant'Anna compares each cohort with its controls in 2x2 differences; it has no fixed effects "
-          "to add (condition on baseline_controls instead, or run cs in its own spec)",
-    "sunab": "diff-diff's SunAbraham absorbs county and year effects only (use event_twfe or imputation, which "
-             "take any fixed effects, or run sunab in its own spec)",
-    "bacon": "the Goodman-Bacon decomposition is of the regression with county and year effects only",
-}
-NO_CONTROLS = {
-    "cs": "Callaway-Sant'Anna conditions on covariates fixed at baseline: put time-invariant columns in "
-          "baseline_controls (e.g. a derived baseline) or run the others in their own spec",
-    "bacon": "the Goodman-Bacon decomposition is of the regression without controls",
-}
-NO_BASELINE_CONTROLS = {"bacon": NO_CONTROLS["bacon"]}
-
-
 class SpecError(InputError):
     """Every mistake of one specification file. ``problems`` is a list of (line, field, message),
     sorted by line; ``line`` and ``field`` are the first one's. The message has one
@@ -137,6 +121,28 @@ def _node_lines(node, prefix: str = "") -> dict[str, int]:
                 lines[f"{prefix}{i}"] = item.start_mark.line + 1
                 lines.update(_node_lines(item, f"{prefix}{i}."))
     return lines
+
+
+def check_estimator_names(path, root, named: dict, rows: bool = False, use: str | None = None) -> None:
+    """Every estimator a YAML file (grid, multiverse, inference, plan) names is registered: ``named`` maps
+    the field ('romano_wolf.estimator', 'base.estimators.0') to the name; with ``rows`` the names are
+    overall.csv rows (cs_simple), with ``use`` ('grid' or 'multiverse') the estimator must be registered
+    for that use. SpecError with one ``file:line: field`` line per mistake (``root``: the YAML node tree)."""
+    lines, problems = _node_lines(root), []
+    for field, name in named.items():
+        key = field
+        while key not in lines and "." in key:
+            key = key.rsplit(".", 1)[0]
+        try:
+            entry = registry.row(str(name)) if rows else registry.get(str(name))
+        except KeyError as err:
+            problems.append((lines.get(key), field, err.args[0]))
+            continue
+        if use and not getattr(entry, use):
+            problems.append((lines.get(key), field, f"{name} cannot run in a {use} (estimators registered for "
+                                                    f"it: {', '.join(registry.allowed(use))})"))
+    if problems:
+        raise SpecError(path, problems)
 
 
 def _kind(kind: type) -> str:
@@ -220,12 +226,12 @@ def _estimators(ck: _Checks) -> None:
     spec = ck.spec
     if "estimators" in ck.bad:
         return
-    ests = spec["estimators"]
+    ests, known = spec["estimators"], registry.names()
     if not ests:
-        ck.fail("estimators", f"give at least one estimator (one of {', '.join(ESTIMATORS)})")
+        ck.fail("estimators", f"give at least one estimator (one of {', '.join(known)})")
     for i, est in enumerate(ests):
-        if est not in ESTIMATORS:
-            ck.fail(f"estimators.{i}", unknown("estimator", est, ESTIMATORS))
+        if est not in known:
+            ck.fail(f"estimators.{i}", unknown("estimator", est, known))
     if len(set(map(str, ests))) < len(ests):
         ck.fail("estimators", "an estimator is listed twice")
 
@@ -379,7 +385,7 @@ def _combinations(ck: _Checks) -> None:
     spec = ck.spec
     if "estimators" in ck.bad:
         return
-    ests = {e for e in spec["estimators"] if e in ESTIMATORS}  # misspelt ones are reported by _estimators
+    ests = {e for e in spec["estimators"] if e in registry.names()}  # misspelt ones are reported by _estimators
     if "program" not in ck.bad and "treatment" not in ck.bad:
         prefix = TIMING_PREFIX[spec["program"]]
         if not spec["treatment"].startswith(prefix):
@@ -387,27 +393,9 @@ def _combinations(ck: _Checks) -> None:
     if "control_group" not in ck.bad and spec["control_group"] == "never_treated" and \
             spec.get("treatment") in NO_NEVER_TREATED:
         ck.fail("control_group", f"{spec['treatment']} has no never-treated units: use not_yet_treated")
-    if "transform" not in ck.bad:
-        if "ppml" in ests and spec["transform"] != "count":
-            ck.fail("transform", "ppml models counts (population as exposure): use transform count")
-        if ests - {"ppml"} and spec["transform"] == "count":
-            ck.fail("transform", "linear estimators need transform rate, log_rate or level; put ppml in its own spec")
-    if "honest" in ests and not ests & {"cs", "event_twfe"}:
-        ck.fail("estimators", "honest needs an event study: add cs (base_period universal) or event_twfe")
-    if "honest" in ests and "cs" in ests and spec["base_period"] != "universal":
-        ck.fail("base_period", "honest on cs needs base_period universal (reference period -1)")
-    if "fixed_effects" not in ck.bad and not default_terms(spec["fixed_effects"]):
-        for est in sorted(ests & set(DEFAULT_FE_ONLY)):
-            ck.fail("fixed_effects", f"{est} cannot take fixed effects {spec['fixed_effects']}: {DEFAULT_FE_ONLY[est]}")
-    if "fixed_effects" not in ck.bad and "imputation" in ests and len(spec["fixed_effects"]) > 2:
-        ck.fail("fixed_effects", "imputation cannot take more than two fixed-effect terms: its untreated-outcome model "
-                                 "takes county plus one other term (e.g. state^year)")
-    for field, refusals in (("controls", NO_CONTROLS), ("baseline_controls", NO_BASELINE_CONTROLS)):
-        if field not in ck.bad and spec[field]:
-            for est in sorted(ests & set(refusals)):
-                ck.fail(field, f"{est} cannot take {field}: {refusals[est]}")
-    if "est_method" in spec["lines"] and "cs" not in ests:
-        ck.fail("est_method", "est_method applies to cs only (Callaway-Sant'Anna): add cs or remove it")
+    for field, message in registry.problems(spec, ests, ck.bad, "fixed_effects" in ck.bad
+                                            or default_terms(spec["fixed_effects"])):
+        ck.fail(field, message)
 
 
 def load_spec(path: str | Path, stem: str | None = None) -> dict:

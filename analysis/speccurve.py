@@ -32,7 +32,7 @@ import pandas as pd
 
 from analysis.estimators import cs, imputation, twfe
 from analysis.estimators.tidy import normal_inference
-from analysis.model import ssc
+from analysis.model import ssc, treated_indicator
 
 ALPHA = 0.05
 UNIT, TIME = "fips", "year"
@@ -160,8 +160,7 @@ class NullTwfe:
         self.time = frame[TIME].to_numpy(float)
 
     def _treated(self, g_units: np.ndarray) -> np.ndarray:
-        g = g_units[self.unit_index]
-        return ((g > 0) & (self.time >= g)).astype(float)
+        return treated_indicator(g_units[self.unit_index], self.time)
 
     def remove_effect(self, beta: float) -> None:
         """Take ``beta`` x D (observed timing) out of the outcome: the null world of this spec."""

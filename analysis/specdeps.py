@@ -19,7 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from analysis.config import DERIVED, GRIDS, MAKE_STATE, MINE, ROOT, SAMPLES, SPECS
+from analysis import config
+from analysis.config import DERIVED, GRIDS, MAKE_STATE, MINE, ROOT, SAMPLES, SPECS, grid_folder, ri_folder
 from analysis.model import fe_parts
 
 USES = ("controls", "baseline_controls")
@@ -73,6 +74,11 @@ def _samples() -> dict:
         return raw if isinstance(raw, dict) else {}
 
 
+def _relative(folder: Path) -> str:
+    """A result folder as the Makefile names it (relative to the package root)."""
+    return folder.relative_to(config.ROOT).as_posix()
+
+
 def rules() -> tuple[dict[str, str], dict[str, list[str]]]:
     """(stamp -> content, target -> stamps) for the whole repository."""
     from analysis import derived as derived_columns
@@ -99,10 +105,10 @@ def rules() -> tuple[dict[str, str], dict[str, list[str]]]:
             if isinstance(base, dict) and isinstance(changes, dict):
                 uses += _uses({**base, **changes}, samples, derived)
         uses = list(dict.fromkeys(uses))
-        targets[f"results/grid_{path.stem}/estimates.csv"] = uses
+        targets[f"{_relative(grid_folder(path.stem))}/estimates.csv"] = uses
         block = grid.get("ri") if isinstance(grid.get("ri"), dict) else {}
         strata = [c for c in block.get("strata") or [] if isinstance(c, str) and c in derived]
-        targets[f"results/ri_{path.stem}/ri.csv"] = list(dict.fromkeys(uses + [f"derived/{c}.yaml" for c in strata]))
+        targets[f"{_relative(ri_folder(path.stem))}/ri.csv"] = list(dict.fromkeys(uses + [f"derived/{c}.yaml" for c in strata]))
     return stamps, targets
 
 

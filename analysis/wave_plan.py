@@ -35,6 +35,7 @@ from analysis.errors import InputError, StopBuild
 from analysis.estimators import cs, imputation, twfe
 from analysis.estimators.tidy import normal_inference
 from analysis.manifest import read_manifest, sha256_of
+from analysis.spec import check_estimator_names
 from analysis.yamlfile import read_yaml
 
 PLAN = ROOT / "analysis" / "plans" / "wave_2025.yaml"
@@ -67,6 +68,10 @@ def read_plan(path: Path = PLAN) -> dict:
         if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
             raise InputError(path, f"must be a {kind.__name__}", line=lines.get(field) if isinstance(lines, dict) else None,
                              field=field)
+    robust = plan["robustness"]
+    check_estimator_names(path, lines, {"estimator": plan["estimator"],
+                                        **{f"robustness.{k}.estimator": v["estimator"] for k, v in robust.items()
+                                           if isinstance(v, dict) and "estimator" in v}}, rows=True)
     if plan["estimator"] != "twfe" or plan["control_group"] != "never_treated":
         raise InputError(path, "this runner implements estimator twfe with never_treated controls", field="estimator")
     if plan["fixed_effects"] != WITHIN_STATE:

@@ -64,11 +64,11 @@ from analysis import cli
 from analysis.atomic import atomic_dir
 from analysis.config import PANEL, RESULTS, SEED, WAVE_TIMING
 from analysis.estimators import cs
-from analysis.model import drop_singletons, ssc
+from analysis.model import drop_singletons, ssc, treated_indicator
 from analysis.sample import apply_sample
 
 OUT = RESULTS / "wave_power"
-OUTCOMES = ("index", "violent", "property")
+WAVE_OUTCOMES = ("index", "violent", "property")
 HORIZONS = (1, 2, 3)
 DESIGNS = ("within_state", "within_state_state", "cs_state", "cs")   # the primary first
 WAVE_START_YEAR = 2025          # the wave's first calendar year ...
@@ -123,9 +123,9 @@ def placebo_panel(sample: pd.DataFrame, placebo: pd.DataFrame, horizon: int) -> 
     p = placebo.assign(g=np.where(placebo["status"] == "wave", placebo["wave_year"] - WAVE_START_YEAR + PLACEBO_START, 0))
     keep = p[(p["status"] != "pre") & (p["g"] <= last)]
     df = sample[sample["year"] <= last].merge(keep[["fips", "g", "month"]], on="fips", how="inner")
-    treated = (df["g"] > 0) & (df["year"] >= df["g"])
+    d = treated_indicator(df["g"], df["year"])
     first = np.where(df["year"] == df["g"], (13 - df["month"]) / 12, 1.0)
-    return df.assign(D=treated.astype(float), x=np.where(treated, first, 0.0))
+    return df.assign(D=d, x=np.where(d > 0, first, 0.0))
 
 
 def fit_cs(df: pd.DataFrame, y: str) -> tuple[float, float, float]:
@@ -171,12 +171,12 @@ def replicate(sample: pd.DataFrame, placebo: pd.DataFrame, rep: int) -> list[dic
     rows = []
     for h in HORIZONS:
         df = placebo_panel(sample, placebo, h)
-        ys = [f"log_rate_{o}" for o in OUTCOMES]
-        df = df.assign(**{f"plus_{o}": df[f"log_rate_{o}"] + df["x"] for o in OUTCOMES})
+        ys = [f"log_rate_{o}" for o in WAVE_OUTCOMES]
+        df = df.assign(**{f"plus_{o}": df[f"log_rate_{o}"] + df["x"] for o in WAVE_OUTCOMES})
         n_treated = int(df.loc[df["g"] > 0, "fips"].nunique())
         x_cs = fit_cs(df, "x")
-        within = fit_within_state(df, ["x", *ys, *[f"plus_{o}" for o in OUTCOMES]])
-        for o in OUTCOMES:
+        within = fit_within_state(df, ["x", *ys, *[f"plus_{o}" for o in WAVE_OUTCOMES]])
+        for o in WAVE_OUTCOMES:
             y_cs, plus_cs = fit_cs(df, f"log_rate_{o}"), fit_cs(df, f"plus_{o}")
             y_ws, x_ws, plus_ws = within[f"log_rate_{o}"], within["x"], within[f"plus_{o}"]
             fits = {"within_state": ((y_ws[0], y_ws[2]), (x_ws[0], x_ws[2]), (plus_ws[0], plus_ws[2])),

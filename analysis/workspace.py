@@ -18,11 +18,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from analysis.config import MINE, MINE_RESULTS, RESULTS, SPECS
+from analysis.config import GRID_PREFIX, MINE, MINE_RESULTS, RESULTS, RI_PREFIX, SPECS
 from analysis.errors import InputError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-RESERVED = ("grid_", "ri_")
+RESERVED = (GRID_PREFIX, RI_PREFIX)
 
 
 def is_paper(path: str | Path) -> bool:

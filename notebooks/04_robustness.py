@@ -34,7 +34,7 @@ from analysis.sample import apply_sample
 
 pd.set_option("display.max_columns", 30, "display.width", 160, "display.max_colwidth", 70, "display.precision", 4)
 panel = pd.read_parquet(config.PANEL)
-PROGRAMS = {program: title for program, (_, title) in robustness.PROGRAMS.items()}
+PROGRAM_TITLES = {program: title for program, (_, title) in robustness.PROGRAM_LABELS.items()}
 HEADLINE = {"287g": "us_287g_index", "sc": "sc_index"}
 
 
@@ -52,7 +52,7 @@ variants = pd.concat({
     program: pd.DataFrame([{"variant": v["variant"], "dimension": v["dimension"], "label": robustness.label(v["variant"]),
                             "changes": ", ".join(f"{k}: {val}" for k, val in (v.get("changes") or {}).items()) or "(none)"}
                            for v in read_grid(config.GRIDS / f"{program}.yaml")["variants"]])
-    for program in PROGRAMS}, names=["program", None])
+    for program in PROGRAM_TITLES}, names=["program", None])
 variants
 
 # %% [markdown]
@@ -62,7 +62,7 @@ variants
 # proportional effect, comparable with log points.
 
 # %%
-grids = {program: robustness.grid(program) for program in PROGRAMS}
+grids = {program: robustness.grid(program) for program in PROGRAM_TITLES}
 pd.concat(grids).droplevel(1).set_index(["variant", "estimator"], append=True)[
     ["dimension", "estimate", "se", "ci_low", "ci_high", "n_obs", "n_units", "log_scale"]]
 
@@ -103,7 +103,7 @@ for program, pts in points.items():
     moves[program] = table.sort_values("largest_move", ascending=False).round(4)
     top = dev.loc[dev["deviation"].abs().groupby(dev["family"]).idxmax()]
     for row in top.itertuples():
-        print(f"{PROGRAMS[program]}, {row.family}: largest move {row.deviation:+.4f} from variant "
+        print(f"{PROGRAM_TITLES[program]}, {row.family}: largest move {row.deviation:+.4f} from variant "
               f"'{row.variant}' ({row.dimension})")
 moves["287g"]
 
@@ -130,7 +130,7 @@ robustness.plot_curve("sc")[0]
 # filter), rule by rule:
 
 # %%
-specs = {program: expand(config.GRIDS / f"{program}.yaml", panel.columns) for program in PROGRAMS}
+specs = {program: expand(config.GRIDS / f"{program}.yaml", panel.columns) for program in PROGRAM_TITLES}
 samples = list(dict.fromkeys(s["sample"] for program_specs in specs.values() for s in program_specs))
 applied = {name: apply_sample(panel, name) for name in samples}
 pd.concat({name: log for name, (_, log) in applied.items()}, names=["sample", None])[
@@ -184,7 +184,7 @@ reconcile
 
 # %%
 ri = {}
-for program in PROGRAMS:
+for program in PROGRAM_TITLES:
     summary, draws = robustness.ri(program)
     twfe = inputs.overall(HEADLINE[program]).loc["twfe"]
     for scheme, row in summary.iterrows():
@@ -199,14 +199,14 @@ pd.DataFrame(ri)
 
 # %%
 fig, axes = style.figure(height=2.8, ncols=2)
-for ax, program in zip(axes, PROGRAMS):
+for ax, program in zip(axes, PROGRAM_TITLES):
     summary, draws = robustness.ri(program)
     bins = np.histogram_bin_edges(draws["estimate"], bins=50)
     for scheme, (_, label, colour) in robustness.RI_SCHEMES.items():
         ax.hist(draws.loc[draws["scheme"] == scheme, "estimate"], bins=bins, histtype="step", lw=1.2,
                 color=style.OKABE_ITO[colour], label=f"{label}, p = {summary.loc[scheme, 'p_perm']:.3f}")
     ax.axvline(summary["estimate"].iloc[0], color=style.OKABE_ITO["vermillion"], lw=1.5, label="observed")
-    ax.set_title(PROGRAMS[program])
+    ax.set_title(PROGRAM_TITLES[program])
     ax.set_xlabel("TWFE estimate (log points)")
     ax.set_ylim(0, ax.get_ylim()[1] * 1.45)
     ax.legend(loc="upper right", fontsize=6.5)

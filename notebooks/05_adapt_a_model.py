@@ -38,7 +38,8 @@ import yaml
 from analysis import config, results
 from analysis.estimate import SmallCohortWarning, run_spec
 from analysis.report import plot_event_study, table
-from analysis.spec import CHOICES, ESTIMATORS, SpecError, load_spec, shared_derived, validate_spec
+from analysis.estimators import registry
+from analysis.spec import CHOICES, SpecError, load_spec, shared_derived, validate_spec
 
 pd.set_option("display.max_columns", 30, "display.width", 160, "display.max_colwidth", 80)
 panel = pd.read_parquet(config.PANEL)
@@ -66,11 +67,12 @@ spec = validate_spec(load_spec(path), panel.columns)
 {k: v for k, v in spec.items() if k not in ("path", "lines")}
 
 # %% [markdown]
-# The allowed values (from `analysis/spec.py`), the shared derived columns (`analysis/derived.yaml`)
+# The allowed values (estimators from `analysis/estimators/registry.py`, the other fields from
+# `analysis/spec.py`), the shared derived columns (`analysis/derived.yaml`)
 # and the outcomes:
 
 # %%
-print("estimators:", ", ".join(ESTIMATORS))
+print("estimators:", ", ".join(registry.names()))
 for field, allowed in CHOICES.items():
     print(f"{field}: {', '.join(allowed)}")
 print("derived columns:", ", ".join(shared_derived()))

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from analysis import config
-from analysis.estimators import cs
+from analysis.estimators import cs, tidy
 from analysis.estimators.simulate import simulate_panel
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
@@ -193,7 +193,7 @@ def test_blocked_bootstrap_recovers_the_simulated_effect_with_sensible_ses(sim, 
 def test_unbalanced_rows_are_the_units_missing_a_period():
     unit = pd.Series(["a", "a", "a", "b", "b", "c", "c", "c", "d"])
     t = pd.Series([1, 2, 3, 1, 3, 3, 2, 1, 2])
-    np.testing.assert_array_equal(cs._unbalanced(unit, t), [False] * 3 + [True] * 2 + [False] * 3 + [True])
+    np.testing.assert_array_equal(tidy.unbalanced(unit, t), [False] * 3 + [True] * 2 + [False] * 3 + [True])
 
 
 @pytest.mark.parametrize("ids", [["b", "a", "b", "c", "a", "c"], [30, 10, 10, 20, 30, 20], [2.5, 2.5, -1.0, 0.0, -1.0, 0.0]])

@@ -17,7 +17,8 @@ from analysis.errors import InputError
 from analysis.estimators.wild import wcr
 from analysis.exhibits import assignment_inference as ai
 from analysis.exhibits import latex
-from analysis.exhibits.headline import ESTIMATORS, SPECS, fmt_p
+from analysis.estimators import registry
+from analysis.exhibits.headline import SPECS, fmt_p
 from analysis.exhibits.numbers import fmt_num, parse
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
@@ -205,7 +206,7 @@ def test_primary_estimands_are_the_fixed_ones():
 @pytest.mark.parametrize("program", ["287g", "sc"])
 def test_primary_paragraph_names_the_spec_behind_the_headline_macros(macros, program):
     spec, estimator, name = ai.PRIMARY[program]
-    headline = SPECS[spec][0] + ESTIMATORS[estimator]          # e.g. NationalIndexCs
+    headline = SPECS[spec][0] + registry.row(estimator).macro  # e.g. NationalIndexCs
     assert macros[f"Primary{name}Spec"] == rf"\texttt{{{spec.replace('_', chr(92) + '_')}}}"
     assert macros[f"Primary{name}Estimator"] == rf"\texttt{{{estimator.replace('_', chr(92) + '_')}}}"
     assert macros[f"Primary{name}"] == macros[headline]

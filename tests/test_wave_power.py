@@ -199,6 +199,6 @@ def test_run_is_deterministic_and_complete(sim):
     assert set(a["mde"]["design"]) == set(wp.DESIGNS) and set(a["mde"]["horizon"]) == set(wp.HORIZONS)
     # the plan's primary design (within state, county clusters) heads the MDE table
     assert wp.DESIGNS[0] == "within_state" and list(a["mde"]["design"].drop_duplicates()) == list(wp.DESIGNS)
-    assert len(a["replications"]) == 2 * len(wp.HORIZONS) * len(wp.DESIGNS) * len(wp.OUTCOMES)
+    assert len(a["replications"]) == 2 * len(wp.HORIZONS) * len(wp.DESIGNS) * len(wp.WAVE_OUTCOMES)
     c = wp.run(reps=2, seed=7, inputs=sim)
     assert not a["replications"]["est0"].equals(c["replications"]["est0"])

@@ -9,7 +9,7 @@ import warnings
 import pandas as pd
 from diff_diff import BaconDecomposition, SurveyDesign
 
-from analysis.estimators.tidy import EstimatorFit, dropped_frame, staggered_frame
+from analysis.estimators.tidy import EstimatorFit, dropped_frame, staggered_frame, summary_row
 
 
 def bacon(data: pd.DataFrame, y: str, unit: str, t: str, g: str,
@@ -25,7 +25,5 @@ def bacon(data: pd.DataFrame, y: str, unit: str, t: str, g: str,
                            "estimate": float(c.estimate), "weight": float(c.weight)} for c in fit.comparisons])
     table = table.sort_values(["type", "treated", "control"]).reset_index(drop=True)
     target = "TWFE coefficient = weighted sum of 2x2 DiDs" + (" (regression-weighted TWFE)" if weights else "")
-    summary = {"estimator": "bacon", "estimate": float(fit.twfe_estimate), "se": float("nan"),
-               "ci_low": float("nan"), "ci_high": float("nan"), "pvalue": float("nan"), "n_obs": len(df),
-               "n_units": int(df[unit].nunique()), "n_clusters": float("nan"), "target": target}
+    summary = summary_row("bacon", fit.twfe_estimate, float("nan"), len(df), df[unit].nunique(), None, target)
     return EstimatorFit(summary=summary, dropped=dropped_frame(records)), table

@@ -39,7 +39,7 @@ and cluster. Within one block (every specification on the county panel, at most 
 they are expanded once to a dense matrix and every product is the single product of an unblocked
 computation. Beyond it, ``att_gt`` makes one pass over the multipliers, block by block, for the
 draws of the cells and of the cohort indicators; an aggregation's influence function is a fixed
-combination of those (``_combine`` keeps its coefficients), so its draws are that combination of
+combination of those (``_weighted_elements`` keeps its coefficients), so its draws are that combination of
 the stored draws, with no further pass over units. Aggregations combine influence functions
 ``UNIT_BLOCK`` units at a time. The arithmetic depends on these fixed constants only.
 """
@@ -56,7 +56,7 @@ from diff_diff import CallawaySantAnna, SurveyDesign
 from scipy import stats
 
 from analysis.config import SEED
-from analysis.estimators.tidy import dropped_frame, missing_rows
+from analysis.estimators.tidy import dropped_frame, staggered_frame
 
 KINDS = ("simple", "group", "dynamic", "calendar")
 CELL_COLUMNS = ("group", "time", "event_time", "att", "n_treated", "n_control")
@@ -104,47 +104,23 @@ class Aggregation:
     crit: float | None         # sup-t critical value of the uniform band (bootstrap only)
 
 
+BALANCED = "not observed in every period (CS uses a balanced panel)"
+ALL_CS_TREATED = "no not-yet-treated controls (all units treated)"
+
+
 def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, anticipation):
-    """The balanced estimation frame with recoded cohorts in '_g', and the drop records."""
+    """The balanced estimation frame with recoded cohorts in '_g' (tidy.staggered_frame), and the drop records."""
     needed = [y, t, unit, g, *(covariates or []), *[c for c in (weights, cluster) if c]]
     missing = [c for c in needed if c not in data.columns]
     if missing:
         raise ValueError(f"att_gt: columns not in data: {', '.join(missing)}")
-    df, records = missing_rows(data[list(dict.fromkeys(needed))], needed)
-    df = df.copy()
-    df["_g"] = df[g].astype("int64")
+    df, records = staggered_frame(data, needed, unit, t, g, last_cohort_control=control_group != "never_treated",
+                                  anticipation=anticipation, balanced=BALANCED, all_treated=ALL_CS_TREATED)
+    if not (df["_g"] == 0).any() and control_group == "never_treated":
+        raise ValueError("att_gt: no never-treated units (g=0 or after the last period); "
+                         "use control_group='not_yet_treated'")
     if g not in (y, t, unit, *(covariates or []), weights, cluster):  # only '_g' is used from here on
         df = df.drop(columns=g)
-
-    def drop_units(mask, reason):
-        nonlocal df
-        if not mask.any():
-            return
-        rows = df[mask].groupby(unit).size()
-        records.extend({"level": "unit", "id": str(u), "reason": reason, "rows": int(n)} for u, n in rows.items())
-        df = df[~mask]
-
-    drop_units(_unbalanced(df[unit], df[t]), "not observed in every period (CS uses a balanced panel)")
-    first, last = df[t].min(), df[t].max()
-    late = df["_g"] > last
-    drop_units(late & (df["_g"] - anticipation <= last), "treated within the anticipation window after the last period")
-    late = df["_g"] > last + anticipation
-    records.extend({"level": "unit", "id": str(u), "reason": "treated after the last period: recoded as control (g=0)",
-                    "rows": 0} for u in df.loc[late, unit].unique())
-    df.loc[late, "_g"] = 0
-    if not (df["_g"] == 0).any():
-        if control_group == "never_treated":
-            raise ValueError("att_gt: no never-treated units (g=0 or after the last period); "
-                             "use control_group='not_yet_treated'")
-        gmax = df["_g"].max()
-        cut = df[t] >= gmax - anticipation
-        records.extend({"level": "period", "id": str(p), "reason": "no not-yet-treated controls (all units treated)",
-                        "rows": int(n)} for p, n in df[cut].groupby(t).size().items())
-        records.extend({"level": "unit", "id": str(u), "reason": "last cohort: used as control for earlier periods",
-                        "rows": 0} for u in df.loc[df["_g"] == gmax, unit].unique())
-        df = df[~cut]
-        df.loc[df["_g"] == gmax, "_g"] = 0
-    drop_units((df["_g"] > 0) & (df["_g"] <= first + anticipation), "treated in or before the first period: no pre-period")
     varying = [c for c in covariates or [] if (df.groupby(unit)[c].nunique() > 1).any()]
     if varying:
         raise ValueError(f"att_gt: covariates {', '.join(varying)} vary within units; Callaway-Sant'Anna "
@@ -154,16 +130,6 @@ def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, a
     if cluster and (df.groupby(unit)[cluster].nunique() > 1).any():
         raise ValueError(f"att_gt: cluster '{cluster}' varies within units")
     return df.reset_index(drop=True), records
-
-
-def _unbalanced(unit: pd.Series, t: pd.Series) -> np.ndarray:
-    """Rows of units not observed in every period of ``t`` (a units x periods table of what is seen;
-    no groupby)."""
-    u_codes, u_ids = pd.factorize(unit)
-    t_codes, t_ids = pd.factorize(t)
-    seen = np.zeros((len(u_ids), len(t_ids)), bool)
-    seen[u_codes, t_codes] = True
-    return (seen.sum(axis=1) < len(t_ids))[u_codes]
 
 
 def _first_rows(unit: pd.Series) -> np.ndarray:
@@ -369,7 +335,7 @@ def _vcov(result: AttGtResult, sums: np.ndarray) -> np.ndarray:
     return sums.T @ sums / len(result.units) ** 2
 
 
-def _combine(att, inf, columns, weights, share_groups=None, shares=None, result=None, coef=None, cohorts=None):
+def _weighted_elements(att, inf, columns, weights, share_groups=None, shares=None, result=None, coef=None, cohorts=None):
     """Weighted sum of estimates ``att`` and its influence function, from the ``columns`` (mask) of
     ``inf``; with ``share_groups`` add R's ``wif`` term for the estimated cohort shares (``shares`` =
     P(G=g) of each item's cohort). Computed ``UNIT_BLOCK`` units at a time. With ``coef`` (basis x
@@ -417,7 +383,7 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
 
     def cells(mask, with_shares=True):
         w = pg[mask] / pg[mask].sum()
-        return _combine(att[mask], result.inf, mask, w, grp[mask] if with_shares else None, pg[mask], result,
+        return _weighted_elements(att[mask], result.inf, mask, w, grp[mask] if with_shares else None, pg[mask], result,
                         base, cohorts)
 
     if kind == "simple":
@@ -442,12 +408,12 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
         el_coef = None if base is None else np.zeros((len(base), 0))
     if kind == "group":
         shares = np.array([p_of[e] for e in elements])
-        overall_att, overall_inf, overall_coef = _combine(el_att, el_inf, np.ones(len(elements), bool),
+        overall_att, overall_inf, overall_coef = _weighted_elements(el_att, el_inf, np.ones(len(elements), bool),
                                                           shares / shares.sum(), np.array(elements), shares, result,
                                                           el_coef, cohorts)
     elif kind in ("dynamic", "calendar"):
         keep = np.array(elements) >= 0 if kind == "dynamic" else np.ones(len(elements), bool)
-        overall_att, overall_inf, overall_coef = _combine(el_att[keep], el_inf, keep, np.full(keep.sum(), 1 / keep.sum()),
+        overall_att, overall_inf, overall_coef = _weighted_elements(el_att[keep], el_inf, keep, np.full(keep.sum(), 1 / keep.sum()),
                                                           coef=el_coef)
     sums = _cluster_sums(result, el_inf)
     se, crit = _inference(result, sums, coef=el_coef)

@@ -19,9 +19,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from diff_diff import ImputationDiD, SurveyDesign
 
-from analysis.estimators.tidy import EstimatorFit, dropped_frame, normal_inference, staggered_frame
+from analysis.estimators.tidy import EstimatorFit, dropped_frame, normal_inference, staggered_frame, summary_row
 from analysis.estimators.twfe import SINGLETON
-from analysis.model import drop_singletons, is_default
+from analysis.model import drop_singletons, is_default, treated_indicator
 
 TARGET = "average effect over treated unit-years"
 
@@ -53,10 +53,8 @@ def imputation(data: pd.DataFrame, y: str, unit: str, t: str, g: str, weights: s
         rows = [list(map(int, es.vcov_index)).index(e) for e in times]
         vcov = pd.DataFrame(np.asarray(es.vcov)[np.ix_(rows, rows)], index=times, columns=times)
     event, vcov = _window(event, vcov, window)
-    summary = {"estimator": "imputation", "estimate": float(fit.overall_att), "se": float(fit.overall_se),
-               "ci_low": float(fit.overall_conf_int[0]), "ci_high": float(fit.overall_conf_int[1]),
-               "pvalue": float(fit.overall_p_value), "n_obs": int(fit.n_obs), "n_units": int(df[unit].nunique()),
-               "n_clusters": int(df[cluster].nunique()), "target": TARGET}
+    summary = summary_row("imputation", fit.overall_att, fit.overall_se, fit.n_obs, df[unit].nunique(),
+                          df[cluster].nunique(), TARGET, ci=fit.overall_conf_int, pvalue=fit.overall_p_value)
     return EstimatorFit(summary=summary, event=event, vcov=vcov, dropped=dropped_frame(records))
 
 
@@ -88,7 +86,7 @@ def _did2s(data, y, unit, t, g, weights, cluster, alpha, controls, fe, window) -
         raise ValueError(f"imputation: takes the {unit} fixed effect plus one other (e.g. state x year), not {fe}")
     df, records = staggered_frame(data, [y, *controls, *fe, cluster, *([weights] if weights else [])], unit, t, g,
                                   last_cohort_control=True)
-    df = df.assign(_d=((df["_g"] > 0) & (df[t] >= df["_g"])).astype(int))
+    df = df.assign(_d=treated_indicator(df["_g"], df[t]).astype(int))
     # untreated singletons (alone in a fixed-effect level) carry no information and fixest drops them
     kept, n_single = drop_singletons(df[df["_d"] == 0], fe)
     if n_single:
@@ -141,11 +139,8 @@ def _did2s(data, y, unit, t, g, weights, cluster, alpha, controls, fe, window) -
     rows = np.vstack([mass / mass.sum()] + [np.where(horizon == h, mass, 0) / mass[horizon == h].sum() for h in shown])
     est, var = rows @ beta, rows @ cov @ rows.T
     se = np.sqrt(np.diag(var))
-    inf = normal_inference(est[0], se[0], alpha)
-    summary = {"estimator": "imputation", "estimate": float(est[0]), "se": float(se[0]),
-               "ci_low": float(inf["ci_low"]), "ci_high": float(inf["ci_high"]), "pvalue": float(inf["pvalue"]),
-               "n_obs": len(df), "n_units": int(df[unit].nunique()), "n_clusters": int(df[cluster].nunique()),
-               "target": TARGET}
+    summary = summary_row("imputation", est[0], se[0], len(df), df[unit].nunique(), df[cluster].nunique(), TARGET,
+                          alpha=alpha)
     event = pd.DataFrame({"event_time": shown, "estimate": est[1:], "se": se[1:]})
     event = event.assign(**normal_inference(event["estimate"], event["se"], alpha))
     vcov = pd.DataFrame(var[1:, 1:], index=shown, columns=shown)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 
-from analysis.estimators.tidy import EstimatorFit, dropped_frame, missing_rows
+from analysis.estimators.tidy import EstimatorFit, dropped_frame, missing_rows, summary_row
 from analysis.estimators.twfe import treated
 
 
@@ -35,8 +35,7 @@ def ppml(data: pd.DataFrame, count: str, unit: str, t: str, g: str, population: 
                         vcov={"CRV1": cluster}, offset="_log_pop",
                          weights=weights)
     tidy = fit.tidy().loc["_d"]
-    summary = {"estimator": "ppml", "estimate": float(tidy["Estimate"]), "se": float(tidy["Std. Error"]),
-               "ci_low": float(tidy["2.5%"]), "ci_high": float(tidy["97.5%"]), "pvalue": float(tidy["Pr(>|t|)"]),
-               "n_obs": int(fit._N), "n_units": int(df[unit].nunique()), "n_clusters": int(df[cluster].nunique()),
-               "target": "log rate ratio of D_it (Poisson, exposure = population)"}
+    summary = summary_row("ppml", tidy["Estimate"], tidy["Std. Error"], fit._N, df[unit].nunique(),
+                          df[cluster].nunique(), "log rate ratio of D_it (Poisson, exposure = population)",
+                          ci=(tidy["2.5%"], tidy["97.5%"]), pvalue=tidy["Pr(>|t|)"])
     return EstimatorFit(summary=summary, dropped=dropped_frame(records))

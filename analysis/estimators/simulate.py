@@ -15,8 +15,8 @@ from analysis.config import FIRST_YEAR, LAST_YEAR
 from analysis.coverage import add_coverage
 from analysis.treatment import exposure
 
-OUTCOMES = {"murder": 5.0, "rape": 30.0, "robbery": 100.0, "agg_assault": 250.0, "burglary": 700.0,
-            "larceny": 2000.0, "mv_theft": 300.0}
+BASE_RATES = {"murder": 5.0, "rape": 30.0, "robbery": 100.0, "agg_assault": 250.0, "burglary": 700.0,
+              "larceny": 2000.0, "mv_theft": 300.0}
 STATES = ["AL", "AZ", "CA", "CO", "FL", "GA", "ID", "MA", "NC", "NV", "NY", "OH", "OK", "PA", "SC", "TN", "TX",
           "UT", "VA", "WA"]
 
@@ -52,13 +52,13 @@ def simulate_panel(n_counties: int = 400, seed: int = 1, cohorts=(2003, 2005, 20
     panel["true_effect"] = np.where(panel["g287_county"] > 0, effect(panel["g287_county"].to_numpy(), e.to_numpy()), 0.0)
     panel["population"] = np.round(panel["pop0"] * np.exp(0.01 * (panel["year"] - FIRST_YEAR))).astype("int64")
     mean_log = panel["level"] + panel["year"].map(year_effect) + panel["true_effect"]
-    for name, base in OUTCOMES.items():
+    for name, base in BASE_RATES.items():
         mu = panel["population"] / 1e5 * base * np.exp(mean_log + rng.normal(0, 0.05, len(panel)))
         panel[name] = rng.poisson(mu)
     panel["violent"] = panel[["murder", "rape", "robbery", "agg_assault"]].sum(axis=1)
     panel["property"] = panel[["burglary", "larceny", "mv_theft"]].sum(axis=1)
     panel["index"] = panel["violent"] + panel["property"]
-    for name in [*OUTCOMES, "violent", "property", "index"]:
+    for name in [*BASE_RATES, "violent", "property", "index"]:
         panel[f"rate_{name}"] = panel[name] / panel["population"] * 1e5
         panel[f"log_rate_{name}"] = np.log(panel[f"rate_{name}"].where(panel[f"rate_{name}"] > 0))
     for col in ("g287_any", "g287_jem", "g287_tf", "g287_county_midyear", "g287_any_midyear"):

@@ -12,7 +12,7 @@ import warnings
 import pandas as pd
 from diff_diff import SunAbraham, SurveyDesign
 
-from analysis.estimators.tidy import EstimatorFit, dropped_frame, normal_inference, staggered_frame
+from analysis.estimators.tidy import EstimatorFit, dropped_frame, normal_inference, staggered_frame, summary_row
 from analysis.model import is_default
 
 
@@ -39,8 +39,7 @@ def sunab(data: pd.DataFrame, y: str, unit: str, t: str, g: str, control_group: 
     event = event.assign(**normal_inference(event["estimate"], event["se"], alpha))
     index = [int(e) for e in fit.event_study_vcov_index]
     vcov = pd.DataFrame(fit.event_study_vcov, index=index, columns=index).loc[times, times]
-    summary = {"estimator": "sunab", "estimate": float(fit.overall_att), "se": float(fit.overall_se),
-               "ci_low": float(fit.overall_conf_int[0]), "ci_high": float(fit.overall_conf_int[1]),
-               "pvalue": float(fit.overall_p_value), "n_obs": int(fit.n_obs), "n_units": int(df[unit].nunique()),
-               "n_clusters": int(df[cluster].nunique()), "target": "cohort-share weighted average of post-period effects"}
+    summary = summary_row("sunab", fit.overall_att, fit.overall_se, fit.n_obs, df[unit].nunique(),
+                          df[cluster].nunique(), "cohort-share weighted average of post-period effects",
+                          ci=fit.overall_conf_int, pvalue=fit.overall_p_value)
     return EstimatorFit(summary=summary, event=event, vcov=vcov, dropped=dropped_frame(records))

@@ -17,15 +17,15 @@ import pandas as pd
 from linearmodels import PanelOLS
 from linearmodels.iv.absorbing import AbsorbingLS, Interaction
 
-from analysis.estimators.tidy import EstimatorFit, dropped_frame, missing_rows, normal_inference
-from analysis.model import drop_singletons, is_default, ssc
+from analysis.estimators.tidy import EstimatorFit, dropped_frame, missing_rows, normal_inference, summary_row
+from analysis.model import drop_singletons, is_default, ssc, treated_indicator
 
 SINGLETON = "singleton in a fixed effect (fitted perfectly, no information; fixest drops it too)"
 
 
 def treated(data: pd.DataFrame, t: str, g: str) -> pd.Series:
     """The 0/1 treatment indicator D_it of a staggered design."""
-    return ((data[g] > 0) & (data[t] >= data[g])).astype(float)
+    return treated_indicator(data[g], data[t])
 
 
 def _frame(data, y, unit, t, g, weights, cluster, controls=(), fe=None):
@@ -40,10 +40,7 @@ def _frame(data, y, unit, t, g, weights, cluster, controls=(), fe=None):
 
 
 def _summary(est, se, df, unit, clusters, target, estimator) -> dict:
-    inf = normal_inference(est, se)
-    return {"estimator": estimator, "estimate": float(est), "se": float(se), "ci_low": float(inf["ci_low"]),
-            "ci_high": float(inf["ci_high"]), "pvalue": float(inf["pvalue"]), "n_obs": len(df),
-            "n_units": int(df[unit].nunique()), "n_clusters": int(clusters.nunique()), "target": target}
+    return summary_row(estimator, est, se, len(df), df[unit].nunique(), clusters.nunique(), target)
 
 
 def _fit(df, y, exog, unit, t, fe, weights, clusters, trends=False):

@@ -24,7 +24,7 @@ from pyfixest.estimation import demean
 from wildboottest.wildboottest import WildboottestCL
 
 from analysis.config import SEED
-from analysis.estimators.tidy import EstimatorFit, dropped_frame, missing_rows
+from analysis.estimators.tidy import EstimatorFit, dropped_frame, missing_rows, summary_row
 from analysis.estimators.twfe import treated
 from analysis.model import nested
 
@@ -48,10 +48,9 @@ def wild(data: pd.DataFrame, y: str, unit: str, t: str, g: str, cluster: str, we
         # compilation at every call
         pvalue = wcr(df, y, ["_d", *controls], fe, "_cluster", weights, reps=reps, seed=seed).pvalue
     tidy = fit.tidy().loc["_d"]
-    summary = {"estimator": "wild", "estimate": float(tidy["Estimate"]), "se": float(tidy["Std. Error"]),
-               "ci_low": float("nan"), "ci_high": float("nan"), "pvalue": pvalue,
-               "n_obs": int(fit._N), "n_units": int(df[unit].nunique()), "n_clusters": int(df[cluster].nunique()),
-               "target": f"coefficient on D_it, wild cluster bootstrap p-value ({reps} draws)"}
+    summary = summary_row("wild", tidy["Estimate"], tidy["Std. Error"], fit._N, df[unit].nunique(),
+                          df[cluster].nunique(), f"coefficient on D_it, wild cluster bootstrap p-value ({reps} draws)",
+                          ci=(float("nan"), float("nan")), pvalue=pvalue)
     return EstimatorFit(summary=summary, dropped=dropped_frame(records))
 
 

@@ -35,7 +35,7 @@ RULE_MACROS = {"covind_min_90_every_year": "Covind", "balanced": "Balanced", "co
                "drop_zero_index": "ZeroIndex", "rate_index_max": "Rate"}
 PLACEBOS = [("cov_ratio", "Coverage ratio", "CovRatio"), ("ag_off", "Reporting agencies", "Agencies"),
             ("covind", "COVIND", "Covind")]
-PROGRAMS = [("us_287g", "287(g)", "National"), ("sc", "Secure Communities", "Sc")]
+SPEC_PREFIXES = [("us_287g", "287(g)", "National"), ("sc", "Secure Communities", "Sc")]
 SENSITIVITY = [("covind90", "Pre-audit: COVIND $\\geq$ 90, balanced"), ("audit_level_only", "+ level rule only"),
                ("audit_jumps_only", "+ jump rules only"), ("audit_loose", "All rules, looser bounds"),
                ("base", "All rules (main sample)"), ("audit_strict", "All rules, stricter bounds"),
@@ -162,7 +162,7 @@ def changes_table(changes: pd.DataFrame) -> str:
 
 def grid_rows(program: str) -> pd.DataFrame:
     """results/grid_<program>/estimates.csv indexed by (variant, estimator)."""
-    est = inputs.read_csv(config.RESULTS / f"grid_{program}" / "estimates.csv",
+    est = inputs.read_csv(config.grid_folder(program) / "estimates.csv",
                           ["variant", "estimator", "estimate", "se", "n_units"])
     return est.set_index(["variant", "estimator"])
 
@@ -200,7 +200,7 @@ def placebo_spec(program: str, outcome: str, sample: str) -> str:
 def placebo_frame() -> pd.DataFrame:
     """Every reporting placebo: program, outcome, sample, estimator, estimate, se, ci, p, n."""
     rows = []
-    for program, _, _ in PROGRAMS:
+    for program, _, _ in SPEC_PREFIXES:
         for outcome, _, _ in PLACEBOS:
             for sample in ("main", PRE_AUDIT):
                 spec = placebo_spec(program, outcome, sample)
@@ -214,13 +214,13 @@ def placebo_frame() -> pd.DataFrame:
 def placebo_table(placebos: pd.DataFrame) -> str:
     """Panel A: main sample; panel B: pre-audit sample. Rows = reporting outcomes; columns = designs."""
     columns = ["TWFE", "CS", "TWFE", "CS"]
-    groups = [[(label, 2) for _, label, _ in PROGRAMS]]
+    groups = [[(label, 2) for _, label, _ in SPEC_PREFIXES]]
     bodies = []
     for sample in ("main", PRE_AUDIT):
         rows = []
         for outcome, label, _ in PLACEBOS:
             cells = []
-            for program, _, _ in PROGRAMS:
+            for program, _, _ in SPEC_PREFIXES:
                 for estimator in ("twfe", "cs_simple"):
                     r = placebos[(placebos["program"] == program) & (placebos["outcome"] == outcome)
                                  & (placebos["sample"] == sample) & (placebos["estimator"] == estimator)].iloc[0]
@@ -228,7 +228,7 @@ def placebo_table(placebos: pd.DataFrame) -> str:
             rows.append((label, cells))
         counts = [int(placebos[(placebos["program"] == p) & (placebos["sample"] == sample)
                                & (placebos["estimator"] == e)]["n_units"].iloc[0])
-                  for p, _, _ in PROGRAMS for e in ("twfe", "cs_simple")]
+                  for p, _, _ in SPEC_PREFIXES for e in ("twfe", "cs_simple")]
         bodies.append(latex.regression_table(columns, rows, groups=groups, extra_rows=[("Counties", counts)]))
     head, rest_a = bodies[0].split(r"\midrule", 1)
     body_a = rest_a.rsplit(r"\bottomrule", 1)[0]
@@ -295,14 +295,14 @@ def placebo_macros(placebos: pd.DataFrame) -> dict[str, str]:
     """One family per placebo (estimate, s.e., p) and counts of intervals excluding zero per sample."""
     out = {}
     for r in placebos.itertuples():
-        prog = dict((p, m) for p, _, m in PROGRAMS)[r.program]
+        prog = dict((p, m) for p, _, m in SPEC_PREFIXES)[r.program]
         outc = dict((o, m) for o, _, m in PLACEBOS)[r.outcome]
         name = f"Placebo{prog}{outc}{'Twfe' if r.estimator == 'twfe' else 'Cs'}{'' if r.sample == 'main' else 'PreAudit'}"
         out[name] = fmt_num(r.estimate, 3)
         out[name + "Se"] = fmt_num(r.se, 3)
         out[name + "P"] = fmt_p(float(r.pvalue))
     labels = {o: label for o, label, _ in PLACEBOS}
-    programs = {p: label for p, label, _ in PROGRAMS}
+    programs = {p: label for p, label, _ in SPEC_PREFIXES}
     for sample, suffix in (("main", "Main"), (PRE_AUDIT, "PreAudit")):
         part = placebos[placebos["sample"] == sample]
         excl = part[(part["ci_low"] > 0) | (part["ci_high"] < 0)]

@@ -20,8 +20,9 @@ from analysis.credibility import headline
 from analysis.design import design_sample
 from analysis.exhibits import inputs, latex, style
 from analysis.exhibits.numbers import fmt_int, fmt_num
+from analysis.exhibits.style import PROGRAM_LABELS
 
-PROGRAMS = {"287g": ("National", "287(g)", "us_287g_index"), "sc": ("Sc", "Secure Communities", "sc_index")}
+PROGRAM_SPECS = {"287g": (*PROGRAM_LABELS["287g"], "us_287g_index"), "sc": (*PROGRAM_LABELS["sc"], "sc_index")}
 COLUMNS = {"twfe": "TWFE", "event_twfe": "Event-study TWFE", "imputation": "Imputation", "cs": "CS",
            "sdid": "SDID"}
 # design key -> (label, source: a spec stem with {base} for the headline stem, or "loop:<design>"; a
@@ -59,7 +60,7 @@ def camel(text: str) -> str:
 def source(program: str, spec_or_loop) -> str | None:
     """The spec stem (or loop:<design>) a design reads for ``program`` (None: no such design)."""
     s = spec_or_loop.get(program) if isinstance(spec_or_loop, dict) else spec_or_loop
-    return None if s is None else s.format(base=PROGRAMS[program][2])
+    return None if s is None else s.format(base=PROGRAM_SPECS[program][2])
 
 
 def designs(program: str) -> list[tuple]:
@@ -202,7 +203,7 @@ def words(items: list[str]) -> str:
 
 
 def macros_of(program: str, c: pd.DataFrame, ranges: dict, loo: pd.DataFrame, loop: pd.DataFrame) -> dict[str, str]:
-    prefix = PROGRAMS[program][0] + "Cred"
+    prefix = PROGRAM_SPECS[program][0] + "Cred"
     head = c[c["design"] == "headline"].set_index("column")
     out = {}
     for r in c.itertuples():
@@ -254,7 +255,7 @@ def imputation_lost(spec: str) -> int:
 def figure_loso(loo: pd.DataFrame, heads: dict[str, pd.DataFrame]) -> None:
     """Figure loso: per program, the leave-one-state-out TWFE and CS estimates sorted, and the headline."""
     fig, axes = style.figure(height=2.8, ncols=2)
-    for ax, program in zip(axes, PROGRAMS):
+    for ax, program in zip(axes, PROGRAM_SPECS):
         for column, (colour, marker) in {"twfe": ("blue", "o"), "cs": ("vermillion", "s")}.items():
             part = loo[(loo["program"] == program) & (loo["estimator"] == LOSO_COLUMNS[column])]
             y = np.sort(part["estimate"].to_numpy())
@@ -262,7 +263,7 @@ def figure_loso(loo: pd.DataFrame, heads: dict[str, pd.DataFrame]) -> None:
                     label=f"{COLUMNS[column]}, one state left out")
             ax.axhline(heads[program].loc[column, "estimate"], color=style.OKABE_ITO[colour], lw=0.8, ls="--")
         ax.axhline(0, color="black", lw=0.6)
-        ax.set_title(PROGRAMS[program][1])
+        ax.set_title(PROGRAM_SPECS[program][1])
         ax.set_xlabel("States left out, sorted by estimate")
         ax.set_ylabel("Effect on log index crime rate")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
@@ -273,30 +274,30 @@ def build() -> dict[str, str]:
     """Tables credibility_287g and credibility_sc, figure loso, their macros."""
     loop, loo, lco, panel, syn = loops(), loso(), loco(), inputs.panel(), sdid_cohorts()
     macros, heads = {}, {}
-    for program in PROGRAMS:
+    for program in PROGRAM_SPECS:
         c = cells(program, loop)
         ranges, cohorts = loso_range(loo, program), loso_range(lco, program)
         latex.write_table(table_body(c, ranges, cohorts), f"credibility_{program}")
         macros.update(macros_of(program, c, ranges, loo, loop))
-        macros[PROGRAMS[program][0] + "CredStateyearImputationLost"] = fmt_int(
-            imputation_lost(f"{PROGRAMS[program][2]}_stateyear"))
+        macros[PROGRAM_SPECS[program][0] + "CredStateyearImputationLost"] = fmt_int(
+            imputation_lost(f"{PROGRAM_SPECS[program][2]}_stateyear"))
         years = lco.loc[lco["program"] == program, "cohort"].astype(int)
-        macros[PROGRAMS[program][0] + "CredLocoFirst"] = str(years.min())
-        macros[PROGRAMS[program][0] + "CredLocoLast"] = str(years.max())
+        macros[PROGRAM_SPECS[program][0] + "CredLocoFirst"] = str(years.min())
+        macros[PROGRAM_SPECS[program][0] + "CredLocoLast"] = str(years.max())
         for column, (lo, lo_cohort, hi, hi_cohort) in cohorts.items():
-            name = PROGRAMS[program][0] + "CredLoco" + camel(column)
+            name = PROGRAM_SPECS[program][0] + "CredLoco" + camel(column)
             macros.update({name + "Min": fmt_num(lo), name + "MinCohort": lo_cohort, name + "Max": fmt_num(hi),
                            name + "MaxCohort": hi_cohort})
         heads[program] = c[c["design"] == "headline"].set_index("column")
         rows, _ = design_sample(panel, headline(program))
         for name, n in within_state_cells(rows, headline(program)["treatment"]).items():
-            macros[PROGRAMS[program][0] + "Cred" + name] = fmt_int(n)
+            macros[PROGRAM_SPECS[program][0] + "Cred" + name] = fmt_int(n)
         g = rows.groupby("fips")[headline(program)["treatment"]].first()
         late = g[g > config.LAST_YEAR]
-        macros[PROGRAMS[program][0] + "CredAdoptAfterWindow"] = fmt_int(len(late))
+        macros[PROGRAM_SPECS[program][0] + "CredAdoptAfterWindow"] = fmt_int(len(late))
         if len(late):
-            macros[PROGRAMS[program][0] + "CredAdoptAfterYears"] = (
+            macros[PROGRAM_SPECS[program][0] + "CredAdoptAfterYears"] = (
                 f"{int(late.min())}--{int(late.max())}" if late.min() != late.max() else str(int(late.min())))
-        macros.update(sdid_macros(PROGRAMS[program][0] + "Cred", syn[syn["program"] == program]))
+        macros.update(sdid_macros(PROGRAM_SPECS[program][0] + "Cred", syn[syn["program"] == program]))
     figure_loso(loo, heads)
     return macros

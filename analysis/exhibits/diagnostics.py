@@ -17,7 +17,7 @@ from analysis.exhibits import inputs, style
 from analysis.exhibits.headline import fmt_p, fmt_p_text
 from analysis.exhibits.numbers import fmt_int, fmt_num
 
-PROGRAMS = {"us_287g_index": ("National", "287(g)"), "sc_index": ("Sc", "Secure Communities")}
+HEADLINE_SPECS = {"us_287g_index": ("National", "287(g)"), "sc_index": ("Sc", "Secure Communities")}
 TYPES = {"treated_vs_never": ("Treated vs untreated through 2012", "blue", "o"),
          "earlier_vs_later": ("Earlier vs later treated (later as control)", "green", "^"),
          "later_vs_earlier": ("Later vs earlier treated (earlier as control)", "vermillion", "s")}
@@ -45,7 +45,7 @@ def weight_shares(b: pd.DataFrame) -> pd.Series:
 def figure_bacon() -> None:
     """Figure bacon: one panel per program."""
     fig, axes = style.figure(height=3.2, ncols=2)
-    for ax, (spec, (_, title)) in zip(axes, PROGRAMS.items()):
+    for ax, (spec, (_, title)) in zip(axes, HEADLINE_SPECS.items()):
         b = bacon_table(spec)
         for kind, (label, colour, marker) in TYPES.items():
             part = b[b["type"] == kind]
@@ -82,7 +82,7 @@ def breakdown(h: pd.DataFrame, method: str) -> float:
 def plot_honest():
     """HonestDiD panels: rows = programs, columns = restriction; original CI at the left of each panel."""
     fig, axes = style.figure(height=4.6, nrows=2, ncols=2)
-    for row, (spec, (_, title)) in zip(axes, PROGRAMS.items()):
+    for row, (spec, (_, title)) in zip(axes, HEADLINE_SPECS.items()):
         h = honest_table(spec)
         original = inputs.estimate(spec, "cs_dynamic")
         for ax, (method, xlabel) in zip(row, METHODS.items()):
@@ -128,7 +128,7 @@ def build() -> dict[str, str]:
     figure_bacon()
     figure_honest()
     macros: dict[str, str] = {}
-    for spec, (prefix, _) in PROGRAMS.items():
+    for spec, (prefix, _) in HEADLINE_SPECS.items():
         shares = weight_shares(bacon_table(spec))
         for kind, share in shares.items():
             macros[f"{prefix}IndexBaconWeight{TYPE_MACRO[kind]}Pct"] = fmt_num(100 * share, 1)

@@ -13,6 +13,7 @@ import math
 import pandas as pd
 
 from analysis import config
+from analysis.estimators import registry
 from analysis.exhibits import inputs
 from analysis.exhibits.numbers import fmt_int, fmt_num
 
@@ -35,11 +36,6 @@ SPECS = {
     "nc_287g_violent": ("NcViolent", False),
     "nc_287g_property": ("NcProperty", False),
     "nc_287g_index": ("NcIndex", False),
-}
-ESTIMATORS = {
-    "twfe": "Twfe", "twfe_trends": "TwfeTrends", "event_twfe": "EventTwfe", "cs_simple": "Cs",
-    "cs_dynamic": "CsDynamic", "cs_group": "CsGroup", "cs_calendar": "CsCalendar", "sunab": "Sunab",
-    "imputation": "Imputation", "wild": "Wild", "bacon": "Bacon", "ppml": "Ppml",
 }
 
 
@@ -66,7 +62,7 @@ def pct(b: float) -> float:
 def estimate_macros(prefix: str, est_name: str, row: pd.Series, log: bool) -> dict[str, str]:
     """The macro family of one estimate (NaN fields are left out)."""
     digits = 3 if log else 1
-    name = prefix + ESTIMATORS[est_name]
+    name = prefix + registry.row(est_name).macro
     out = {name: fmt_num(row["estimate"], digits)}
     for field, suffix in (("se", "Se"), ("ci_low", "CiLow"), ("ci_high", "CiHigh")):
         if pd.notna(row[field]):
@@ -84,9 +80,9 @@ def spec_macros(spec: str) -> dict[str, str]:
     """Every estimator of one specification, plus its sample size."""
     prefix, log = SPECS[spec]
     table = inputs.overall(spec)
-    unknown = set(table.index) - set(ESTIMATORS)
+    unknown = set(table.index) - set(registry.rows())
     if unknown:
-        raise ValueError(f"results/{spec}/overall.csv: estimators without a macro name: {sorted(unknown)}")
+        raise ValueError(f"results/{spec}/overall.csv: estimators not in the registry: {sorted(unknown)}")
     out = {}
     for est_name, row in table.iterrows():
         out.update(estimate_macros(prefix, est_name, row, log))

@@ -29,6 +29,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.atomic import write_text
+from analysis.exhibits.numbers import signed
 
 _ESCAPES = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
@@ -71,9 +72,7 @@ def fmt_number(x: float, digits: int = 3, na: str = "") -> str:
     x = float(x)
     if math.isinf(x):
         raise ValueError(f"cannot print an infinite value ({x}) in a table")
-    s = f"{abs(x):,.{digits}f}".replace(",", "{,}")
-    negative = x < 0 and any(c in "123456789" for c in s)
-    return f"$-${s}" if negative else s
+    return signed(x, f"{abs(x):,.{digits}f}".replace(",", "{,}"))
 
 
 def fmt_count(n: float, na: str = "") -> str:

@@ -14,6 +14,7 @@ import pandas as pd
 from analysis import config
 from analysis.design import first_in_window
 from analysis.estimate import prepare
+from analysis.estimators import registry
 from analysis.exhibits import inputs, latex
 from analysis.exhibits.numbers import fmt_int, fmt_num
 from analysis.spec import load_spec
@@ -21,7 +22,7 @@ from analysis.spec import load_spec
 # (program label, log spec, level spec, macro prefix)
 PAIRS = [("287(g)", "us_287g_index", "us_287g_index_rate", "LevelNational"),
          ("SC", "sc_index", "sc_index_rate", "LevelSc")]
-ESTIMATORS = [("twfe", "TWFE"), ("cs_simple", "CS")]
+ROWS = ("twfe", "cs_simple")  # overall.csv rows (labels and macro names: analysis.estimators.registry)
 
 
 def pre_mean_rate(df: pd.DataFrame, treatment: str, rate: str, weights: str | None) -> float:
@@ -42,7 +43,8 @@ def rows(panel: pd.DataFrame) -> pd.DataFrame:
         spec = load_spec(config.SPECS / f"{log_name}.yaml")
         df, _, design = prepare(spec, panel)
         mean = pre_mean_rate(df, spec["treatment"], f"rate_{spec['outcome']}", design["weights"])
-        for est, est_label in ESTIMATORS:
+        for est in ROWS:
+            est_label = registry.row(est).short
             log, level = inputs.estimate(log_name, est), inputs.estimate(level_name, est)
             out.append({"program": label, "estimator": est_label, "log": log["estimate"], "log_se": log["se"],
                         "mean": mean, "implied": log["estimate"] * mean, "level": level["estimate"],
@@ -64,7 +66,7 @@ def build() -> dict[str, str]:
     macros = {}
     for label, _, _, prefix in PAIRS:
         for _, r in t[t["program"] == label].iterrows():
-            name = prefix + ("Twfe" if r["key"] == "twfe" else "Cs")
+            name = prefix + registry.row(r["key"]).macro
             macros.update({name: fmt_num(r["level"], 0), f"{name}Se": fmt_num(r["level_se"], 0),
                            f"{name}Implied": fmt_num(r["implied"], 0)})
         macros[f"{prefix}PreMean"] = fmt_int(round(t.loc[t["program"] == label, "mean"].iloc[0]))

@@ -10,7 +10,7 @@ from analysis import config
 from analysis.exhibits import inputs, latex
 from analysis.spec import load_spec
 
-OUTCOMES = [("Log index crime rate", "index"), ("Log violent crime rate", "violent"),
+OUTCOME_ROWS = [("Log index crime rate", "index"), ("Log violent crime rate", "violent"),
             ("Log property crime rate", "property")]
 COLUMNS_287G = [("TWFE", "twfe"), ("Event TWFE", "event_twfe"), ("CS", "cs_simple"), ("Sun–Abraham", "sunab"),
                 ("Imputation", "imputation")]
@@ -64,8 +64,8 @@ def program_table(program: str, columns: list[tuple[str, str]]) -> str:
         if (fields["program"], fields["outcome"]) != (program, outcome):
             raise ValueError(f"{name}: program {fields['program']}, outcome {fields['outcome']}; the {program} table "
                              f"needs program {program}, outcome {outcome}")
-    specs = [by_outcome[o] for _, o in OUTCOMES]
-    rows = [(label, [cell(by_outcome[o], est) for _, est in columns]) for label, o in OUTCOMES]
+    specs = [by_outcome[o] for _, o in OUTCOME_ROWS]
+    rows = [(label, [cell(by_outcome[o], est) for _, est in columns]) for label, o in OUTCOME_ROWS]
     base = spec_file(specs[0])
     counts = [column_counts(specs, est) for _, est in columns]
     control = [IMPLICIT.get(est, CONTROL[base["control_group"]]) for _, est in columns]
@@ -84,7 +84,7 @@ def sc_trends_table() -> str:
     mc = rep[rep["study"].str.startswith("Miles") & (rep["closest_spec"] == "sc_index")]
     published = mc.set_index("closest_estimator")["published_value"]
     cols, cells, pub, trends, ns = [], [], [], [], []
-    for label, outcome in OUTCOMES:
+    for label, outcome in OUTCOME_ROWS:
         for est in ("twfe", "twfe_trends"):
             spec = MAIN_SPECS["sc"][outcome]
             cols.append(est)
@@ -92,7 +92,7 @@ def sc_trends_table() -> str:
             pub.append(published.get(est) if outcome == "index" else None)
             trends.append("yes" if est == "twfe_trends" else "no")
             ns.append(int(inputs.estimate(spec, est)["n_obs"]))
-    groups = [[(label.replace("Log ", "").capitalize(), 2) for label, _ in OUTCOMES]]
+    groups = [[(label.replace("Log ", "").capitalize(), 2) for label, _ in OUTCOME_ROWS]]
     return latex.regression_table([f"({i + 1})" for i in range(len(cols))],
                                   [("SC activated", cells)],
                                   extra_rows=[("County linear trends", trends), ("Population weights", ["yes"] * 6),

@@ -17,10 +17,15 @@ def fmt_int(n: int) -> str:
     return f"{int(n):,}".replace(",", "{,}")
 
 
+def signed(x: float, digits: str) -> str:
+    """The printed digits of ``|x|`` with a LaTeX minus sign ``$-$`` when ``x`` is negative, the one rule
+    of the package (macros and tables): a value that rounds to zero prints without a sign."""
+    return f"$-${digits}" if x < 0 and any(c in "123456789" for c in digits) else digits
+
+
 def fmt_num(x: float, digits: int = 3) -> str:
-    """A float with a fixed number of decimals and a proper minus sign."""
-    s = f"{x:.{digits}f}"
-    return s.replace("-", "$-$") if s.startswith("-") else s
+    """A float with a fixed number of decimals and a proper minus sign (``signed``)."""
+    return signed(x, f"{abs(x):.{digits}f}")
 
 
 def render(macros: dict[str, str]) -> str:

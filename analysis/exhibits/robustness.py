@@ -17,10 +17,10 @@ from analysis.exhibits import inputs, latex, style
 from analysis.exhibits.headline import fmt_p, fmt_p_text
 from analysis.exhibits.numbers import fmt_int, fmt_num
 from analysis.credibility import HEADLINE
+from analysis.exhibits.style import PROGRAM_LABELS
 from analysis.grid import read_grid
 from analysis.spec import load_spec
 
-PROGRAMS = {"287g": ("National", "287(g)"), "sc": ("Sc", "Secure Communities")}
 GRID_COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs",
                 "n_units"]
 LABELS = {"base": "Baseline", "rate": "Rate per 100,000 (not logs)", "ppml_counts": "PPML on counts",
@@ -64,7 +64,7 @@ def tex(text: str) -> str:
 def grid(program: str) -> pd.DataFrame:
     """results/grid_<program>/estimates.csv with ``log_scale`` (False for rate-scale variants) and the
     variant order of the grid file."""
-    est = inputs.read_csv(config.RESULTS / f"grid_{program}" / "estimates.csv", GRID_COLUMNS)
+    est = inputs.read_csv(config.grid_folder(program) / "estimates.csv", GRID_COLUMNS)
     unknown = set(est["estimator"]) - set(ESTIMATOR_STYLE)
     if unknown:
         raise ValueError(f"results/grid_{program}/estimates.csv: unknown estimators {sorted(unknown)}")
@@ -123,7 +123,7 @@ def plot_curve(program: str, est: pd.DataFrame | None = None):
     ax.set_ylim(-0.7, len(pts) - 0.3)
     ax.grid(False, axis="y")
     ax.set_xlabel("Effect on the log index crime rate (95% CI)")
-    ax.set_title(PROGRAMS[program][1])
+    ax.set_title(PROGRAM_LABELS[program][1])
     ax.xaxis.set_major_locator(MaxNLocator(7))
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4)
     return fig, pts
@@ -138,18 +138,18 @@ def figure_curve(program: str, est: pd.DataFrame) -> pd.DataFrame:
 
 def robustness_table(grids: dict[str, pd.DataFrame]) -> str:
     """Rows = variants (both grids, grid order); columns = TWFE-type and CS for each program."""
-    order = [v for v in dict.fromkeys(v for p in PROGRAMS for v in grids[p]["variant"]) if v not in OWN_TABLE]
+    order = [v for v in dict.fromkeys(v for p in PROGRAM_LABELS for v in grids[p]["variant"]) if v not in OWN_TABLE]
     rows = []
     for variant in order:
         cells = []
-        for p in PROGRAMS:
+        for p in PROGRAM_LABELS:
             part = grids[p][grids[p]["variant"] == variant].set_index("estimator")
             twfe = next((e for e in TWFE_LIKE if e in part.index), None)
             for est in (twfe, "cs_simple"):
                 cells.append({"estimate": part.loc[est, "estimate"], "se": part.loc[est, "se"],
                               "digits": 3 if part.loc[est, "log_scale"] else 1} if est in part.index else None)
         rows.append((latex.Raw(tex(label(variant))), cells))
-    groups = [[(PROGRAMS[p][1], 2) for p in PROGRAMS]]
+    groups = [[(PROGRAM_LABELS[p][1], 2) for p in PROGRAM_LABELS]]
     return latex.regression_table(["TWFE", "CS", "TWFE", "CS"], rows, groups=groups)
 
 
@@ -160,9 +160,9 @@ RI_SCHEMES = {"unrestricted": ("", "All counties", "blue"),
 
 def ri(program: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """results/ri_<program>/ri.csv (one row per permutation scheme, indexed by scheme) and its draws."""
-    summary = inputs.read_csv(config.RESULTS / f"ri_{program}" / "ri.csv",
+    summary = inputs.read_csv(config.ri_folder(program) / "ri.csv",
                               ["scheme", "estimate", "p_perm", "n_perm", "seed", "n_strata", "n_strata_varying"])
-    draws = inputs.read_csv(config.RESULTS / f"ri_{program}" / "permutations.csv", ["scheme", "estimate"])
+    draws = inputs.read_csv(config.ri_folder(program) / "permutations.csv", ["scheme", "estimate"])
     summary = summary.set_index("scheme")
     missing = [k for k in RI_SCHEMES if k not in summary.index]
     if missing:
@@ -178,14 +178,14 @@ def figure_ri() -> None:
     """Figure ri: one panel per program, the permutation distribution of each scheme (outlines) and the
     observed estimate with each scheme's p-value."""
     fig, axes = style.figure(height=2.8, ncols=2)
-    for ax, program in zip(axes, PROGRAMS):
+    for ax, program in zip(axes, PROGRAM_LABELS):
         summary, draws = ri(program)
         bins = np.histogram_bin_edges(draws["estimate"], bins=50)
         for scheme, (_, label, colour) in RI_SCHEMES.items():
             ax.hist(draws.loc[draws["scheme"] == scheme, "estimate"], bins=bins, histtype="step", lw=1.2,
                     color=style.OKABE_ITO[colour], label=f"{label}, $p$ = {summary.loc[scheme, 'p_perm']:.3f}")
         ax.axvline(summary["estimate"].iloc[0], color=style.OKABE_ITO["vermillion"], lw=1.5, label="Observed")
-        ax.set_title(PROGRAMS[program][1])
+        ax.set_title(PROGRAM_LABELS[program][1])
         ax.set_xlabel("TWFE estimate (log points)")
         ax.set_ylabel(f"Permutations (of {int(summary['n_perm'].iloc[0])})")
         ax.set_ylim(0, ax.get_ylim()[1] * 1.45)  # headroom: the legend sits above the bars
@@ -227,8 +227,8 @@ def covering_zero(pts: pd.DataFrame) -> str:
 def build() -> dict[str, str]:
     """Spec curves, robustness table, RI figure; macros on the grids and the RI."""
     macros: dict[str, str] = {}
-    grids = {program: grid(program) for program in PROGRAMS}
-    for program, (prefix, _) in PROGRAMS.items():
+    grids = {program: grid(program) for program in PROGRAM_LABELS}
+    for program, (prefix, _) in PROGRAM_LABELS.items():
         pts = figure_curve(program, grids[program])
         neg = (pts["ci_high"] < 0).sum()
         macros[f"{prefix}GridLogEstimates"] = fmt_int(len(pts))
@@ -242,8 +242,8 @@ def build() -> dict[str, str]:
         macros[f"{prefix}GridMin"] = fmt_num(pts["estimate"].min(), 3)
         macros[f"{prefix}GridMax"] = fmt_num(pts["estimate"].max(), 3)
         macros.update(ri_macros(prefix, *ri(program)))
-    bases = {p: read_grid(inputs.require(config.GRIDS / f"{p}.yaml"))["base"] for p in PROGRAMS}
-    main = {p: load_spec(inputs.require(config.SPECS / f"{HEADLINE[p]}.yaml")) for p in PROGRAMS}
+    bases = {p: read_grid(inputs.require(config.GRIDS / f"{p}.yaml"))["base"] for p in PROGRAM_LABELS}
+    main = {p: load_spec(inputs.require(config.SPECS / f"{HEADLINE[p]}.yaml")) for p in PROGRAM_LABELS}
     macros["GridSeNote"] = se_note(bases, main)
     latex.write_table(robustness_table(grids), "robustness")
     figure_ri()

@@ -22,6 +22,8 @@ from matplotlib.figure import Figure
 from analysis import config
 from analysis.atomic import atomic_path
 
+# program -> (macro prefix, title): how exhibits name the two programs.
+PROGRAM_LABELS = {"287g": ("National", "287(g)"), "sc": ("Sc", "Secure Communities")}
 OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
     "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",

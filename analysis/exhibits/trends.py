@@ -21,7 +21,7 @@ COHORTS_287G = [("Adopted 2005–06", 2005, 2006), ("Adopted 2007", 2007, 2007),
                 ("Adopted 2009–10", 2009, 2010), ("No agreement by 2012", None, None)]
 COHORTS_SC = [("Activated 2008–09", 2008, 2009), ("Activated 2010", 2010, 2010), ("Activated 2011", 2011, 2011),
               ("Activated 2012", 2012, 2012), ("Activated 2013 (not yet)", 2013, 2013)]
-OUTCOMES = [("rate_violent", "Violent crimes per 100,000"), ("rate_property", "Property crimes per 100,000")]
+TREND_COLUMNS = [("rate_violent", "Violent crimes per 100,000"), ("rate_property", "Property crimes per 100,000")]
 
 
 def assign_cohort(g: pd.Series, cohorts: list) -> pd.Series:
@@ -42,9 +42,9 @@ def assign_cohort(g: pd.Series, cohorts: list) -> pd.Series:
 
 
 def cohort_means(df: pd.DataFrame, gcol: str, cohorts: list) -> pd.DataFrame:
-    """Mean of each OUTCOMES column by cohort and year, with the number of counties per cohort."""
+    """Mean of each TREND_COLUMNS column by cohort and year, with the number of counties per cohort."""
     df = df.assign(cohort=assign_cohort(df[gcol], cohorts))
-    means = df.groupby(["cohort", "year"])[[c for c, _ in OUTCOMES]].mean().reset_index()
+    means = df.groupby(["cohort", "year"])[[c for c, _ in TREND_COLUMNS]].mean().reset_index()
     counts = df.groupby("cohort")["fips"].nunique().rename("n_counties")
     return means.merge(counts, on="cohort")
 
@@ -53,7 +53,7 @@ def _plot(means: pd.DataFrame, cohorts: list):
     """Two panels (violent, property): one line per cohort, filled markers from adoption on."""
     fig, axes = style.figure(height=3.0, ncols=2)
     colours = [style.OKABE_ITO[c] for c in style.CYCLE]
-    for ax, (col, ylabel) in zip(axes, OUTCOMES):
+    for ax, (col, ylabel) in zip(axes, TREND_COLUMNS):
         for k, (label, lo, _) in enumerate(cohorts):
             part = means[means["cohort"] == label].sort_values("year")
             if part.empty:

@@ -121,7 +121,7 @@ def check_counties(path: Path, fields: pd.DataFrame, known: set[str]) -> None:
                          f"{COUNTIES_FILE} nor a former code (FORMER_COUNTIES)", line=i + 1, field=field)
 
 
-def _combine(rows: pd.DataFrame) -> pd.DataFrame:
+def _merge_county_years(rows: pd.DataFrame) -> pd.DataFrame:
     """Merged county-years: counts, agencies and UCR population summed; COVIND weighted by CPOPCRIM
     (the plain mean when no part has UCR population)."""
     groups = rows.assign(_w=rows["covind"] * rows["pop_ucr"]).groupby(["fips", "year"])
@@ -176,7 +176,7 @@ def clean_crime(raw_dir: Path = DATA_RAW, years=range(FIRST_YEAR, LAST_YEAR + 1)
                   "FIPS xx999: statewide agencies not allocated to a county (AK, CT, NJ, VT).")
     df = log.drop(df, df["fips"].str.endswith(PSEUDO[1]), "pseudo_county_777",
                   "FIPS xx777 (from 2008): agencies not allocated to a county, population 0.")
-    df = apply_recodes(df, log, _combine, recodes)
+    df = apply_recodes(df, log, _merge_county_years, recodes)
     df["state_fips"] = df["fips"].str[:2]
     df["nyc_2001"] = df["fips"].isin(NYC) & (df["year"] == 2001)
     return df[COLUMNS], log.frame()

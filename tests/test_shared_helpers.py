@@ -1,0 +1,53 @@
+"""The helpers shared instead of copied: result folder names (config and the Makefile agree), the one
+minus-sign rule of macros and tables, the treatment indicator D_it and the population weights."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import config, ri, specdeps
+from analysis.estimators import twfe
+from analysis.exhibits.latex import fmt_number
+from analysis.exhibits.numbers import fmt_num
+from analysis.model import population_weights, treated_indicator
+
+TIER = "unit"  # the default tier of these tests (tests/conftest.py)
+
+
+def test_makefile_result_folders_are_the_config_ones():
+    make = (config.ROOT / "Makefile").read_text(encoding="utf-8")
+    grid = config.grid_folder("%").relative_to(config.ROOT).as_posix()
+    rif = config.ri_folder("%").relative_to(config.ROOT).as_posix()
+    assert re.search(rf"^GRID_RESULTS := .*,{re.escape(grid)}/estimates\.csv,", make, re.M)
+    assert re.search(rf"^RI_RESULTS := .*,{re.escape(rif)}/ri\.csv,", make, re.M)
+    assert re.search(rf"^{re.escape(grid)}/estimates\.csv:", make, re.M)
+    assert re.search(rf"^{re.escape(rif)}/ri\.csv {re.escape(rif)}/permutations\.csv &:", make, re.M)
+    _, targets = specdeps.rules()                 # the grids' targets of .make/specs.mk
+    for path in config.GRIDS.glob("*.yaml"):
+        assert {f"{grid.replace('%', path.stem)}/estimates.csv", f"{rif.replace('%', path.stem)}/ri.csv"} <= set(targets)
+
+
+@pytest.mark.parametrize("x, digits, text", [(-0.0004, 3, "0.000"), (-0.0, 1, "0.0"), (-0.05, 1, "$-$0.1"),
+                                              (-1234.5, 1, "$-$1234.5"), (0.25, 2, "0.25")])
+def test_one_minus_rule_for_macros_and_tables(x, digits, text):
+    assert fmt_num(x, digits) == text
+    assert fmt_number(x, digits) == text.replace("1234", "1{,}234")
+
+
+def test_one_treatment_indicator():
+    g = np.array([0, 2003, 2005, np.nan])
+    years = np.array([2002, 2003, 2004, 2005])
+    expected = np.array([[0, 0, 0, 0], [0, 1, 1, 1], [0, 0, 0, 1], [0, 0, 0, 0]], float)
+    assert (ri.treatment(g, years) == expected).all()
+    frame = pd.DataFrame({"g": np.repeat(g, 4), "year": np.tile(years, 4)})
+    assert (twfe.treated(frame, "year", "g").to_numpy() == expected.ravel()).all()
+    assert (treated_indicator(frame["g"], frame["year"]).to_numpy() == expected.ravel()).all()
+
+
+def test_population_weights_are_first_period_population():
+    df = pd.DataFrame({"fips": ["a", "a", "b", "b"], "year": [2001, 2000, 2000, 2001],
+                       "population": [20.0, 10.0, 5.0, 7.0]})
+    assert df.assign(w=population_weights(df))["w"].tolist() == [10.0, 10.0, 5.0, 5.0]  # aligned on the index
