@@ -6,7 +6,7 @@
 # Guarantees: raw files are checked against data_raw/manifest.csv on every run (a changed, swapped,
 # truncated or missing file stops the build); every step writes its outputs atomically, so a failed
 # or interrupted step leaves the previous outputs whole; a step whose inputs have the same content
-# as at its last run is skipped (analysis.runlog), so `make all` is a no-op after any change that
+# as at its last run is skipped (analysis.infra.runlog), so `make all` is a no-op after any change that
 # leaves the outputs unchanged; `make -j4 all` gives the same files as a serial build.
 
 SHELL := /bin/bash
@@ -20,10 +20,10 @@ MAKEFLAGS += --no-builtin-rules
 # An active virtualenv/conda environment is used when it matches requirements.txt exactly;
 # otherwise make builds .venv from requirements.txt (once: the stamp records it).
 SYSTEM_PYTHON := $(shell command -v python3.11 || command -v python3)
-ACTIVE_PY := $(if $(VIRTUAL_ENV)$(CONDA_PREFIX),$(shell python -m analysis.envcheck >/dev/null 2>&1 && command -v python))
+ACTIVE_PY := $(if $(VIRTUAL_ENV)$(CONDA_PREFIX),$(shell python -m analysis.infra.envcheck >/dev/null 2>&1 && command -v python))
 PY := $(or $(ACTIVE_PY),.venv/bin/python)
 ENV := $(if $(ACTIVE_PY),,.venv/.installed)
-STEP := $(PY) -m analysis.runlog step
+STEP := $(PY) -m analysis.infra.runlog step
 # Reproducible PDF dates: the commit time, not the wall clock.
 export SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 export FORCE_SOURCE_DATE := 1
@@ -37,7 +37,7 @@ NO_BUILD_GOALS := help clean env data tex lab lint test-unit
 BUILDING := $(if $(MAKECMDGOALS),$(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),)
 
 # ---- Files ------------------------------------------------------------------------------
-# Make's bookkeeping (analysis.specdeps): content stamps of samples and derived columns, spec deps.
+# Make's bookkeeping (analysis.infra.specdeps): content stamps of samples and derived columns, spec deps.
 MAKE_STATE := .make
 # The user workspace (myspecs/, never read by the paper build) and the codebook of derived columns.
 MY_SPECS := $(sort $(wildcard myspecs/*.yaml))
@@ -50,7 +50,7 @@ PANEL_OUT := $(PANEL) data_clean/agreements_287g.parquet data_clean/sc_activatio
 WAVE_OUT := data_clean/wave_287g_timing.parquet data_clean/wave_287g_agreements.parquet \
             data_clean/wave_287g_lists.csv data_clean/wave_287g_log.csv data_clean/wave_287g_codebook.csv
 SANITY := data_clean/sanity_checks.csv
-# The panel reads the rules of the 'main' sample only: its content stamp (analysis.specdeps), not
+# The panel reads the rules of the 'main' sample only: its content stamp (analysis.infra.specdeps), not
 # analysis/samples.yaml, so adding or changing another sample never rebuilds the panel.
 PANEL_DATA := $(MAKE_STATE)/samples/main.yaml analysis/codebook.yaml $(filter-out analysis/readers/wave_287g_%,$(wildcard analysis/readers/*.csv))
 SPECS := $(sort $(wildcard analysis/specs/*.yaml))
@@ -77,7 +77,7 @@ NOTEBOOKS := $(patsubst notebooks/%.py,notebooks/_build/%.html,$(NOTEBOOK_SRC))
 # mtime, ctime and inode: milliseconds when nothing changed) and stops on any difference.
 ifneq ($(BUILDING),)
 ifneq ($(wildcard $(RAW_STAMP)),)
-ifneq ($(shell $(SYSTEM_PYTHON) -S -m analysis.rawcheck && echo ok),ok)
+ifneq ($(shell $(SYSTEM_PYTHON) -S -m analysis.infra.rawcheck && echo ok),ok)
 $(error raw files differ from data_raw/manifest.csv (listed above); fix them, then rerun make)
 endif
 endif
@@ -85,10 +85,10 @@ endif
 include .make/deps.mk
 endif
 
-.make/deps.mk: analysis/makedeps.py $(shell find analysis notebooks -name '*.py' -not -path '*/_build/*') \
+.make/deps.mk: analysis/infra/makedeps.py $(shell find analysis notebooks -name '*.py' -not -path '*/_build/*') \
                analysis/published.yaml | $(ENV)
 	@mkdir -p $(@D)
-	$(PY) -m analysis.makedeps > $@.tmp && mv $@.tmp $@
+	$(PY) -m analysis.infra.makedeps > $@.tmp && mv $@.tmp $@
 
 REPLICATION_IN := $(foreach s,$(REPLICATION_SPECS),results/$(s)/overall.csv)
 
@@ -134,7 +134,7 @@ lint: | $(ENV)  ## ruff check and ruff format --check (rules in pyproject.toml)
 	$(PY) -m ruff format --check .
 
 bench: $(PANEL) | $(ENV)  ## Benchmark the build and the estimators (bench/benchmark.md, bench/scaling.png)
-	$(PY) -m analysis.bench $(if $(BENCH_SIZES),--sizes $(BENCH_SIZES))
+	$(PY) -m analysis.infra.bench $(if $(BENCH_SIZES),--sizes $(BENCH_SIZES))
 
 clean:  ## Remove generated files (never raw data)
 	find data_clean -mindepth 1 ! -name README.md -delete
@@ -142,7 +142,7 @@ clean:  ## Remove generated files (never raw data)
 	cd paper && rm -rf paper.pdf *.aux *.log *.out *.bbl *.blg *.fls *.fdb_latexmk *.toc *.run.xml *.bcf .build.*
 
 # ---- Rules ------------------------------------------------------------------------------
-# Each step runs through analysis.runlog: skipped when its inputs and outputs have the content of
+# Each step runs through analysis.infra.runlog: skipped when its inputs and outputs have the content of
 # its last run; outputs stamped done on success; wall time logged.
 .venv/.installed: requirements.txt
 	@test -n "$(SYSTEM_PYTHON)" || { echo "No python3.11 on PATH: install Python 3.11 first." >&2; exit 1; }
@@ -183,10 +183,10 @@ paper/paper.pdf: $(PAPER_SRC) $(EXHIBITS) $(DEPS_paper) | $(ENV)
 # Each notebook also depends on the modules it imports (.make/deps.mk).
 notebooks/_build/%.html: notebooks/%.py $(PANEL_OUT) $(RESULTS) $(DEPS_notebooks) | $(ENV)
 	@$(STEP) notebook:$* --out $@ notebooks/_build/$*.ipynb --in $^ results data_clean -- \
-	  $(PY) -m analysis.notebooks $<
+	  $(PY) -m analysis.infra.notebooks $<
 
 logs/run_record.json: paper/paper.pdf $(NOTEBOOKS) $(DERIVED_CODEBOOK) | $(ENV)
-	$(PY) -m analysis.runlog record
+	$(PY) -m analysis.infra.runlog record
 
 # ---- The 2025-2026 287(g) wave: county timing from ICE's monthly lists (issue #17) --------------
 # One row per county (first month of a local agreement, by agency level and by model), one row per
@@ -244,7 +244,7 @@ results/multiverse_%/estimates.csv: analysis/multiverse/%.yaml $(PANEL) analysis
 	  --in $^ -- $(PY) -m analysis.multiverse --no-progress $<
 
 $(MULTIVERSE_EXHIBITS) &: $(MULTIVERSE_RESULTS) $(DEPS_multiverse_exhibits) | $(ENV)
-	@$(STEP) multiverse_exhibits --out $(MULTIVERSE_EXHIBITS) --in $^ -- $(PY) -m analysis.multiverse_exhibits
+	@$(STEP) multiverse_exhibits --out $(MULTIVERSE_EXHIBITS) --in $^ -- $(PY) -m analysis.exhibits.multiverse
 
 $(EXHIBITS): $(MULTIVERSE_EXHIBITS)
 paper/paper.pdf: paper/sections/multiverse.tex $(MULTIVERSE_EXHIBITS)
@@ -280,7 +280,7 @@ tex:  ## Install the Debian TeX packages the paper needs (when latexmk is missin
 	fi
 
 # ---- Specs' own dependencies, the user workspace, JupyterLab ---------------------------------
-# analysis.specdeps writes $(MAKE_STATE)/specs.mk: each spec's and grid's results depend on content
+# analysis.infra.specdeps writes $(MAKE_STATE)/specs.mk: each spec's and grid's results depend on content
 # stamps of the named samples and derived columns it uses ($(MAKE_STATE)/samples/*.yaml, derived/*.yaml,
 # rewritten only when their rules change). Adding a sample or a derived column rebuilds nothing;
 # changing one rebuilds only the specs that use it, never the panel (which uses the stamp of 'main').
@@ -292,7 +292,7 @@ mine: $(MY_RESULTS) $(DERIVED_CODEBOOK)  ## Run your own specs (myspecs/*.yaml) 
 	@echo "myspecs: $(words $(MY_SPECS)) spec(s) up to date in myspecs/results/"
 
 lab: $(ENV)  ## Open JupyterLab at the repository root with this environment's kernel (LAB_ARGS="--no-browser")
-	$(PY) -m analysis.lab $(LAB_ARGS)
+	$(PY) -m analysis.infra.lab $(LAB_ARGS)
 
 myspecs/results/%/overall.csv: myspecs/%.yaml $(PANEL) $(DEPS_estimate) | $(ENV)
 	$(PY) -m analysis.estimate $<
@@ -305,8 +305,8 @@ notebooks/_build/01_data_construction.html: analysis/samples.yaml
 notebooks/_build/05_adapt_a_model.html: $(MAKE_STATE)/samples/main.yaml analysis/derived.yaml
 
 $(MAKE_STATE)/specs.mk: $(SPECS) $(MY_SPECS) $(GRIDS) analysis/samples.yaml analysis/derived.yaml \
-                        analysis/specdeps.py | $(ENV)
-	@$(PY) -m analysis.specdeps
+                        analysis/infra/specdeps.py | $(ENV)
+	@$(PY) -m analysis.infra.specdeps
 $(MAKE_STATE)/samples/%.yaml $(MAKE_STATE)/derived/%.yaml: | $(MAKE_STATE)/specs.mk ;
 ifneq ($(BUILDING),)
 include $(MAKE_STATE)/specs.mk

@@ -27,10 +27,10 @@ from urllib.parse import quote
 from tqdm import tqdm
 
 from analysis import config
-from analysis.atomic import atomic_path, write_text
-from analysis.errors import InputError, StopBuild
-from analysis.manifest import FIELDS, Entry, read_manifest, sha256_of  # noqa: F401 (re-exported)
-from analysis import cli
+from analysis.infra.atomic import atomic_path, write_text
+from analysis.infra.errors import InputError, StopBuild
+from analysis.infra.manifest import FIELDS, Entry, read_manifest, sha256_of  # noqa: F401 (re-exported)
+from analysis.infra import cli
 
 TIMEOUT = 60.0
 CHUNK = 1 << 16

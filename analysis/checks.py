@@ -19,10 +19,10 @@ import sys
 
 import pandas as pd
 
-from analysis.atomic import write_csv
+from analysis.infra.atomic import write_csv
 from analysis.config import PANEL, SANITY_CHECKS
 from analysis.sample import dropped_by
-from analysis import cli
+from analysis.infra import cli
 
 INDEX_JUMP_MAX = 5
 RATE_INDEX_MAX = 20_000

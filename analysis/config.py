@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from analysis.errors import StopBuild
+from analysis.infra.errors import StopBuild
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,7 +84,7 @@ MINE_RESULTS = MINE / "results"
 MINE_OUTPUT = MINE / "output"
 
 # Make's bookkeeping (generated, gitignored): per-sample and per-derived-column content stamps and
-# the dependency list of every spec (analysis.specdeps).
+# the dependency list of every spec (analysis.infra.specdeps).
 MAKE_STATE = ROOT / ".make"
 
 # Run records.

@@ -38,8 +38,8 @@ import warnings
 
 import pandas as pd
 
-from analysis import cli
-from analysis.atomic import write_text
+from analysis.infra import cli
+from analysis.infra.atomic import write_text
 from analysis.config import LAST_YEAR, PANEL, RESULTS, SPECS
 from analysis.design import design_sample
 from analysis.estimate import FLOAT, prepare, run_spec

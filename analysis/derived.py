@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import CODEBOOK_DERIVED, DERIVED, FIRST_YEAR, LAST_YEAR
-from analysis.errors import InputError
-from analysis.yamlfile import read_yaml
+from analysis.infra.errors import InputError
+from analysis.infra.yamlfile import read_yaml
 
 KINDS = ("log", "log1p", "baseline", "product", "quantile", "slope")
 OPTIONS = {"baseline": ("year", "years"), "quantile": ("groups",), "slope": ("years",)}
@@ -54,7 +54,7 @@ def definition_problems(name: str, entry) -> list[tuple[str, str]]:
         return [("", "expected a mapping such as {log: population}")]
     kinds = [k for k in entry if k in KINDS]
     allowed = {*KINDS, "meaning", *OPTIONS.get(kinds[0] if kinds else "", ())}
-    from analysis.suggest import unknown
+    from analysis.infra.suggest import unknown
     problems = [(k, unknown("key", k, sorted(allowed))) for k in entry if k not in allowed]
     if len(kinds) != 1:
         return problems + [("", f"give exactly one of {', '.join(KINDS)} (got {', '.join(kinds) or 'none'})")]
@@ -219,7 +219,7 @@ def codebook(definitions: dict, source: str = "analysis/derived.yaml") -> pd.Dat
 
 def main() -> int:
     """Write data_clean/codebook_derived.csv from analysis/derived.yaml."""
-    from analysis.atomic import write_csv
+    from analysis.infra.atomic import write_csv
     try:
         definitions, _ = read_derived()
     except InputError as err:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.readers.rulelog import RuleLog
+from analysis.rulelog import RuleLog
 from analysis.sample import apply_sample
 
 NEVER = np.inf

@@ -33,11 +33,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import cli
+from analysis.infra import cli
 from analysis import derived as derived_columns
-from analysis.atomic import atomic_dir
+from analysis.infra.atomic import atomic_dir
 from analysis.config import PANEL
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimators import registry
 from analysis.design import clean_controls
 from analysis.estimators.tidy import EVENT_COLUMNS
@@ -196,7 +196,7 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_results(name: str, tables: dict[str, pd.DataFrame], root: Path, spec_file: str | Path | None = None) -> Path:
     """Write ``tables`` as CSVs (and a copy of ``spec_file`` as spec.yaml) into root/<name>/, replacing
-    the folder atomically (analysis.atomic)."""
+    the folder atomically (analysis.infra.atomic)."""
     target = Path(root) / name
     with atomic_dir(target) as tmp:
         for stem, frame in tables.items():

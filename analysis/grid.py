@@ -18,14 +18,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from analysis.atomic import write_text
+from analysis.infra.atomic import write_text
 from analysis.config import PANEL, grid_folder
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimate import FLOAT, SmallCohortWarning, run_spec
 from analysis.estimators import registry
 from analysis.spec import SpecError, check_estimator_names, load_spec, validate_spec
-from analysis.yamlfile import read_yaml
-from analysis import cli
+from analysis.infra.yamlfile import read_yaml
+from analysis.infra import cli
 
 COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs", "n_units"]
 

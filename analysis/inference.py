@@ -27,16 +27,16 @@ import pandas as pd
 from pyfixest.estimation.post_estimation.multcomp import _get_rwolf_pval
 from scipy.stats import norm
 
-from analysis import cli
-from analysis.atomic import atomic_dir
+from analysis.infra import cli
+from analysis.infra.atomic import atomic_dir
 from analysis.config import PANEL, RESULTS, ROOT, SPECS
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimate import CLUSTER, FLOAT, TIME, UNIT, prepare
 from analysis.estimators import cs, honest
 from analysis.estimators.twfe import treated
 from analysis.estimators.wild import wcr
 from analysis.spec import check_estimator_names, load_spec, outcome_column
-from analysis.yamlfile import read_yaml
+from analysis.infra.yamlfile import read_yaml
 
 CONFIG = ROOT / "analysis" / "inference.yaml"
 OUT = RESULTS / "inference"

@@ -49,14 +49,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import cli
-from analysis.atomic import write_text
+from analysis.infra import cli
+from analysis.infra.atomic import write_text
 from analysis.config import LOGS, MAKE_STATE, PANEL, RESULTS, SEED
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimate import CLUSTER, FLOAT, prepare, run_spec
 from analysis.estimators import registry
 from analysis.spec import DEFAULTS, SpecError, check_estimator_names, outcome_column, validate_spec
-from analysis.yamlfile import read_yaml
+from analysis.infra.yamlfile import read_yaml
 from analysis import speccurve
 
 SIZES = ("default", "full")

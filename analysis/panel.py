@@ -16,21 +16,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.atomic import atomic_path, write_csv, write_parquet
+from analysis.infra.atomic import atomic_path, write_csv, write_parquet
 from analysis.config import (AGREEMENTS, CODEBOOK, CODEBOOK_SPEC, DATA_RAW, FIPS_RECODES, FIRST_YEAR,
                              LAST_YEAR, PANEL, SAMPLE_LOG, SAMPLE_STATE_LOSSES, SC_ACTIVATION)
-from analysis.errors import InputError, StopBuild
+from analysis.infra.errors import InputError, StopBuild
 from analysis.readers.agreements_287g import clean_agreements_287g
 from analysis.readers.crime import COUNTS, clean_crime
 from analysis.readers.fips_recodes import read_recodes, successor
 from analysis.readers.population import clean_population
-from analysis.readers.rulelog import RuleLog
+from analysis.rulelog import RuleLog
 from analysis.readers.secure_communities import clean_sc
 from analysis.sample import apply_sample, state_losses
 from analysis.coverage import add_coverage
 from analysis.treatment import exposure, statewide_287g_states, timing_287g
-from analysis.yamlfile import read_yaml
-from analysis import cli
+from analysis.infra.yamlfile import read_yaml
+from analysis.infra import cli
 
 OUTCOMES = ["murder", "rape", "robbery", "agg_assault", "burglary", "larceny", "mv_theft",
             "violent", "property", "index"]

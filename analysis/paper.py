@@ -16,10 +16,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from analysis.atomic import atomic_path, remove_stale
-from analysis import cli
+from analysis.infra.atomic import atomic_path, remove_stale
+from analysis.infra import cli
 from analysis.config import PAPER
-from analysis.errors import StopBuild
+from analysis.infra.errors import StopBuild
 
 SOURCE = PAPER / "paper.tex"
 PDF = PAPER / "paper.pdf"

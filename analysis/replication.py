@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.atomic import write_text
+from analysis.infra.atomic import write_text
 from analysis.config import PUBLISHED, RESULTS
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimate import FLOAT
-from analysis.yamlfile import read_yaml
-from analysis import cli
+from analysis.infra.yamlfile import read_yaml
+from analysis.infra import cli
 
 OUTPUT = RESULTS / "replication.csv"
 ALPHA = 0.05

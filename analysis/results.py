@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.spec import DEFAULTS, load_spec
 from analysis.workspace import results_folder
-from analysis.yamlfile import read_yaml
+from analysis.infra.yamlfile import read_yaml
 
 
 @dataclass

@@ -30,16 +30,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.atomic import write_text
+from analysis.infra.atomic import write_text
 from analysis.config import DERIVED, PANEL, SEED, ri_folder
 from analysis.derived import add_columns, read_derived
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimate import FLOAT
 from analysis.grid import expand, read_grid
 from analysis.design import design_sample
 from analysis.model import population_weights, treated_indicator
 from analysis.spec import default_terms, outcome_column
-from analysis import cli
+from analysis.infra import cli
 
 MIN_PERMUTATIONS = 999
 

@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.atomic import write_csv, write_text
+from analysis.infra.atomic import write_csv, write_text
 from analysis.readers import agreements_287g as a287
 from analysis.readers.ice_lists import clean_ice_lists, count_agreements
-from analysis import cli
+from analysis.infra import cli
 
 OUT = config.RESULTS / "rollout"
 FIRST_MONTH, LAST_MONTH = "2002-01", "2026-05"

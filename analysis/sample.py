@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.config import FIRST_YEAR, LAST_YEAR, SAMPLES
-from analysis.errors import InputError
-from analysis.readers.rulelog import RuleLog
-from analysis.yamlfile import read_yaml
+from analysis.infra.errors import InputError
+from analysis.rulelog import RuleLog
+from analysis.infra.yamlfile import read_yaml
 
 NUMBER = (int, float)
 KEYS = {"description": str, "extends": str, "covind_min": NUMBER, "covind_above": NUMBER,
@@ -54,7 +54,7 @@ AUDIT_RULES = {
 def rule_problems(rule: dict, lines: dict | None = None) -> list[tuple[str, str]]:
     """Every mistake in one set of sample rules, as (key, message): unknown keys (with the nearest
     known one), wrong types, unknown state codes, bounds out of range (both COVIND rules: read_samples, after extends)."""
-    from analysis.suggest import unknown
+    from analysis.infra.suggest import unknown
     problems = []
     for key, value in rule.items():
         if key not in KEYS:

@@ -47,10 +47,10 @@ from pathlib import Path
 from analysis import derived as derived_columns
 from analysis.config import CODEBOOK_SPEC, DERIVED, SAMPLES, SEED
 from analysis.estimators import registry
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.model import ALIASES, DEFAULT_FE, TERM, fe_parts
-from analysis.suggest import nearest, unknown
-from analysis.yamlfile import read_yaml
+from analysis.infra.suggest import nearest, unknown
+from analysis.infra.yamlfile import read_yaml
 
 CHOICES = {"program": ("287g", "sc"), "transform": ("rate", "log_rate", "count", "level"),
            "control_group": ("never_treated", "not_yet_treated"), "weights": ("none", "population"),

@@ -28,15 +28,15 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
-from analysis import cli
-from analysis.atomic import atomic_dir
+from analysis.infra import cli
+from analysis.infra.atomic import atomic_dir
 from analysis.config import DATA_RAW, MANIFEST, RESULTS, ROOT, WAVE_TIMING
-from analysis.errors import InputError, StopBuild
+from analysis.infra.errors import InputError, StopBuild
 from analysis.estimators import cs, imputation, twfe
 from analysis.estimators.tidy import normal_inference
-from analysis.manifest import read_manifest, sha256_of
+from analysis.infra.manifest import read_manifest, sha256_of
 from analysis.spec import check_estimator_names
-from analysis.yamlfile import read_yaml
+from analysis.infra.yamlfile import read_yaml
 
 PLAN = ROOT / "analysis" / "plans" / "wave_2025.yaml"
 OUT = RESULTS / "wave_plan"

@@ -60,8 +60,8 @@ import pandas as pd
 from pyfixest.estimation import demean
 from scipy import stats
 
-from analysis import cli
-from analysis.atomic import atomic_dir
+from analysis.infra import cli
+from analysis.infra.atomic import atomic_dir
 from analysis.config import PANEL, RESULTS, SEED, WAVE_TIMING
 from analysis.estimators import cs
 from analysis.model import drop_singletons, ssc, treated_indicator

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import cli
-from analysis.atomic import atomic_path, write_csv, write_parquet
+from analysis.infra import cli
+from analysis.infra.atomic import atomic_path, write_csv, write_parquet
 from analysis.config import (DATA_RAW, WAVE_AGREEMENTS, WAVE_CODEBOOK, WAVE_CODEBOOK_SPEC, WAVE_LISTS,
                              WAVE_LOG, WAVE_TIMING)
-from analysis.errors import InputError, StopBuild
+from analysis.infra.errors import InputError, StopBuild
 from analysis.readers.places import read_counties
 from analysis.readers.ice_lists import clean_ice_lists
 from analysis.readers.wave_287g import clean_wave_287g, list_summary, read_rules
-from analysis.yamlfile import read_yaml
+from analysis.infra.yamlfile import read_yaml
 
 TABLES = ("timing", "agreements", "lists", "log")
 FIELDS = ["column", "type", "meaning", "source"]

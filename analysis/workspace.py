@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from analysis.config import GRID_PREFIX, MINE, MINE_RESULTS, RESULTS, RI_PREFIX, SPECS
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 RESERVED = (GRID_PREFIX, RI_PREFIX)

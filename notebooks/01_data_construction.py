@@ -17,7 +17,7 @@
 # in `data_clean/`. Every number shown is computed by the package's own functions; the cells
 # marked *check* stop the notebook if a known fact no longer holds.
 #
-# Build it with `make notebooks` (or `python -m analysis.notebooks notebooks/01_data_construction.py`);
+# Build it with `make notebooks` (or `python -m analysis.infra.notebooks notebooks/01_data_construction.py`);
 # the executed copy is `notebooks/_build/01_data_construction.html`.
 
 # %%

@@ -16,7 +16,7 @@
 # `data_clean/` (written by `make panel`) and calls the package's readers for the cross-checks;
 # it writes nothing.
 #
-# Build it with `make notebooks` (or `python -m analysis.notebooks notebooks/02_treatment_data.py`).
+# Build it with `make notebooks` (or `python -m analysis.infra.notebooks notebooks/02_treatment_data.py`).
 
 # %%
 # %matplotlib inline

@@ -20,7 +20,7 @@
 # `make estimates` in `results/`; it estimates nothing and writes nothing. Robustness grids,
 # randomization inference and HonestDiD are in notebook 4.
 #
-# Build it with `make notebooks` (or `python -m analysis.notebooks notebooks/03_main_designs.py`).
+# Build it with `make notebooks` (or `python -m analysis.infra.notebooks notebooks/03_main_designs.py`).
 
 # %%
 # %matplotlib inline

@@ -19,7 +19,7 @@
 # `make estimates` in `results/`; apart from re-applying the named samples to the panel (a
 # filter, to reconcile row counts) it computes nothing the pipeline has not, and writes nothing.
 #
-# Build it with `make notebooks` (or `python -m analysis.notebooks notebooks/04_robustness.py`).
+# Build it with `make notebooks` (or `python -m analysis.infra.notebooks notebooks/04_robustness.py`).
 
 # %%
 # %matplotlib inline

@@ -23,7 +23,7 @@
 # paper's specs next to which the adapted ones are plotted) is read from `results/`, written by
 # `make estimates`. The README section "Adapt a model" is the reference for every field used here.
 #
-# Build it with `make notebooks` (or `python -m analysis.notebooks notebooks/05_adapt_a_model.py`),
+# Build it with `make notebooks` (or `python -m analysis.infra.notebooks notebooks/05_adapt_a_model.py`),
 # or open it with `make lab`.
 
 # %%

@@ -33,8 +33,8 @@ from pathlib import Path
 import pytest
 
 from analysis import config
-from analysis.manifest import read_manifest
-from analysis.rawcheck import problems
+from analysis.infra.manifest import read_manifest
+from analysis.infra.rawcheck import problems
 
 
 @pytest.fixture(scope="session")

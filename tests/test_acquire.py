@@ -23,7 +23,7 @@ import pytest
 from analysis import config
 from analysis.acquire import (FIELDS, AcquireError, acquire_all, ensure_file, read_manifest,
                               sha256_of)
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from analysis.config import DATA_RAW
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.readers import agreements_287g as ag
 from analysis.readers.places import read_counties
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis import config, grid, replication, ri
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimators import twfe
 from analysis.estimators.simulate import simulate_panel
 from analysis.design import design_sample

@@ -10,14 +10,14 @@ import math
 import numpy as np
 import pytest
 
-from analysis import bench_scaling, timing
+from analysis.infra import bench_scaling, timing
 from analysis import config
 from analysis.config import LAST_YEAR
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
 
-# ---- analysis.timing -----------------------------------------------------------------------------
+# ---- analysis.infra.timing -----------------------------------------------------------------------------
 def test_summary_is_median_quartiles_and_range():
     s = timing.summary([3.0, 1.0, 2.0, 5.0, 4.0])
     assert (s["median"], s["q25"], s["q75"], s["min"], s["max"], s["reps"], s["total"]) == (3, 2, 4, 1, 5, 5, 15)
@@ -52,7 +52,7 @@ def test_repeat_stops_a_long_measurement_at_the_budget():
     assert out["slow"]["reps"] == 3 and out["slow"]["median"] == 25.0
 
 
-# ---- analysis.bench_scaling ----------------------------------------------------------------------
+# ---- analysis.infra.bench_scaling ----------------------------------------------------------------------
 def test_scaling_frame_is_the_simulated_panel_reduced_to_the_estimator_frame():
     df = bench_scaling.scaling_frame(300, seed=5)
     assert list(df.columns) == ["id", "year", "y", "g"] and len(df) == 300 * 13

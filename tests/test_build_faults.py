@@ -1,5 +1,5 @@
 """Faults a user can cause, in a temporary clone of the repository, each ending with a clear message,
-a non-zero exit and the previous outputs untouched (analysis.bench.clone: this interpreter's
+a non-zero exit and the previous outputs untouched (analysis.infra.bench.clone: this interpreter's
 environment, raw files copied from this tree's verified data_raw/ through DATA_MIRROR).
 
 Raw files: edited, truncated at a line boundary, swapped for another year's, deleted: ``make`` stops
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.bench import check_clone_env, clone, clone_env
-from analysis.manifest import read_manifest
+from analysis.infra.bench import check_clone_env, clone, clone_env
+from analysis.infra.manifest import read_manifest
 
 TIER = "e2e"  # the default tier of these tests (tests/conftest.py)
 

@@ -9,7 +9,7 @@ import pytest
 
 from analysis import checks, config
 from analysis.coverage import add_coverage, county_summary, elasticity_by_jump, fold_jump
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.sample import apply_sample, dropped_by, read_samples
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.config import DATA_RAW
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.readers.crime import check_study, clean_crime, crime_file, read_crime_file
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis import derived
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 

@@ -8,7 +8,7 @@ import pytest
 
 from analysis import config
 from analysis.design import clean_controls, contaminated, design_sample, first_in_window
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimators import imputation, sunab
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec, validate_spec

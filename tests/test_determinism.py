@@ -10,7 +10,7 @@ changes them without make rebuilding the PDF. Not compared, being run-specific b
 (wall times, timestamps, git state) and LaTeX's own records (paper/*.log, *.fls, *.fdb_latexmk,
 *.aux...: dates and absolute paths); notebooks/_build is not compared either (nbclient records
 execution times in the notebooks). The clone holds the tree's code (committed plus uncommitted
-changes, analysis.bench.clone) and reuses this interpreter's environment and data_raw/.
+changes, analysis.infra.bench.clone) and reuses this interpreter's environment and data_raw/.
 """
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ import time
 import pandas as pd
 import pytest
 
-from analysis.atomic import write_parquet
-from analysis.bench import check_clone_env, clone, clone_env
+from analysis.infra.atomic import write_parquet
+from analysis.infra.bench import check_clone_env, clone, clone_env
 from analysis.config import ROOT
 
 TIER = "e2e"  # the default tier of these tests (tests/conftest.py)

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from analysis.config import DATA_RAW, ROOT
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.readers.agreements_287g import SOURCE as G287_SOURCE
 from analysis.readers.agreements_287g import clean_agreements_287g
 from analysis.readers.crime import crime_file, clean_crime

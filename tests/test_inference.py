@@ -13,7 +13,7 @@ import pyfixest as pf
 import pytest
 
 from analysis import config, inference
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimators.wild import wcr
 from analysis.exhibits import assignment_inference as ai
 from analysis.exhibits import latex

@@ -3,7 +3,7 @@
 Decision: atomic_path names its temporary ``.<name>.<pid>.<random>.tmp``; SIGKILL leaves it
 behind (no cleanup can run), and the next write of the same target deletes every temporary
 whose process is gone. The make tests (slow) run ``make panel`` in a temporary clone of the
-repository (analysis.bench.clone: this interpreter's environment, raw files from data_raw/).
+repository (analysis.infra.bench.clone: this interpreter's environment, raw files from data_raw/).
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.atomic import remove_stale, write_text
-from analysis.bench import check_clone_env, clone, clone_env
+from analysis.infra.atomic import remove_stale, write_text
+from analysis.infra.bench import check_clone_env, clone, clone_env
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py); those running make are e2e
 
@@ -26,7 +26,7 @@ OUTPUTS = ["county_panel.parquet", "agreements_287g.parquet", "sc_activation.par
            "sample_log.csv", "codebook.csv", "sample_state_losses.csv"]
 WRITER = """
 import sys, time
-from analysis.atomic import atomic_path
+from analysis.infra.atomic import atomic_path
 with atomic_path(sys.argv[1]) as tmp:
     tmp.write_text("half of an output")
     print(tmp, flush=True)

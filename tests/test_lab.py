@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from analysis import lab
+from analysis.infra import lab
 from analysis.config import ROOT
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
@@ -40,7 +40,7 @@ def _free_port() -> int:
 def test_lab_starts_headless_and_answers_on_localhost(tmp_path):
     port = _free_port()
     log = open(tmp_path / "lab.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "analysis.lab", "--no-browser", f"--port={port}",
+    proc = subprocess.Popen([sys.executable, "-m", "analysis.infra.lab", "--no-browser", f"--port={port}",
                              "--IdentityProvider.token=", "--ServerApp.password="],
                             stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})  # as `make lab` from the root, without pip -e

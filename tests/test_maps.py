@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from matplotlib.collections import LineCollection, PathCollection
 
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.exhibits import maps, style
 from analysis.readers import topojson as tj
 from analysis.readers.places import read_counties, read_states

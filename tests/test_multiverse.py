@@ -14,7 +14,7 @@ import yaml
 
 from analysis import multiverse as mv
 from analysis import speccurve as sc
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimators import twfe
 from analysis.estimators.simulate import simulate_panel
 

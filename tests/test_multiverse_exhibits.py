@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis import multiverse_exhibits as mx
+from analysis.exhibits import multiverse as mx
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 

@@ -1,6 +1,6 @@
-"""Tests of the notebooks and their runner (analysis.notebooks).
+"""Tests of the notebooks and their runner (analysis.infra.notebooks).
 
-The notebooks are executed once per build, by ``make notebooks`` (``python -m analysis.notebooks``, which
+The notebooks are executed once per build, by ``make notebooks`` (``python -m analysis.infra.notebooks``, which
 exits non-zero naming the cell when one fails or times out, so a build with a broken notebook stops). The
 data tier checks those executed copies in notebooks/_build/: one per source, of the current source's
 cells, every cell run in order without error, no timings or addresses, valid HTML. The unit tier runs the
@@ -15,17 +15,17 @@ import nbformat
 import pytest
 
 from analysis import config
-from analysis.notebooks import _KernelManager, read_source
+from analysis.infra.notebooks import _KernelManager, read_source
 
 TIER = "unit"
 SOURCES = sorted(config.NOTEBOOKS.glob("*.py"))
-CELL_TIMEOUT = 120   # seconds per cell in these tests (make uses analysis.notebooks.TIMEOUT)
+CELL_TIMEOUT = 120   # seconds per cell in these tests (make uses analysis.infra.notebooks.TIMEOUT)
 NOTEBOOK_TIMEOUT = 300
 
 
 def _run(sources, out, timeout=CELL_TIMEOUT) -> subprocess.Popen:
     """Start the runner on ``sources`` writing to ``out`` (cwd: the repo root)."""
-    return subprocess.Popen([sys.executable, "-m", "analysis.notebooks", *map(str, sources), "--out", str(out),
+    return subprocess.Popen([sys.executable, "-m", "analysis.infra.notebooks", *map(str, sources), "--out", str(out),
                              "--timeout", str(timeout)], cwd=config.ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 

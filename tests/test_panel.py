@@ -7,7 +7,7 @@ import pytest
 
 from analysis import panel as panel_module
 from analysis.config import FIRST_YEAR, LAST_YEAR, SAMPLES
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.panel import PanelSchemaError, build_panel, merge_treatment, sample_log_problems, validate_panel
 from analysis.readers.fips_recodes import read_recodes
 from analysis.coverage import add_coverage

@@ -32,7 +32,7 @@ See Section~\ref{one} on page~\pageref{last}.
 \label{last}
 \end{document}
 """
-BUILD = "import sys; from pathlib import Path; from analysis import paper, cli; cli.run(lambda: paper.build(Path(sys.argv[1]), Path(sys.argv[2])), 'paper')"
+BUILD = "import sys; from pathlib import Path; from analysis import paper; from analysis.infra import cli; cli.run(lambda: paper.build(Path(sys.argv[1]), Path(sys.argv[2])), 'paper')"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis.config import DATA_RAW, FIPS_RECODES
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.readers.crime import clean_crime
 from analysis.readers.fips_recodes import read_recodes
 from analysis.readers.population import clean_population, read_estimates

@@ -8,7 +8,7 @@ import os
 import pandas as pd
 
 from analysis.acquire import FIELDS
-from analysis.rawaudit import audit_raw_opens, unlisted
+from analysis.infra.rawaudit import audit_raw_opens, unlisted
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 

@@ -1,4 +1,4 @@
-"""The raw-file check run before every build (analysis.rawcheck): hashes cached by size, mtime, ctime
+"""The raw-file check run before every build (analysis.infra.rawcheck): hashes cached by size, mtime, ctime
 and inode; any edit, truncation, swap or deletion is reported with the file, both sha256 and the fix."""
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from analysis import rawcheck
+from analysis.infra import rawcheck
 from analysis.config import ROOT
-from analysis.manifest import FIELDS
+from analysis.infra.manifest import FIELDS
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
@@ -91,7 +91,7 @@ def test_a_read_only_cache_folder_costs_only_a_rehash(tree, tmp_path):
 
 def test_command_line_exits_1_with_one_line_per_problem(tmp_path):
     """The real manifest against an empty data_raw: every file missing, no traceback."""
-    done = subprocess.run([sys.executable, "-m", "analysis.rawcheck", "--root", str(tmp_path), "--cache",
+    done = subprocess.run([sys.executable, "-m", "analysis.infra.rawcheck", "--root", str(tmp_path), "--cache",
                            str(tmp_path / "cache.json")], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     lines = done.stderr.splitlines()

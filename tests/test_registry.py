@@ -8,7 +8,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 from analysis import config, estimate, grid, inference, multiverse, wave_plan
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimators import registry, twfe
 from analysis.estimators.simulate import simulate_panel
 from analysis.estimators.tidy import dropped_frame, normal_inference

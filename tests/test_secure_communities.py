@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.readers import secure_communities as scr
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import config, ri, specdeps
+from analysis import config, ri
+
+from analysis.infra import specdeps
 from analysis.estimators import twfe
 from analysis.exhibits.latex import fmt_number
 from analysis.exhibits.numbers import fmt_num

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis import config, estimate, workspace
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec, validate_spec
 from tests.spec_text import spec_yaml, write_spec

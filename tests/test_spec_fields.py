@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis import estimate
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import MAX_BOOTSTRAP, SpecError, check_spec, load_spec, validate_spec
 from tests.spec_text import SC, spec_yaml, write_spec

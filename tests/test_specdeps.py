@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from analysis import specdeps
+from analysis.infra import specdeps
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 

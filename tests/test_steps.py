@@ -1,6 +1,6 @@
-"""Build steps (analysis.runlog step): a step whose inputs and outputs have the content of its last
+"""Build steps (analysis.infra.runlog step): a step whose inputs and outputs have the content of its last
 success is skipped and its outputs stamped done; anything else reruns it. Atomic folders
-(analysis.atomic.atomic_dir): replaced whole, unchanged files keep their times, normal permissions,
+(analysis.infra.atomic.atomic_dir): replaced whole, unchanged files keep their times, normal permissions,
 temporaries of killed writers removed by the next write."""
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from analysis import runlog
-from analysis.atomic import atomic_dir, write_text
+from analysis.infra import runlog
+from analysis.infra.atomic import atomic_dir, write_text
 from analysis.config import ROOT
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
@@ -98,7 +98,7 @@ def test_record_marks_untracked_files_dirty(tmp_path, monkeypatch):
 
 def test_ctrl_c_in_a_step_prints_one_line(tmp_path):
     """SIGINT to a running step: one line from the step, exit 130, no traceback."""
-    code = "from analysis import cli; import time; cli.run(lambda: time.sleep(30), 'sleeper')"
+    code = "from analysis.infra import cli; import time; cli.run(lambda: time.sleep(30), 'sleeper')"
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
     proc.send_signal(2)
@@ -129,7 +129,7 @@ def test_atomic_dir_leaves_the_old_folder_when_the_writer_dies(tmp_path):
     target = tmp_path / "spec"
     with atomic_dir(target) as tmp:
         (tmp / "a.csv").write_text("old\n")
-    code = ("import sys, time; from analysis.atomic import atomic_dir\n"
+    code = ("import sys, time; from analysis.infra.atomic import atomic_dir\n"
             "with atomic_dir(sys.argv[1]) as tmp:\n"
             "    (tmp / 'a.csv').write_text('half'); print(tmp, flush=True); time.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(target)], cwd=ROOT, stdout=subprocess.PIPE, text=True)

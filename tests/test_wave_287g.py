@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from analysis.config import WAVE_RULES
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.readers import wave_287g as w
-from analysis.readers.rulelog import COLUMNS as RULELOG_COLUMNS
+from analysis.rulelog import COLUMNS as RULELOG_COLUMNS
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 

@@ -12,8 +12,8 @@ import pytest
 
 from analysis import wave_plan
 from analysis.config import ROOT
-from analysis.errors import InputError
-from analysis.manifest import FIELDS, sha256_of
+from analysis.infra.errors import InputError
+from analysis.infra.manifest import FIELDS, sha256_of
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 

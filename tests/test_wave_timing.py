@@ -9,7 +9,7 @@ from analysis import config, wave_timing
 from analysis.readers import wave_287g as w
 from analysis.readers.ice_lists import clean_ice_lists, count_agreements
 from analysis.readers.places import read_counties, read_states
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
@@ -161,5 +161,5 @@ def test_build_step_stops_on_a_bad_fix_and_writes_nothing(tmp_path, monkeypatch,
     monkeypatch.setattr(wave_timing, "clean_wave_287g",
                         lambda raw_dir, lists=None: real(raw_dir, fixes_path=bad, lists=lists))
     with pytest.raises(InputError, match=r"fixes\.csv:4: field 'agency' no agency 'Nowhere Police Department'"):
-        wave_timing.main([])   # analysis.cli prints it as one line and exits 1
+        wave_timing.main([])   # analysis.infra.cli prints it as one line and exits 1
     assert not any(p.exists() for p in outputs.values())

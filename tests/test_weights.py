@@ -7,7 +7,7 @@ import pyfixest as pf
 import pytest
 
 from analysis import config, estimate
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.estimators import bacon, ppml, twfe
 from analysis.estimators.simulate import simulate_panel
 from analysis.spec import load_spec

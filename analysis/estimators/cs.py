@@ -30,7 +30,7 @@ Covariates (``covariates``, R's ``xformla``) must be time-invariant within units
 value): the outcome regression (``est_method='reg'``), the propensity score (``'ipw'``) or both
 (``'dr'``, doubly robust) condition on them, as R ``did`` does with its base-period covariates.
 
-Memory and time grow linearly in the number of units (measured by ``python -m analysis.bench``).
+Memory and time grow linearly in the number of units (measured by ``python -m analysis.infra.bench``).
 The influence functions are one dense units x cells array (each cell touches its cohort and every
 control, most units). The bootstrap never holds a draws x clusters matrix of floats beyond one
 block of ``CLUSTER_BLOCK`` clusters: the multipliers are drawn in batches of rows (``DRAW_BATCH``,

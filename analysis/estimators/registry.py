@@ -18,7 +18,7 @@ from typing import Callable
 
 import pandas as pd
 
-from analysis.suggest import unknown
+from analysis.infra.suggest import unknown
 
 LINEAR = ("rate", "log_rate", "level")
 LINEAR_ONLY = "linear estimators need transform rate, log_rate or level; put ppml in its own spec"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import importlib
 
-from analysis.atomic import write_text
+from analysis.infra.atomic import write_text
 from analysis.config import NUMBERS
 from analysis.exhibits.numbers import render
-from analysis import cli
+from analysis.infra import cli
 
 # In the order of the paper.
 MODULES = ["data_section", "rollout", "trends", "sample_tables", "headline", "main_tables", "event_studies",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.errors import StopBuild
+from analysis.infra.errors import StopBuild
 
 
 class MissingResult(FileNotFoundError, StopBuild):

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.atomic import write_text
+from analysis.infra.atomic import write_text
 from analysis.exhibits.numbers import signed
 
 _ESCAPES = {

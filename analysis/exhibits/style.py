@@ -20,7 +20,7 @@ from cycler import cycler
 from matplotlib.figure import Figure
 
 from analysis import config
-from analysis.atomic import atomic_path
+from analysis.infra.atomic import atomic_path
 
 # program -> (macro prefix, title): how exhibits name the two programs.
 PROGRAM_LABELS = {"287g": ("National", "287(g)"), "sc": ("Sc", "Secure Communities")}

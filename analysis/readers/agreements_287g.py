@@ -14,9 +14,9 @@ import pandas as pd
 import pyreadr
 
 from analysis.config import DATA_RAW, FIXES_287G
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.readers.places import county_part, normalise_agency, read_counties, read_states
-from analysis.readers.rulelog import RuleLog
+from analysis.rulelog import RuleLog
 
 SOURCE = Path("287g/deportationdata_ice-287g/data/pre2018-agreements-best-guess.csv")
 OIG = Path("287g/deportationdata_ice-287g/data/intermediate/historical-oig-2009.csv")

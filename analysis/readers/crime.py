@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.config import DATA_RAW, FIPS_RECODES, FIRST_YEAR, LAST_YEAR
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.readers.fips_recodes import apply_recodes, read_recodes
 from analysis.readers.places import COUNTIES_FILE, read_counties
-from analysis.readers.rulelog import RuleLog
+from analysis.rulelog import RuleLog
 
 FOLDER = Path("ucr/f-edwards-cw-race/data")
 # ICPSR study number -> data year (the year is not in the records).

@@ -12,8 +12,8 @@ from typing import Callable
 import pandas as pd
 
 from analysis.config import FIPS_RECODES
-from analysis.errors import InputError
-from analysis.readers.rulelog import RuleLog
+from analysis.infra.errors import InputError
+from analysis.rulelog import RuleLog
 
 COLUMNS = ["action", "old_fips", "new_fips", "first_year", "last_year", "name", "reason"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.config import DATA_RAW
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 
 FOLDER = Path("287g/relevantresearch_287g-detentiondata/participatingAgencies")
 # ICE printed the previous year in this January file name (newest SIGNED 2025-12-18; added

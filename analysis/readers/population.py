@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.config import DATA_RAW, FIPS_RECODES
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.readers.fips_recodes import apply_recodes, read_recodes, unit_names
 from analysis.readers.places import read_states
-from analysis.readers.rulelog import RuleLog
+from analysis.rulelog import RuleLog
 
 # file -> years taken from it (co-est2019 from 2010 on: it supersedes POPESTIMATE2010 of co-est00int)
 FILES = {Path("census/co-est00int-tot.csv"): range(2000, 2010),

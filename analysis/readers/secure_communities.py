@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.config import DATA_RAW
-from analysis.errors import InputError
-from analysis.readers.rulelog import RuleLog
+from analysis.infra.errors import InputError
+from analysis.rulelog import RuleLog
 
 SOURCE = Path("secure_communities/activation_dates_makayla_revisedforbalance.dta")
 CPUMA = Path("secure_communities/287g_SC_EVerify_5_13_22_cpuma0010.dta")

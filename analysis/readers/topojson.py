@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.config import COUNTY_BOUNDARIES
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 
 POLYGONAL = {"Polygon", "MultiPolygon"}
 KNOWN = POLYGONAL | {"GeometryCollection", "LineString", "MultiLineString", "Point", "MultiPoint", None}

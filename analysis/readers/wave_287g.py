@@ -21,13 +21,13 @@ import pandas as pd
 import pyreadr
 
 from analysis.config import DATA_RAW, WAVE_COUNTY_NAMES, WAVE_FIXES, WAVE_RULES
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 from analysis.readers.agreements_287g import CROSSWALK, agency_level
 from analysis.readers.fips_recodes import read_recodes, successor
 from analysis.readers.ice_lists import FOLDER as LISTS_FOLDER, clean_ice_lists
 from analysis.readers.places import county_part, normalise_agency, read_counties, read_states
-from analysis.readers.rulelog import RuleLog
-from analysis.yamlfile import read_yaml
+from analysis.rulelog import RuleLog
+from analysis.infra.yamlfile import read_yaml
 
 # The rules, in the order they are applied; the YAML must list exactly these, in this order.
 RULES = ["outside_states", "state_fixes", "normalise_names", "same_as_fixes", "duplicate_rows",

@@ -1,4 +1,4 @@
-"""Execute the jupytext notebooks: ``python -m analysis.notebooks notebooks/NAME.py ...``.
+"""Execute the jupytext notebooks: ``python -m analysis.infra.notebooks notebooks/NAME.py ...``.
 
 Each source (py:percent) is converted to a notebook and run top to bottom by nbclient in a fresh
 kernel started with *this* interpreter (sys.executable: no registered kernel needed), with the
@@ -27,10 +27,10 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbconvert import HTMLExporter
 from traitlets import default
 
-from analysis.atomic import atomic_path
+from analysis.infra.atomic import atomic_path
 from analysis.config import NOTEBOOK_BUILD, ROOT
-from analysis import cli
-from analysis.errors import StopBuild
+from analysis.infra import cli
+from analysis.infra.errors import StopBuild
 
 TIMEOUT = 600  # seconds per cell
 KERNEL = "python3"
@@ -162,7 +162,7 @@ def build(source: Path, out: Path = NOTEBOOK_BUILD, timeout: int = TIMEOUT) -> t
 
 def main(argv: list[str] | None = None) -> int:
     """Build each notebook named on the command line; stop at the first failure (exit 1)."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.notebooks", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.infra.notebooks", description=__doc__.splitlines()[0])
     parser.add_argument("sources", nargs="+", type=Path, help="notebooks/NAME.py (jupytext py:percent)")
     parser.add_argument("--timeout", type=int, default=TIMEOUT, help=f"seconds per cell (default {TIMEOUT})")
     parser.add_argument("--out", type=Path, default=NOTEBOOK_BUILD, help="output folder (default notebooks/_build)")

@@ -1,6 +1,6 @@
 """The manifest of raw files (data_raw/manifest.csv): one row per file with its sha256, size,
 pinned URL, source, licence and citation. Standard library only, so the build can check raw files
-before any environment exists (analysis.rawcheck)."""
+before any environment exists (analysis.infra.rawcheck)."""
 from __future__ import annotations
 
 import csv
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from analysis import config
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 
 FIELDS = ("path", "sha256", "bytes", "url", "source", "licence", "citation", "redistribution", "note")
 OPTIONAL = {"note"}

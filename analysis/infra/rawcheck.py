@@ -1,6 +1,6 @@
 """Check the raw files in data_raw/ against the manifest on every build, in milliseconds.
 
-``python -m analysis.rawcheck`` exits 0 when every file listed in data_raw/manifest.csv is present
+``python -m analysis.infra.rawcheck`` exits 0 when every file listed in data_raw/manifest.csv is present
 with its sha256, and otherwise prints one line per problem (the file, expected and actual sha256 or
 "missing", and what to do) and exits 1. The Makefile runs it before any step that reads raw files,
 so a file edited, truncated, swapped for another or deleted stops ``make all`` even when no code
@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 
 from analysis import config
-from analysis.errors import InputError
-from analysis.manifest import read_manifest, sha256_of
+from analysis.infra.errors import InputError
+from analysis.infra.manifest import read_manifest, sha256_of
 
 CACHE = config.ROOT / ".make" / "raw-sha256.json"
 
@@ -108,7 +108,7 @@ def problems(root: Path = config.DATA_RAW, manifest: Path = config.MANIFEST, cac
 def main(argv: list[str] | None = None) -> int:
     """Print every problem to stderr; exit 1 if there is one. Options: --root FOLDER (default
     data_raw/), --manifest FILE, --cache FILE."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.rawcheck", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.infra.rawcheck", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=config.DATA_RAW)
     parser.add_argument("--manifest", type=Path, default=config.MANIFEST)
     parser.add_argument("--cache", type=Path, default=CACHE)

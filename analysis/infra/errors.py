@@ -1,6 +1,6 @@
 """Errors that stop the build on purpose: each says what is wrong and what to do.
 
-Every pipeline entry point runs through ``analysis.cli.run``, which prints such an error as one
+Every pipeline entry point runs through ``analysis.infra.cli.run``, which prints such an error as one
 line (no traceback) and exits 1; anything else is a bug and keeps its traceback.
 """
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from analysis.runlog import package_versions
+from analysis.infra.runlog import package_versions
 from analysis.config import ROOT
 
 

@@ -1,6 +1,6 @@
 """Run record and content-checked build steps.
 
-``python -m analysis.runlog step NAME --out FILE... --in PATH... -- CMD ...`` runs one Make step.
+``python -m analysis.infra.runlog step NAME --out FILE... --in PATH... -- CMD ...`` runs one Make step.
 Before running CMD it compares a fingerprint (CMD, and the sha256 of every input and every output;
 a folder counts as all the files inside it) with the one recorded after the step's last success in
 ``.make/steps/NAME.json``. If nothing changed but file times (a checkout, a ``touch``, an upstream
@@ -10,7 +10,7 @@ done: after any change that leaves the content the same, the next ``make all`` i
 is appended to ``logs/steps.tsv`` with the Make run it belongs to (RUN_ID) and its wall time; the
 step exits with CMD's status (130 on Ctrl-C, with one line, not a traceback).
 
-``python -m analysis.runlog record`` writes ``logs/run_record.json``: git commit, whether the tree
+``python -m analysis.infra.runlog record`` writes ``logs/run_record.json``: git commit, whether the tree
 was dirty (untracked files that are not ignored count), Python and package versions, and the steps
 of the current Make run. Standard library only, so it starts fast.
 """
@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from analysis.atomic import write_text
+from analysis.infra.atomic import write_text
 from analysis.config import LOGS, ROOT
 
 STEPS = LOGS / "steps.tsv"
@@ -114,7 +114,7 @@ def run_step(name: str, cmd: list[str], inputs: list[str] = (), outputs: list[st
             except (subprocess.TimeoutExpired, KeyboardInterrupt):
                 process.kill()
                 process.wait()
-        status = 130   # the step itself says so in one line (analysis.cli)
+        status = 130   # the step itself says so in one line (analysis.infra.cli)
     seconds = time.perf_counter() - start
     if status == 0 and outputs:
         missing = [o for o in outputs if not Path(o).exists()]

@@ -1,4 +1,4 @@
-"""Exhibits of the multiverse: ``python -m analysis.multiverse_exhibits``.
+"""Exhibits of the multiverse: ``python -m analysis.exhibits.multiverse``.
 
 Reads results/multiverse_<program>/ (estimates.csv, joint.csv, exclusions.csv) for 287g and sc and
 writes into paper/generated/: the specification curve of each program with the panel of choices
@@ -13,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import cli
-from analysis.atomic import write_text
+from analysis.infra import cli
+from analysis.infra.atomic import write_text
 from analysis.config import GENERATED, RESULTS
-from analysis.errors import InputError
-from analysis.exhibits import style
+from analysis.exhibits import inputs, style
 from analysis.exhibits.latex import write_table
 from analysis.exhibits.numbers import fmt_int, fmt_num, render
 from analysis.exhibits.style import PROGRAM_LABELS
@@ -29,15 +28,10 @@ Z = 1.959963984540054
 
 
 def read(program: str) -> dict[str, pd.DataFrame]:
-    """The multiverse tables of ``program`` (InputError naming the missing file)."""
+    """The multiverse tables of ``program`` (MissingResult naming a missing file)."""
     folder = RESULTS / f"multiverse_{program}"
-    out = {}
-    for name in ("estimates", "joint", "exclusions"):
-        path = folder / f"{name}.csv"
-        if not path.exists():
-            raise InputError(path, "missing: run `make multiverse` (python -m analysis.multiverse)")
-        out[name] = pd.read_csv(path, dtype={"id": str})
-    return out
+    return {name: pd.read_csv(inputs.require(folder / f"{name}.csv"), dtype={"id": str})
+            for name in ("estimates", "joint", "exclusions")}
 
 
 def dimensions(est: pd.DataFrame) -> list[str]:
@@ -150,7 +144,7 @@ def main() -> int:
         numbers.update(macros(program, t))
     write_table(joint_table({p: t["joint"] for p, t in tables.items()}), "multiverse_joint")
     numbers["MvConclusion"] = conclusion({p: t["joint"] for p, t in tables.items()})
-    write_text(NUMBERS, render(numbers).replace("analysis.exhibits.numbers", "analysis.multiverse_exhibits"))
+    write_text(NUMBERS, render(numbers).replace("analysis.exhibits.numbers", "analysis.exhibits.multiverse"))
     return 0
 
 

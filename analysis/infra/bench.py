@@ -1,6 +1,6 @@
 """Benchmark the build and the Callaway-Sant'Anna estimators; write bench/benchmark.md.
 
-``python -m analysis.bench`` (run by ``make bench``):
+``python -m analysis.infra.bench`` (run by ``make bench``):
 
 1. ``make all`` from the raw files in a temporary clone of the repository (no outputs; the raw
    files copied from data_raw/ by ``make data``; this interpreter's environment, so nothing is
@@ -10,15 +10,15 @@
 2. Callaway-Sant'Anna ATT(g,t) with 999 multiplier-bootstrap draws, simple and dynamic
    aggregations, on the main sample of data_clean/county_panel.parquet (outcome log_rate_index):
    our API (analysis.estimators.cs) and diff-diff called directly, timed in turns in this
-   process (analysis.timing.repeat: median and quartiles of >= 20 runs and >= 1 s), and, in a
+   process (analysis.infra.timing.repeat: median and quartiles of >= 20 runs and >= 1 s), and, in a
    separate venv under bench/ (never requirements.txt), csdid and differences (one run each);
 3. Callaway-Sant'Anna against panel size, ours and diff-diff, time and peak memory on simulated
-   panels (analysis.bench_scaling: the table, and the figure bench/scaling.png).
+   panels (analysis.infra.bench_scaling: the table, and the figure bench/scaling.png).
 
 The temporary-clone helpers (clone, clone_env, check_clone_env) are shared with the
 reliability tests (tests/test_interrupt.py, tests/test_determinism.py).
 
-    python -m analysis.bench [--draws N] [--skip-build] [--skip-others] [--skip-scaling]
+    python -m analysis.infra.bench [--draws N] [--skip-build] [--skip-others] [--skip-scaling]
                              [--sizes N ...]   (default 3000 30000 300000; add 1000000, ~15 min more)
 """
 from __future__ import annotations
@@ -34,10 +34,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis import bench_scaling
-from analysis.atomic import write_text
+from analysis.infra import bench_scaling
+from analysis.infra.atomic import write_text
 from analysis.config import BENCH_REPORT, BENCH_VENV, DATA_RAW, LAST_YEAR, PANEL, RAW_STAMP, ROOT, SEED
-from analysis.timing import repeat
+from analysis.infra.timing import repeat
 
 GNU_TIME = Path("/usr/bin/time")
 OTHER_PACKAGES = ["csdid==0.4.3", "differences==0.3.0"]  # the bench venv only
@@ -83,7 +83,7 @@ def clone_env() -> dict[str, str]:
 def check_clone_env(repo: Path, env: dict[str, str]) -> None:
     """Raise RuntimeError unless the clone's Makefile will accept this environment (envcheck),
     which would otherwise make it create a new .venv and install every package."""
-    done = subprocess.run(["python", "-m", "analysis.envcheck"], cwd=repo, env=env,
+    done = subprocess.run(["python", "-m", "analysis.infra.envcheck"], cwd=repo, env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"this Python does not match {repo}/requirements.txt:\n{done.stderr}")
@@ -248,7 +248,7 @@ def _ok(value: float, target: float) -> str:
 
 def report(build: dict | None, cs: dict, draws: int, note: str, scaling: str | None = None) -> str:
     """The benchmark as Markdown: one table for the build, one per estimator design, then the
-    scaling section (``scaling``, from analysis.bench_scaling)."""
+    scaling section (``scaling``, from analysis.infra.bench_scaling)."""
     lines = ["# Benchmark", "", f"Machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; load average "
              f"{os.getloadavg()[0]:.1f} when the report was written (the machine may be shared). {note}.", ""]
     if build:
@@ -287,7 +287,7 @@ def report(build: dict | None, cs: dict, draws: int, note: str, scaling: str | N
 
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark, print and write bench/benchmark.md."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.infra.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=999, help="bootstrap draws (default 999)")
     parser.add_argument("--designs", nargs="+", default=list(DESIGNS), choices=list(DESIGNS))
     parser.add_argument("--skip-build", action="store_true", help="skip the make all timings")

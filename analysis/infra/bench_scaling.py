@@ -17,12 +17,12 @@ sees every allocation however short) minus the baseline is the estimator's own m
 frame's own size (pandas ``memory_usage(deep=True)``) is reported beside it.
 
 Time, every size and both packages in one subprocess: runs in turns (each size's ours, then its
-diff-diff, then the next size, round after round) under analysis.timing.repeat (short
+diff-diff, then the next size, round after round) under analysis.infra.timing.repeat (short
 measurements: >= 1 s and >= 20 runs; long ones: 60 s and >= 3 runs), so a change in the load of
 a shared machine falls on every size and package alike; the median, the quartiles and min-max;
 ratios and growth exponents only from those medians. The load average is recorded.
 
-    python -m analysis.bench_scaling [--sizes N ...] [--draws D] [--baseline-cs PATH --baseline-label L]
+    python -m analysis.infra.bench_scaling [--sizes N ...] [--draws D] [--baseline-cs PATH --baseline-label L]
                                      [--out STEM]
 
 writes STEM.json, STEM.md and STEM.png (default bench/scaling). ``--baseline-cs`` adds a third
@@ -44,7 +44,7 @@ import time
 import warnings
 from pathlib import Path
 
-from analysis.atomic import write_text
+from analysis.infra.atomic import write_text
 from analysis.config import BENCH, LAST_YEAR, ROOT, SEED
 
 SIZES = (3_000, 30_000, 300_000)          # make bench; add 1_000_000 with --sizes (about 15 more minutes)
@@ -140,7 +140,7 @@ def worker(task: str, frames: list[str], draws: int, package: str | None, baseli
 
     import pandas as pd
 
-    from analysis.timing import repeat
+    from analysis.infra.timing import repeat
 
     dfs = [pd.read_parquet(frame) for frame in frames]
     info = [{"units": int(df["id"].nunique()), "frame_mb": df.memory_usage(deep=True).sum() / 2 ** 20} for df in dfs]
@@ -172,7 +172,7 @@ def worker(task: str, frames: list[str], draws: int, package: str | None, baseli
 def _python(args: list[str]) -> dict:
     """Run this module with ``args`` in a fresh interpreter; its last stdout line, parsed as JSON,
     or {"error": ...} when it fails (e.g. killed for lack of memory)."""
-    done = subprocess.run([sys.executable, "-m", "analysis.bench_scaling", *args], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "analysis.infra.bench_scaling", *args], cwd=ROOT,
                           capture_output=True, text=True)
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
@@ -327,7 +327,7 @@ def run(sizes=SIZES, draws: int = DRAWS, baseline_cs: str | None = None, baselin
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m analysis.bench_scaling", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.infra.bench_scaling", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
     sim = sub.add_parser("simulate", help="(internal) write one size's frame")
     sim.add_argument("--units", type=int, required=True)

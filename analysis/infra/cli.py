@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Callable, NoReturn
 
-from analysis.errors import StopBuild
+from analysis.infra.errors import StopBuild
 
 
 def run(main: Callable[[], int | None], name: str) -> NoReturn:

@@ -1,6 +1,6 @@
 """Robust wall-clock timing: repeat, interleave, report the median and the spread.
 
-Used by the benchmark (analysis.bench, analysis.bench_scaling). Functions compared with each
+Used by the benchmark (analysis.infra.bench, analysis.infra.bench_scaling). Functions compared with each
 other are timed in the same process, in turns (a, b, a, b, ...), so drift in the machine's load
 falls on all of them alike; a ratio is only ever stated between medians measured that way.
 """

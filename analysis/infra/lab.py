@@ -1,4 +1,4 @@
-"""JupyterLab at the repository root with this environment's kernel: ``make lab`` (``python -m analysis.lab``).
+"""JupyterLab at the repository root with this environment's kernel: ``make lab`` (``python -m analysis.infra.lab``).
 
 Before starting the server it writes, under .lab/ (gitignored):
 

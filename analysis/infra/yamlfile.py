@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from analysis.errors import InputError
+from analysis.infra.errors import InputError
 
 
 def read_yaml(path: str | Path, kind: type, expected: str):
