@@ -123,7 +123,7 @@ notebooks: $(NOTEBOOKS)  ## Execute the notebooks into notebooks/_build/ (ipynb 
 test: logs/run_record.json | $(ENV)  ## Run every test tier (unit, data, e2e) on the built data, results, exhibits and paper
 	$(PY) -m pytest
 
-test-unit: | $(ENV)  ## The unit tier only: hand-built data, no build needed (seconds)
+test-unit: | $(ENV)  ## The unit tier only: hand-built data, runs on a clone with no data (no build needed)
 	$(PY) -m pytest -m unit
 
 test-fast: logs/run_record.json | $(ENV)  ## The unit and data tiers: no temporary clones, no rebuilds

@@ -5,4 +5,5 @@ Subpackages and modules follow the data flow: ``acquire`` (raw files) ->
 sample log) -> ``specs`` / ``estimate`` (estimates) -> ``exhibits`` (figures,
 tables, numbers for the paper).
 """
+
 __version__ = "0.1.0"

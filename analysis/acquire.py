@@ -10,6 +10,7 @@ each file's sha256 in ``sha256sum -c`` format.
 
     python -m analysis.acquire [--dest FOLDER] [--timeout SECONDS] [--base-url URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,15 +28,17 @@ from urllib.parse import quote
 from tqdm import tqdm
 
 from analysis import config
+from analysis.infra import cli
 from analysis.infra.atomic import atomic_path, write_text
 from analysis.infra.errors import InputError, StopBuild
 from analysis.infra.manifest import FIELDS, Entry, read_manifest, sha256_of  # noqa: F401 (re-exported)
-from analysis.infra import cli
 
 TIMEOUT = 60.0
 CHUNK = 1 << 16
-HELP = ("Rerun to retry, or put the file under the same relative path in a folder and set "
-        "DATA_MIRROR to that folder (see data_raw/README.md).")
+HELP = (
+    "Rerun to retry, or put the file under the same relative path in a folder and set "
+    "DATA_MIRROR to that folder (see data_raw/README.md)."
+)
 
 
 class AcquireError(RuntimeError, StopBuild):
@@ -53,7 +56,8 @@ def _verify(tmp: Path, entry: Entry, origin: str, advice: str) -> None:
     if actual != entry.sha256:
         raise AcquireError(
             f"{entry.path}: the copy from {origin} has sha256 {actual} ({tmp.stat().st_size} bytes), "
-            f"expected {entry.sha256} ({entry.bytes} bytes); nothing was installed. {advice}")
+            f"expected {entry.sha256} ({entry.bytes} bytes); nothing was installed. {advice}"
+        )
 
 
 def _download(url: str, tmp: Path, timeout: float, label: str) -> None:
@@ -61,8 +65,10 @@ def _download(url: str, tmp: Path, timeout: float, label: str) -> None:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         announced = response.length
         received = 0
-        with open(tmp, "wb") as out, tqdm(total=announced, desc=label, unit="B", unit_scale=True,
-                                          leave=False, disable=None) as bar:
+        with (
+            open(tmp, "wb") as out,
+            tqdm(total=announced, desc=label, unit="B", unit_scale=True, leave=False, disable=None) as bar,
+        ):
             while chunk := response.read(CHUNK):
                 out.write(chunk)
                 received += len(chunk)
@@ -89,9 +95,11 @@ def _writable(target: Path, dest_root) -> contextlib.AbstractContextManager[Path
         if not os.access(target.parent, os.W_OK):
             raise PermissionError(13, "Permission denied")
     except OSError as err:
-        raise AcquireError(f"{_blocking_folder(target.parent, Path(dest_root))} cannot be written to "
-                           f"({err.strerror}): make {dest_root} writable (chmod -R u+w {dest_root}) and rerun "
-                           "`make data`.") from None
+        raise AcquireError(
+            f"{_blocking_folder(target.parent, Path(dest_root))} cannot be written to "
+            f"({err.strerror}): make {dest_root} writable (chmod -R u+w {dest_root}) and rerun "
+            "`make data`."
+        ) from None
     return atomic_path(target)
 
 
@@ -105,8 +113,13 @@ def _blocking_folder(folder: Path, dest_root: Path) -> Path:
     return folder
 
 
-def ensure_file(entry: Entry, dest_root: str | os.PathLike, mirrors: list[Path],
-                timeout: float = TIMEOUT, base_url: str | None = None) -> str:
+def ensure_file(
+    entry: Entry,
+    dest_root: str | os.PathLike,
+    mirrors: list[Path],
+    timeout: float = TIMEOUT,
+    base_url: str | None = None,
+) -> str:
     """Install ``entry`` under ``dest_root``; return 'present', 'mirror' or 'download'.
 
     Raises AcquireError (naming the file, the source and the fix) on any failure, leaving
@@ -119,7 +132,8 @@ def ensure_file(entry: Entry, dest_root: str | os.PathLike, mirrors: list[Path],
             return "present"
         raise AcquireError(
             f"{entry.path}: {target} has sha256 {actual}, expected {entry.sha256}. It was left "
-            "untouched: delete it (or move it away) and rerun to fetch the pinned file.")
+            "untouched: delete it (or move it away) and rerun to fetch the pinned file."
+        )
     for mirror in mirrors:
         source = Path(mirror) / entry.path
         if source.is_file():
@@ -138,15 +152,19 @@ def ensure_file(entry: Entry, dest_root: str | os.PathLike, mirrors: list[Path],
             searched = ", ".join(str(m) for m in mirrors) or "none"
             raise AcquireError(
                 f"{entry.path}: not in {dest_root} nor in a mirror (searched: {searched}), and the "
-                f"download from {url} failed: {_reason(err, timeout)}. {HELP}") from None
-        _verify(tmp, entry, url, "The upstream file may have changed or the transfer was "
-                "corrupted. " + HELP)
+                f"download from {url} failed: {_reason(err, timeout)}. {HELP}"
+            ) from None
+        _verify(tmp, entry, url, "The upstream file may have changed or the transfer was corrupted. " + HELP)
     return "download"
 
 
-def acquire_all(dest_root: str | os.PathLike = config.DATA_RAW,
-                manifest: str | os.PathLike = config.MANIFEST, mirrors: list[Path] | None = None,
-                timeout: float = TIMEOUT, base_url: str | None = None) -> Counter:
+def acquire_all(
+    dest_root: str | os.PathLike = config.DATA_RAW,
+    manifest: str | os.PathLike = config.MANIFEST,
+    mirrors: list[Path] | None = None,
+    timeout: float = TIMEOUT,
+    base_url: str | None = None,
+) -> Counter:
     """Install every manifest file under ``dest_root`` and write its stamp; count outcomes.
 
     All entries are tried; if any fails, the stamp is removed and one AcquireError lists
@@ -162,27 +180,31 @@ def acquire_all(dest_root: str | os.PathLike = config.DATA_RAW,
         except AcquireError as err:
             problems.append(str(err))
     if problems:
-        with contextlib.suppress(OSError):   # a read-only folder: the problems below say so
+        with contextlib.suppress(OSError):  # a read-only folder: the problems below say so
             stamp.unlink(missing_ok=True)
         distinct = list(dict.fromkeys(problems))  # one line per distinct problem (e.g. one unwritable folder)
-        raise AcquireError(f"{len(problems)} of {len(entries)} raw files could not be installed:\n"
-                           + "\n".join(distinct))
+        raise AcquireError(
+            f"{len(problems)} of {len(entries)} raw files could not be installed:\n" + "\n".join(distinct)
+        )
     try:
         write_text(stamp, "".join(f"{e.sha256}  {e.path}\n" for e in entries))
     except OSError as err:
-        raise AcquireError(f"every raw file is verified, but {stamp} cannot be written ({err.strerror}): make "
-                           f"{dest_root} writable (chmod u+w {dest_root}) and rerun `make data`.") from None
+        raise AcquireError(
+            f"every raw file is verified, but {stamp} cannot be written ({err.strerror}): make "
+            f"{dest_root} writable (chmod u+w {dest_root}) and rerun `make data`."
+        ) from None
     return outcomes
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: install the manifest's files, print a summary, return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.acquire",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", type=Path, default=config.DATA_RAW,
-                        help="folder to install into (default: data_raw/)")
-    parser.add_argument("--timeout", type=float, default=TIMEOUT,
-                        help=f"seconds to wait for data from a server (default: {TIMEOUT:g})")
+    parser = argparse.ArgumentParser(prog="python -m analysis.acquire", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--dest", type=Path, default=config.DATA_RAW, help="folder to install into (default: data_raw/)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=TIMEOUT, help=f"seconds to wait for data from a server (default: {TIMEOUT:g})"
+    )
     parser.add_argument("--base-url", help="download from BASE_URL/<path> instead of the pinned URLs")
     args = parser.parse_args(argv)
     try:
@@ -190,8 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, AcquireError, config.ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"{outcomes.total()} raw files verified in {args.dest}: {outcomes['present']} present, "
-          f"{outcomes['mirror']} copied from a mirror, {outcomes['download']} downloaded")
+    print(
+        f"{outcomes.total()} raw files verified in {args.dest}: {outcomes['present']} present, "
+        f"{outcomes['mirror']} copied from a mirror, {outcomes['download']} downloaded"
+    )
     return 0
 
 

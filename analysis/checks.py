@@ -13,16 +13,17 @@ Each listed county-year says which rule of the main sample drops it (``handled_b
 data_clean/sanity_checks.csv and stops with exit code 1, naming the county-years, if a flagged
 county-year is in the main sample and not in KNOWN (each entry with its reason).
 """
+
 from __future__ import annotations
 
 import sys
 
 import pandas as pd
 
-from analysis.infra.atomic import write_csv
 from analysis.config import PANEL, SANITY_CHECKS
-from analysis.sample import dropped_by
 from analysis.infra import cli
+from analysis.infra.atomic import write_csv
+from analysis.sample import dropped_by
 
 INDEX_JUMP_MAX = 5
 RATE_INDEX_MAX = 20_000
@@ -33,8 +34,20 @@ CHECKS = {
 }
 # (check, fips, year) -> why the main sample keeps a flagged county-year. Empty: none is kept.
 KNOWN: dict[tuple[str, str, int], str] = {}
-COLUMNS = ["check", "fips", "county_name", "state", "year", "value", "index", "population", "covind", "cov_ratio",
-           "in_main", "handled_by"]
+COLUMNS = [
+    "check",
+    "fips",
+    "county_name",
+    "state",
+    "year",
+    "value",
+    "index",
+    "population",
+    "covind",
+    "cov_ratio",
+    "in_main",
+    "handled_by",
+]
 
 
 def sanity_checks(panel: pd.DataFrame, sample: str = "main") -> pd.DataFrame:
@@ -44,12 +57,19 @@ def sanity_checks(panel: pd.DataFrame, sample: str = "main") -> pd.DataFrame:
     frames = []
     for check, (column, flag) in CHECKS.items():
         rows = panel[flag(panel).fillna(False).astype(bool)]
-        frames.append(rows.assign(check=check, value=rows[column].astype(float), handled_by=rule[rows.index],
-                                  in_main=rule[rows.index] == ""))
+        frames.append(
+            rows.assign(
+                check=check,
+                value=rows[column].astype(float),
+                handled_by=rule[rows.index],
+                in_main=rule[rows.index] == "",
+            )
+        )
     out = pd.concat(frames, ignore_index=True)[COLUMNS]
     order = {c: i for i, c in enumerate(CHECKS)}
-    return out.sort_values(["check", "fips", "year"], key=lambda s: s.map(order) if s.name == "check" else s
-                           ).reset_index(drop=True)
+    return out.sort_values(
+        ["check", "fips", "year"], key=lambda s: s.map(order) if s.name == "check" else s
+    ).reset_index(drop=True)
 
 
 def unhandled(checks: pd.DataFrame) -> pd.DataFrame:
@@ -64,16 +84,24 @@ def main() -> int:
     panel = pd.read_parquet(PANEL)
     checks = sanity_checks(panel)
     write_csv(checks, SANITY_CHECKS)
-    summary = checks.assign(handled_by=checks["handled_by"].replace("", "(kept in main)")).groupby(
-        ["check", "handled_by"]).agg(county_years=("fips", "size"), counties=("fips", "nunique"))
-    print(f"{SANITY_CHECKS.name}: {len(checks)} flagged county-years "
-          f"(bounds: index jump > {INDEX_JUMP_MAX}x, rate > {RATE_INDEX_MAX:,} per 100,000)")
+    summary = (
+        checks.assign(handled_by=checks["handled_by"].replace("", "(kept in main)"))
+        .groupby(["check", "handled_by"])
+        .agg(county_years=("fips", "size"), counties=("fips", "nunique"))
+    )
+    print(
+        f"{SANITY_CHECKS.name}: {len(checks)} flagged county-years "
+        f"(bounds: index jump > {INDEX_JUMP_MAX}x, rate > {RATE_INDEX_MAX:,} per 100,000)"
+    )
     print(summary.to_string())
     bad = unhandled(checks)
     if len(bad):
         listed = "; ".join(f"{r.check} {r.fips} {r.county_name} {r.state} {r.year}" for r in bad.itertuples())
-        print(f"error: {len(bad)} flagged county-years are in the main sample and not explained in "
-              f"analysis/checks.py KNOWN: {listed}", file=sys.stderr)
+        print(
+            f"error: {len(bad)} flagged county-years are in the main sample and not explained in "
+            f"analysis/checks.py KNOWN: {listed}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

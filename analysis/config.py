@@ -2,6 +2,7 @@
 
 No other module builds absolute paths or changes directory: import from here.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,12 +33,15 @@ def mirror_dirs() -> list[Path]:
     if os.environ.get("DATA_MIRROR"):
         named = Path(os.environ["DATA_MIRROR"])
         if not named.is_dir():
-            raise ConfigError(f"DATA_MIRROR={named} is not a folder: correct the path, or unset DATA_MIRROR "
-                              f"to copy from {DEFAULT_MIRROR} (if present) or download from the pinned URLs")
+            raise ConfigError(
+                f"DATA_MIRROR={named} is not a folder: correct the path, or unset DATA_MIRROR "
+                f"to copy from {DEFAULT_MIRROR} (if present) or download from the pinned URLs"
+            )
         dirs.append(named)
     if DEFAULT_MIRROR.is_dir():
         dirs.append(DEFAULT_MIRROR)
     return dirs
+
 
 # Clean data (gitignored).
 DATA_CLEAN = ROOT / "data_clean"
@@ -65,6 +69,7 @@ def grid_folder(stem: str) -> Path:
 def ri_folder(stem: str) -> Path:
     """results/ri_<stem>/: the randomization inference of grid analysis/grids/<stem>.yaml."""
     return RESULTS / f"{RI_PREFIX}{stem}"
+
 
 # Exhibits for the paper (generated) and the paper itself.
 PAPER = ROOT / "paper"

@@ -10,6 +10,7 @@ analysis/samples.yaml (analysis/sample.py) act on them.
 Jumps compare a county-year with the same county's previous calendar year in the panel (NaN in the
 county's first year, after a gap, and where both years are zero); a jump from or to zero is infinite.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,22 +50,28 @@ def add_coverage(df: pd.DataFrame) -> pd.DataFrame:
     jump = (log_ratio - prev_log).abs()
     one_zero = prev_pop.notna() & ((df["pop_ucr"] == 0) != (prev_pop == 0))
     jump[one_zero] = np.inf
-    return out.assign(cov_ratio_jump=jump,
-                      ag_off_jump=fold_jump(df["ag_off"].astype(float), previous_year(out, "ag_off")),
-                      index_jump=fold_jump(df["index"].astype(float), previous_year(out, "index")),
-                      zero_index=df["index"] == 0, zero_ag_off=df["ag_off"] == 0)
+    return out.assign(
+        cov_ratio_jump=jump,
+        ag_off_jump=fold_jump(df["ag_off"].astype(float), previous_year(out, "ag_off")),
+        index_jump=fold_jump(df["index"].astype(float), previous_year(out, "index")),
+        zero_index=df["index"] == 0,
+        zero_ag_off=df["ag_off"] == 0,
+    )
 
 
 def county_summary(df: pd.DataFrame) -> pd.DataFrame:
     """Per county: the worst year of each diagnostic (max |log_cov_ratio|, inf if some year has no
     covered population; max cov_ratio_jump, ag_off_jump, index_jump; any zero index year)."""
     level = df["log_cov_ratio"].abs().fillna(np.inf)
-    return pd.DataFrame({
-        "max_abs_log_cov_ratio": level.groupby(df["fips"]).max(),
-        "max_cov_ratio_jump": df.groupby("fips")["cov_ratio_jump"].max(),
-        "max_ag_off_jump": df.groupby("fips")["ag_off_jump"].max(),
-        "max_index_jump": df.groupby("fips")["index_jump"].max(),
-        "any_zero_index": df.groupby("fips")["zero_index"].any()})
+    return pd.DataFrame(
+        {
+            "max_abs_log_cov_ratio": level.groupby(df["fips"]).max(),
+            "max_cov_ratio_jump": df.groupby("fips")["cov_ratio_jump"].max(),
+            "max_ag_off_jump": df.groupby("fips")["ag_off_jump"].max(),
+            "max_index_jump": df.groupby("fips")["index_jump"].max(),
+            "any_zero_index": df.groupby("fips")["zero_index"].any(),
+        }
+    )
 
 
 def elasticity_by_jump(df: pd.DataFrame, edges: list[float]) -> pd.DataFrame:
@@ -85,9 +92,16 @@ def elasticity_by_jump(df: pd.DataFrame, edges: list[float]) -> pd.DataFrame:
     rows = []
     for interval, part in d.groupby("bin", observed=False):
         slope, se = _ols_slope(part["dx"].to_numpy(), part["dy"].to_numpy())
-        rows.append({"low": interval.left if interval.left > 0 else 0.0, "high": interval.right,
-                     "county_years": len(part), "slope": slope, "se": se,
-                     "median_abs_change": float(part["dy"].abs().median()) if len(part) else np.nan})
+        rows.append(
+            {
+                "low": interval.left if interval.left > 0 else 0.0,
+                "high": interval.right,
+                "county_years": len(part),
+                "slope": slope,
+                "se": se,
+                "median_abs_change": float(part["dy"].abs().median()) if len(part) else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 

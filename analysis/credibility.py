@@ -30,6 +30,7 @@ n_obs, n_units), results/credibility/loco.csv (program, cohort, the same columns
 results/credibility/sdid.csv (program, cohort, estimate, se, ci_low, ci_high, n_treated, n_control,
 n_post, n_obs, n_units).
 """
+
 from __future__ import annotations
 
 import sys
@@ -38,12 +39,12 @@ import warnings
 
 import pandas as pd
 
-from analysis.infra import cli
-from analysis.infra.atomic import write_text
 from analysis.config import LAST_YEAR, PANEL, RESULTS, SPECS
 from analysis.design import design_sample
 from analysis.estimate import FLOAT, prepare, run_spec
 from analysis.estimators import registry, sdid
+from analysis.infra import cli
+from analysis.infra.atomic import write_text
 from analysis.spec import load_spec, outcome_column
 
 HEADLINE = {"287g": "us_287g_index", "sc": "sc_index"}
@@ -63,8 +64,9 @@ def headline(program: str) -> dict:
 def summary(tables: dict) -> pd.DataFrame:
     """The twfe and cs_simple rows of a run's overall table."""
     o = tables["overall"]
-    return o[o["estimator"].isin([registry.get(e).primary for e in ESTIMATORS])][["estimator", "estimate", "se", "ci_low", "ci_high",
-                                                         "n_obs", "n_units"]]
+    return o[o["estimator"].isin([registry.get(e).primary for e in ESTIMATORS])][
+        ["estimator", "estimate", "se", "ci_low", "ci_high", "n_obs", "n_units"]
+    ]
 
 
 def placebo_rows(df: pd.DataFrame, treatment: str, shift: int, last: int = LAST_YEAR) -> pd.DataFrame:
@@ -95,14 +97,17 @@ def placebo(spec: dict, panel: pd.DataFrame, shift: int = PLACEBO_SHIFT) -> tupl
     base = {**spec, "sample": PASS_SAMPLE, "clean_controls": [], "sample_rules": {}}
     truncated = placebo_rows(rows, spec["treatment"], shift)
     twfe = run_spec({**base, "name": f"{spec['name']}_placebo_twfe", "estimators": ["twfe"]}, truncated)
-    cs = run_spec({**base, "name": f"{spec['name']}_placebo_cs", "estimators": ["cs"],
-                   "event_window": [-5, shift - 1]}, shifted(rows, spec["treatment"], shift))
+    cs = run_spec(
+        {**base, "name": f"{spec['name']}_placebo_cs", "estimators": ["cs"], "event_window": [-5, shift - 1]},
+        shifted(rows, spec["treatment"], shift),
+    )
     for tables in (twfe, cs):
         log = tables["sample_log"]
         lost = int(log.loc[log["stage"] == f"sample_{PASS_SAMPLE}", "dropped_rows"].sum())
         if lost:
-            raise ValueError(f"placebo of {spec['name']}: sample {PASS_SAMPLE} dropped {lost} of the design's "
-                             "county-years")
+            raise ValueError(
+                f"placebo of {spec['name']}: sample {PASS_SAMPLE} dropped {lost} of the design's county-years"
+            )
     o = cs["overall"]
     out = pd.concat([summary(twfe), o[o["estimator"] == "cs_dynamic"][summary(twfe).columns]], ignore_index=True)
     g = rows.groupby("fips")[spec["treatment"]].first()
@@ -136,8 +141,12 @@ def loso(spec: dict, panel: pd.DataFrame, program: str) -> pd.DataFrame:
     """Leave-one-state-out estimates: one row per state and estimator (analytic CS SEs)."""
     out = []
     for state in states(spec, panel):
-        run = {**spec, "name": f"{spec['name']}_no_{state}", "bootstrap": 0,
-               "sample_rules": {**spec["sample_rules"], "states_exclude": [state]}}
+        run = {
+            **spec,
+            "name": f"{spec['name']}_no_{state}",
+            "bootstrap": 0,
+            "sample_rules": {**spec["sample_rules"], "states_exclude": [state]},
+        }
         out.append(summary(run_spec(run, panel)).assign(program=program, state=state))
     return pd.concat(out, ignore_index=True)[["program", "state", "estimator", "estimate", "se", "n_obs", "n_units"]]
 
@@ -149,8 +158,12 @@ def loco(spec: dict, panel: pd.DataFrame, program: str) -> pd.DataFrame:
     g = rows.groupby("fips")[spec["treatment"]].first()
     out = []
     for cohort in sorted(int(c) for c in g[(g > 0) & (g <= LAST_YEAR)].unique()):
-        run = {**spec, "name": f"{spec['name']}_no_{cohort}", "bootstrap": 0,
-               "sample_rules": {**spec["sample_rules"], "counties_exclude": sorted(g.index[g == cohort])}}
+        run = {
+            **spec,
+            "name": f"{spec['name']}_no_{cohort}",
+            "bootstrap": 0,
+            "sample_rules": {**spec["sample_rules"], "counties_exclude": sorted(g.index[g == cohort])},
+        }
         out.append(summary(run_spec(run, panel)).assign(program=program, cohort=cohort))
     return pd.concat(out, ignore_index=True)[["program", "cohort", "estimator", "estimate", "se", "n_obs", "n_units"]]
 
@@ -160,8 +173,7 @@ def sdid_design(spec: dict, panel: pd.DataFrame, program: str) -> tuple[pd.DataF
     df, _, design = prepare(spec, panel)
     g = spec["treatment"]
     start = time.perf_counter()
-    cohorts = sdid.by_cohort(df, outcome_column(spec), "fips", "year", g, seed=spec["seed"],
-                             weights=design["weights"])
+    cohorts = sdid.by_cohort(df, outcome_column(spec), "fips", "year", g, seed=spec["seed"], weights=design["weights"])
     print(f"sdid {program}: {len(cohorts)} cohorts in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     cohorts = cohorts.assign(program=program)
     agg = sdid.aggregate(cohorts)
@@ -170,12 +182,22 @@ def sdid_design(spec: dict, panel: pd.DataFrame, program: str) -> tuple[pd.DataF
     used = df[(df["year"] <= end) & (timing.isin(agg["cohorts"]) | (timing == 0) | (timing > end))]
     left = f"; cohorts of one county left out: {', '.join(map(str, agg['left_out']))}" if agg["left_out"] else ""
     top = sdid.largest(cohorts)
-    rows = pd.DataFrame([
-        {"estimator": "sdid", **{k: agg[k] for k in ("estimate", "se", "ci_low", "ci_high")},
-         "n_obs": len(used), "n_units": used["fips"].nunique(),
-         "detail": f"cohorts {min(agg['cohorts'])}-{max(agg['cohorts'])} aggregated, years to {end}{left}"},
-        {"estimator": "sdid_largest", **{k: top[k] for k in ("estimate", "se", "ci_low", "ci_high", "n_obs", "n_units")},
-         "detail": f"cohort {int(top['cohort'])} ({int(top['n_treated'])} counties), years to {end}"}])
+    rows = pd.DataFrame(
+        [
+            {
+                "estimator": "sdid",
+                **{k: agg[k] for k in ("estimate", "se", "ci_low", "ci_high")},
+                "n_obs": len(used),
+                "n_units": used["fips"].nunique(),
+                "detail": f"cohorts {min(agg['cohorts'])}-{max(agg['cohorts'])} aggregated, years to {end}{left}",
+            },
+            {
+                "estimator": "sdid_largest",
+                **{k: top[k] for k in ("estimate", "se", "ci_low", "ci_high", "n_obs", "n_units")},
+                "detail": f"cohort {int(top['cohort'])} ({int(top['n_treated'])} counties), years to {end}",
+            },
+        ]
+    )
     return rows.assign(design="sdid", program=program), cohorts
 
 
@@ -184,10 +206,15 @@ def program_rows(program: str, panel: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
     leave-one-cohort-out tables and its SDID cohort rows."""
     spec = headline(program)
     rows, n_placebo = placebo(spec, panel)
-    out = [rows.assign(design="placebo", detail=f"adoption {PLACEBO_SHIFT} years earlier; {n_placebo} treated counties")]
+    out = [
+        rows.assign(design="placebo", detail=f"adoption {PLACEBO_SHIFT} years earlier; {n_placebo} treated counties")
+    ]
     fips, name = largest_treated(spec, panel)
-    run = {**spec, "name": f"{spec['name']}_no_largest",
-           "sample_rules": {**spec["sample_rules"], "counties_exclude": [fips]}}
+    run = {
+        **spec,
+        "name": f"{spec['name']}_no_largest",
+        "sample_rules": {**spec["sample_rules"], "counties_exclude": [fips]},
+    }
     out.append(summary(run_spec(run, panel)).assign(design="drop_largest", detail=f"without {name} ({fips})"))
     synthetic, cohorts = sdid_design(spec, panel, program)
     out.append(synthetic)
@@ -210,10 +237,27 @@ def main() -> int:
             loo.append(l_)
             lco.append(c_)
             syn.append(s_)
-    syn = pd.concat(syn)[["program", "cohort", "estimate", "se", "ci_low", "ci_high", "n_treated", "n_control",
-                          "n_post", "n_obs", "n_units"]]
-    for name, frame in (("loso", pd.concat(loo)), ("loco", pd.concat(lco)), ("sdid", syn),
-                        ("estimates", pd.concat(est))):
+    syn = pd.concat(syn)[
+        [
+            "program",
+            "cohort",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "n_treated",
+            "n_control",
+            "n_post",
+            "n_obs",
+            "n_units",
+        ]
+    ]
+    for name, frame in (
+        ("loso", pd.concat(loo)),
+        ("loco", pd.concat(lco)),
+        ("sdid", syn),
+        ("estimates", pd.concat(est)),
+    ):
         write_text(FOLDER / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
     print(FOLDER / "estimates.csv")
     return 0

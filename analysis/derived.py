@@ -28,6 +28,7 @@ year gets a missing value and leaves the estimators that use it (counted in drop
 ``python -m analysis.derived`` writes the codebook of analysis/derived.yaml to
 data_clean/codebook_derived.csv (make mine, make all).
 """
+
 from __future__ import annotations
 
 import re
@@ -55,6 +56,7 @@ def definition_problems(name: str, entry) -> list[tuple[str, str]]:
     kinds = [k for k in entry if k in KINDS]
     allowed = {*KINDS, "meaning", *OPTIONS.get(kinds[0] if kinds else "", ())}
     from analysis.infra.suggest import unknown
+
     problems = [(k, unknown("key", k, sorted(allowed))) for k in entry if k not in allowed]
     if len(kinds) != 1:
         return problems + [("", f"give exactly one of {', '.join(KINDS)} (got {', '.join(kinds) or 'none'})")]
@@ -70,9 +72,12 @@ def definition_problems(name: str, entry) -> list[tuple[str, str]]:
             problems.append((kind, "baseline needs either year (a year or 'first') or years: [from, to]"))
         elif year is not None and not (year == "first" or (isinstance(year, int) and FIRST_YEAR <= year <= LAST_YEAR)):
             problems.append(("year", f"{year!r} should be 'first' or a year {FIRST_YEAR}-{LAST_YEAR}"))
-        elif years is not None and not (isinstance(years, list) and len(years) == 2
-                                        and all(isinstance(y, int) for y in years)
-                                        and FIRST_YEAR <= years[0] <= years[1] <= LAST_YEAR):
+        elif years is not None and not (
+            isinstance(years, list)
+            and len(years) == 2
+            and all(isinstance(y, int) for y in years)
+            and FIRST_YEAR <= years[0] <= years[1] <= LAST_YEAR
+        ):
             problems.append(("years", f"{years!r} should be [from, to] within {FIRST_YEAR}-{LAST_YEAR}"))
     if kind == "quantile":
         groups = entry.get("groups")
@@ -80,10 +85,15 @@ def definition_problems(name: str, entry) -> list[tuple[str, str]]:
             problems.append(("groups", f"quantile needs groups: a whole number 2-20 (got {groups!r})"))
     if kind == "slope":
         years = entry.get("years")
-        if not (isinstance(years, list) and len(years) == 2 and all(isinstance(y, int) for y in years)
-                and FIRST_YEAR <= years[0] < years[1] <= LAST_YEAR):
-            problems.append(("years", f"slope needs years: [from, to], from < to within {FIRST_YEAR}-{LAST_YEAR} "
-                                      f"(got {years!r})"))
+        if not (
+            isinstance(years, list)
+            and len(years) == 2
+            and all(isinstance(y, int) for y in years)
+            and FIRST_YEAR <= years[0] < years[1] <= LAST_YEAR
+        ):
+            problems.append(
+                ("years", f"slope needs years: [from, to], from < to within {FIRST_YEAR}-{LAST_YEAR} (got {years!r})")
+            )
     if "meaning" in entry and not isinstance(entry["meaning"], str):
         problems.append(("meaning", "meaning should be text"))
     return problems
@@ -157,8 +167,10 @@ def _quantile(panel: pd.DataFrame, name: str, entry: dict, x: pd.Series, unit: s
     """Class 1..groups of each county's (time-invariant) value, equal-count over counties; NA stays NA."""
     spread = x.groupby(panel[unit]).agg(lambda v: v.max() - v.min() if v.notna().any() else 0.0)
     if (spread > 1e-12).any():
-        raise ValueError(f"derived column '{name}': quantile of {entry['quantile']}, which varies within "
-                         f"{int((spread > 1e-12).sum())} counties (use a baseline of it)")
+        raise ValueError(
+            f"derived column '{name}': quantile of {entry['quantile']}, which varies within "
+            f"{int((spread > 1e-12).sum())} counties (use a baseline of it)"
+        )
     per_unit = x.groupby(panel[unit]).first().dropna()
     classes = pd.qcut(per_unit.rank(method="first"), entry["groups"], labels=False) + 1
     return panel[unit].map(classes).astype(float)
@@ -196,7 +208,9 @@ def meaning(name: str, entry: dict) -> str:
     if kind == "quantile":
         return f"the county's class 1-{entry['groups']} of {entry[kind]} (equal-count over counties; time-invariant)"
     if kind == "slope":
-        return f"the county's yearly slope of {entry[kind]} over {entry['years'][0]}-{entry['years'][1]} (time-invariant)"
+        return (
+            f"the county's yearly slope of {entry[kind]} over {entry['years'][0]}-{entry['years'][1]} (time-invariant)"
+        )
     if entry.get("year") is not None:
         when = "its first panel year" if entry["year"] == "first" else str(entry["year"])
         return f"the county's {entry[kind]} in {when} (time-invariant)"
@@ -205,21 +219,33 @@ def meaning(name: str, entry: dict) -> str:
 
 def stamp(name: str, definitions: dict) -> str:
     """A canonical text of ``name``'s definition and those of the derived columns it needs (for Make)."""
-    return "".join(f"{n}: {sorted((k, v) for k, v in definitions[n].items() if k != 'meaning')!r}\n"
-                   for n in order([name], definitions))
+    return "".join(
+        f"{n}: {sorted((k, v) for k, v in definitions[n].items() if k != 'meaning')!r}\n"
+        for n in order([name], definitions)
+    )
 
 
 def codebook(definitions: dict, source: str = "analysis/derived.yaml") -> pd.DataFrame:
     """One codebook row per derived column: column, type, meaning, source."""
-    return pd.DataFrame([{"column": n, "type": "float", "meaning": meaning(n, e),
-                          "source": f"{source} ({next(k for k in KINDS if k in e)} of {', '.join(sources(e))}), "
-                                    "built when a spec uses it"} for n, e in definitions.items()],
-                        columns=["column", "type", "meaning", "source"])
+    return pd.DataFrame(
+        [
+            {
+                "column": n,
+                "type": "float",
+                "meaning": meaning(n, e),
+                "source": f"{source} ({next(k for k in KINDS if k in e)} of {', '.join(sources(e))}), "
+                "built when a spec uses it",
+            }
+            for n, e in definitions.items()
+        ],
+        columns=["column", "type", "meaning", "source"],
+    )
 
 
 def main() -> int:
     """Write data_clean/codebook_derived.csv from analysis/derived.yaml."""
     from analysis.infra.atomic import write_csv
+
     try:
         definitions, _ = read_derived()
     except InputError as err:

@@ -9,6 +9,7 @@ dropped, with a sample-log row (stage ``controls``) that counts them.
 Treatment after the sample's last year counts as never (as in the estimators: a county adopting in
 2016 is untreated throughout 2000-2012).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,8 +45,10 @@ def clean_controls(df: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, pd.DataF
     log = RuleLog("controls", "county-year", units="fips")
     if others:
         bad = contaminated(df, spec["treatment"], others)
-        reason = (f"Counties treated under {', '.join(others)} before (or without) being treated under "
-                  f"{spec['treatment']}: not clean controls, and their pre-periods are treated.")
+        reason = (
+            f"Counties treated under {', '.join(others)} before (or without) being treated under "
+            f"{spec['treatment']}: not clean controls, and their pre-periods are treated."
+        )
     else:
         bad = pd.Series(False, index=df.index)
         reason = "No control-group rule (clean_controls empty): every county of the sample is kept."

@@ -23,6 +23,7 @@ weights the likelihood on top of the population exposure, i.e. by about populati
 Cluster 'county' = fips, 'state' = state_fips. Randomness: the cs multiplier bootstrap and the
 wild bootstrap draw from the spec's ``seed`` (default config.SEED); nothing is drawn unseeded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,17 +34,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.infra import cli
 from analysis import derived as derived_columns
-from analysis.infra.atomic import atomic_dir
 from analysis.config import PANEL
-from analysis.infra.errors import InputError
-from analysis.estimators import registry
 from analysis.design import clean_controls
+from analysis.estimators import registry
 from analysis.estimators.tidy import EVENT_COLUMNS
+from analysis.infra import cli
+from analysis.infra.atomic import atomic_dir
+from analysis.infra.errors import InputError
 from analysis.model import add_fe_columns, baseline_by_year, fe_parts, fixest_fe, population_weights
 from analysis.sample import apply_rules, apply_sample
-from analysis.spec import SpecError, check_spec, default_terms, derived_definitions, outcome_column, validate_spec
+from analysis.spec import SpecError, check_spec, derived_definitions, outcome_column, validate_spec
 from analysis.workspace import identity_problems, results_root
 
 UNIT, TIME = "fips", "year"
@@ -62,13 +63,20 @@ class SmallCohortWarning(UserWarning):
 
 def prepare(spec: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The estimation data of ``spec``: derived columns built, the named sample and the spec's own
-    sample rules applied, then the control-group rule (analysis.design), fixed-effect and baseline x year columns added. Returns (data, sample log,
+    sample rules applied, then the control-group rule (analysis.design), fixed-effect and baseline x year
+    columns added. Returns (data, sample log,
     design) with design = {fe: fixed-effect columns, controls: regression controls, covariates: cs
     covariates, weights: weight column or None}. SpecError if a baseline control varies in a county."""
     definitions = derived_definitions(spec)
-    wanted = [c for c in [*spec["controls"], *spec["baseline_controls"],
-                          *[p for t in spec["fixed_effects"] for p in fe_parts(t)]]
-              if c in definitions and c not in panel.columns]
+    wanted = [
+        c
+        for c in [
+            *spec["controls"],
+            *spec["baseline_controls"],
+            *[p for t in spec["fixed_effects"] for p in fe_parts(t)],
+        ]
+        if c in definitions and c not in panel.columns
+    ]
     try:
         data = derived_columns.add_columns(panel, wanted, definitions)
     except ValueError as err:
@@ -84,18 +92,30 @@ def prepare(spec: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
     varying = {c: n for c, n in varying.items() if n}
     if varying:
         listed = ", ".join(f"{c} ({n} counties)" for c, n in varying.items())
-        raise SpecError(spec["path"], [(spec["lines"].get("baseline_controls"), "baseline_controls",
-                                        f"{listed} vary within counties: baseline_controls must be fixed per county; "
-                                        "use a baseline (e.g. log_pop_2000 in analysis/derived.yaml) or move them to "
-                                        "controls")])
+        raise SpecError(
+            spec["path"],
+            [
+                (
+                    spec["lines"].get("baseline_controls"),
+                    "baseline_controls",
+                    f"{listed} vary within counties: baseline_controls must be fixed per county; "
+                    "use a baseline (e.g. log_pop_2000 in analysis/derived.yaml) or move them to "
+                    "controls",
+                )
+            ],
+        )
     weights = None
     if spec["weights"] == "population":
         df = df.assign(_w=population_weights(df, UNIT, TIME))
         weights = "_w"
     df, fe = add_fe_columns(df, spec["fixed_effects"])
     df, by_year = baseline_by_year(df, spec["baseline_controls"], TIME)
-    design = {"fe": fe, "controls": [*spec["controls"], *by_year], "covariates": list(spec["baseline_controls"]),
-              "weights": weights}
+    design = {
+        "fe": fe,
+        "controls": [*spec["controls"], *by_year],
+        "covariates": list(spec["baseline_controls"]),
+        "weights": weights,
+    }
     return df, sample_log, design
 
 
@@ -109,23 +129,35 @@ def cohort_warnings(spec: dict, df: pd.DataFrame) -> list[dict]:
     small = sizes[sizes < SMALL_COHORT]
     out = []
     if len(small):
-        listed = "; ".join(f"g={int(c)}: {n} count{'y' if n == 1 else 'ies'}"
-                           + (f" ({', '.join(sorted(cohorts[cohorts == c].index))})" if n <= 2 else "")
-                           for c, n in small.items())
-        single = " A single treated county's own variance is not estimated at all: its cells' SEs reflect only " \
-                 "the controls." if (small == 1).any() else ""
-        out.append({"warning": f"very small cohorts ({spec['treatment']}): {listed}",
-                    "detail": "Still valid: the point estimates, and pooled effects over many cohorts (twfe, cs_simple, "
-                              "imputation, event times reached by many cohorts) with cluster-robust SEs when many "
-                              "counties are treated in all. Not reliable: the SEs, intervals and pre-tests of these "
-                              "cohorts' own effects (cs attgt cells, cs_group elements, event times only they reach)."
-                              + single})
+        listed = "; ".join(
+            f"g={int(c)}: {n} count{'y' if n == 1 else 'ies'}"
+            + (f" ({', '.join(sorted(cohorts[cohorts == c].index))})" if n <= 2 else "")
+            for c, n in small.items()
+        )
+        single = (
+            " A single treated county's own variance is not estimated at all: its cells' SEs reflect only the controls."
+            if (small == 1).any()
+            else ""
+        )
+        out.append(
+            {
+                "warning": f"very small cohorts ({spec['treatment']}): {listed}",
+                "detail": "Still valid: the point estimates, and pooled effects over many cohorts (twfe, cs_simple, "
+                "imputation, event times reached by many cohorts) with cluster-robust SEs when many "
+                "counties are treated in all. Not reliable: the SEs, intervals and pre-tests of these "
+                "cohorts' own effects (cs attgt cells, cs_group elements, event times only they reach)." + single,
+            }
+        )
     treated = int(len(cohorts))
     if 0 < treated < FEW_TREATED:
-        out.append({"warning": f"few treated counties: {treated} in {len(sizes)} cohorts",
-                    "detail": "Cluster-robust standard errors over-reject with few treated clusters: prefer the wild "
-                              "cluster bootstrap p-value (estimator wild) or randomization inference, and read the "
-                              "intervals as too narrow."})
+        out.append(
+            {
+                "warning": f"few treated counties: {treated} in {len(sizes)} cohorts",
+                "detail": "Cluster-robust standard errors over-reject with few treated clusters: prefer the wild "
+                "cluster bootstrap p-value (estimator wild) or randomization inference, and read the "
+                "intervals as too narrow.",
+            }
+        )
     return out
 
 
@@ -159,9 +191,17 @@ def run_spec(spec: dict, panel: pd.DataFrame) -> dict[str, pd.DataFrame]:
     out["overall"] = pd.DataFrame(overall).sort_values("estimator")
     if ctx.events:
         out["event_study"] = pd.concat([e.assign(estimator=k) for k, (e, _) in ctx.events.items()]).reindex(
-            columns=["estimator", *EVENT_COLUMNS])
-        long = [v.rename_axis(index="event_time", columns="event_time_2").stack().rename("cov").reset_index()
-                .assign(estimator=k) for k, (_, v) in ctx.events.items() if v is not None]
+            columns=["estimator", *EVENT_COLUMNS]
+        )
+        long = [
+            v.rename_axis(index="event_time", columns="event_time_2")
+            .stack()
+            .rename("cov")
+            .reset_index()
+            .assign(estimator=k)
+            for k, (_, v) in ctx.events.items()
+            if v is not None
+        ]
         out["event_vcov"] = pd.concat(long) if long else pd.DataFrame(columns=VCOV_COLUMNS)
     out["models"] = models(spec, design)
     out["sample_log"] = sample_log
@@ -178,13 +218,27 @@ def models(spec: dict, design: dict) -> pd.DataFrame:
     rhs, rest = " + ".join([d, *extra]), "".join(f" + {x}" for x in extra)
     fe, cluster = fixest_fe(spec["fixed_effects"]), CLUSTER[spec["cluster"]]
     crv1 = f"CRV1 by {cluster}, fixest small-sample factor"
-    boot = (f"multiplier bootstrap ({spec['bootstrap']} draws, seed {spec['seed']})" if spec["bootstrap"]
-            else "analytic (influence function)")
-    terms = {"y": y, "d": d, "extra": extra, "rhs": rhs, "rest": rest, "fe": fe, "cluster": cluster, "crv1": crv1,
-             "boot": boot}
+    boot = (
+        f"multiplier bootstrap ({spec['bootstrap']} draws, seed {spec['seed']})"
+        if spec["bootstrap"]
+        else "analytic (influence function)"
+    )
+    terms = {
+        "y": y,
+        "d": d,
+        "extra": extra,
+        "rhs": rhs,
+        "rest": rest,
+        "fe": fe,
+        "cluster": cluster,
+        "crv1": crv1,
+        "boot": boot,
+    }
     rows = {e: registry.get(e).model(spec, terms) for e in spec["estimators"]}
-    return pd.DataFrame([{"estimator": e, "model": rows[e][0], "standard_errors": rows[e][1]}
-                         for e in spec["estimators"]], columns=["estimator", "model", "standard_errors"])
+    return pd.DataFrame(
+        [{"estimator": e, "model": rows[e][0], "standard_errors": rows[e][1]} for e in spec["estimators"]],
+        columns=["estimator", "model", "standard_errors"],
+    )
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
@@ -211,8 +265,9 @@ def main(argv: list[str]) -> int:
     exit 1 on bad input, writing nothing."""
     parser = argparse.ArgumentParser(prog="python -m analysis.estimate", description=__doc__.splitlines()[0])
     parser.add_argument("specs", nargs="+", help="spec files (analysis/specs/*.yaml, myspecs/*.yaml, ...)")
-    parser.add_argument("--out", type=Path, help="write FOLDER/<stem>/ (default: results/ for analysis/specs/, "
-                                                 "else myspecs/results/)")
+    parser.add_argument(
+        "--out", type=Path, help="write FOLDER/<stem>/ (default: results/ for analysis/specs/, else myspecs/results/)"
+    )
     args = parser.parse_args(argv)
     errors: list[InputError] = list(identity_problems(args.specs, args.out))
     specs = []

@@ -8,6 +8,7 @@ estimates them all in one process and returns one row per variant x estimator (i
 estimator registry, e.g. the Callaway–Sant'Anna simple ATT 'cs_simple' for cs), written to
 results/grid_<program>/estimates.csv. Only estimators registered for grids may be named.
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,14 +19,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from analysis.infra.atomic import write_text
 from analysis.config import PANEL, grid_folder
-from analysis.infra.errors import InputError
 from analysis.estimate import FLOAT, SmallCohortWarning, run_spec
 from analysis.estimators import registry
-from analysis.spec import SpecError, check_estimator_names, load_spec, validate_spec
-from analysis.infra.yamlfile import read_yaml
 from analysis.infra import cli
+from analysis.infra.atomic import write_text
+from analysis.infra.errors import InputError
+from analysis.infra.yamlfile import read_yaml
+from analysis.spec import SpecError, check_estimator_names, load_spec, validate_spec
 
 COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs", "n_units"]
 
@@ -43,8 +44,12 @@ def read_grid(path: str | Path) -> dict:
     named = {f"base.estimators.{i}": e for i, e in enumerate(_listed(grid["base"]))}
     for n, item in enumerate(grid["variants"]):
         changes = item.get("changes")
-        named.update({f"variants.{n}.changes.estimators.{i}": e
-                      for i, e in enumerate(_listed(changes if isinstance(changes, dict) else {}))})
+        named.update(
+            {
+                f"variants.{n}.changes.estimators.{i}": e
+                for i, e in enumerate(_listed(changes if isinstance(changes, dict) else {}))
+            }
+        )
     check_estimator_names(path, root, named, use="grid")
     return grid
 
@@ -65,8 +70,9 @@ def expand(path: str | Path, columns=None) -> list[dict]:
         for item in grid["variants"]:
             changes = item.get("changes") or {}
             if not isinstance(changes, dict) or not isinstance(item.get("dimension"), str):
-                raise InputError(path, f"variant {item['variant']!r} needs a dimension and a changes mapping",
-                                 field="variants")
+                raise InputError(
+                    path, f"variant {item['variant']!r} needs a dimension and a changes mapping", field="variants"
+                )
             name = f"grid_{grid['program']}_{item['variant']}"
             fields = {"name": name, **grid["base"], **changes}
             draft = Path(tmp) / f"{name}.yaml"
@@ -76,10 +82,13 @@ def expand(path: str | Path, columns=None) -> list[dict]:
                 if columns is not None:
                     validate_spec(spec, columns)
             except SpecError as err:
-                raise SpecError(path, [(None, field, f"variant {item['variant']!r}: {message}")
-                                       for _, field, message in err.problems]) from None
-            specs.append({**spec, "path": str(path), "lines": {}, "variant": item["variant"],
-                          "dimension": item["dimension"]})
+                raise SpecError(
+                    path,
+                    [(None, field, f"variant {item['variant']!r}: {message}") for _, field, message in err.problems],
+                ) from None
+            specs.append(
+                {**spec, "path": str(path), "lines": {}, "variant": item["variant"], "dimension": item["dimension"]}
+            )
     return specs
 
 
@@ -97,8 +106,14 @@ def run(specs: list[dict], panel: pd.DataFrame) -> pd.DataFrame:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         keep = [registry.get(e).primary for e in spec["estimators"]]
         for _, row in overall[overall["estimator"].isin(keep)].iterrows():
-            rows.append({"program": spec["program"], "variant": spec["variant"], "dimension": spec["dimension"],
-                         **{c: row[c] for c in COLUMNS[3:]}})
+            rows.append(
+                {
+                    "program": spec["program"],
+                    "variant": spec["variant"],
+                    "dimension": spec["dimension"],
+                    **{c: row[c] for c in COLUMNS[3:]},
+                }
+            )
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.sort_values(["dimension", "variant", "estimator"]).reset_index(drop=True)
 

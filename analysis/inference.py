@@ -18,30 +18,32 @@ results/inference/:
 * tost.csv - two one-sided tests (normal approximation, county-clustered SE of the spec) of
   |effect| >= bound, bound = bound_pct % of the treated counties' mean outcome before adoption.
 """
-from __future__ import annotations
 
-import sys
+from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from pyfixest.estimation.post_estimation.multcomp import _get_rwolf_pval
 from scipy.stats import norm
 
-from analysis.infra import cli
-from analysis.infra.atomic import atomic_dir
 from analysis.config import PANEL, RESULTS, ROOT, SPECS
-from analysis.infra.errors import InputError
 from analysis.estimate import CLUSTER, FLOAT, TIME, UNIT, prepare
 from analysis.estimators import cs, honest
 from analysis.estimators.twfe import treated
 from analysis.estimators.wild import wcr
-from analysis.spec import check_estimator_names, load_spec, outcome_column
+from analysis.infra import cli
+from analysis.infra.atomic import atomic_dir
+from analysis.infra.errors import InputError
 from analysis.infra.yamlfile import read_yaml
+from analysis.spec import check_estimator_names, load_spec, outcome_column
 
 CONFIG = ROOT / "analysis" / "inference.yaml"
 OUT = RESULTS / "inference"
-KEYS = {"romano_wolf": {"estimator", "seed", "reps", "families"}, "tost": {"estimator", "bound_pct", "specs"},
-        "honest": {"specs", "pre_periods", "relative_magnitude"}}
+KEYS = {
+    "romano_wolf": {"estimator", "seed", "reps", "families"},
+    "tost": {"estimator", "bound_pct", "specs"},
+    "honest": {"specs", "pre_periods", "relative_magnitude"},
+}
 # A coefficient recomputed here must equal the spec's results to this relative tolerance.
 TOLERANCE = 1e-6
 
@@ -54,19 +56,24 @@ def read_config(path=CONFIG) -> dict:
             raise InputError(path, "block missing or not a mapping", field=block)
         got = set(data[block])
         if got != keys:
-            raise InputError(path, f"keys must be {sorted(keys)}: missing {sorted(keys - got)}, "
-                                   f"unknown {sorted(got - keys)}", field=block)
+            raise InputError(
+                path,
+                f"keys must be {sorted(keys)}: missing {sorted(keys - got)}, unknown {sorted(got - keys)}",
+                field=block,
+            )
     unknown = set(data) - set(KEYS)
     if unknown:
         raise InputError(path, f"unknown blocks {sorted(unknown)}", field=sorted(unknown)[0])
-    check_estimator_names(path, root, {f"{b}.estimator": data[b]["estimator"] for b in ("romano_wolf", "tost")},
-                          rows=True)
+    check_estimator_names(
+        path, root, {f"{b}.estimator": data[b]["estimator"] for b in ("romano_wolf", "tost")}, rows=True
+    )
     rw = data["romano_wolf"]
     if data["tost"]["estimator"] != "twfe" or rw["estimator"] != "twfe":
         raise InputError(path, "only the static TWFE coefficient ('twfe') is supported", field="estimator")
     if set(rw["reps"]) - set(CLUSTER) or not all(isinstance(r, int) and r >= 99 for r in rw["reps"].values()):
-        raise InputError(path, f"reps: a whole number >= 99 per cluster level of {sorted(CLUSTER)}",
-                         field="romano_wolf.reps")
+        raise InputError(
+            path, f"reps: a whole number >= 99 per cluster level of {sorted(CLUSTER)}", field="romano_wolf.reps"
+        )
     if not 0 < data["tost"]["bound_pct"] < 100:
         raise InputError(path, "bound_pct must lie strictly between 0 and 100", field="tost.bound_pct")
     return data
@@ -88,8 +95,14 @@ def tost(estimate: float, se: float, bound: float) -> dict:
         raise ValueError(f"tost: se ({se}) and bound ({bound}) must be positive")
     p_lower = float(norm.sf((estimate + bound) / se))
     p_upper = float(norm.cdf((estimate - bound) / se))
-    return {"bound": bound, "p_lower": p_lower, "p_upper": p_upper, "p_tost": max(p_lower, p_upper),
-            "ci90_low": estimate - norm.ppf(0.95) * se, "ci90_high": estimate + norm.ppf(0.95) * se}
+    return {
+        "bound": bound,
+        "p_lower": p_lower,
+        "p_upper": p_upper,
+        "p_tost": max(p_lower, p_upper),
+        "ci90_low": estimate - norm.ppf(0.95) * se,
+        "ci90_high": estimate + norm.ppf(0.95) * se,
+    }
 
 
 def _design(name: str, panel: pd.DataFrame) -> tuple[dict, pd.DataFrame, dict]:
@@ -112,8 +125,10 @@ def _result(name: str, estimator: str) -> pd.Series:
 def _check(name: str, coef: float, reported: float, n: int, n_reported: int) -> None:
     """Stop unless the recomputed coefficient and N are the spec's own (a wrong number never passes)."""
     if n != n_reported or abs(coef - reported) > TOLERANCE * max(1.0, abs(reported)):
-        raise RuntimeError(f"{name}: recomputed TWFE {coef!r} on {n} rows, results/{name}/overall.csv has "
-                           f"{reported!r} on {n_reported}: the inference step and the spec disagree")
+        raise RuntimeError(
+            f"{name}: recomputed TWFE {coef!r} on {n} rows, results/{name}/overall.csv has "
+            f"{reported!r} on {n_reported}: the inference step and the spec disagree"
+        )
 
 
 def romano_wolf_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
@@ -125,18 +140,43 @@ def romano_wolf_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
             column = CLUSTER[level]
             clusters = {tuple(sorted(df[column].unique())) for _, df, _ in designs}
             if len(clusters) != 1:
-                raise RuntimeError(f"romano_wolf {program}: {names} do not share one set of {level} clusters; "
-                                   "joint bootstrap draws need the same clusters for every outcome")
-            fits = [wcr(df, outcome_column(spec), ["_d", *design["controls"]], design["fe"], column,
-                        design["weights"], reps=reps, seed=cfg["seed"]) for spec, df, design in designs]
+                raise RuntimeError(
+                    f"romano_wolf {program}: {names} do not share one set of {level} clusters; "
+                    "joint bootstrap draws need the same clusters for every outcome"
+                )
+            fits = [
+                wcr(
+                    df,
+                    outcome_column(spec),
+                    ["_d", *design["controls"]],
+                    design["fe"],
+                    column,
+                    design["weights"],
+                    reps=reps,
+                    seed=cfg["seed"],
+                )
+                for spec, df, design in designs
+            ]
             adjusted = romano_wolf([f.tstat for f in fits], np.column_stack([f.boot_t for f in fits]))
             for (spec, df, _), name, fit, p_rw in zip(designs, names, fits, adjusted):
                 reported = _result(name, cfg["estimator"])
                 _check(name, fit.coef, float(reported["estimate"]), len(df), int(reported["n_obs"]))
-                rows.append({"program": program, "cluster": level, "spec": name, "outcome": spec["outcome"],
-                             "estimator": cfg["estimator"], "estimate": fit.coef, "p_wild": fit.pvalue,
-                             "p_romano_wolf": float(p_rw), "n_tests": len(names), "reps": reps,
-                             "seed": cfg["seed"], "n_clusters": int(df[column].nunique())})
+                rows.append(
+                    {
+                        "program": program,
+                        "cluster": level,
+                        "spec": name,
+                        "outcome": spec["outcome"],
+                        "estimator": cfg["estimator"],
+                        "estimate": fit.coef,
+                        "p_wild": fit.pvalue,
+                        "p_romano_wolf": float(p_rw),
+                        "n_tests": len(names),
+                        "reps": reps,
+                        "seed": cfg["seed"],
+                        "n_clusters": int(df[column].nunique()),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -156,10 +196,19 @@ def tost_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
         spec, df, _ = _design(name, panel)
         row = _result(name, cfg["estimator"])
         mean = pre_mean(spec, df)
-        rows.append({"spec": name, "outcome": spec["outcome"], "transform": spec["transform"],
-                     "estimator": cfg["estimator"], "estimate": float(row["estimate"]), "se": float(row["se"]),
-                     "pre_mean": mean, "bound_pct": cfg["bound_pct"],
-                     **tost(float(row["estimate"]), float(row["se"]), cfg["bound_pct"] / 100 * mean)})
+        rows.append(
+            {
+                "spec": name,
+                "outcome": spec["outcome"],
+                "transform": spec["transform"],
+                "estimator": cfg["estimator"],
+                "estimate": float(row["estimate"]),
+                "se": float(row["se"]),
+                "pre_mean": mean,
+                "bound_pct": cfg["bound_pct"],
+                **tost(float(row["estimate"]), float(row["se"]), cfg["bound_pct"] / 100 * mean),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -212,10 +261,22 @@ def honest_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
         if spec["base_period"] != "universal":
             raise InputError(SPECS / f"{name}.yaml", "HonestDiD needs base_period: universal", field="base_period")
         df, _, design = prepare(spec, panel)
-        res = cs.att_gt(df, outcome_column(spec), TIME, UNIT, spec["treatment"], control_group=spec["control_group"],
-                        est_method=spec["est_method"], covariates=design["covariates"] or None,
-                        weights=design["weights"], cluster=CLUSTER[spec["cluster"]], base_period=spec["base_period"],
-                        anticipation=spec["anticipation"], bootstrap=0, seed=spec["seed"])
+        res = cs.att_gt(
+            df,
+            outcome_column(spec),
+            TIME,
+            UNIT,
+            spec["treatment"],
+            control_group=spec["control_group"],
+            est_method=spec["est_method"],
+            covariates=design["covariates"] or None,
+            weights=design["weights"],
+            cluster=CLUSTER[spec["cluster"]],
+            base_period=spec["base_period"],
+            anticipation=spec["anticipation"],
+            bootstrap=0,
+            seed=spec["seed"],
+        )
         dyn = cs.aggregate(res, "dynamic")
         event = dyn.table.rename(columns={"element": "event_time", "att": "estimate"})
         vcov = pd.DataFrame(dyn.vcov, index=event["event_time"], columns=event["event_time"])
@@ -226,8 +287,10 @@ def honest_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
             keep = event if pre == "all" else event[event["event_time"] >= -int(pre)]
             times = keep["event_time"].tolist()
             for method in ("relative_magnitude",):
+
                 def fit(m, keep=keep, cov=vcov.loc[times, times], method=method, w=weights):
                     return honest.honest(keep, cov, method, [m], target="cs_simple", l_vec=w.to_numpy()).iloc[0]
+
                 h = bisect_breakdown(fit, grid(cfg[method]))
                 n_pre = int((keep["event_time"] < -1).sum())
                 out.append(h.assign(spec=name, pre_periods=str(pre), n_pre=n_pre, estimate=target))
@@ -238,8 +301,11 @@ def honest_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
 def main() -> int:
     cfg = read_config()
     panel = pd.read_parquet(PANEL)
-    tables = {"romano_wolf": romano_wolf_table(cfg["romano_wolf"], panel), "tost": tost_table(cfg["tost"], panel),
-              "honest_simple": honest_table(cfg["honest"], panel)}
+    tables = {
+        "romano_wolf": romano_wolf_table(cfg["romano_wolf"], panel),
+        "tost": tost_table(cfg["tost"], panel),
+        "honest_simple": honest_table(cfg["honest"], panel),
+    }
     with atomic_dir(OUT) as tmp:
         for stem, frame in tables.items():
             frame.to_csv(tmp / f"{stem}.csv", index=False, lineterminator="\n", float_format=FLOAT)

@@ -21,6 +21,7 @@ state-by-year effects with county clusters are), with fixest's adjustment of one
 fixed effect. Singleton observations (alone in a fixed-effect level, hence fitted perfectly) are
 dropped first, iteratively, as fixest and reghdfe do; they are listed as dropped.
 """
+
 from __future__ import annotations
 
 import re

@@ -32,6 +32,7 @@ backend and number of workers:
 - joint.csv: the joint test (analysis.speccurve.joint_test) and null_curves.csv: one row per null draw;
 - and, apart because they differ between runs, logs/<folder name>_timings.csv: wall and CPU seconds per task.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,15 +50,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.infra import cli
-from analysis.infra.atomic import write_text
+from analysis import speccurve
 from analysis.config import LOGS, MAKE_STATE, PANEL, RESULTS, SEED
-from analysis.infra.errors import InputError
 from analysis.estimate import CLUSTER, FLOAT, prepare, run_spec
 from analysis.estimators import registry
-from analysis.spec import DEFAULTS, SpecError, check_estimator_names, outcome_column, validate_spec
+from analysis.infra import cli
+from analysis.infra.atomic import write_text
+from analysis.infra.errors import InputError
 from analysis.infra.yamlfile import read_yaml
-from analysis import speccurve
+from analysis.spec import DEFAULTS, SpecError, check_estimator_names, outcome_column, validate_spec
 
 SIZES = ("default", "full")
 FAST = ("twfe", "twfe_trends")  # re-estimated under the null by speccurve.NullTwfe (no controls)
@@ -74,8 +75,9 @@ def read_multiverse(path: str | Path) -> dict:
     data, root = read_yaml(path, dict, "a mapping with program, base, dimensions, exclusions, sizes")
     for field, kind in (("program", str), ("base", dict), ("dimensions", dict), ("sizes", dict)):
         if not isinstance(data.get(field), kind):
-            raise InputError(path, f"required field missing or not a {'mapping' if kind is dict else 'text'}",
-                             field=field)
+            raise InputError(
+                path, f"required field missing or not a {'mapping' if kind is dict else 'text'}", field=field
+            )
     if data["base"].get("program") != data["program"]:
         raise InputError(path, f"base.program must equal program ({data['program']!r})", field="base.program")
     dims = {}
@@ -86,8 +88,9 @@ def read_multiverse(path: str | Path) -> dict:
         elif isinstance(values, dict) and values and all(isinstance(v, dict) or v is None for v in values.values()):
             dims[name] = {str(k): dict(v or {}) for k, v in values.items()}
         else:
-            raise InputError(path, "a non-empty list of values, or a mapping of value names to the spec fields "
-                                   "they set", field=where)
+            raise InputError(
+                path, "a non-empty list of values, or a mapping of value names to the spec fields they set", field=where
+            )
         if len(dims[name]) != len(values):
             raise InputError(path, "values must be unique", field=where)
     named = {f"base.estimators.{i}": e for i, e in enumerate(_listed(data["base"]))}
@@ -107,18 +110,26 @@ def read_multiverse(path: str | Path) -> dict:
         for dim, vals in ex["when"].items():
             vals = vals if isinstance(vals, list) else [vals]
             if dim not in dims:
-                raise InputError(path, f"unknown dimension {dim!r} (dimensions: {', '.join(dims)})",
-                                 field=f"{where}.when")
+                raise InputError(
+                    path, f"unknown dimension {dim!r} (dimensions: {', '.join(dims)})", field=f"{where}.when"
+                )
             bad = [str(v) for v in vals if str(v) not in dims[dim]]
             if bad:
-                raise InputError(path, f"{dim} has no value {', '.join(bad)} (values: {', '.join(dims[dim])})",
-                                 field=f"{where}.when.{dim}")
+                raise InputError(
+                    path,
+                    f"{dim} has no value {', '.join(bad)} (values: {', '.join(dims[dim])})",
+                    field=f"{where}.when.{dim}",
+                )
     sizes = {}
     for size in SIZES:
         block = data["sizes"].get(size)
         where = f"sizes.{size}"
-        if not isinstance(block, dict) or not isinstance(block.get("draws"), int) or isinstance(block["draws"], bool) \
-                or block["draws"] < 0:
+        if (
+            not isinstance(block, dict)
+            or not isinstance(block.get("draws"), int)
+            or isinstance(block["draws"], bool)
+            or block["draws"] < 0
+        ):
             raise InputError(path, "needs draws: a whole number >= 0 (null draws of the joint test)", field=where)
         values = block.get("values") or {}
         for dim, vals in values.items():
@@ -127,13 +138,24 @@ def read_multiverse(path: str | Path) -> dict:
             bad = [str(v) for v in (vals if isinstance(vals, list) else [vals]) if str(v) not in dims[dim]]
             if bad:
                 raise InputError(path, f"{dim} has no value {', '.join(bad)}", field=f"{where}.values.{dim}")
-        sizes[size] = {"draws": block["draws"],
-                       "values": {d: [str(v) for v in (v_ if isinstance(v_, list) else [v_])] for d, v_ in values.items()}}
-    return {"path": str(path), "program": data["program"], "base": data["base"], "dimensions": dims,
-            "exclusions": [{"when": {d: [str(v) for v in (v_ if isinstance(v_, list) else [v_])]
-                                     for d, v_ in ex["when"].items()}, "reason": ex["reason"].strip()}
-                           for ex in exclusions],
-            "sizes": sizes}
+        sizes[size] = {
+            "draws": block["draws"],
+            "values": {d: [str(v) for v in (v_ if isinstance(v_, list) else [v_])] for d, v_ in values.items()},
+        }
+    return {
+        "path": str(path),
+        "program": data["program"],
+        "base": data["base"],
+        "dimensions": dims,
+        "exclusions": [
+            {
+                "when": {d: [str(v) for v in (v_ if isinstance(v_, list) else [v_])] for d, v_ in ex["when"].items()},
+                "reason": ex["reason"].strip(),
+            }
+            for ex in exclusions
+        ],
+        "sizes": sizes,
+    }
 
 
 def _listed(fields: dict) -> list:
@@ -167,6 +189,7 @@ def _files_read_once():
     (0.1 s each); while a multiverse expands or runs (many specs, the same files) each is read once."""
     import analysis.sample as sample_module
     import analysis.spec as spec_module
+
     saved = spec_module._samples, spec_module.shared_derived, sample_module.read_samples
     samples, derived, read = spec_module._samples(), spec_module.shared_derived(), {}
 
@@ -195,6 +218,7 @@ def expand(mv: dict, size: str = "full", columns=None) -> tuple[list[dict], pd.D
 
 def _expand(mv: dict, size: str, columns) -> tuple[list[dict], pd.DataFrame]:
     from analysis.spec import panel_columns
+
     columns = panel_columns() if columns is None else columns
     keep = mv["sizes"][size]["values"]
     names = list(mv["dimensions"])
@@ -211,18 +235,32 @@ def _expand(mv: dict, size: str, columns) -> tuple[list[dict], pd.DataFrame]:
         for d, label in choices.items():
             fields.update(mv["dimensions"][d][label])
         name = f"mv_{mv['program']}_{ident}"
-        spec = {**DEFAULTS, **fields, "name": name, "label": name, "seed": task_seed(ident),
-                "path": f"{mv['path']} [{', '.join(f'{d}={v}' for d, v in choices.items())}]", "lines": {}}
+        spec = {
+            **DEFAULTS,
+            **fields,
+            "name": name,
+            "label": name,
+            "seed": task_seed(ident),
+            "path": f"{mv['path']} [{', '.join(f'{d}={v}' for d, v in choices.items())}]",
+            "lines": {},
+        }
         try:
             validate_spec(spec, columns)
         except SpecError as err:
-            raise InputError(mv["path"], f"the combination {choices} cannot run and is not excluded: "
-                                         f"{err.problems[0][1]}: {err.problems[0][2]} (add an exclusion with its "
-                                         "reason, or change the dimension's values)", field="exclusions") from None
+            raise InputError(
+                mv["path"],
+                f"the combination {choices} cannot run and is not excluded: "
+                f"{err.problems[0][1]}: {err.problems[0][2]} (add an exclusion with its "
+                "reason, or change the dimension's values)",
+                field="exclusions",
+            ) from None
         if len(spec["estimators"]) != 1 or spec["estimators"][0] not in registry.allowed("multiverse"):
-            raise InputError(mv["path"], f"the combination {choices} runs {spec['estimators']}: every multiverse "
-                                         f"specification runs exactly one of {', '.join(registry.allowed('multiverse'))}",
-                             field="dimensions")
+            raise InputError(
+                mv["path"],
+                f"the combination {choices} runs {spec['estimators']}: every multiverse "
+                f"specification runs exactly one of {', '.join(registry.allowed('multiverse'))}",
+                field="dimensions",
+            )
         specs.append({**spec, "id": ident, "choices": choices})
     excl = pd.DataFrame(excluded, columns=["id", *names, "reason"])
     return sorted(specs, key=lambda s: s["id"]), excl.sort_values("id").reset_index(drop=True)
@@ -233,8 +271,11 @@ def _digest(spec: dict, draws: int, data: str = "") -> str:
     """What a cached task must match: the spec's fields, the draws, the seed, the task version and
     ``data`` (the sha256 of the panel file: a rebuilt panel reruns every task)."""
     fields = {k: v for k, v in spec.items() if k not in ("path", "lines")}
-    text = json.dumps({"spec": fields, "draws": draws, "seed": SEED, "version": TASK_VERSION, "data": data},
-                      sort_keys=True, default=str)
+    text = json.dumps(
+        {"spec": fields, "draws": draws, "seed": SEED, "version": TASK_VERSION, "data": data},
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -273,14 +314,24 @@ def run_task(spec: dict, panel: pd.DataFrame, draws: int, cache: Path | None = N
         units = model.units
         check = model.fit(units["g"].to_numpy(float))
         if not np.isclose(check[0], observed["estimate"], rtol=1e-6, atol=1e-9):
-            raise RuntimeError(f"{spec['path']}: the null re-estimator gives {check[0]!r} on the observed timing, "
-                               f"run_spec {observed['estimate']!r}: the two paths disagree")
+            raise RuntimeError(
+                f"{spec['path']}: the null re-estimator gives {check[0]!r} on the observed timing, "
+                f"run_spec {observed['estimate']!r}: the two paths disagree"
+            )
         model.remove_effect(observed["estimate"])
         permuter = speccurve.Permuter(units)
         null = [model.fit(permuter.draw(SEED, d)) for d in range(1, draws + 1)]
-    result = {"id": spec["id"], "digest": digest, "choices": spec["choices"], "observed": observed, "pct_scale": scale,
-              "null_estimate": [b for b, _ in null], "null_se": [s for _, s in null],
-              "seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 3)}
+    result = {
+        "id": spec["id"],
+        "digest": digest,
+        "choices": spec["choices"],
+        "observed": observed,
+        "pct_scale": scale,
+        "null_estimate": [b for b, _ in null],
+        "null_se": [s for _, s in null],
+        "seconds": round(time.perf_counter() - start, 3),
+        "cpu_seconds": round(time.process_time() - cpu, 3),
+    }
     if file is not None:
         write_text(file, json.dumps(result, sort_keys=True))
     return result
@@ -300,7 +351,7 @@ def _batch(specs: list[dict], panel_path: str, draws: int, cache: str | None) ->
         for spec in specs:
             try:
                 out.append(run_task(spec, panel, draws, Path(cache) if cache else None, data))
-            except Exception as err:   # re-raised as a plain error: every exception type crosses processes
+            except Exception as err:  # re-raised as a plain error: every exception type crosses processes
                 raise TaskError(f"{spec['path']} (id {spec['id']}): {type(err).__name__}: {err}") from None
     return out
 
@@ -309,18 +360,26 @@ class TaskError(RuntimeError):
     """A specification failed in a worker; the message names it, its choices and the original error."""
 
 
-def run_all(specs: list[dict], draws: int, panel_path: str | Path = PANEL, jobs: int | None = None,
-            scheduler: str | None = None, cache: Path | None = None, progress: bool = True,
-            batch: int = 4) -> list[dict]:
+def run_all(
+    specs: list[dict],
+    draws: int,
+    panel_path: str | Path = PANEL,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    cache: Path | None = None,
+    progress: bool = True,
+    batch: int = 4,
+) -> list[dict]:
     """Every task, through joblib (processes, ``jobs`` workers: default all cores) or, with ``scheduler``,
     joblib's Dask backend ('local': a LocalCluster of ``jobs`` workers; else a scheduler address).
     Results are ordered by spec id whatever the backend. Cached tasks are read, not rerun."""
     from joblib import Parallel, delayed, parallel_config
     from tqdm import tqdm
+
     jobs = jobs or os.cpu_count() or 1
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-    batches = [specs[i:i + batch] for i in range(0, len(specs), batch)]
+    batches = [specs[i : i + batch] for i in range(0, len(specs), batch)]
     calls = (delayed(_batch)(b, str(panel_path), draws, str(cache) if cache else None) for b in batches)
     bar = tqdm(total=len(specs), desc="multiverse", unit="spec", disable=not progress, file=sys.stderr)
     out = []
@@ -328,6 +387,7 @@ def run_all(specs: list[dict], draws: int, panel_path: str | Path = PANEL, jobs:
     try:
         if scheduler:
             from distributed import Client, LocalCluster
+
             if scheduler == "local":
                 cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
                 client = Client(cluster)
@@ -355,20 +415,32 @@ def run_all(specs: list[dict], draws: int, panel_path: str | Path = PANEL, jobs:
 def tables(mv: dict, results: list[dict], exclusions: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """estimates, exclusions, joint, null_curves and timings tables of a finished run."""
     dims = list(mv["dimensions"])
-    est = pd.DataFrame([{"id": r["id"], **r["choices"], **r["observed"]} for r in results],
-                       columns=["id", *dims, *RESULT_COLUMNS])
-    out = {"estimates": est, "exclusions": exclusions,
-           "timings": pd.DataFrame([{"id": r["id"], "seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"]}
-                                    for r in results], columns=["id", "seconds", "cpu_seconds"])}
+    est = pd.DataFrame(
+        [{"id": r["id"], **r["choices"], **r["observed"]} for r in results], columns=["id", *dims, *RESULT_COLUMNS]
+    )
+    out = {
+        "estimates": est,
+        "exclusions": exclusions,
+        "timings": pd.DataFrame(
+            [{"id": r["id"], "seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"]} for r in results],
+            columns=["id", "seconds", "cpu_seconds"],
+        ),
+    }
     draws = min((len(r["null_estimate"]) for r in results), default=0)
     if draws and results:
         null_est = np.array([np.array(r["null_estimate"][:draws], float) * r["pct_scale"] for r in results])
         null_se = np.array([np.array(r["null_se"][:draws], float) * r["pct_scale"] for r in results])
         scale = np.array([r["pct_scale"] for r in results])
-        joint = speccurve.joint_test(est["effect_pct"].to_numpy(float), est["se"].to_numpy(float) * scale,
-                                     null_est, null_se)
-        out["joint"] = joint.assign(program=mv["program"], n_specs=len(results), n_excluded=len(exclusions),
-                                    seed=SEED, null_hypothesis=speccurve.NULL_HYPOTHESIS)
+        joint = speccurve.joint_test(
+            est["effect_pct"].to_numpy(float), est["se"].to_numpy(float) * scale, null_est, null_se
+        )
+        out["joint"] = joint.assign(
+            program=mv["program"],
+            n_specs=len(results),
+            n_excluded=len(exclusions),
+            seed=SEED,
+            null_hypothesis=speccurve.NULL_HYPOTHESIS,
+        )
         out["null_curves"] = speccurve.null_curves(null_est, null_se)
     return out
 

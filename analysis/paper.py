@@ -8,6 +8,7 @@ it was, newer than nothing, and no half-written .aux or .fdb_latexmk that a late
 over; its temporary folder is removed by the next build. On a LaTeX error the command exits 1 and
 prints LaTeX's error lines.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from analysis.infra.atomic import atomic_path, remove_stale
-from analysis.infra import cli
 from analysis.config import PAPER
+from analysis.infra import cli
+from analysis.infra.atomic import atomic_path, remove_stale
 from analysis.infra.errors import StopBuild
 
 SOURCE = PAPER / "paper.tex"
@@ -43,7 +44,7 @@ def errors(log: str, lines: int = 12) -> str:
     hits = [i for i, line in enumerate(text) if line.startswith("!")]
     if not hits:
         return "\n".join(text[-lines:])
-    return "\n".join(line for i in hits[:3] for line in text[i:i + 4])
+    return "\n".join(line for i in hits[:3] for line in text[i : i + 4])
 
 
 def build(source: Path = SOURCE, pdf: Path = PDF) -> Path:
@@ -54,8 +55,9 @@ def build(source: Path = SOURCE, pdf: Path = PDF) -> Path:
         (folder / f"{source.stem}{ext}").unlink(missing_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".build.{os.getpid()}.", suffix=".tmp", dir=folder))
     try:
-        done = subprocess.run([*LATEXMK, f"-outdir={tmp.name}", source.name], cwd=folder,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [*LATEXMK, f"-outdir={tmp.name}", source.name], cwd=folder, capture_output=True, text=True
+        )
         log = tmp / f"{source.stem}.log"
         if log.exists():
             with atomic_path(folder / f"{source.stem}.log") as keep:
@@ -63,8 +65,9 @@ def build(source: Path = SOURCE, pdf: Path = PDF) -> Path:
         built = tmp / f"{source.stem}.pdf"
         if done.returncode != 0 or not built.is_file() or built.stat().st_size == 0:
             detail = errors(log.read_text(errors="replace")) if log.exists() else done.stdout + done.stderr
-            raise LatexError(f"{source}: LaTeX failed (log: {folder / log.name}); paper.pdf was left as it "
-                               f"was.\n{detail}")
+            raise LatexError(
+                f"{source}: LaTeX failed (log: {folder / log.name}); paper.pdf was left as it was.\n{detail}"
+            )
         with atomic_path(pdf) as out:
             shutil.copyfile(built, out)
     finally:

@@ -16,6 +16,7 @@ like: an entry with ``not_comparable`` (a reason, e.g. a city-level study agains
 'not comparable', never 'differs'; an entry whose ``robust`` is null (no robust estimator of the same
 design, e.g. with county trends) has robust verdict 'no counterpart' and empty robust columns.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,25 +25,53 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.infra.atomic import write_text
 from analysis.config import PUBLISHED, RESULTS
-from analysis.infra.errors import InputError
 from analysis.estimate import FLOAT
-from analysis.infra.yamlfile import read_yaml
 from analysis.infra import cli
+from analysis.infra.atomic import write_text
+from analysis.infra.errors import InputError
+from analysis.infra.yamlfile import read_yaml
 
 OUTPUT = RESULTS / "replication.csv"
 ALPHA = 0.05
-COLUMNS = ["study", "design", "outcome", "published", "published_value", "source_type", "source",
-           "closest_spec", "closest_estimator", "closest_estimate", "closest_se", "closest_pvalue",
-           "robust_spec", "robust_estimator", "robust_estimate", "robust_se", "robust_pvalue", "verdict"]
+COLUMNS = [
+    "study",
+    "design",
+    "outcome",
+    "published",
+    "published_value",
+    "source_type",
+    "source",
+    "closest_spec",
+    "closest_estimator",
+    "closest_estimate",
+    "closest_se",
+    "closest_pvalue",
+    "robust_spec",
+    "robust_estimator",
+    "robust_estimate",
+    "robust_se",
+    "robust_pvalue",
+    "verdict",
+]
 
 
 def read_published(path: Path = PUBLISHED) -> list[dict]:
     """The published results, with their required fields checked."""
     entries, _ = read_yaml(path, list, "a list of published results")
-    needed = ("study", "design", "outcome", "published", "value", "significant", "source", "source_type",
-              "closest", "robust", "differences")
+    needed = (
+        "study",
+        "design",
+        "outcome",
+        "published",
+        "value",
+        "significant",
+        "source",
+        "source_type",
+        "closest",
+        "robust",
+        "differences",
+    )
     for i, entry in enumerate(entries):
         missing = [k for k in needed if k not in entry]
         if missing:
@@ -60,8 +89,10 @@ def reproduces(entry: dict, est: dict) -> tuple[bool, str]:
     """Whether an estimate {estimate, ci_low, ci_high, pvalue} reproduces the published result, and why."""
     if entry["value"] is not None:
         inside = est["ci_low"] <= entry["value"] <= est["ci_high"]
-        return inside, (f"{entry['value']:g} {'inside' if inside else 'outside'} our 95% CI "
-                        f"[{est['ci_low']:.3g}, {est['ci_high']:.3g}]")
+        return inside, (
+            f"{entry['value']:g} {'inside' if inside else 'outside'} our 95% CI "
+            f"[{est['ci_low']:.3g}, {est['ci_high']:.3g}]"
+        )
     significant = est["pvalue"] < ALPHA
     same = significant == bool(entry["significant"])
     if same and significant and entry.get("sign") is not None:
@@ -76,13 +107,18 @@ def verdict(entry: dict, closest: dict, robust: dict | None) -> str:
     ok, why = reproduces(entry, closest)
     if entry.get("not_comparable"):
         robust_part = "no counterpart" if robust is None else f"not comparable (ours {robust['estimate']:.3g})"
-        return (f"not comparable: {entry['not_comparable']}; ours {closest['estimate']:.3g} (p={closest['pvalue']:.3f}); "
-                f"robust estimator {robust_part}")
+        return (
+            f"not comparable: {entry['not_comparable']}; ours {closest['estimate']:.3g} (p={closest['pvalue']:.3f}); "
+            f"robust estimator {robust_part}"
+        )
     if robust is None:
-        line = f"{'consistent' if ok else 'differs'}: {why}; robust estimator no counterpart (same design not estimated)"
+        line = (
+            f"{'consistent' if ok else 'differs'}: {why}; robust estimator no counterpart (same design not estimated)"
+        )
         return line if ok else f"{line}; design differences: {entry['differences']}"
     robust_ok, robust_why = reproduces(entry, robust)
-    line = f"{'consistent' if ok else 'differs'}: {why}; robust estimator {'consistent' if robust_ok else 'differs'} ({robust_why})"
+    robust = "consistent" if robust_ok else "differs"
+    line = f"{'consistent' if ok else 'differs'}: {why}; robust estimator {robust} ({robust_why})"
     return line if ok else f"{line}; design differences: {entry['differences']}"
 
 
@@ -106,14 +142,28 @@ def build(entries: list[dict], results: Path = RESULTS) -> pd.DataFrame:
         robust = None if r is None else estimate_row(r["spec"], r["estimator"], r.get("pvalue_from"), results)
         r = r or {"spec": "", "estimator": ""}
         none = {"estimate": float("nan"), "se": float("nan"), "pvalue": float("nan")}
-        rows.append({"study": entry["study"], "design": entry["design"], "outcome": entry["outcome"],
-                     "published": entry["published"], "published_value": entry["value"],
-                     "source_type": entry["source_type"], "source": entry["source"],
-                     "closest_spec": c["spec"], "closest_estimator": c["estimator"],
-                     "closest_estimate": closest["estimate"], "closest_se": closest["se"],
-                     "closest_pvalue": closest["pvalue"], "robust_spec": r["spec"], "robust_estimator": r["estimator"],
-                     "robust_estimate": (robust or none)["estimate"], "robust_se": (robust or none)["se"],
-                     "robust_pvalue": (robust or none)["pvalue"], "verdict": verdict(entry, closest, robust)})
+        rows.append(
+            {
+                "study": entry["study"],
+                "design": entry["design"],
+                "outcome": entry["outcome"],
+                "published": entry["published"],
+                "published_value": entry["value"],
+                "source_type": entry["source_type"],
+                "source": entry["source"],
+                "closest_spec": c["spec"],
+                "closest_estimator": c["estimator"],
+                "closest_estimate": closest["estimate"],
+                "closest_se": closest["se"],
+                "closest_pvalue": closest["pvalue"],
+                "robust_spec": r["spec"],
+                "robust_estimator": r["estimator"],
+                "robust_estimate": (robust or none)["estimate"],
+                "robust_se": (robust or none)["se"],
+                "robust_pvalue": (robust or none)["pvalue"],
+                "verdict": verdict(entry, closest, robust),
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -13,6 +13,7 @@ standard errors of each estimator (results/<spec>/models.csv). Figures use the p
 ``tabular`` body, standard errors in parentheses). Nothing is written into paper/ or results/:
 the default folder is myspecs/output/.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,9 +43,15 @@ def _series(res: SpecResults, estimators) -> list[tuple[str, pd.DataFrame]]:
     return [(e, ev[ev["estimator"] == e].sort_values("event_time")) for e in wanted]
 
 
-def plot_event_study(specs, estimators: list[str] | None = None, labels: list[str] | None = None,
-                     window: tuple[int, int] | None = None, ylabel: str | None = None, name: str | None = None,
-                     directory: str | Path = MINE_OUTPUT):
+def plot_event_study(
+    specs,
+    estimators: list[str] | None = None,
+    labels: list[str] | None = None,
+    window: tuple[int, int] | None = None,
+    ylabel: str | None = None,
+    name: str | None = None,
+    directory: str | Path = MINE_OUTPUT,
+):
     """One event-study figure of ``specs`` (names, folders or SpecResults), every series with its
     pointwise 95% intervals (Callaway–Sant'Anna's uniform band shaded where the bootstrap made one).
 
@@ -66,18 +73,33 @@ def plot_event_study(specs, estimators: list[str] | None = None, labels: list[st
             ev = ev[ev["event_time"].between(*window)]
         ev = ev[~((ev["event_time"] == -1) & ~(ev["se"] > 0))]
         text = f"{lab}: {registry.titles().get(est, est)}" if len(items) > 1 or estimators is None else lab
-        line = ax.errorbar(ev["event_time"] + dx, ev["estimate"], yerr=[ev["estimate"] - ev["ci_low"],
-                           ev["ci_high"] - ev["estimate"]], fmt="o", ms=3.5, elinewidth=1, label=text)
+        line = ax.errorbar(
+            ev["event_time"] + dx,
+            ev["estimate"],
+            yerr=[ev["estimate"] - ev["ci_low"], ev["ci_high"] - ev["estimate"]],
+            fmt="o",
+            ms=3.5,
+            elinewidth=1,
+            label=text,
+        )
         if "cband_low" in ev and ev["cband_low"].notna().any():
             band = ev[ev["cband_low"].notna()]
-            ax.fill_between(band["event_time"] + dx, band["cband_low"], band["cband_high"], alpha=0.12, lw=0,
-                            color=line[0].get_color())
+            ax.fill_between(
+                band["event_time"] + dx,
+                band["cband_low"],
+                band["cband_high"],
+                alpha=0.12,
+                lw=0,
+                color=line[0].get_color(),
+            )
     ax.plot([-1], [0], "o", mfc="white", mec="black", ms=4, label="reference year ($-1$)")
     ax.axhline(0, color="black", lw=0.6)
     ax.axvline(-0.5, color="#888888", lw=0.6, ls=":")
     first = items[0].spec
     ax.set_xlabel("years since first treatment")
-    ax.set_ylabel(ylabel or f"effect on the {TRANSFORMS.get(first.get('transform'), '')} of {first.get('outcome')} crime")
+    ax.set_ylabel(
+        ylabel or f"effect on the {TRANSFORMS.get(first.get('transform'), '')} of {first.get('outcome')} crime"
+    )
     ax.legend(loc="best", fontsize=7)
     if name:
         style.save(fig, name, directory=Path(directory))
@@ -119,8 +141,14 @@ class Table:
     notes_path: Path | None = None
 
 
-def table(specs, estimators: list[str] | None = None, labels: list[str] | None = None, name: str | None = None,
-          directory: str | Path = MINE_OUTPUT, digits: int = 3) -> Table:
+def table(
+    specs,
+    estimators: list[str] | None = None,
+    labels: list[str] | None = None,
+    name: str | None = None,
+    directory: str | Path = MINE_OUTPUT,
+    digits: int = 3,
+) -> Table:
     """A booktabs regression table of ``specs`` (names, folders or SpecResults): one column per spec,
     one row per estimator (estimate, standard error in parentheses below), then rows for the outcome,
     controls, fixed effects, sample, clustering and county-years, and a notes paragraph from the
@@ -134,22 +162,46 @@ def table(specs, estimators: list[str] | None = None, labels: list[str] | None =
     labels = labels or [r.label for r in items]
     overall = [r.overall for r in items]
     rows = estimators or [e for e in TABLE_ROWS if any(e in o.index for o in overall)]
-    cells = [(registry.titles().get(e, e), [{"estimate": o.loc[e, "estimate"], "se": o.loc[e, "se"]}
-                                           if e in o.index else None for o in overall]) for e in rows]
-    extra = [("Outcome", [f"{r.spec.get('outcome')} ({TRANSFORMS.get(r.spec.get('transform'), '')})" for r in items]),
-             ("Controls", [_controls_text(r.spec) for r in items]),
-             ("Fixed effects", [_fe_text(r.spec.get("fixed_effects", ["county", "year"]))
-                                if set(r.spec.get("estimators", [])) != {"cs"} else "none (2x2 comparisons)"
-                                for r in items]),
-             ("Sample", [_sample_text(r.spec) for r in items]),
-             ("Clusters", [r.spec.get("cluster", "county") for r in items]),
-             ("County-years in sample", [int(r.table("sample_log").sort_values("step")["rows_after"].iloc[-1])
-                                         for r in items])]
+    cells = [
+        (
+            registry.titles().get(e, e),
+            [{"estimate": o.loc[e, "estimate"], "se": o.loc[e, "se"]} if e in o.index else None for o in overall],
+        )
+        for e in rows
+    ]
+    extra = [
+        ("Outcome", [f"{r.spec.get('outcome')} ({TRANSFORMS.get(r.spec.get('transform'), '')})" for r in items]),
+        ("Controls", [_controls_text(r.spec) for r in items]),
+        (
+            "Fixed effects",
+            [
+                _fe_text(r.spec.get("fixed_effects", ["county", "year"]))
+                if set(r.spec.get("estimators", [])) != {"cs"}
+                else "none (2x2 comparisons)"
+                for r in items
+            ],
+        ),
+        ("Sample", [_sample_text(r.spec) for r in items]),
+        ("Clusters", [r.spec.get("cluster", "county") for r in items]),
+        (
+            "County-years in sample",
+            [int(r.table("sample_log").sort_values("step")["rows_after"].iloc[-1]) for r in items],
+        ),
+    ]
     if any("wild" in o.index for o in overall):
-        extra.append(("Wild bootstrap p (TWFE)", [float(o.loc["wild", "pvalue"]) if "wild" in o.index else None
-                                                  for o in overall]))
-    body = latex.regression_table([f"({i + 1})" for i in range(len(items))], cells, extra_rows=extra,
-                                  groups=[[(lab, 1) for lab in labels]], digits=digits)
+        extra.append(
+            (
+                "Wild bootstrap p (TWFE)",
+                [float(o.loc["wild", "pvalue"]) if "wild" in o.index else None for o in overall],
+            )
+        )
+    body = latex.regression_table(
+        [f"({i + 1})" for i in range(len(items))],
+        cells,
+        extra_rows=extra,
+        groups=[[(lab, 1) for lab in labels]],
+        digits=digits,
+    )
     notes = _notes(items, labels, rows)
     out = Table(body=body, notes=notes)
     if name:

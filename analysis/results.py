@@ -7,6 +7,7 @@ columns for every estimator). ``from_run(spec, tables)`` wraps the tables of
 ``analysis.estimate.run_spec`` run in memory, so the plot and table helpers (analysis.report) take
 either.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.infra.errors import InputError
+from analysis.infra.yamlfile import read_yaml
 from analysis.spec import DEFAULTS, load_spec
 from analysis.workspace import results_folder
-from analysis.infra.yamlfile import read_yaml
 
 
 @dataclass

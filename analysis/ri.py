@@ -19,9 +19,11 @@ means over counties), so beta = sum w D~ y~ / sum w D~^2 needs only the permuted
 tests/test_analyses.py checks that the unpermuted statistic equals the linearmodels TWFE estimate.
 
 Writes results/ri_<stem>/ri.csv (one row per scheme, unrestricted first: program, scheme, estimate,
-p_perm, n_perm, seed, ...) and results/ri_<stem>/permutations.csv (scheme, draw, estimate) for the figure. p_perm is two-sided with the +1
+p_perm, n_perm, seed, ...) and results/ri_<stem>/permutations.csv (scheme, draw, estimate) for the figure.
+p_perm is two-sided with the +1
 correction: (1 + #{|b_perm| >= |b_obs|}) / (1 + n_perm).
 """
+
 from __future__ import annotations
 
 import sys
@@ -30,16 +32,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.infra.atomic import write_text
 from analysis.config import DERIVED, PANEL, SEED, ri_folder
 from analysis.derived import add_columns, read_derived
-from analysis.infra.errors import InputError
+from analysis.design import design_sample
 from analysis.estimate import FLOAT
 from analysis.grid import expand, read_grid
-from analysis.design import design_sample
+from analysis.infra import cli
+from analysis.infra.atomic import write_text
+from analysis.infra.errors import InputError
 from analysis.model import population_weights, treated_indicator
 from analysis.spec import default_terms, outcome_column
-from analysis.infra import cli
 
 MIN_PERMUTATIONS = 999
 
@@ -50,9 +52,12 @@ def design_arrays(spec: dict, panel: pd.DataFrame) -> dict:
     a balanced panel."""
     extra = [f for f in ("controls", "baseline_controls", "sample_rules", "derived") if spec.get(f)]
     if extra or not default_terms(spec.get("fixed_effects", ["county", "year"])):
-        raise InputError(spec["path"], "randomization inference permutes the static TWFE with county and year "
-                                       f"effects on a named sample only: remove {', '.join(extra) or 'fixed_effects'}",
-                         field=(extra or ["fixed_effects"])[0])
+        raise InputError(
+            spec["path"],
+            "randomization inference permutes the static TWFE with county and year "
+            f"effects on a named sample only: remove {', '.join(extra) or 'fixed_effects'}",
+            field=(extra or ["fixed_effects"])[0],
+        )
     df, _ = design_sample(panel, spec)
     y_col, g_col = outcome_column(spec), spec["treatment"]
     df = df.dropna(subset=[y_col, g_col]).sort_values(["fips", "year"])
@@ -65,9 +70,13 @@ def design_arrays(spec: dict, panel: pd.DataFrame) -> dict:
     if (counts != len(years)).any():
         raise ValueError("randomization inference needs a balanced panel (use a balanced sample)")
     n, t = len(counts), len(years)
-    return {"y": df[y_col].to_numpy(float).reshape(n, t), "years": years,
-            "g": df.groupby("fips")[g_col].first().to_numpy("int64"),
-            "w": df.groupby("fips")["_w"].first().to_numpy(float), "units": counts.index.to_numpy()}
+    return {
+        "y": df[y_col].to_numpy(float).reshape(n, t),
+        "years": years,
+        "g": df.groupby("fips")[g_col].first().to_numpy("int64"),
+        "w": df.groupby("fips")["_w"].first().to_numpy(float),
+        "units": counts.index.to_numpy(),
+    }
 
 
 def within(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -88,7 +97,7 @@ def twfe_beta(y_within: np.ndarray, d: np.ndarray, w: np.ndarray) -> np.ndarray:
     """The TWFE coefficient(s) by Frisch–Waugh, for D of shape N x T or P x N x T."""
     d_within = within(d, w)
     wn = w[:, None]
-    return (wn * d_within * y_within).sum(axis=(-2, -1)) / (wn * d_within ** 2).sum(axis=(-2, -1))
+    return (wn * d_within * y_within).sum(axis=(-2, -1)) / (wn * d_within**2).sum(axis=(-2, -1))
 
 
 def shuffle(g: np.ndarray, rng: np.random.Generator, groups: list[np.ndarray] | None = None) -> np.ndarray:
@@ -119,7 +128,7 @@ def permute(arrays: dict, n_perm: int, seed: int, strata: np.ndarray | None = No
     for start in range(0, n_perm, 100):  # chunks of 100 permutations keep memory small
         size = min(100, n_perm - start)
         g = np.stack([shuffle(arrays["g"], rng, groups) for _ in range(size)])
-        draws[start:start + size] = twfe_beta(y_within, treatment(g, arrays["years"]), arrays["w"])
+        draws[start : start + size] = twfe_beta(y_within, treatment(g, arrays["years"]), arrays["w"])
     return observed, draws
 
 
@@ -129,16 +138,18 @@ def stratum_labels(panel: pd.DataFrame, units: np.ndarray, column: str, grid_pat
     if column not in panel.columns:
         definitions = read_derived(DERIVED)[0] if DERIVED.exists() else {}
         if column not in definitions:
-            raise InputError(grid_path, f"stratum {column!r} is neither a panel column nor in {DERIVED.name}",
-                             field="strata")
+            raise InputError(
+                grid_path, f"stratum {column!r} is neither a panel column nor in {DERIVED.name}", field="strata"
+            )
         panel = add_columns(panel, [column], definitions)
     values = panel[panel["fips"].isin(units)].groupby("fips")[column]
     if (values.nunique(dropna=False) > 1).any():
         raise InputError(grid_path, f"stratum {column!r} varies within a county", field="strata")
     labels = values.first().reindex(units)
     if labels.isna().any():
-        raise InputError(grid_path, f"stratum {column!r} is missing for {int(labels.isna().sum())} counties",
-                         field="strata")
+        raise InputError(
+            grid_path, f"stratum {column!r} is missing for {int(labels.isna().sum())} counties", field="strata"
+        )
     return labels.to_numpy()
 
 
@@ -160,8 +171,11 @@ def run(grid_path: str | Path, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
     settings = grid.get("ri") or {}
     unknown = sorted(set(settings) - {"permutations", "seed", "strata"})
     if unknown:
-        raise InputError(grid_path, f"unknown key(s) in the ri block: {', '.join(unknown)} "
-                                    "(known: permutations, seed, strata)", field=unknown[0])
+        raise InputError(
+            grid_path,
+            f"unknown key(s) in the ri block: {', '.join(unknown)} (known: permutations, seed, strata)",
+            field=unknown[0],
+        )
     n_perm, seed = int(settings.get("permutations", MIN_PERMUTATIONS)), int(settings.get("seed", SEED))
     if n_perm < MIN_PERMUTATIONS:
         raise InputError(grid_path, f"at least {MIN_PERMUTATIONS} permutations", field="permutations")
@@ -170,20 +184,35 @@ def run(grid_path: str | Path, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
         raise InputError(grid_path, "strata must be a list of column names", field="strata")
     spec = next(s for s in expand(grid_path, panel.columns) if s["variant"] == "base")
     arrays = design_arrays(spec, panel)
-    schemes = {"unrestricted": None, **{f"within_{c}": stratum_labels(panel, arrays["units"], c, grid_path)
-                                        for c in strata}}
+    schemes = {
+        "unrestricted": None,
+        **{f"within_{c}": stratum_labels(panel, arrays["units"], c, grid_path) for c in strata},
+    }
     rows, draws = [], []
-    for scheme, labels in schemes.items():   # every scheme from the same seed
+    for scheme, labels in schemes.items():  # every scheme from the same seed
         observed, dist = permute(arrays, n_perm, seed, labels)
         n_strata, varying = informative(arrays["g"], labels)
-        rows.append({
-            "program": spec["program"], "scheme": scheme, "estimate": observed, "p_perm": p_value(observed, dist),
-            "n_perm": n_perm, "seed": seed, "sample": spec["sample"], "outcome": outcome_column(spec),
-            "treatment": spec["treatment"], "weights": spec["weights"], "n_units": len(arrays["units"]),
-            "n_obs": arrays["y"].size,
-            "n_treated_units": int(((arrays["g"] > 0) & (arrays["g"] <= arrays["years"].max())).sum()),
-            "n_strata": n_strata, "n_strata_varying": varying, "n_distinct": int(len(np.unique(dist.round(12)))),
-            "perm_sd": float(dist.std(ddof=1))})
+        rows.append(
+            {
+                "program": spec["program"],
+                "scheme": scheme,
+                "estimate": observed,
+                "p_perm": p_value(observed, dist),
+                "n_perm": n_perm,
+                "seed": seed,
+                "sample": spec["sample"],
+                "outcome": outcome_column(spec),
+                "treatment": spec["treatment"],
+                "weights": spec["weights"],
+                "n_units": len(arrays["units"]),
+                "n_obs": arrays["y"].size,
+                "n_treated_units": int(((arrays["g"] > 0) & (arrays["g"] <= arrays["years"].max())).sum()),
+                "n_strata": n_strata,
+                "n_strata_varying": varying,
+                "n_distinct": int(len(np.unique(dist.round(12)))),
+                "perm_sd": float(dist.std(ddof=1)),
+            }
+        )
         draws.append(pd.DataFrame({"scheme": scheme, "draw": np.arange(1, n_perm + 1), "estimate": dist}))
     return pd.DataFrame(rows), pd.concat(draws, ignore_index=True)
 

@@ -20,6 +20,7 @@ Counting rules (one place, used by the figures, the table and the macros):
   The best-guess file lists some agencies signed in 2019-2020 but no end dates and only part
   of the program, so it does not fill the gap.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,14 +29,14 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
+from analysis.infra import cli
 from analysis.infra.atomic import write_csv, write_text
 from analysis.readers import agreements_287g as a287
 from analysis.readers.ice_lists import clean_ice_lists, count_agreements
-from analysis.infra import cli
 
 OUT = config.RESULTS / "rollout"
 FIRST_MONTH, LAST_MONTH = "2002-01", "2026-05"
-HISTORY_END = pd.Timestamp("2017-08-01")   # last ICE roster behind the pre-2018 history
+HISTORY_END = pd.Timestamp("2017-08-01")  # last ICE roster behind the pre-2018 history
 FIRST_TERM = (pd.Timestamp("2009-01-20"), pd.Timestamp("2013-01-19"))
 SECOND_TERM = (pd.Timestamp("2013-01-20"), pd.Timestamp("2017-01-19"))
 DEC_2024 = (pd.Timestamp("2024-12-01"), pd.Timestamp("2024-12-31"))
@@ -54,17 +55,23 @@ def agency_windows(agreements_or_source: pd.DataFrame) -> pd.DataFrame:
     df = agreements_or_source
     if {"agency_id", "first_signed", "end_date"} <= set(df.columns):
         out = df.groupby("agency_id", sort=True).agg(
-            state=("state", "first"), start=("first_signed", "first"), end=("end_date", "first"))
+            state=("state", "first"), start=("first_signed", "first"), end=("end_date", "first")
+        )
         return out.assign(evidence=pd.NA).reset_index()
     if not {"first_signed_best", "active_to", "terminated"} <= set(df.columns):
         raise KeyError("need the agreements table or the best-guess source (read_source)")
     df = df.assign(agency_id=a287.agency_ids(df, a287.read_fixes(df)))
     df = a287.collapse_duplicates(df[df["state"].notna()])
     df = df[~df["agency_id"].duplicated() & (df["first_signed_best"] <= a287.LAST_SIGNED)]
-    out = pd.DataFrame({"agency_id": df["agency_id"], "state": df["state"],
-                        "start": df["first_signed_best"],
-                        "end": df["active_to"].where(df["terminated"] == "TRUE"),
-                        "evidence": df["active_to"].notna()})
+    out = pd.DataFrame(
+        {
+            "agency_id": df["agency_id"],
+            "state": df["state"],
+            "start": df["first_signed_best"],
+            "end": df["active_to"].where(df["terminated"] == "TRUE"),
+            "evidence": df["active_to"].notna(),
+        }
+    )
     return out.sort_values("agency_id").reset_index(drop=True)
 
 
@@ -110,8 +117,9 @@ def sc_quarterly(sc: pd.DataFrame) -> pd.DataFrame:
     """SC activations per quarter SC_QUARTERS (quarter, activations, cumulative, cum_share of
     dated counties); raises if a dated activation falls outside those quarters."""
     dated = sc[sc["sc_dated"]]
-    quarter = pd.PeriodIndex.from_fields(year=dated["sc_year"].astype(int),
-                                         quarter=(dated["sc_month"].astype(int) - 1) // 3 + 1, freq="Q")
+    quarter = pd.PeriodIndex.from_fields(
+        year=dated["sc_year"].astype(int), quarter=(dated["sc_month"].astype(int) - 1) // 3 + 1, freq="Q"
+    )
     span = pd.period_range(*SC_QUARTERS, freq="Q")
     outside = ~quarter.isin(span)
     if outside.any():
@@ -124,8 +132,14 @@ def sc_quarterly(sc: pd.DataFrame) -> pd.DataFrame:
 
 def _readings(daily: pd.Series) -> dict[str, float]:
     """The natural readings of a 'level' over a term: first and last day, mean, median, min, max."""
-    return {"start": daily.iloc[0], "end": daily.iloc[-1], "mean": daily.mean(),
-            "median": daily.median(), "min": daily.min(), "max": daily.max()}
+    return {
+        "start": daily.iloc[0],
+        "end": daily.iloc[-1],
+        "mean": daily.mean(),
+        "median": daily.median(),
+        "min": daily.min(),
+        "max": daily.max(),
+    }
 
 
 def seed_numbers(agreements_or_source: pd.DataFrame, lists: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -139,27 +153,53 @@ def seed_numbers(agreements_or_source: pd.DataFrame, lists: pd.DataFrame) -> tup
     second = daily_history(windows, *SECOND_TERM)
     peak_days = first[first == first.max()].index
     level = _readings(second)
-    details = {"dec_first": dec_first, "dec": dec, "dec_list": dec_list, "may": may,
-               "peak": int(first.max()), "peak_from": peak_days.min(), "peak_to": peak_days.max(),
-               "second": level}
+    details = {
+        "dec_first": dec_first,
+        "dec": dec,
+        "dec_list": dec_list,
+        "may": may,
+        "peak": int(first.max()),
+        "peak_from": peak_days.min(),
+        "peak_to": peak_days.max(),
+        "second": level,
+    }
     if windows["evidence"].notna().all():  # alternative: agencies with an evidence window only
         attested = windows[windows["evidence"].astype(bool)]
         details["peak_attested"] = int(daily_history(attested, *FIRST_TERM).max())
         details["second_attested"] = _readings(daily_history(attested, *SECOND_TERM))
         details["n_unattested"] = int((~windows["evidence"].astype(bool)).sum())
-    d = lambda t: f"{t.day} {t:%b %Y}"
+
+    def d(t):
+        return f"{t.day} {t:%b %Y}"
+
     alt = ", ".join(f"{k} {v:.1f}" if k == "mean" else f"{k} {v:g}" for k, v in level.items())
     rows = [
-        ("Agreements, December 2024", 135, dec[0],
-         f"rows of the ICE list of {d(dec_list)} (in force at month end); 1 Dec list: {dec_first[0]}"),
-        ("States, December 2024", 25, dec[1],
-         f"distinct states on the list of {d(dec_list)}; 1 Dec list: {dec_first[1]}"),
+        (
+            "Agreements, December 2024",
+            135,
+            dec[0],
+            f"rows of the ICE list of {d(dec_list)} (in force at month end); 1 Dec list: {dec_first[0]}",
+        ),
+        (
+            "States, December 2024",
+            25,
+            dec[1],
+            f"distinct states on the list of {d(dec_list)}; 1 Dec list: {dec_first[1]}",
+        ),
         ("Agreements, 28 May 2025", 628, may[0], "rows (agency x support type) of the ICE list of 28 May 2025"),
         ("States, 28 May 2025", 40, may[1], "distinct states on the ICE list of 28 May 2025"),
-        ("Peak, Obama first term", 76, details["peak"],
-         f"most agencies in force on a day, 20 Jan 2009-19 Jan 2013 (reached {d(peak_days.min())})"),
-        ("Level, Obama second term", 35, int(round(level["median"])),
-         f"median daily agencies in force, 20 Jan 2013-19 Jan 2017 (other readings: {alt})"),
+        (
+            "Peak, Obama first term",
+            76,
+            details["peak"],
+            f"most agencies in force on a day, 20 Jan 2009-19 Jan 2013 (reached {d(peak_days.min())})",
+        ),
+        (
+            "Level, Obama second term",
+            35,
+            int(round(level["median"])),
+            f"median daily agencies in force, 20 Jan 2013-19 Jan 2017 (other readings: {alt})",
+        ),
     ]
     table = pd.DataFrame(rows, columns=["claim", "article", "ours", "how"])
     table.insert(3, "match", np.where(table["article"] == table["ours"], "yes", "no"))
@@ -168,6 +208,7 @@ def seed_numbers(agreements_or_source: pd.DataFrame, lists: pd.DataFrame) -> tup
 
 def details_json(details: dict, lists: pd.DataFrame) -> str:
     """The readings behind the seed table and the figures, as JSON (dates as YYYY-MM-DD)."""
+
     def plain(v):
         if isinstance(v, dict):
             return {k: plain(x) for k, x in v.items()}
@@ -176,6 +217,7 @@ def details_json(details: dict, lists: pd.DataFrame) -> str:
         if isinstance(v, pd.Timestamp):
             return f"{v:%Y-%m-%d}"
         return v.item() if hasattr(v, "item") else v
+
     marks = {label: list(count_agreements(lists, date)) for label, date in MARKS.items()}
     return json.dumps({**plain(details), "marks": marks}, indent=1, sort_keys=True) + "\n"
 

@@ -1,10 +1,22 @@
 """Sample-log rows: one row per rule, in the order applied (schema of data_clean/sample_log.csv)."""
+
 from __future__ import annotations
 
 import pandas as pd
 
-COLUMNS = ["step", "stage", "rule", "unit", "rows_before", "units_before", "dropped_rows",
-           "dropped_units", "rows_after", "units_after", "reason"]
+COLUMNS = [
+    "step",
+    "stage",
+    "rule",
+    "unit",
+    "rows_before",
+    "units_before",
+    "dropped_rows",
+    "dropped_units",
+    "rows_after",
+    "units_after",
+    "reason",
+]
 
 
 class RuleLog:
@@ -30,11 +42,21 @@ class RuleLog:
         """Record a rule that turned ``before`` into ``after`` (e.g. by merging rows); return ``after``."""
         units_before, units_after = self._count(before), self._count(after)
         self.dropped_index[rule] = before.index.difference(after.index)
-        self._rows.append(dict(
-            step=len(self._rows) + 1, stage=self.stage, rule=rule, unit=self.unit,
-            rows_before=len(before), units_before=units_before, dropped_rows=len(before) - len(after),
-            dropped_units=units_before - units_after, rows_after=len(after), units_after=units_after,
-            reason=reason))
+        self._rows.append(
+            dict(
+                step=len(self._rows) + 1,
+                stage=self.stage,
+                rule=rule,
+                unit=self.unit,
+                rows_before=len(before),
+                units_before=units_before,
+                dropped_rows=len(before) - len(after),
+                dropped_units=units_before - units_after,
+                rows_after=len(after),
+                units_after=units_after,
+                reason=reason,
+            )
+        )
         return after
 
     def frame(self) -> pd.DataFrame:

@@ -4,6 +4,7 @@ A specification names its sample ('main', 'cov75', ...) and may add rules of its
 (``sample_rules``: the same keys); apply_sample and apply_rules return the county-years kept and
 one sample-log row per rule, so every estimate can say what it dropped.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,49 +13,81 @@ import pandas as pd
 
 from analysis.config import FIRST_YEAR, LAST_YEAR, SAMPLES
 from analysis.infra.errors import InputError
-from analysis.rulelog import RuleLog
 from analysis.infra.yamlfile import read_yaml
+from analysis.rulelog import RuleLog
 
 NUMBER = (int, float)
-KEYS = {"description": str, "extends": str, "covind_min": NUMBER, "covind_above": NUMBER,
-        "every_year": bool, "balanced": bool, "drop_nyc_2001": bool,
-        "drop_statewide_287g_states": bool, "states_exclude": list, "states_include": list,
-        "drop_states_losing_over": NUMBER,
-        # reporting-coverage audit (analysis/coverage.py): per county, every year of the sample
-        "cov_ratio_log_max": NUMBER, "cov_ratio_jump_max": NUMBER, "ag_off_jump_max": NUMBER,
-        "index_jump_max": NUMBER, "drop_zero_index": bool, "rate_index_max": NUMBER,
-        # named counties and treatment-coding rules
-        "counties_exclude": list, "drop_counties_flagged": list, "drop_after_287g_end": bool,
-        "drop_never_treated": str,
-        # the years of the window (a spec's own sample_rules, e.g. [2003, 2012])
-        "years": list}
+KEYS = {
+    "description": str,
+    "extends": str,
+    "covind_min": NUMBER,
+    "covind_above": NUMBER,
+    "every_year": bool,
+    "balanced": bool,
+    "drop_nyc_2001": bool,
+    "drop_statewide_287g_states": bool,
+    "states_exclude": list,
+    "states_include": list,
+    "drop_states_losing_over": NUMBER,
+    # reporting-coverage audit (analysis/coverage.py): per county, every year of the sample
+    "cov_ratio_log_max": NUMBER,
+    "cov_ratio_jump_max": NUMBER,
+    "ag_off_jump_max": NUMBER,
+    "index_jump_max": NUMBER,
+    "drop_zero_index": bool,
+    "rate_index_max": NUMBER,
+    # named counties and treatment-coding rules
+    "counties_exclude": list,
+    "drop_counties_flagged": list,
+    "drop_after_287g_end": bool,
+    "drop_never_treated": str,
+    # the years of the window (a spec's own sample_rules, e.g. [2003, 2012])
+    "years": list,
+}
 # USPS codes of the 50 states and DC (the panel's 'state' column).
-STATES = ("AK AL AR AZ CA CO CT DC DE FL GA HI IA ID IL IN KS KY LA MA MD ME MI MN MO MS MT NC ND NE NH NJ NM "
-          "NV NY OH OK OR PA RI SC SD TN TX UT VA VT WA WI WV WY").split()
+STATES = (
+    "AK AL AR AZ CA CO CT DC DE FL GA HI IA ID IL IN KS KY LA MA MD ME MI MN MO MS MT NC ND NE NH NJ NM "
+    "NV NY OH OK OR PA RI SC SD TN TX UT VA VT WA WI WV WY"
+).split()
 # Per-county audit rules: key -> (panel column, failing test, reason template). A county is dropped
 # when any of its years in the sample fails; the reasons quote the bound.
 AUDIT_RULES = {
-    "cov_ratio_log_max": ("log_cov_ratio", lambda s, b: ~(s.abs() <= b),
-                          "Counties whose covered population (CPOPCRIM) differs from the Census population by "
-                          "more than {b:g} log points (or is 0) in some year."),
-    "cov_ratio_jump_max": ("cov_ratio_jump", lambda s, b: s > b,
-                           "Counties whose coverage ratio (CPOPCRIM / population) moves by more than {b:g} log "
-                           "points in a year."),
-    "ag_off_jump_max": ("ag_off_jump", lambda s, b: s > b,
-                        "Counties whose reporting agencies (AG_OFF) change more than {b:g}-fold (or from/to 0) in a year."),
-    "index_jump_max": ("index_jump", lambda s, b: s > b,
-                       "Counties whose index crimes change more than {b:g}-fold (or from/to 0) in a year."),
-    "drop_zero_index": ("zero_index", lambda s, b: s.astype(bool),
-                        "Counties with a year of zero index crimes."),
-    "rate_index_max": ("rate_index", lambda s, b: s > b,
-                       "Counties with more than {b:,g} index crimes per 100,000 residents in some year."),
+    "cov_ratio_log_max": (
+        "log_cov_ratio",
+        lambda s, b: ~(s.abs() <= b),
+        "Counties whose covered population (CPOPCRIM) differs from the Census population by "
+        "more than {b:g} log points (or is 0) in some year.",
+    ),
+    "cov_ratio_jump_max": (
+        "cov_ratio_jump",
+        lambda s, b: s > b,
+        "Counties whose coverage ratio (CPOPCRIM / population) moves by more than {b:g} log points in a year.",
+    ),
+    "ag_off_jump_max": (
+        "ag_off_jump",
+        lambda s, b: s > b,
+        "Counties whose reporting agencies (AG_OFF) change more than {b:g}-fold (or from/to 0) in a year.",
+    ),
+    "index_jump_max": (
+        "index_jump",
+        lambda s, b: s > b,
+        "Counties whose index crimes change more than {b:g}-fold (or from/to 0) in a year.",
+    ),
+    "drop_zero_index": ("zero_index", lambda s, b: s.astype(bool), "Counties with a year of zero index crimes."),
+    "rate_index_max": (
+        "rate_index",
+        lambda s, b: s > b,
+        "Counties with more than {b:,g} index crimes per 100,000 residents in some year.",
+    ),
 }
 
 
 def rule_problems(rule: dict, lines: dict | None = None) -> list[tuple[str, str]]:
     """Every mistake in one set of sample rules, as (key, message): unknown keys (with the nearest
-    known one), wrong types, unknown state codes, bounds out of range (both COVIND rules: read_samples, after extends)."""
+    known one), wrong types, unknown state codes, bounds out of range (both COVIND rules: read_samples, after
+    extends)."""
     from analysis.infra.suggest import unknown
+
     problems = []
     for key, value in rule.items():
         if key not in KEYS:
@@ -69,17 +102,23 @@ def rule_problems(rule: dict, lines: dict | None = None) -> list[tuple[str, str]
             problems.append((key, f"{value} is outside 0-100 (COVIND is a percentage)"))
         elif key == "drop_states_losing_over" and not 0 <= value <= 1:
             problems.append((key, f"{value} is outside 0-1 (a share of a state's counties)"))
-        elif key == "years" and not (len(value) == 2 and all(isinstance(y, int) and not isinstance(y, bool)
-                                                             for y in value)
-                                     and FIRST_YEAR <= value[0] <= value[1] <= LAST_YEAR):
-            problems.append((key, f"{value!r} should be [first, last] with {FIRST_YEAR} <= first <= last <= {LAST_YEAR}"))
+        elif key == "years" and not (
+            len(value) == 2
+            and all(isinstance(y, int) and not isinstance(y, bool) for y in value)
+            and FIRST_YEAR <= value[0] <= value[1] <= LAST_YEAR
+        ):
+            problems.append(
+                (key, f"{value!r} should be [first, last] with {FIRST_YEAR} <= first <= last <= {LAST_YEAR}")
+            )
     return problems
 
 
 def _kind(kind) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join({"int": "a number", "float": "a number", "str": "text", "bool": "true/false",
-                        "list": "a list"}[k.__name__] for k in kinds[:1])
+    return " or ".join(
+        {"int": "a number", "float": "a number", "str": "text", "bool": "true/false", "list": "a list"}[k.__name__]
+        for k in kinds[:1]
+    )
 
 
 def read_samples(path: Path = SAMPLES) -> dict[str, dict]:
@@ -99,8 +138,9 @@ def read_samples(path: Path = SAMPLES) -> dict[str, dict]:
     resolved = {name: _resolve(data, name, path, lines, ()) for name in data}
     for name, rule in resolved.items():
         if "covind_min" in rule and "covind_above" in rule:
-            raise InputError(path, f"sample '{name}' gives both covind_min and covind_above",
-                             line=lines[name], field="covind_above")
+            raise InputError(
+                path, f"sample '{name}' gives both covind_min and covind_above", line=lines[name], field="covind_above"
+            )
     return resolved
 
 
@@ -113,8 +153,12 @@ def _resolve(data: dict, name: str, path: Path, lines: dict, seen: tuple) -> dic
     if parent not in data:
         raise InputError(path, f"sample '{name}' extends unknown sample '{parent}'", line=lines[name], field="extends")
     if parent in seen or parent == name:
-        raise InputError(path, f"sample '{name}': circular extends ({' -> '.join([*seen, name, parent])})",
-                         line=lines[name], field="extends")
+        raise InputError(
+            path,
+            f"sample '{name}': circular extends ({' -> '.join([*seen, name, parent])})",
+            line=lines[name],
+            field="extends",
+        )
     inherited = _resolve(data, parent, path, lines, (*seen, name))
     if {"covind_min", "covind_above"} & set(rule):  # an own COVIND rule replaces the inherited one
         inherited = {k: v for k, v in inherited.items() if k not in ("covind_min", "covind_above")}
@@ -129,8 +173,7 @@ def apply_sample(panel: pd.DataFrame, name: str, path: Path = SAMPLES) -> tuple[
     return apply_rules(panel, named_rules(name, path), f"sample_{name}", path)
 
 
-def apply_rules(panel: pd.DataFrame, rule: dict, stage: str, path: Path = SAMPLES
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def apply_rules(panel: pd.DataFrame, rule: dict, stage: str, path: Path = SAMPLES) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The county-years kept by the sample rules ``rule`` (a named sample's, or a spec's own
     ``sample_rules``) and one sample-log row per rule (``stage``)."""
     df, log = sample_rules(panel, rule, stage, path)
@@ -179,23 +222,39 @@ def sample_rules(panel: pd.DataFrame, rule: dict, stage: str, path: Path = SAMPL
         states = rule["states_exclude"]
         df = log.drop(df, df["state"].isin(states), "states_exclude", f"States excluded: {', '.join(states)}.")
     if rule.get("drop_statewide_287g_states"):
-        df = log.drop(df, df["state_287g_statewide"], "drop_statewide_287g_states",
-                      "States with a state-level 287(g) agreement (state police, DOC...).")
+        df = log.drop(
+            df,
+            df["state_287g_statewide"],
+            "drop_statewide_287g_states",
+            "States with a state-level 287(g) agreement (state police, DOC...).",
+        )
     if rule.get("drop_nyc_2001"):
-        df = log.drop(df, df["nyc_2001"], "drop_nyc_2001",
-                      "The five NYC counties in 2001: murders include the 11 September victims.")
+        df = log.drop(
+            df,
+            df["nyc_2001"],
+            "drop_nyc_2001",
+            "The five NYC counties in 2001: murders include the 11 September victims.",
+        )
     key = next((k for k in ("covind_min", "covind_above") if k in rule), None)
     if "drop_states_losing_over" in rule:
         share = rule["drop_states_losing_over"]
         losing = _states_losing(df, rule, key, last - first + 1)
-        df = log.drop(df, df["state"].isin(losing[losing > share].index), f"drop_states_losing_over_{share:g}",
-                      f"States losing more than {share:g} of their counties to this sample's COVIND/balance rules.")
+        df = log.drop(
+            df,
+            df["state"].isin(losing[losing > share].index),
+            f"drop_states_losing_over_{share:g}",
+            f"States losing more than {share:g} of their counties to this sample's COVIND/balance rules.",
+        )
     if key:
         bound, sign = rule[key], {"covind_min": ">=", "covind_above": ">"}[key]
         fails = df["covind"] < bound if key == "covind_min" else df["covind"] <= bound
         if rule.get("every_year"):
-            df = log.drop(df, fails.groupby(df["fips"]).transform("any"), f"{key}_{bound:g}_every_year",
-                          f"Counties without COVIND {sign} {bound:g} in every year.")
+            df = log.drop(
+                df,
+                fails.groupby(df["fips"]).transform("any"),
+                f"{key}_{bound:g}_every_year",
+                f"Counties without COVIND {sign} {bound:g} in every year.",
+            )
         else:
             df = log.drop(df, fails, f"{key}_{bound:g}", f"County-years without COVIND {sign} {bound:g}.")
     if rule.get("balanced"):
@@ -219,27 +278,39 @@ def sample_rules(panel: pd.DataFrame, rule: dict, stage: str, path: Path = SAMPL
     if rule.get("drop_after_287g_end"):
         _require(df, "g287_county_end", "drop_after_287g_end", path)
         ended = (df["g287_county_end"] > 0) & (df["year"] > df["g287_county_end"])
-        df = log.drop(df, ended, "drop_after_287g_end",
-                      "County-years after the year the county's last county-level 287(g) agreement ended.")
+        df = log.drop(
+            df,
+            ended,
+            "drop_after_287g_end",
+            "County-years after the year the county's last county-level 287(g) agreement ended.",
+        )
     if rule.get("drop_never_treated"):
         column = rule["drop_never_treated"]
         _require(df, column, "drop_never_treated", path)
         never = ~(pd.to_numeric(df[column], errors="coerce") > 0)
-        df = log.drop(df, never.groupby(df["fips"]).transform("all"), f"drop_never_treated_{column}",
-                      f"Counties never treated under {column} (0 or no date): only adopters, in the window or "
-                      "after it, remain, so later adopters are the only controls.")
+        df = log.drop(
+            df,
+            never.groupby(df["fips"]).transform("all"),
+            f"drop_never_treated_{column}",
+            f"Counties never treated under {column} (0 or no date): only adopters, in the window or "
+            "after it, remain, so later adopters are the only controls.",
+        )
     return df, log
 
 
 def _require(df: pd.DataFrame, column: str, rule: str, path: Path) -> None:
     """InputError if the panel lacks the column a rule reads (e.g. a panel built before the audit)."""
     if column not in df.columns:
-        raise InputError(path, f"rule {rule} needs the panel column '{column}', which is missing "
-                         "(rebuild the panel: make panel)", field=rule)
+        raise InputError(
+            path,
+            f"rule {rule} needs the panel column '{column}', which is missing (rebuild the panel: make panel)",
+            field=rule,
+        )
 
 
-def _states_losing(df: pd.DataFrame, rule: dict, key: str | None, n_years: int = LAST_YEAR - FIRST_YEAR + 1
-                   ) -> pd.Series:
+def _states_losing(
+    df: pd.DataFrame, rule: dict, key: str | None, n_years: int = LAST_YEAR - FIRST_YEAR + 1
+) -> pd.Series:
     """Per state, the share of its counties that would lose at least one year to the COVIND rule
     (or, with balanced, not be present in every year): the 'coverage holes' of a state."""
     fails = pd.Series(False, index=df.index)
@@ -254,8 +325,12 @@ def _states_losing(df: pd.DataFrame, rule: dict, key: str | None, n_years: int =
 
 def state_losses(panel: pd.DataFrame, sample: pd.DataFrame) -> pd.DataFrame:
     """Per state: counties in the panel, in the sample, lost, and the share lost (most lost first)."""
-    counts = pd.DataFrame({"counties_panel": panel.groupby(["state_fips", "state"])["fips"].nunique(),
-                           "counties_sample": sample.groupby(["state_fips", "state"])["fips"].nunique()})
+    counts = pd.DataFrame(
+        {
+            "counties_panel": panel.groupby(["state_fips", "state"])["fips"].nunique(),
+            "counties_sample": sample.groupby(["state_fips", "state"])["fips"].nunique(),
+        }
+    )
     counts = counts.fillna(0).astype("int64").reset_index()
     counts["counties_lost"] = counts["counties_panel"] - counts["counties_sample"]
     counts["share_lost"] = (counts["counties_lost"] / counts["counties_panel"]).round(3)

@@ -40,6 +40,7 @@ and rules out combinations an estimator cannot honour; ``check_spec`` does both.
 file is reported at once: a :class:`SpecError` lists one ``file:line: field`` line per mistake, with
 the allowed values or the nearest valid name.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -48,34 +49,80 @@ from analysis import derived as derived_columns
 from analysis.config import CODEBOOK_SPEC, DERIVED, SAMPLES, SEED
 from analysis.estimators import registry
 from analysis.infra.errors import InputError
-from analysis.model import ALIASES, DEFAULT_FE, TERM, fe_parts
 from analysis.infra.suggest import nearest, unknown
 from analysis.infra.yamlfile import read_yaml
+from analysis.model import ALIASES, DEFAULT_FE, TERM, fe_parts
 
-CHOICES = {"program": ("287g", "sc"), "transform": ("rate", "log_rate", "count", "level"),
-           "control_group": ("never_treated", "not_yet_treated"), "weights": ("none", "population"),
-           "cluster": ("county", "state"), "base_period": ("varying", "universal"), "est_method": ("dr", "ipw", "reg")}
-REQUIRED = {"description": str, "program": str, "sample": str, "outcome": str, "transform": str,
-            "treatment": str, "control_group": str, "estimators": list}
-OPTIONAL = {"name": str, "label": str, "controls": list, "baseline_controls": list, "fixed_effects": list,
-            "est_method": str, "weights": str, "cluster": str, "base_period": str, "anticipation": int,
-            "bootstrap": int, "seed": int, "event_window": list, "sample_rules": dict, "derived": dict,
-            "clean_controls": list}
-DEFAULTS = {"controls": [], "baseline_controls": [], "fixed_effects": DEFAULT_FE, "est_method": "dr",
-            "weights": "none", "cluster": "county", "base_period": "varying", "anticipation": 0, "bootstrap": 0,
-            "seed": SEED, "event_window": [-5, 5], "sample_rules": {}, "derived": {}, "clean_controls": []}
-RENAMED = {"covariates": "controls (time-varying) or baseline_controls (time-invariant; what cs uses)",
-           "fe": "fixed_effects", "formula": "controls and fixed_effects"}
+CHOICES = {
+    "program": ("287g", "sc"),
+    "transform": ("rate", "log_rate", "count", "level"),
+    "control_group": ("never_treated", "not_yet_treated"),
+    "weights": ("none", "population"),
+    "cluster": ("county", "state"),
+    "base_period": ("varying", "universal"),
+    "est_method": ("dr", "ipw", "reg"),
+}
+REQUIRED = {
+    "description": str,
+    "program": str,
+    "sample": str,
+    "outcome": str,
+    "transform": str,
+    "treatment": str,
+    "control_group": str,
+    "estimators": list,
+}
+OPTIONAL = {
+    "name": str,
+    "label": str,
+    "controls": list,
+    "baseline_controls": list,
+    "fixed_effects": list,
+    "est_method": str,
+    "weights": str,
+    "cluster": str,
+    "base_period": str,
+    "anticipation": int,
+    "bootstrap": int,
+    "seed": int,
+    "event_window": list,
+    "sample_rules": dict,
+    "derived": dict,
+    "clean_controls": list,
+}
+DEFAULTS = {
+    "controls": [],
+    "baseline_controls": [],
+    "fixed_effects": DEFAULT_FE,
+    "est_method": "dr",
+    "weights": "none",
+    "cluster": "county",
+    "base_period": "varying",
+    "anticipation": 0,
+    "bootstrap": 0,
+    "seed": SEED,
+    "event_window": [-5, 5],
+    "sample_rules": {},
+    "derived": {},
+    "clean_controls": [],
+}
+RENAMED = {
+    "covariates": "controls (time-varying) or baseline_controls (time-invariant; what cs uses)",
+    "fe": "fixed_effects",
+    "formula": "controls and fixed_effects",
+}
 # Memory bound of the multiplier bootstrap: a draws x clusters matrix of 8-byte numbers; clusters are
 # at most the 3,143 US counties, so MAX_BOOTSTRAP draws need about 0.5 GB.
 MAX_BOOTSTRAP = 20_000
 US_COUNTIES = 3_143
-MAX_SEED = 2 ** 32 - 1
+MAX_SEED = 2**32 - 1
 # Keys a loaded spec carries besides its fields (grid variants add variant and dimension).
 BOOKKEEPING = ("path", "lines", "variant", "dimension")
 # Timing columns in which every dated unit is treated by the end (no never-treated units).
 NO_NEVER_TREATED = ("sc_year", "sc_year_midyear")
 TIMING_PREFIX = {"287g": "g287_", "sc": "sc_"}
+
+
 class SpecError(InputError):
     """Every mistake of one specification file. ``problems`` is a list of (line, field, message),
     sorted by line; ``line`` and ``field`` are the first one's. The message has one
@@ -139,8 +186,13 @@ def check_estimator_names(path, root, named: dict, rows: bool = False, use: str 
             problems.append((lines.get(key), field, err.args[0]))
             continue
         if use and not getattr(entry, use):
-            problems.append((lines.get(key), field, f"{name} cannot run in a {use} (estimators registered for "
-                                                    f"it: {', '.join(registry.allowed(use))})"))
+            problems.append(
+                (
+                    lines.get(key),
+                    field,
+                    f"{name} cannot run in a {use} (estimators registered for it: {', '.join(registry.allowed(use))})",
+                )
+            )
     if problems:
         raise SpecError(path, problems)
 
@@ -151,6 +203,7 @@ def _kind(kind: type) -> str:
 
 def _samples() -> list[str]:
     from analysis.sample import read_samples
+
     return list(read_samples(SAMPLES)) if Path(SAMPLES).exists() else []
 
 
@@ -206,6 +259,7 @@ def _fields(ck: _Checks, data: dict) -> None:
 def _identity(ck: _Checks, stem: str) -> None:
     """name: if given, not empty, not a path, equal to the file stem (the results folder)."""
     from analysis.workspace import NAME
+
     spec = ck.spec
     if "name" in ck.bad:
         return
@@ -213,11 +267,17 @@ def _identity(ck: _Checks, stem: str) -> None:
     if not name.strip():
         ck.fail("name", f"name is empty: leave it out (the file name '{stem}' is the name)")
     elif any(c in name for c in "/\\") or name.startswith(".") or not NAME.match(name):
-        ck.fail("name", f"{name!r} is not a plain name (letters, digits, '_' and '-'; not a path): a spec's "
-                        f"results folder is its file name, here '{stem}'")
+        ck.fail(
+            "name",
+            f"{name!r} is not a plain name (letters, digits, '_' and '-'; not a path): a spec's "
+            f"results folder is its file name, here '{stem}'",
+        )
     elif name != stem:
-        ck.fail("name", f"{name!r} differs from the file name '{stem}': the results folder is the file name; "
-                        f"rename the file or remove name")
+        ck.fail(
+            "name",
+            f"{name!r} differs from the file name '{stem}': the results folder is the file name; "
+            f"rename the file or remove name",
+        )
     if "label" not in ck.bad and not str(spec["label"]).strip():
         ck.fail("label", "label is empty: leave it out (the name is the label) or give a short text")
 
@@ -240,8 +300,9 @@ def _numbers(ck: _Checks) -> None:
     """event_window, anticipation, bootstrap (bounded by memory) and seed."""
     spec = ck.spec
     window = spec["event_window"]
-    if "event_window" not in ck.bad and not (len(window) == 2 and all(isinstance(w, int) for w in window)
-                                             and window[0] < -1 < 0 <= window[1]):
+    if "event_window" not in ck.bad and not (
+        len(window) == 2 and all(isinstance(w, int) for w in window) and window[0] < -1 < 0 <= window[1]
+    ):
         ck.fail("event_window", f"{window!r}: event_window must be [lo, hi] with lo < -1 and hi >= 0")
         ck.bad.add("event_window")
     if "anticipation" not in ck.bad and spec["anticipation"] < 0:
@@ -251,22 +312,29 @@ def _numbers(ck: _Checks) -> None:
         ck.fail("bootstrap", f"{draws} must be >= 0 (0 = analytic standard errors)")
     elif "bootstrap" not in ck.bad and draws > MAX_BOOTSTRAP:
         gb, limit = draws * US_COUNTIES * 8 / 1e9, MAX_BOOTSTRAP * US_COUNTIES * 8 / 1e9
-        ck.fail("bootstrap", f"{draws:,} draws is above the limit of {MAX_BOOTSTRAP:,}: the multiplier bootstrap "
-                             f"holds a draws x clusters matrix of 8-byte numbers, about {gb:,.1f} GB of memory with "
-                             f"the {US_COUNTIES:,} US counties as clusters (the limit needs {limit:.1f} GB)")
+        ck.fail(
+            "bootstrap",
+            f"{draws:,} draws is above the limit of {MAX_BOOTSTRAP:,}: the multiplier bootstrap "
+            f"holds a draws x clusters matrix of 8-byte numbers, about {gb:,.1f} GB of memory with "
+            f"the {US_COUNTIES:,} US counties as clusters (the limit needs {limit:.1f} GB)",
+        )
     if "seed" not in ck.bad and not 0 <= spec["seed"] <= MAX_SEED:
-        ck.fail("seed", f"{spec['seed']} is not a valid seed: use a whole number from 0 to {MAX_SEED:,} "
-                        f"(or leave seed out: config.SEED = {SEED})")
+        ck.fail(
+            "seed",
+            f"{spec['seed']} is not a valid seed: use a whole number from 0 to {MAX_SEED:,} "
+            f"(or leave seed out: config.SEED = {SEED})",
+        )
 
 
 def _sample(ck: _Checks) -> None:
     """The named sample exists; the spec's own sample rules are valid."""
     from analysis.sample import rule_problems
+
     spec = ck.spec
     if "sample" not in ck.bad:
         names = _samples()
         if names and spec["sample"] not in names:
-            ck.fail("sample", unknown(f"sample (analysis/samples.yaml)", spec["sample"], names))
+            ck.fail("sample", unknown("sample (analysis/samples.yaml)", spec["sample"], names))
     if "sample_rules" not in ck.bad:
         for key, message in rule_problems(spec["sample_rules"]):
             ck.fail(f"sample_rules.{key}", message)
@@ -287,8 +355,11 @@ def _model(ck: _Checks) -> None:
         items = spec[field]
         for i, item in enumerate(items):
             if not isinstance(item, str) or not TERM.match(item) or ("^" in item and field != "fixed_effects"):
-                ck.fail(f"{field}.{i}", f"{item!r} is not a column name" + (" or a term such as state^year"
-                                                                           if field == "fixed_effects" else ""))
+                ck.fail(
+                    f"{field}.{i}",
+                    f"{item!r} is not a column name"
+                    + (" or a term such as state^year" if field == "fixed_effects" else ""),
+                )
                 ck.bad.add(field)
         if len(set(map(str, items))) < len(items):
             ck.fail(field, "a name is listed twice")
@@ -302,15 +373,18 @@ def _model(ck: _Checks) -> None:
     parts = [fe_parts(t) for t in terms]
     before = len(ck.problems)
     if ["fips"] not in parts:
-        ck.fail("fixed_effects", "the difference-in-differences designs compare changes within counties: "
-                                 "fixed_effects must include county")
+        ck.fail(
+            "fixed_effects",
+            "the difference-in-differences designs compare changes within counties: fixed_effects must include county",
+        )
     timed = [t for t, p in zip(terms, parts) if "year" in p]
     if not timed:
         ck.fail("fixed_effects", "fixed_effects need a year dimension: year, or an interaction such as state^year")
     elif ["year"] in parts and len(timed) > 1:
         nests = next(t for t in timed if t != "year")
-        ck.fail("fixed_effects", f"year is nested in {nests} (one effect per {nests.replace('^', ' x ')} cell): "
-                                 "remove year")
+        ck.fail(
+            "fixed_effects", f"year is nested in {nests} (one effect per {nests.replace('^', ' x ')} cell): remove year"
+        )
     if len(ck.problems) > before:
         ck.bad.add("fixed_effects")
 
@@ -343,8 +417,12 @@ def _columns(ck: _Checks, columns: set) -> None:
     available = columns | set(definitions)
     if not {"outcome", "transform"} & ck.bad and outcome_column(spec) not in columns:
         crimes = sorted(c.removeprefix("rate_") for c in columns if c.startswith("rate_"))
-        ck.fail("outcome", unknown("outcome", spec["outcome"], crimes) if spec["outcome"] not in crimes
-                else f"column {outcome_column(spec)!r} is not in the panel")
+        ck.fail(
+            "outcome",
+            unknown("outcome", spec["outcome"], crimes)
+            if spec["outcome"] not in crimes
+            else f"column {outcome_column(spec)!r} is not in the panel",
+        )
     if "treatment" not in ck.bad and spec["treatment"] not in columns:
         timing = sorted(c for c in columns if c.startswith(tuple(TIMING_PREFIX.values())))
         ck.fail("treatment", unknown("timing column", spec["treatment"], timing))
@@ -353,8 +431,11 @@ def _columns(ck: _Checks, columns: set) -> None:
         if field not in ck.bad:
             for i, col in enumerate(spec[field]):
                 if col not in available:
-                    ck.fail(f"{field}.{i}", unknown("column", col, sorted(available)) +
-                            " (panel columns: data_clean/codebook.csv; derived: analysis/derived.yaml or `derived:`)")
+                    ck.fail(
+                        f"{field}.{i}",
+                        unknown("column", col, sorted(available))
+                        + " (panel columns: data_clean/codebook.csv; derived: analysis/derived.yaml or `derived:`)",
+                    )
     if "clean_controls" not in ck.bad and "program" not in ck.bad:  # same program's timing columns (analysis.design)
         prefix = TIMING_PREFIX[spec["program"]]
         for column in spec["clean_controls"]:
@@ -364,13 +445,17 @@ def _columns(ck: _Checks, columns: set) -> None:
         for i, term in enumerate(spec["fixed_effects"]):
             for part in fe_parts(term):
                 if part not in available:
-                    ck.fail(f"fixed_effects.{i}", unknown("fixed-effect dimension", part,
-                                                          [*ALIASES, *sorted(available)]))
+                    ck.fail(
+                        f"fixed_effects.{i}", unknown("fixed-effect dimension", part, [*ALIASES, *sorted(available)])
+                    )
     if "derived" not in ck.bad:
         for name, entry in spec["derived"].items():
             if name in columns or name in shared_derived():
-                ck.fail(f"derived.{name}", f"'{name}' is already a {'panel' if name in columns else 'shared derived'}"
-                                           " column: choose another name")
+                ck.fail(
+                    f"derived.{name}",
+                    f"'{name}' is already a {'panel' if name in columns else 'shared derived'}"
+                    " column: choose another name",
+                )
             for src in derived_columns.sources(entry):
                 if src not in available:
                     ck.fail(f"derived.{name}", unknown(f"column in derived '{name}':", src, sorted(available)))
@@ -390,11 +475,15 @@ def _combinations(ck: _Checks) -> None:
         prefix = TIMING_PREFIX[spec["program"]]
         if not spec["treatment"].startswith(prefix):
             ck.fail("treatment", f"program {spec['program']} needs a timing column starting with {prefix!r}")
-    if "control_group" not in ck.bad and spec["control_group"] == "never_treated" and \
-            spec.get("treatment") in NO_NEVER_TREATED:
+    if (
+        "control_group" not in ck.bad
+        and spec["control_group"] == "never_treated"
+        and spec.get("treatment") in NO_NEVER_TREATED
+    ):
         ck.fail("control_group", f"{spec['treatment']} has no never-treated units: use not_yet_treated")
-    for field, message in registry.problems(spec, ests, ck.bad, "fixed_effects" in ck.bad
-                                            or default_terms(spec["fixed_effects"])):
+    for field, message in registry.problems(
+        spec, ests, ck.bad, "fixed_effects" in ck.bad or default_terms(spec["fixed_effects"])
+    ):
         ck.fail(field, message)
 
 

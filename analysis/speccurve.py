@@ -25,6 +25,7 @@ clustered SE uses the same small-sample factor as analysis.estimators.twfe, so d
 permutation) equals twfe.static to rounding (tests/test_multiverse.py). Other estimators are refitted
 through their own functions (``refit``), exactly as analysis.estimate.run_spec calls them.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,8 +39,10 @@ ALPHA = 0.05
 UNIT, TIME = "fips", "year"
 MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 STATISTICS = ("median", "share_positive", "share_negative")
-NULL_HYPOTHESIS = ("no specification has an effect: each spec's estimate times D taken out of its outcome, then "
-                   "adoption years permuted across the counties of each state (one permutation per draw for all specs)")
+NULL_HYPOTHESIS = (
+    "no specification has an effect: each spec's estimate times D taken out of its outcome, then "
+    "adoption years permuted across the counties of each state (one permutation per draw for all specs)"
+)
 
 
 def _splitmix(x: np.ndarray) -> np.ndarray:
@@ -55,7 +58,7 @@ def keys(seed: int, draw: int, units: np.ndarray) -> np.ndarray:
     """A key per unit for null draw ``draw``: a hash of (seed, draw, unit code); units are numeric codes
     (FIPS strings are read as integers); ties are practically impossible."""
     codes = np.asarray(pd.to_numeric(pd.Series(units).astype(str), errors="raise"), dtype="int64")
-    x = _splitmix(np.full(len(codes), np.uint64(seed % 2 ** 64)))
+    x = _splitmix(np.full(len(codes), np.uint64(seed % 2**64)))
     x = _splitmix(x ^ np.uint64(draw))
     return _splitmix(x ^ codes.astype("uint64"))
 
@@ -68,8 +71,11 @@ class Permuter:
     def __init__(self, units: pd.DataFrame):
         self.g = units["g"].to_numpy(float)
         self.unit = units["unit"].to_numpy()
-        self.strata = [idx[np.argsort(self.unit[idx], kind="stable")]
-                       for idx in units.groupby("stratum", sort=True).indices.values() if len(idx) > 1]
+        self.strata = [
+            idx[np.argsort(self.unit[idx], kind="stable")]
+            for idx in units.groupby("stratum", sort=True).indices.values()
+            if len(idx) > 1
+        ]
 
     def draw(self, seed: int, draw: int) -> np.ndarray:
         """Timing per unit after null draw ``draw``."""
@@ -95,8 +101,15 @@ class Projector:
     """Residualise columns on fixed effects (and optionally unit-specific linear trends) with weights,
     by alternating projections until the largest change is below ``tol``."""
 
-    def __init__(self, groups: list[np.ndarray], weights: np.ndarray, trend_unit: np.ndarray | None = None,
-                 time: np.ndarray | None = None, tol: float = 1e-13, max_iter: int = 100_000):
+    def __init__(
+        self,
+        groups: list[np.ndarray],
+        weights: np.ndarray,
+        trend_unit: np.ndarray | None = None,
+        time: np.ndarray | None = None,
+        tol: float = 1e-13,
+        max_iter: int = 100_000,
+    ):
         self.w, self.tol, self.max_iter = weights, tol, max_iter
         self.groups = [_codes(g) for g in groups]
         self.sums = [np.bincount(c, weights=weights, minlength=n) for c, n in self.groups]
@@ -136,16 +149,18 @@ class NullTwfe:
     ``df`` is the estimation data of analysis.estimate.prepare; ``fe`` its fixed-effect columns;
     ``trends`` adds county linear trends (twfe_trends). Rows are those twfe.static keeps."""
 
-    def __init__(self, df: pd.DataFrame, y: str, g: str, fe: list[str], weights: str | None, cluster: str,
-                 trends: bool = False):
+    def __init__(
+        self, df: pd.DataFrame, y: str, g: str, fe: list[str], weights: str | None, cluster: str, trends: bool = False
+    ):
         frame, _, fe = twfe._frame(df, y, UNIT, TIME, g, weights, cluster, (), fe)
         frame = frame.reset_index(drop=True)
         self.frame, self.g = frame, g
         self.w = frame[weights].to_numpy(float) if weights else np.ones(len(frame))
         time = frame[TIME].to_numpy(float)
         groups = [frame[c].to_numpy() for c in fe if not (trends and c == UNIT)]
-        self.project = Projector(groups, self.w, frame[UNIT].to_numpy() if trends else None,
-                                 time - time.mean() if trends else None)
+        self.project = Projector(
+            groups, self.w, frame[UNIT].to_numpy() if trends else None, time - time.mean() if trends else None
+        )
         self.mean_y = float(np.average(frame[y].to_numpy(float), weights=self.w))
         self.y = self.project(frame[y].to_numpy(float))
         self.cl, self.n_cl = _codes(frame[cluster].to_numpy())
@@ -155,8 +170,9 @@ class NullTwfe:
         self.factor = ssc(len(frame), 1, fe_frame, pd.Series(self.cl))
         self.unit_index, units = pd.factorize(frame[UNIT], sort=True)
         first = frame.groupby(UNIT, sort=True)[g].first()
-        self.units = pd.DataFrame({"unit": units.to_numpy(), "g": first.to_numpy(float),
-                                   "stratum": _state(units.to_numpy())})
+        self.units = pd.DataFrame(
+            {"unit": units.to_numpy(), "g": first.to_numpy(float), "stratum": _state(units.to_numpy())}
+        )
         self.time = frame[TIME].to_numpy(float)
 
     def _treated(self, g_units: np.ndarray) -> np.ndarray:
@@ -175,7 +191,7 @@ class NullTwfe:
         beta = float(np.sum(self.w * dt * self.y) / sdd)
         e = self.y - beta * dt
         score = np.bincount(self.cl, weights=self.w * dt * e, minlength=self.n_cl)
-        return beta, float(np.sqrt(self.factor * np.sum(score ** 2)) / sdd)
+        return beta, float(np.sqrt(self.factor * np.sum(score**2)) / sdd)
 
 
 def _state(units: np.ndarray) -> np.ndarray:
@@ -188,10 +204,18 @@ class NullRefit:
 
     def __init__(self, estimator: str, df: pd.DataFrame, y: str, g: str, design: dict, spec: dict, cluster: str):
         self.estimator, self.df, self.y, self.g, self.design, self.spec, self.cluster = (
-            estimator, df, y, g, design, spec, cluster)
+            estimator,
+            df,
+            y,
+            g,
+            design,
+            spec,
+            cluster,
+        )
         first = df.groupby(UNIT, sort=True)[g].first()
-        self.units = pd.DataFrame({"unit": first.index.to_numpy(), "g": first.to_numpy(float),
-                                   "stratum": _state(first.index.to_numpy())})
+        self.units = pd.DataFrame(
+            {"unit": first.index.to_numpy(), "g": first.to_numpy(float), "stratum": _state(first.index.to_numpy())}
+        )
         self.unit_index = pd.Index(first.index).get_indexer(df[UNIT])
         kept = df[[y, *([design["weights"]] if design["weights"] else [])]].dropna()
         self.mean_y = float(np.average(kept[y], weights=kept[design["weights"]] if design["weights"] else None))
@@ -202,21 +226,34 @@ class NullRefit:
         self.df = self.df.assign(**{self.y: self.df[self.y] - beta * d})
 
     def fit(self, g_units: np.ndarray) -> tuple[float, float]:
-        df = self.df.assign(**{self.g: np.where(np.isnan(g_units[self.unit_index]), np.nan,
-                                                 g_units[self.unit_index])})
+        df = self.df.assign(**{self.g: np.where(np.isnan(g_units[self.unit_index]), np.nan, g_units[self.unit_index])})
         return refit(self.estimator, self.spec, df, self.design, self.y, self.cluster)
 
 
 def refit(estimator: str, spec: dict, df: pd.DataFrame, design: dict, y: str, cluster: str) -> tuple[float, float]:
     """(estimate, SE) of ``estimator`` on prepared data, called as analysis.estimate.run_spec calls it
     (cs: the simple ATT with analytic SEs)."""
-    g, common = spec["treatment"], dict(weights=design["weights"], cluster=cluster, controls=design["controls"],
-                                        fe=design["fe"])
+    g, common = (
+        spec["treatment"],
+        dict(weights=design["weights"], cluster=cluster, controls=design["controls"], fe=design["fe"]),
+    )
     if estimator == "cs":
-        res = cs.att_gt(df, y, TIME, UNIT, g, control_group=spec["control_group"], est_method=spec["est_method"],
-                        covariates=design["covariates"] or None, weights=design["weights"], cluster=cluster,
-                        base_period=spec["base_period"], anticipation=spec["anticipation"], bootstrap=0,
-                        seed=spec["seed"])
+        res = cs.att_gt(
+            df,
+            y,
+            TIME,
+            UNIT,
+            g,
+            control_group=spec["control_group"],
+            est_method=spec["est_method"],
+            covariates=design["covariates"] or None,
+            weights=design["weights"],
+            cluster=cluster,
+            base_period=spec["base_period"],
+            anticipation=spec["anticipation"],
+            bootstrap=0,
+            seed=spec["seed"],
+        )
         agg = cs.aggregate(res, "simple")
         return float(agg.overall_att), float(agg.overall_se)
     if estimator == "imputation":
@@ -238,12 +275,16 @@ def significant(estimate: np.ndarray, se: np.ndarray, alpha: float = ALPHA) -> t
 def curve_statistics(estimate: np.ndarray, se: np.ndarray) -> dict:
     """Median estimate and shares of specs significant with each sign, of one curve (1-d arrays)."""
     pos, neg = significant(estimate, se)
-    return {"median": float(np.nanmedian(estimate)), "share_positive": float(pos.mean()),
-            "share_negative": float(neg.mean())}
+    return {
+        "median": float(np.nanmedian(estimate)),
+        "share_positive": float(pos.mean()),
+        "share_negative": float(neg.mean()),
+    }
 
 
-def joint_test(observed_est: np.ndarray, observed_se: np.ndarray, null_est: np.ndarray,
-               null_se: np.ndarray) -> pd.DataFrame:
+def joint_test(
+    observed_est: np.ndarray, observed_se: np.ndarray, null_est: np.ndarray, null_se: np.ndarray
+) -> pd.DataFrame:
     """The three curve statistics, observed and against the null curves (specs x draws arrays):
     statistic, observed, null_median, null_q95, p_value, draws. p-values: share of null curves at least
     as extreme (+1 correction); the median two-sided (|median|), the shares one-sided (>=)."""
@@ -254,9 +295,16 @@ def joint_test(observed_est: np.ndarray, observed_se: np.ndarray, null_est: np.n
     for stat in STATISTICS:
         values = nulls[stat].to_numpy()
         extreme = np.abs(values) >= abs(obs[stat]) - 1e-12 if stat == "median" else values >= obs[stat] - 1e-12
-        rows.append({"statistic": stat, "observed": obs[stat], "null_median": float(np.median(values)),
-                     "null_q95": float(np.quantile(np.abs(values) if stat == "median" else values, 0.95)),
-                     "p_value": (1 + int(extreme.sum())) / (1 + draws), "draws": draws})
+        rows.append(
+            {
+                "statistic": stat,
+                "observed": obs[stat],
+                "null_median": float(np.median(values)),
+                "null_q95": float(np.quantile(np.abs(values) if stat == "median" else values, 0.95)),
+                "p_value": (1 + int(extreme.sum())) / (1 + draws),
+                "draws": draws,
+            }
+        )
     return pd.DataFrame(rows)
 
 

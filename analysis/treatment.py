@@ -5,6 +5,7 @@ after the panel window (an agreement first signed in 2016 gives 2016: not yet tr
 2000-2012). The estimand of every 287(g) design is intent-to-treat from the first agreement:
 a county stays treated after its agreements end (g287_county_end records when they did).
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -21,8 +22,19 @@ MIDYEAR = ["g287_county", "g287_any"]
 # date a roster or report gives many agreements at once (e.g. the re-signed MOAs of 15 Oct 2009),
 # not necessarily the day each was first signed.
 LIST_DATE_MIN_AGREEMENTS = 3
-ORDER = ["fips", "g287_county", "g287_any", "g287_jem", "g287_tf", "g287_county_midyear", "g287_any_midyear",
-         "g287_county_wapo", "g287_county_month", "g287_county_end", "g287_county_list_date"]
+ORDER = [
+    "fips",
+    "g287_county",
+    "g287_any",
+    "g287_jem",
+    "g287_tf",
+    "g287_county_midyear",
+    "g287_any_midyear",
+    "g287_county_wapo",
+    "g287_county_month",
+    "g287_county_end",
+    "g287_county_list_date",
+]
 
 
 def midyear_year(dates: pd.Series) -> pd.Series:
@@ -98,8 +110,12 @@ def county_dating(agreements: pd.DataFrame) -> pd.DataFrame:
     does not list the county; a Post year of 2005 agrees with any earlier year, its first column), and
     whether our date is a list date (list_dates)."""
     county = agreements[(agreements["level"] == "county") & agreements["fips"].notna()]
-    out = county.groupby("fips").agg(first_signed=("first_signed", "min"), wapo_year=("wapo_first_year", "min"),
-                                     oig_signed=("oig_signed", "min"), agreements=("agency_id", "nunique"))
+    out = county.groupby("fips").agg(
+        first_signed=("first_signed", "min"),
+        wapo_year=("wapo_first_year", "min"),
+        oig_signed=("oig_signed", "min"),
+        agreements=("agency_id", "nunique"),
+    )
     out["year"] = out["first_signed"].dt.year
     wapo = out["wapo_year"].astype("Float64")
     censored = (out["year"] < WAPO_FIRST_COLUMN) & (wapo == WAPO_FIRST_COLUMN)

@@ -15,6 +15,7 @@ Until the crime data exist the command stops (exit 1) with one message naming th
 the expected file format and how to add the files to the manifest. No option changes a field of the
 plan; ``--raw-dir``, ``--manifest``, ``--timing`` and ``--out`` only say where files are (tests).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,25 +29,47 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
-from analysis.infra import cli
-from analysis.infra.atomic import atomic_dir
 from analysis.config import DATA_RAW, MANIFEST, RESULTS, ROOT, WAVE_TIMING
-from analysis.infra.errors import InputError, StopBuild
 from analysis.estimators import cs, imputation, twfe
 from analysis.estimators.tidy import normal_inference
+from analysis.infra import cli
+from analysis.infra.atomic import atomic_dir
+from analysis.infra.errors import InputError, StopBuild
 from analysis.infra.manifest import read_manifest, sha256_of
-from analysis.spec import check_estimator_names
 from analysis.infra.yamlfile import read_yaml
+from analysis.spec import check_estimator_names
 
 PLAN = ROOT / "analysis" / "plans" / "wave_2025.yaml"
 OUT = RESULTS / "wave_plan"
-REQUIRED = {"name": str, "description": str, "treatment": dict, "control_group": str, "primary_outcome": str,
-            "secondary_outcomes": list, "transform": str, "years": dict, "sample_rules": dict, "estimator": str,
-            "fixed_effects": list, "cluster": str, "alpha": float, "multiple_testing": dict, "robustness": dict,
-            "data": dict}
-WITHIN_STATE = ["county", "state^year"]          # the only fixed effects this runner implements
-CS_FIELDS = {"estimator": str, "control_group": str, "est_method": str, "anticipation": int, "base_period": str,
-             "cluster": str, "bootstrap": int, "seed": int}
+REQUIRED = {
+    "name": str,
+    "description": str,
+    "treatment": dict,
+    "control_group": str,
+    "primary_outcome": str,
+    "secondary_outcomes": list,
+    "transform": str,
+    "years": dict,
+    "sample_rules": dict,
+    "estimator": str,
+    "fixed_effects": list,
+    "cluster": str,
+    "alpha": float,
+    "multiple_testing": dict,
+    "robustness": dict,
+    "data": dict,
+}
+WITHIN_STATE = ["county", "state^year"]  # the only fixed effects this runner implements
+CS_FIELDS = {
+    "estimator": str,
+    "control_group": str,
+    "est_method": str,
+    "anticipation": int,
+    "base_period": str,
+    "cluster": str,
+    "bootstrap": int,
+    "seed": int,
+}
 COLUMNS = ["fips", "year", "population", "index", "violent", "property", "covind"]
 CLUSTER = {"state": "state_fips", "county": "fips"}
 FLOAT = "%.10g"
@@ -66,12 +89,26 @@ def read_plan(path: Path = PLAN) -> dict:
         if kind is float and isinstance(value, int):
             value = float(value)
         if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
-            raise InputError(path, f"must be a {kind.__name__}", line=lines.get(field) if isinstance(lines, dict) else None,
-                             field=field)
+            raise InputError(
+                path,
+                f"must be a {kind.__name__}",
+                line=lines.get(field) if isinstance(lines, dict) else None,
+                field=field,
+            )
     robust = plan["robustness"]
-    check_estimator_names(path, lines, {"estimator": plan["estimator"],
-                                        **{f"robustness.{k}.estimator": v["estimator"] for k, v in robust.items()
-                                           if isinstance(v, dict) and "estimator" in v}}, rows=True)
+    check_estimator_names(
+        path,
+        lines,
+        {
+            "estimator": plan["estimator"],
+            **{
+                f"robustness.{k}.estimator": v["estimator"]
+                for k, v in robust.items()
+                if isinstance(v, dict) and "estimator" in v
+            },
+        },
+        rows=True,
+    )
     if plan["estimator"] != "twfe" or plan["control_group"] != "never_treated":
         raise InputError(path, "this runner implements estimator twfe with never_treated controls", field="estimator")
     if plan["fixed_effects"] != WITHIN_STATE:
@@ -79,16 +116,20 @@ def read_plan(path: Path = PLAN) -> dict:
     robust = plan["robustness"]
     for name, spec in robust.items():
         if not isinstance(spec, dict) or spec.get("cluster") not in CLUSTER:
-            raise InputError(path, f"robustness.{name}: a mapping with cluster one of {', '.join(CLUSTER)}",
-                             field="robustness")
+            raise InputError(
+                path, f"robustness.{name}: a mapping with cluster one of {', '.join(CLUSTER)}", field="robustness"
+            )
     if set(robust) != {"cs_simple", "imputation"}:
-        raise InputError(path, "robustness must list cs_simple and imputation (this runner implements both)",
-                         field="robustness")
+        raise InputError(
+            path, "robustness must list cs_simple and imputation (this runner implements both)", field="robustness"
+        )
     for field, kind in CS_FIELDS.items():
         if not isinstance(robust["cs_simple"].get(field), kind):
             raise InputError(path, f"robustness.cs_simple.{field} must be a {kind.__name__}", field="robustness")
     if robust["cs_simple"]["estimator"] != "cs_simple" or robust["cs_simple"]["control_group"] != "never_treated":
-        raise InputError(path, "robustness.cs_simple: estimator cs_simple with never_treated controls", field="robustness")
+        raise InputError(
+            path, "robustness.cs_simple: estimator cs_simple with never_treated controls", field="robustness"
+        )
     if robust["imputation"].get("fixed_effects") != WITHIN_STATE:
         raise InputError(path, f"robustness.imputation.fixed_effects must be {WITHIN_STATE}", field="robustness")
     if plan["cluster"] not in CLUSTER:
@@ -110,13 +151,15 @@ def refusal(plan: dict, missing: list[int], manifest: Path) -> str:
     manifest = manifest.relative_to(ROOT) if manifest.is_relative_to(ROOT) else manifest
     cols = "; ".join(f"{c} ({m})" for c, m in data["columns"].items())
     example = data["path"].format(year=missing[0])
-    return (f"the plan {plan['name']} ({plan['path'].name}) needs county crime data for {years[0]}-{years[-1]} "
-            f"(pre-period {years[0]}-{years[-2]}, first post-adoption year {years[-1]}; later years are used when "
-            f"present); missing: {_span(missing)}. Source: {' '.join(data['source'].split())}. Format: one CSV per "
-            f"year, data_raw/{data['path']}, header {','.join(data['columns'])}, one row per county: {cols}. "
-            f"To add them: put each file under data_raw/ and add one row per file to {manifest} "
-            f"(path e.g. {example}, its sha256 from `sha256sum`, bytes, url, source, licence, citation, "
-            "redistribution, note), then rerun `make wave-estimate`.")
+    return (
+        f"the plan {plan['name']} ({plan['path'].name}) needs county crime data for {years[0]}-{years[-1]} "
+        f"(pre-period {years[0]}-{years[-2]}, first post-adoption year {years[-1]}; later years are used when "
+        f"present); missing: {_span(missing)}. Source: {' '.join(data['source'].split())}. Format: one CSV per "
+        f"year, data_raw/{data['path']}, header {','.join(data['columns'])}, one row per county: {cols}. "
+        f"To add them: put each file under data_raw/ and add one row per file to {manifest} "
+        f"(path e.g. {example}, its sha256 from `sha256sum`, bytes, url, source, licence, citation, "
+        "redistribution, note), then rerun `make wave-estimate`."
+    )
 
 
 def _span(years: list[int]) -> str:
@@ -161,14 +204,20 @@ def read_crime(files: dict[int, Path]) -> pd.DataFrame:
             bad = values.isna() | (values < 0) | ((values > 100) if col == "covind" else False)
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
-                raise InputError(path, f"'{df.at[i, col]}' is not a non-negative number"
-                                 + (" up to 100" if col == "covind" else ""), line=i + 2, field=col)
+                raise InputError(
+                    path,
+                    f"'{df.at[i, col]}' is not a non-negative number" + (" up to 100" if col == "covind" else ""),
+                    line=i + 2,
+                    field=col,
+                )
             df[col] = values
-        checks = [(~df["fips"].str.fullmatch(r"\d{5}", na=False), "fips", "is not a 5-digit FIPS code"),
-                  (df["fips"].duplicated(), "fips", "repeats an earlier row"),
-                  (df["year"] != year, "year", f"differs from the file's year {year}"),
-                  (df["index"] != df["violent"] + df["property"], "index", "is not violent + property"),
-                  (df["population"] <= 0, "population", "must be positive")]
+        checks = [
+            (~df["fips"].str.fullmatch(r"\d{5}", na=False), "fips", "is not a 5-digit FIPS code"),
+            (df["fips"].duplicated(), "fips", "repeats an earlier row"),
+            (df["year"] != year, "year", f"differs from the file's year {year}"),
+            (df["index"] != df["violent"] + df["property"], "index", "is not violent + property"),
+            (df["population"] <= 0, "population", "must be positive"),
+        ]
         for bad, field, what in checks:
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -181,8 +230,17 @@ def _drop(df: pd.DataFrame, bad_county: pd.Series, rule: str, reason: str, log: 
     """Drop every county with a bad row; one log row with the counties and county-years removed."""
     counties = set(df.loc[bad_county.to_numpy(), "fips"])
     out = df[~df["fips"].isin(counties)]
-    log.append({"step": len(log) + 1, "rule": rule, "reason": reason, "counties_dropped": len(counties),
-                "rows_dropped": len(df) - len(out), "counties_after": out["fips"].nunique(), "rows_after": len(out)})
+    log.append(
+        {
+            "step": len(log) + 1,
+            "rule": rule,
+            "reason": reason,
+            "counties_dropped": len(counties),
+            "rows_dropped": len(df) - len(out),
+            "counties_after": out["fips"].nunique(),
+            "rows_after": len(out),
+        }
+    )
     return out
 
 
@@ -191,37 +249,74 @@ def build_sample(crime: pd.DataFrame, timing: pd.DataFrame, plan: dict) -> tuple
     rules, log = plan["sample_rules"], []
     years = sorted(crime["year"].unique())
     df = crime.copy()
-    log.append({"step": 1, "rule": "read", "reason": f"county crime files {years[0]}-{years[-1]}", "counties_dropped": 0,
-                "rows_dropped": 0, "counties_after": df["fips"].nunique(), "rows_after": len(df)})
+    log.append(
+        {
+            "step": 1,
+            "rule": "read",
+            "reason": f"county crime files {years[0]}-{years[-1]}",
+            "counties_dropped": 0,
+            "rows_dropped": 0,
+            "counties_after": df["fips"].nunique(),
+            "rows_after": len(df),
+        }
+    )
     t = timing.set_index("fips")
-    df = _drop(df, ~df["fips"].isin(t.index), "unknown_county", "FIPS code not in the wave timing (2010 county codes)", log)
+    df = _drop(
+        df, ~df["fips"].isin(t.index), "unknown_county", "FIPS code not in the wave timing (2010 county codes)", log
+    )
     df = df.assign(state=df["fips"].map(t["state"]).astype(str), state_fips=df["fips"].map(t["state_fips"]).astype(str))
     pre = t["adopted"] & ~t["wave_adopter"]
-    df = _drop(df, df["fips"].map(pre), "pre_wave_adopters",
-               "local 287(g) agreement before the wave start: treated pre-period", log)
+    df = _drop(
+        df,
+        df["fips"].map(pre),
+        "pre_wave_adopters",
+        "local 287(g) agreement before the wave start: treated pre-period",
+        log,
+    )
     first = df["fips"].map(t["first_year"].where(t["wave_adopter"])).astype("Float64")
-    df = _drop(df, (first > years[-1]).fillna(False), "adopt_after_data",
-               f"first local agreement after {years[-1]}, the last data year: not a clean control", log)
+    df = _drop(
+        df,
+        (first > years[-1]).fillna(False),
+        "adopt_after_data",
+        f"first local agreement after {years[-1]}, the last data year: not a clean control",
+        log,
+    )
     if "covind_min" in rules:
-        df = _drop(df, df["covind"] < rules["covind_min"], "covind_min",
-                   f"a year with COVIND below {rules['covind_min']}", log)
+        df = _drop(
+            df, df["covind"] < rules["covind_min"], "covind_min", f"a year with COVIND below {rules['covind_min']}", log
+        )
     if rules.get("balanced"):
         n = df.groupby("fips")["year"].transform("nunique")
         df = _drop(df, n < len(years), "balanced", f"not observed in every year {years[0]}-{years[-1]}", log)
     if rules.get("drop_zero_index"):
         df = _drop(df, df["index"] == 0, "drop_zero_index", "a year with zero index crimes", log)
     if "rate_index_max" in rules:
-        df = _drop(df, df["index"] / df["population"] * 1e5 > rules["rate_index_max"], "rate_index_max",
-                   f"a year with more than {rules['rate_index_max']} index crimes per 100,000", log)
+        df = _drop(
+            df,
+            df["index"] / df["population"] * 1e5 > rules["rate_index_max"],
+            "rate_index_max",
+            f"a year with more than {rules['rate_index_max']} index crimes per 100,000",
+            log,
+        )
     if "index_jump_max" in rules:
         df = df.sort_values(["fips", "year"])
         prev = df.groupby("fips")["index"].shift()
         fold = np.maximum(df["index"], prev) / np.minimum(df["index"], prev)
-        df = _drop(df, prev.notna() & ~(fold <= rules["index_jump_max"]), "index_jump_max",
-                   f"a year-to-year change in index crimes beyond {rules['index_jump_max']}-fold", log)
+        df = _drop(
+            df,
+            prev.notna() & ~(fold <= rules["index_jump_max"]),
+            "index_jump_max",
+            f"a year-to-year change in index crimes beyond {rules['index_jump_max']}-fold",
+            log,
+        )
     g = df["fips"].map(t["first_year"].where(t["wave_adopter"])).fillna(0).astype(int)
-    df = df.assign(g=g, **{f"log_rate_{o}": np.log((df[o] / df["population"] * 1e5).where(df[o] > 0))
-                           for o in ("index", "violent", "property")})
+    df = df.assign(
+        g=g,
+        **{
+            f"log_rate_{o}": np.log((df[o] / df["population"] * 1e5).where(df[o] > 0))
+            for o in ("index", "violent", "property")
+        },
+    )
     return df.sort_values(["fips", "year"]).reset_index(drop=True), pd.DataFrame(log)
 
 
@@ -237,24 +332,62 @@ def estimate(df: pd.DataFrame, plan: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     for o in outcomes:
         y = f"log_rate_{o}"
         fit = twfe.static(within, y, "fips", "year", "g", cluster=CLUSTER[plan["cluster"]], fe=["fips", "_sy"])
-        rows.append(_row(o, "primary" if o == plan["primary_outcome"] else "secondary", "twfe_within_state",
-                         fit.summary, n_treated, f"clustered by {plan['cluster']} (CR1)"))
+        rows.append(
+            _row(
+                o,
+                "primary" if o == plan["primary_outcome"] else "secondary",
+                "twfe_within_state",
+                fit.summary,
+                n_treated,
+                f"clustered by {plan['cluster']} (CR1)",
+            )
+        )
         dropped.append(fit.dropped.assign(outcome=o, estimator="twfe_within_state"))
-        res = cs.att_gt(df, y, "year", "fips", "g", control_group="never_treated", est_method=cs_plan["est_method"],
-                        cluster=CLUSTER[cs_plan["cluster"]], base_period=cs_plan["base_period"],
-                        anticipation=cs_plan["anticipation"], bootstrap=cs_plan["bootstrap"], seed=cs_plan["seed"],
-                        alpha=plan["alpha"])
+        res = cs.att_gt(
+            df,
+            y,
+            "year",
+            "fips",
+            "g",
+            control_group="never_treated",
+            est_method=cs_plan["est_method"],
+            cluster=CLUSTER[cs_plan["cluster"]],
+            base_period=cs_plan["base_period"],
+            anticipation=cs_plan["anticipation"],
+            bootstrap=cs_plan["bootstrap"],
+            seed=cs_plan["seed"],
+            alpha=plan["alpha"],
+        )
         agg = cs.aggregate(res, "simple")
         inf = normal_inference(agg.overall_att, agg.overall_se, plan["alpha"])
-        rows.append({"outcome": o, "role": "robustness", "estimator": "cs_simple", "estimate": agg.overall_att,
-                     "se": agg.overall_se, **{k: float(v) for k, v in inf.items()}, "n_counties": len(res.units),
-                     "n_treated": int((res.cohort > 0).sum()), "n_clusters": int(res.cluster.max() + 1),
-                     "inference": f"multiplier bootstrap, {cs_plan['bootstrap']} draws, clustered by {cs_plan['cluster']}"})
+        rows.append(
+            {
+                "outcome": o,
+                "role": "robustness",
+                "estimator": "cs_simple",
+                "estimate": agg.overall_att,
+                "se": agg.overall_se,
+                **{k: float(v) for k, v in inf.items()},
+                "n_counties": len(res.units),
+                "n_treated": int((res.cohort > 0).sum()),
+                "n_clusters": int(res.cluster.max() + 1),
+                "inference": f"multiplier bootstrap, {cs_plan['bootstrap']} draws, clustered by {cs_plan['cluster']}",
+            }
+        )
         dropped.append(res.dropped.assign(outcome=o, estimator="cs_simple"))
-        fit = imputation.imputation(within, y, "fips", "year", "g", cluster=CLUSTER[imp["cluster"]],
-                                    alpha=plan["alpha"], fe=["fips", "_sy"])
-        rows.append(_row(o, "robustness", "imputation_within_state", fit.summary, n_treated,
-                         f"clustered by {imp['cluster']} (did2s GMM)"))
+        fit = imputation.imputation(
+            within, y, "fips", "year", "g", cluster=CLUSTER[imp["cluster"]], alpha=plan["alpha"], fe=["fips", "_sy"]
+        )
+        rows.append(
+            _row(
+                o,
+                "robustness",
+                "imputation_within_state",
+                fit.summary,
+                n_treated,
+                f"clustered by {imp['cluster']} (did2s GMM)",
+            )
+        )
         dropped.append(fit.dropped.assign(outcome=o, estimator="imputation_within_state"))
     out = pd.DataFrame(rows)
     out["pvalue_adjusted"] = out["pvalue"].where(out["role"] == "primary")
@@ -266,13 +399,29 @@ def estimate(df: pd.DataFrame, plan: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _row(outcome: str, role: str, estimator: str, s: dict, n_treated: int, inference: str) -> dict:
     """One row of estimates.csv from an EstimatorFit summary."""
-    return {"outcome": outcome, "role": role, "estimator": estimator, "estimate": s["estimate"], "se": s["se"],
-            "ci_low": s["ci_low"], "ci_high": s["ci_high"], "pvalue": s["pvalue"], "n_counties": s["n_units"],
-            "n_treated": n_treated, "n_clusters": s["n_clusters"], "inference": inference}
+    return {
+        "outcome": outcome,
+        "role": role,
+        "estimator": estimator,
+        "estimate": s["estimate"],
+        "se": s["se"],
+        "ci_low": s["ci_low"],
+        "ci_high": s["ci_high"],
+        "pvalue": s["pvalue"],
+        "n_counties": s["n_units"],
+        "n_treated": n_treated,
+        "n_clusters": s["n_clusters"],
+        "inference": inference,
+    }
 
 
-def run(plan_path: Path = PLAN, raw_dir: Path = DATA_RAW, manifest: Path = MANIFEST, timing: Path = WAVE_TIMING,
-        out: Path = OUT) -> pd.DataFrame:
+def run(
+    plan_path: Path = PLAN,
+    raw_dir: Path = DATA_RAW,
+    manifest: Path = MANIFEST,
+    timing: Path = WAVE_TIMING,
+    out: Path = OUT,
+) -> pd.DataFrame:
     """The whole plan: check the data, build, estimate, write ``out``; returns the estimates."""
     plan = read_plan(plan_path)
     files = locate_data(plan, raw_dir, manifest)
@@ -298,8 +447,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     est = run(args.plan, args.raw_dir, args.manifest, args.timing, args.out)
-    cols = ["outcome", "role", "estimator", "estimate", "se", "ci_low", "ci_high", "pvalue", "pvalue_adjusted",
-            "n_counties", "n_treated"]
+    cols = [
+        "outcome",
+        "role",
+        "estimator",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "pvalue",
+        "pvalue_adjusted",
+        "n_counties",
+        "n_treated",
+    ]
     print(est[cols].to_string(index=False))
     print(f"wave plan: estimated in {time.perf_counter() - start:.1f} s -> {args.out}")
 

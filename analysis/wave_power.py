@@ -46,6 +46,7 @@ compares counties on different trends) and the empirical MDE, (z_0.975 + z_0.8) 
 square of the placebo estimates / the median exposure, which does not rely on the standard errors.
 Seeded (config.SEED): two runs give the same bytes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,36 +61,40 @@ import pandas as pd
 from pyfixest.estimation import demean
 from scipy import stats
 
-from analysis.infra import cli
-from analysis.infra.atomic import atomic_dir
 from analysis.config import PANEL, RESULTS, SEED, WAVE_TIMING
 from analysis.estimators import cs
+from analysis.infra import cli
+from analysis.infra.atomic import atomic_dir
 from analysis.model import drop_singletons, ssc, treated_indicator
 from analysis.sample import apply_sample
 
 OUT = RESULTS / "wave_power"
 WAVE_OUTCOMES = ("index", "violent", "property")
 HORIZONS = (1, 2, 3)
-DESIGNS = ("within_state", "within_state_state", "cs_state", "cs")   # the primary first
-WAVE_START_YEAR = 2025          # the wave's first calendar year ...
-PLACEBO_START = 2010            # ... is this year of the panel
-REPS = 30                       # default replications (about 45 s on one core); --reps for more
+DESIGNS = ("within_state", "within_state_state", "cs_state", "cs")  # the primary first
+WAVE_START_YEAR = 2025  # the wave's first calendar year ...
+PLACEBO_START = 2010  # ... is this year of the panel
+REPS = 30  # default replications (about 45 s on one core); --reps for more
 ALPHA, POWER = 0.05, 0.80
-EFFECTS = np.round(np.arange(-0.5, 0.5 + 1e-9, 0.0025), 4)   # tau grid (log points)
-SIZE_BINS = 3                   # national population terciles
+EFFECTS = np.round(np.arange(-0.5, 0.5 + 1e-9, 0.0025), 4)  # tau grid (log points)
+SIZE_BINS = 3  # national population terciles
 FLOAT = "%.10g"
 
 
-def structure(timing: pd.DataFrame, population: pd.Series) -> tuple[pd.DataFrame, dict[str, list[tuple[int, int]]], np.ndarray]:
+def structure(
+    timing: pd.DataFrame, population: pd.Series
+) -> tuple[pd.DataFrame, dict[str, list[tuple[int, int]]], np.ndarray]:
     """The wave's structure: per cell (state, size) the share of counties adopting in the wave and
     before it; per state the (year, month) of every wave adoption; the population cut points.
     ``population``: latest population by panel_fips; counties without one fall in no cell."""
     t = timing.assign(population=timing["panel_fips"].map(population)).dropna(subset=["population"])
     cuts = np.quantile(t["population"], np.linspace(0, 1, SIZE_BINS + 1)[1:-1])
-    t = t.assign(size=np.searchsorted(cuts, t["population"], side="right"),
-                 pre=t["adopted"] & ~t["wave_adopter"])
-    cells = t.groupby(["state", "size"]).agg(counties=("fips", "size"), p_wave=("wave_adopter", "mean"),
-                                             p_pre=("pre", "mean")).reset_index()
+    t = t.assign(size=np.searchsorted(cuts, t["population"], side="right"), pre=t["adopted"] & ~t["wave_adopter"])
+    cells = (
+        t.groupby(["state", "size"])
+        .agg(counties=("fips", "size"), p_wave=("wave_adopter", "mean"), p_pre=("pre", "mean"))
+        .reset_index()
+    )
     wave = t[t["wave_adopter"]]
     months = {s: sorted(zip(g["first_month"].dt.year, g["first_month"].dt.month)) for s, g in wave.groupby("state")}
     return cells, months, cuts
@@ -98,15 +103,21 @@ def structure(timing: pd.DataFrame, population: pd.Series) -> tuple[pd.DataFrame
 def counties_of(sample: pd.DataFrame, cuts: np.ndarray) -> pd.DataFrame:
     """One row per sample county: fips, state, size bin (by its population in the last sample year)."""
     last = sample[sample["year"] == sample["year"].max()]
-    return pd.DataFrame({"fips": last["fips"].to_numpy(), "state": last["state"].astype(str).to_numpy(),
-                         "size": np.searchsorted(cuts, last["population"].to_numpy(), side="right")})
+    return pd.DataFrame(
+        {
+            "fips": last["fips"].to_numpy(),
+            "state": last["state"].astype(str).to_numpy(),
+            "size": np.searchsorted(cuts, last["population"].to_numpy(), side="right"),
+        }
+    )
 
 
 def draw(counties: pd.DataFrame, cells: pd.DataFrame, months: dict, rng: np.random.Generator) -> pd.DataFrame:
     """Placebo status of every county ('wave', 'pre' or 'none') and, for 'wave', its adoption year
     (2025, 2026) and month, drawn from the wave adopters of its own state."""
     c = counties.merge(cells[["state", "size", "p_wave", "p_pre"]], on=["state", "size"], how="left").fillna(
-        {"p_wave": 0.0, "p_pre": 0.0})
+        {"p_wave": 0.0, "p_pre": 0.0}
+    )
     u = rng.random(len(c))
     status = np.where(u < c["p_pre"], "pre", np.where(u < c["p_pre"] + c["p_wave"], "wave", "none"))
     year, month = np.zeros(len(c), int), np.zeros(len(c), int)
@@ -120,7 +131,9 @@ def placebo_panel(sample: pd.DataFrame, placebo: pd.DataFrame, horizon: int) -> 
     placebo adopters and counties adopting after the last year left out; ``g`` the treatment year
     (0 = never), ``D`` treated, ``x`` the exposure of the injected effect."""
     last = PLACEBO_START + horizon - 1
-    p = placebo.assign(g=np.where(placebo["status"] == "wave", placebo["wave_year"] - WAVE_START_YEAR + PLACEBO_START, 0))
+    p = placebo.assign(
+        g=np.where(placebo["status"] == "wave", placebo["wave_year"] - WAVE_START_YEAR + PLACEBO_START, 0)
+    )
     keep = p[(p["status"] != "pre") & (p["g"] <= last)]
     df = sample[sample["year"] <= last].merge(keep[["fips", "g", "month"]], on="fips", how="inner")
     d = treated_indicator(df["g"], df["year"])
@@ -160,8 +173,11 @@ def fit_within_state(df: pd.DataFrame, ys: list[str]) -> dict[str, tuple[float, 
     for j, y in enumerate(ys, start=1):
         beta = d @ dm[:, j] / dd
         resid = d * (dm[:, j] - beta * d)
-        se = {name: np.sqrt(factors[name] * (sc @ sc)) / dd
-              for name, c in clusters.items() for sc in [np.bincount(c, weights=resid)]}
+        se = {
+            name: np.sqrt(factors[name] * (sc @ sc)) / dd
+            for name, c in clusters.items()
+            for sc in [np.bincount(c, weights=resid)]
+        }
         out[y] = (float(beta), float(se["state"]), float(se["county"]))
     return out
 
@@ -179,14 +195,28 @@ def replicate(sample: pd.DataFrame, placebo: pd.DataFrame, rep: int) -> list[dic
         for o in WAVE_OUTCOMES:
             y_cs, plus_cs = fit_cs(df, f"log_rate_{o}"), fit_cs(df, f"plus_{o}")
             y_ws, x_ws, plus_ws = within[f"log_rate_{o}"], within["x"], within[f"plus_{o}"]
-            fits = {"within_state": ((y_ws[0], y_ws[2]), (x_ws[0], x_ws[2]), (plus_ws[0], plus_ws[2])),
-                    "within_state_state": ((y_ws[0], y_ws[1]), (x_ws[0], x_ws[1]), (plus_ws[0], plus_ws[1])),
-                    "cs_state": ((y_cs[0], y_cs[2]), (x_cs[0], x_cs[2]), (plus_cs[0], plus_cs[2])),
-                    "cs": ((y_cs[0], y_cs[1]), (x_cs[0], x_cs[1]), (plus_cs[0], plus_cs[1]))}
+            fits = {
+                "within_state": ((y_ws[0], y_ws[2]), (x_ws[0], x_ws[2]), (plus_ws[0], plus_ws[2])),
+                "within_state_state": ((y_ws[0], y_ws[1]), (x_ws[0], x_ws[1]), (plus_ws[0], plus_ws[1])),
+                "cs_state": ((y_cs[0], y_cs[2]), (x_cs[0], x_cs[2]), (plus_cs[0], plus_cs[2])),
+                "cs": ((y_cs[0], y_cs[1]), (x_cs[0], x_cs[1]), (plus_cs[0], plus_cs[1])),
+            }
             for design, ((e0, s0), (ex, sx), (_, s1)) in fits.items():
-                rows.append({"rep": rep, "horizon": h, "design": design, "outcome": o, "est0": e0, "se0": s0,
-                             "est_x": ex, "se_x": sx, "se_sum": s1, "counties": int(df["fips"].nunique()),
-                             "treated": n_treated})
+                rows.append(
+                    {
+                        "rep": rep,
+                        "horizon": h,
+                        "design": design,
+                        "outcome": o,
+                        "est0": e0,
+                        "se0": s0,
+                        "est_x": ex,
+                        "se_x": sx,
+                        "se_sum": s1,
+                        "counties": int(df["fips"].nunique()),
+                        "treated": n_treated,
+                    }
+                )
     return rows
 
 
@@ -199,10 +229,11 @@ def power_table(reps: pd.DataFrame, effects: np.ndarray = EFFECTS, alpha: float 
         a, c = r["se0"].to_numpy()[:, None] ** 2, r["se_x"].to_numpy()[:, None] ** 2
         b2 = r["se_sum"].to_numpy()[:, None] ** 2 - a - c
         tau = effects[None, :]
-        se = np.sqrt(np.maximum(a + b2 * tau + c * tau ** 2, 0))
+        se = np.sqrt(np.maximum(a + b2 * tau + c * tau**2, 0))
         power = (np.abs(e0 + tau * ex) > z * se).mean(axis=0)
-        out.append(pd.DataFrame({"design": key[0], "outcome": key[1], "horizon": key[2], "effect": effects,
-                                 "power": power}))
+        out.append(
+            pd.DataFrame({"design": key[0], "outcome": key[1], "horizon": key[2], "effect": effects, "power": power})
+        )
     return pd.concat(out, ignore_index=True)
 
 
@@ -219,16 +250,27 @@ def mde_table(power: pd.DataFrame, reps: pd.DataFrame, target: float = POWER, al
         ok = both[(both.index > 0) & (both >= target)]
         mde = float(ok.index.min()) if len(ok) else np.nan
         r = reps[(reps["design"] == design) & (reps["outcome"] == outcome) & (reps["horizon"] == h)]
-        rows.append({"design": design, "outcome": outcome, "horizon": h, "mde": mde,
-                     "mde_pct": 100 * np.expm1(mde), "mde_pct_down": 100 * np.expm1(-mde),
-                     "size": float(p.loc[p["effect"] == 0, "power"].iloc[0]),
-                     "mde_analytic": z * r["se0"].median() / r["est_x"].median(),
-                     "mde_empirical": z * np.sqrt((r["est0"] ** 2).mean()) / r["est_x"].median(),
-                     "bias": r["est0"].mean(), "sd_placebo": r["est0"].std(ddof=1) if len(r) > 1 else np.nan,
-                     "se_median": r["se0"].median(), "exposure": r["est_x"].median(),
-                     "counties": int(r["counties"].median()), "treated": float(r["treated"].mean()),
-                     "reps": len(r)})
-    rank = {d: i for i, d in enumerate(DESIGNS)}   # the primary design first
+        rows.append(
+            {
+                "design": design,
+                "outcome": outcome,
+                "horizon": h,
+                "mde": mde,
+                "mde_pct": 100 * np.expm1(mde),
+                "mde_pct_down": 100 * np.expm1(-mde),
+                "size": float(p.loc[p["effect"] == 0, "power"].iloc[0]),
+                "mde_analytic": z * r["se0"].median() / r["est_x"].median(),
+                "mde_empirical": z * np.sqrt((r["est0"] ** 2).mean()) / r["est_x"].median(),
+                "bias": r["est0"].mean(),
+                "sd_placebo": r["est0"].std(ddof=1) if len(r) > 1 else np.nan,
+                "se_median": r["se0"].median(),
+                "exposure": r["est_x"].median(),
+                "counties": int(r["counties"].median()),
+                "treated": float(r["treated"].mean()),
+                "reps": len(r),
+            }
+        )
+    rank = {d: i for i, d in enumerate(DESIGNS)}  # the primary design first
     return pd.DataFrame(rows).sort_values("design", key=lambda d: d.map(rank), kind="stable", ignore_index=True)
 
 
@@ -252,16 +294,27 @@ def run(reps: int = REPS, seed: int = SEED, inputs=None) -> dict[str, pd.DataFra
     table = pd.DataFrame(rows)
     power = power_table(table)
     wave = timing[timing["wave_adopter"]]
-    meta = {"reps": reps, "seed": seed, "alpha": ALPHA, "power": POWER, "placebo_start": PLACEBO_START,
-            "wave_start_year": WAVE_START_YEAR, "sample": "main", "sample_counties": len(counties),
-            "sample_years": [int(sample["year"].min()), int(sample["year"].max())],
-            "wave_counties": len(wave), "all_counties": len(timing),
-            "wave_share": len(wave) / len(timing),
-            "pre_wave_counties": int((timing["adopted"] & ~timing["wave_adopter"]).sum()),
-            "wave_by_year": {int(y): int(n) for y, n in wave["first_year"].value_counts().sort_index().items()},
-            "size_cuts": [float(c) for c in cuts],
-            "expected_wave_share_in_sample": float(counties.merge(cells, on=["state", "size"], how="left")["p_wave"].fillna(0).mean()),
-            "effects": [float(EFFECTS.min()), float(EFFECTS.max()), float(EFFECTS[1] - EFFECTS[0])]}
+    meta = {
+        "reps": reps,
+        "seed": seed,
+        "alpha": ALPHA,
+        "power": POWER,
+        "placebo_start": PLACEBO_START,
+        "wave_start_year": WAVE_START_YEAR,
+        "sample": "main",
+        "sample_counties": len(counties),
+        "sample_years": [int(sample["year"].min()), int(sample["year"].max())],
+        "wave_counties": len(wave),
+        "all_counties": len(timing),
+        "wave_share": len(wave) / len(timing),
+        "pre_wave_counties": int((timing["adopted"] & ~timing["wave_adopter"]).sum()),
+        "wave_by_year": {int(y): int(n) for y, n in wave["first_year"].value_counts().sort_index().items()},
+        "size_cuts": [float(c) for c in cuts],
+        "expected_wave_share_in_sample": float(
+            counties.merge(cells, on=["state", "size"], how="left")["p_wave"].fillna(0).mean()
+        ),
+        "effects": [float(EFFECTS.min()), float(EFFECTS.max()), float(EFFECTS[1] - EFFECTS[0])],
+    }
     return {"replications": table, "power": power, "mde": mde_table(power, table), "meta": meta}
 
 
@@ -283,7 +336,11 @@ def main(argv: list[str] | None = None) -> None:
     out = run(args.reps)
     write(out)
     m = out["mde"]
-    print(m[["design", "outcome", "horizon", "mde", "mde_pct", "size", "mde_analytic", "mde_empirical", "treated"]].to_string(index=False))
+    print(
+        m[
+            ["design", "outcome", "horizon", "mde", "mde_pct", "size", "mde_analytic", "mde_empirical", "treated"]
+        ].to_string(index=False)
+    )
     print(f"wave power: {args.reps} replications in {time.perf_counter() - start:.1f} s -> {OUT}")
 
 

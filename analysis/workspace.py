@@ -13,6 +13,7 @@ case-insensitively, as on macOS), the paper's stems do not start with ``grid_`` 
 robustness grids' folders), and a user spec does not reuse a paper spec's stem (plots and tables
 find specs by name).
 """
+
 from __future__ import annotations
 
 import re
@@ -55,34 +56,58 @@ def identity_problems(paths=(), out: str | Path | None = None) -> list[InputErro
     given = [Path(p) for p in paths]
     for folder in (SPECS, MINE):
         if folder.is_dir():
-            problems += [InputError(p, f"spec files end in .yaml (make runs {folder.name}/*.yaml only): rename it",
-                                    field="name") for p in sorted(folder.glob("*.yml"))]
+            problems += [
+                InputError(p, f"spec files end in .yaml (make runs {folder.name}/*.yaml only): rename it", field="name")
+                for p in sorted(folder.glob("*.yml"))
+            ]
     everything = {p.resolve(): (p, None) for p in [*paper_specs(), *user_specs()]}
     everything.update({p.resolve(): (p, out) for p in given})
     folders: dict[str, list[Path]] = {}
     paper_stems = {p.stem.lower(): p for p in paper_specs()}
-    for resolved, (path, root) in everything.items():
+    for _resolved, (path, root) in everything.items():
         stem = path.stem
         if path.suffix != ".yaml":
             problems.append(InputError(path, "a spec file name ends in .yaml", field="name"))
         if not NAME.match(stem):
-            problems.append(InputError(path, f"file name '{stem}' is not a plain name (letters, digits, '_', '-'): "
-                                             "it names the results folder", field="name"))
+            problems.append(
+                InputError(
+                    path,
+                    f"file name '{stem}' is not a plain name (letters, digits, '_', '-'): it names the results folder",
+                    field="name",
+                )
+            )
             continue
         target = results_root(path, root).resolve() / stem.lower()
         folders.setdefault(str(target), []).append(path)
         if is_paper(path) and stem.startswith(RESERVED):
-            problems.append(InputError(path, f"'{stem}' starts with {' or '.join(RESERVED)}, the prefixes of the "
-                                             "robustness grids' folders in results/: choose another name", field="name"))
+            problems.append(
+                InputError(
+                    path,
+                    f"'{stem}' starts with {' or '.join(RESERVED)}, the prefixes of the "
+                    "robustness grids' folders in results/: choose another name",
+                    field="name",
+                )
+            )
         if not is_paper(path) and root is None and stem.lower() in paper_stems:
-            problems.append(InputError(path, f"'{stem}' is the name of a paper spec ({paper_stems[stem.lower()]}): "
-                                             "choose another file name, so results, plots and tables can tell them "
-                                             "apart", field="name"))
+            problems.append(
+                InputError(
+                    path,
+                    f"'{stem}' is the name of a paper spec ({paper_stems[stem.lower()]}): "
+                    "choose another file name, so results, plots and tables can tell them "
+                    "apart",
+                    field="name",
+                )
+            )
     for target, owners in sorted(folders.items()):
         if len(owners) > 1:
             listed = ", ".join(str(p) for p in sorted(owners))
-            problems.append(InputError(sorted(owners)[0], f"these specs would all write {target}/: {listed}; "
-                                                          "rename all but one", field="name"))
+            problems.append(
+                InputError(
+                    sorted(owners)[0],
+                    f"these specs would all write {target}/: {listed}; rename all but one",
+                    field="name",
+                )
+            )
     return problems
 
 
@@ -99,7 +124,11 @@ def results_folder(name: str | Path) -> Path:
         return found[0]
     if len(found) > 1:
         raise FileNotFoundError(f"spec '{name}' has results in both {found[0]} and {found[1]}: pass the folder")
-    hint = (f"run `make estimates`" if (SPECS / f"{name}.yaml").exists() else
-            f"run `make mine`" if (MINE / f"{name}.yaml").exists() else
-            f"no spec file analysis/specs/{name}.yaml or myspecs/{name}.yaml either")
+    hint = (
+        "run `make estimates`"
+        if (SPECS / f"{name}.yaml").exists()
+        else "run `make mine`"
+        if (MINE / f"{name}.yaml").exists()
+        else f"no spec file analysis/specs/{name}.yaml or myspecs/{name}.yaml either"
+    )
     raise FileNotFoundError(f"no results for spec '{name}' in results/ or myspecs/results/ ({hint})")

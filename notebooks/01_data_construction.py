@@ -42,8 +42,12 @@ pd.set_option("display.max_columns", 30, "display.width", 160, "display.max_colw
 # %%
 manifest = pd.DataFrame([vars(e) for e in read_manifest(config.MANIFEST)])
 manifest["folder"] = manifest["path"].str.split("/").str[:2].str.join("/")
-manifest.groupby("folder").agg(files=("path", "size"), megabytes=("bytes", lambda b: round(b.sum() / 1e6, 2)),
-                               licence=("licence", "first"), redistribution=("redistribution", "first"))
+manifest.groupby("folder").agg(
+    files=("path", "size"),
+    megabytes=("bytes", lambda b: round(b.sum() / 1e6, 2)),
+    licence=("licence", "first"),
+    redistribution=("redistribution", "first"),
+)
 
 # %% [markdown]
 # *Check*: every file is present with its manifest size (the full sha256 check is `make data`);
@@ -54,8 +58,10 @@ on_disk = manifest["path"].map(lambda p: (config.DATA_RAW / p).stat().st_size)
 assert (on_disk == manifest["bytes"]).all(), manifest.loc[on_disk != manifest["bytes"], "path"].tolist()
 first = manifest.iloc[0]
 assert sha256_of(config.DATA_RAW / first["path"]) == first["sha256"]
-print(f"{len(manifest)} files, {manifest['bytes'].sum() / 1e6:.1f} MB, all present with the manifest's size; "
-      f"sha256 of {first['path']} matches")
+print(
+    f"{len(manifest)} files, {manifest['bytes'].sum() / 1e6:.1f} MB, all present with the manifest's size; "
+    f"sha256 of {first['path']} matches"
+)
 
 # %% [markdown]
 # ## 1.2 The crime reader on one file
@@ -71,8 +77,10 @@ pd.DataFrame(LAYOUT, columns=["icpsr_field", "first", "last", "panel_column"]).f
 # %%
 path_2000 = crime_file(config.DATA_RAW, 2000)
 raw_2000 = read_crime_file(path_2000)
-print(path_2000.relative_to(config.ROOT), f"({len(raw_2000):,} records, ICPSR study "
-      f"{ {y: s for s, y in STUDY_YEAR.items()}[2000]})")
+print(
+    path_2000.relative_to(config.ROOT),
+    f"({len(raw_2000):,} records, ICPSR study { {y: s for s, y in STUDY_YEAR.items()}[2000] })",
+)
 raw_2000.head()
 
 # %% [markdown]
@@ -130,8 +138,7 @@ pd.DataFrame(read_samples(config.SAMPLES)).T[["description"]]
 
 # %%
 panel = pd.read_parquet(config.PANEL)
-share90 = (panel.assign(ok=panel["covind"] >= 90)
-           .pivot_table(index="state", columns="year", values="ok", aggfunc="mean"))
+share90 = panel.assign(ok=panel["covind"] >= 90).pivot_table(index="state", columns="year", values="ok", aggfunc="mean")
 fig, ax = style.figure(height=8.5)
 image = ax.imshow(share90.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1)
 ax.set_xticks(range(share90.shape[1]), share90.columns, rotation=90)
@@ -153,10 +160,14 @@ losses = pd.read_csv(config.SAMPLE_STATE_LOSSES, dtype={"state_fips": str})
 losses.head(20)
 
 # %%
-print(f"{(losses['share_lost'] > 0.5).sum()} states lose more than half their counties: "
-      + ", ".join(losses.loc[losses["share_lost"] > 0.5, "state"]))
-print(f"{(losses['counties_lost'] == 0).sum()} states lose none: "
-      + ", ".join(sorted(losses.loc[losses["counties_lost"] == 0, "state"])))
+print(
+    f"{(losses['share_lost'] > 0.5).sum()} states lose more than half their counties: "
+    + ", ".join(losses.loc[losses["share_lost"] > 0.5, "state"])
+)
+print(
+    f"{(losses['counties_lost'] == 0).sum()} states lose none: "
+    + ", ".join(sorted(losses.loc[losses["counties_lost"] == 0, "state"]))
+)
 
 # %% [markdown]
 # *Check*: the losses table agrees with the panel's `in_main` flag.
@@ -165,8 +176,10 @@ print(f"{(losses['counties_lost'] == 0).sum()} states lose none: "
 in_main = panel[panel["in_main"]]
 assert losses["counties_sample"].sum() == in_main["fips"].nunique()
 assert losses["counties_panel"].sum() == panel["fips"].nunique()
-print(f"panel: {panel['fips'].nunique():,} counties, {len(panel):,} county-years; "
-      f"main: {in_main['fips'].nunique():,} counties x {in_main['year'].nunique()} years = {len(in_main):,}")
+print(
+    f"panel: {panel['fips'].nunique():,} counties, {len(panel):,} county-years; "
+    f"main: {in_main['fips'].nunique():,} counties x {in_main['year'].nunique()} years = {len(in_main):,}"
+)
 
 # %% [markdown]
 # ## 1.5 Known facts, re-checked
@@ -195,16 +208,22 @@ print("Mecklenburg and Maricopa: violent counts and 287(g) years as expected")
 # `analysis/readers/fips_recodes.csv`); merged codes (Virginia independent cities) keep their
 # crimes in the successor county. By 2012 raw-without-pseudo and panel agree.
 
+
 # %%
 def violent_total(raw: pd.DataFrame) -> int:
     """Violent crimes in a raw file (text fields as read by read_crime_file)."""
     return int(raw[["MURDER", "RAPE", "ROBBERY", "AGASSLT"]].astype(int).to_numpy().sum())
 
+
 raw_2012 = read_crime_file(crime_file(config.DATA_RAW, 2012))
-national = pd.DataFrame({
-    "raw file": [violent_total(raw_2000), violent_total(raw_2012)],
-    "without pseudo-counties": [violent_total(r[~r["FIPS_CTY"].isin(PSEUDO)]) for r in (raw_2000, raw_2012)],
-    "panel": panel.groupby("year")["violent"].sum().loc[[2000, 2012]].to_numpy()}, index=[2000, 2012])
+national = pd.DataFrame(
+    {
+        "raw file": [violent_total(raw_2000), violent_total(raw_2012)],
+        "without pseudo-counties": [violent_total(r[~r["FIPS_CTY"].isin(PSEUDO)]) for r in (raw_2000, raw_2012)],
+        "panel": panel.groupby("year")["violent"].sum().loc[[2000, 2012]].to_numpy(),
+    },
+    index=[2000, 2012],
+)
 national
 
 # %%
@@ -255,4 +274,3 @@ log[log["stage"] == "sample_main"][["rule", "dropped_units", "dropped_rows", "un
 sanity = pd.read_csv(config.SANITY_CHECKS, dtype={"fips": str})
 assert not sanity["in_main"].any(), "a flagged county-year is in the main sample"
 sanity.groupby(["check", "handled_by"]).size().rename("county-years").to_frame()
-

@@ -27,7 +27,7 @@ from analysis.exhibits import style
 from analysis.readers.agreements_287g import crosscheck_oig, crosscheck_wapo
 from analysis.readers.ice_lists import clean_ice_lists, count_agreements
 from analysis.readers.secure_communities import sc_coverage_by_year
-from analysis.treatment import DEFINITIONS, timing_287g, statewide_287g_states
+from analysis.treatment import DEFINITIONS, statewide_287g_states, timing_287g
 
 pd.set_option("display.max_columns", 30, "display.width", 160, "display.max_colwidth", 60)
 panel = pd.read_parquet(config.PANEL)
@@ -98,7 +98,10 @@ oig.groupby("status")[["in_table", "same_date", "same_model"]].agg(["size", "sum
 signed = oig[oig["status"] == "signed"]
 assert len(oig) == 67 and signed["same_date"].all()
 assert oig["in_table"].sum() >= 66
-oig.loc[~oig["in_table"] | ~oig["same_model"], ["state", "agency", "status", "oig_model", "model", "oig_signed", "first_signed"]]
+oig.loc[
+    ~oig["in_table"] | ~oig["same_model"],
+    ["state", "agency", "status", "oig_model", "model", "oig_signed", "first_signed"],
+]
 
 # %% [markdown]
 # The **Washington Post**'s 2019 sheriff data flag, per agency, the years with an agreement
@@ -151,7 +154,9 @@ wapo.loc[wapo["same_fips"].eq(False), ["state", "agency", "wapo_fips", "fips"]]
 
 # %%
 timing = timing_287g(agreements)
-columns = [c for c in timing.columns if c not in ("fips", "g287_county_month", "g287_county_end", "g287_county_list_date")]
+columns = [
+    c for c in timing.columns if c not in ("fips", "g287_county_month", "g287_county_end", "g287_county_list_date")
+]
 first_years = pd.DataFrame({c: timing.loc[timing[c] > 0, c].value_counts() for c in columns}).fillna(0).astype(int)
 first_years.rename_axis("year").sort_index()
 
@@ -166,10 +171,16 @@ print("definitions counting local agencies:", ", ".join(DEFINITIONS))
 
 # %%
 counties = panel.drop_duplicates("fips")
-treated = pd.DataFrame({c: {"panel": ((counties[c] > 0) & (counties[c] <= config.LAST_YEAR)).sum(),
-                            "main sample": ((counties[c] > 0) & (counties[c] <= config.LAST_YEAR) & counties["in_main"]).sum(),
-                            "treated after 2012": (counties[c] > config.LAST_YEAR).sum()}
-                        for c in columns}).T
+treated = pd.DataFrame(
+    {
+        c: {
+            "panel": ((counties[c] > 0) & (counties[c] <= config.LAST_YEAR)).sum(),
+            "main sample": ((counties[c] > 0) & (counties[c] <= config.LAST_YEAR) & counties["in_main"]).sum(),
+            "treated after 2012": (counties[c] > config.LAST_YEAR).sum(),
+        }
+        for c in columns
+    }
+).T
 treated
 
 # %% [markdown]
@@ -177,7 +188,10 @@ treated
 # Alamance and Gaston 2007, Wake 2008, Guilford 2009.
 
 # %%
-nc = counties.set_index("fips").loc[["37119", "37001", "37071", "37183", "37081"], ["county_name", "g287_county", "g287_county_midyear", "g287_county_end", "g287_county_list_date", "in_main"]]
+nc = counties.set_index("fips").loc[
+    ["37119", "37001", "37071", "37183", "37081"],
+    ["county_name", "g287_county", "g287_county_midyear", "g287_county_end", "g287_county_list_date", "in_main"],
+]
 assert nc["g287_county"].tolist() == [2006, 2007, 2007, 2008, 2009]
 nc
 
@@ -234,8 +248,16 @@ rows = []
 for label, (date, n_article, k_article) in claims.items():
     n, k = count_agreements(lists, date)
     in_force = lists.loc[lists["list_date"] <= date, "list_date"].max().date()
-    rows.append({"date": label, "list of": in_force, "agreements (article)": n_article, "agreements (ours)": n,
-                 "states (article)": k_article, "states (ours)": k})
+    rows.append(
+        {
+            "date": label,
+            "list of": in_force,
+            "agreements (article)": n_article,
+            "agreements (ours)": n,
+            "states (article)": k_article,
+            "states (ours)": k,
+        }
+    )
 article = pd.DataFrame(rows).set_index("date")
 assert (article["agreements (article)"] == article["agreements (ours)"]).all()
 assert article.loc["28 May 2025", "states (ours)"] == 40
@@ -264,5 +286,6 @@ fig
 
 # %%
 may = lists[lists["list_date"] == pd.Timestamp("2025-05-28")]
-may.groupby("support_type").agg(agreements=("agency", "size"), agencies=("agency", "nunique"),
-                                states=("state", "nunique"))
+may.groupby("support_type").agg(
+    agreements=("agency", "size"), agencies=("agency", "nunique"), states=("state", "nunique")
+)

@@ -45,8 +45,10 @@ def group(s: dict) -> str:
     return "Secure Communities"
 
 
-by_program = {title: [n for n, s in specs.items() if group(s) == title]
-              for title in ("North Carolina 287(g)", "national 287(g)", "Secure Communities")}
+by_program = {
+    title: [n for n, s in specs.items() if group(s) == title]
+    for title in ("North Carolina 287(g)", "national 287(g)", "Secure Communities")
+}
 assert sorted(sum(by_program.values(), [])) == sorted(specs), "a spec file belongs to no program"
 
 
@@ -65,10 +67,22 @@ def overall(name: str) -> pd.DataFrame:
 # the national files the *log* rate; the SC files weight by population as Miles & Cox do.
 
 # %%
-FIELDS = ["program", "sample", "outcome", "transform", "treatment", "control_group", "weights", "cluster",
-          "base_period", "bootstrap", "estimators"]
-spec_table = pd.DataFrame({n: {f: ", ".join(s[f]) if isinstance(s[f], list) else s[f] for f in FIELDS}
-                           for n, s in specs.items()}).T
+FIELDS = [
+    "program",
+    "sample",
+    "outcome",
+    "transform",
+    "treatment",
+    "control_group",
+    "weights",
+    "cluster",
+    "base_period",
+    "bootstrap",
+    "estimators",
+]
+spec_table = pd.DataFrame(
+    {n: {f: ", ".join(s[f]) if isinstance(s[f], list) else s[f] for f in FIELDS} for n, s in specs.items()}
+).T
 spec_table.insert(0, "group", [next(t for t, names in by_program.items() if n in names) for n in spec_table.index])
 spec_table
 
@@ -87,8 +101,10 @@ for name, s in specs.items():
 first_of_sample = {}
 for name, s in specs.items():
     first_of_sample.setdefault(s["sample"], name)
-logs = pd.concat({sample: pd.read_csv(config.RESULTS / name / "sample_log.csv")
-                  for sample, name in first_of_sample.items()}, names=["sample", None])
+logs = pd.concat(
+    {sample: pd.read_csv(config.RESULTS / name / "sample_log.csv") for sample, name in first_of_sample.items()},
+    names=["sample", None],
+)
 logs[["rule", "rows_before", "dropped_rows", "rows_after", "units_before", "dropped_units", "units_after"]]
 
 # %% [markdown]
@@ -109,12 +125,26 @@ for name, s in specs.items():
     for r in overall(name).query("estimator != 'bacon'").itertuples():
         own = lost.get("cs" if r.estimator.startswith("cs_") else r.estimator, 0)
         assert r.n_obs == sample_rows - own, f"{name} {r.estimator}: {r.n_obs} != {sample_rows} - {own}"
-        rows.append({"spec": name, "estimator": r.estimator, "sample": s["sample"], "sample rows": sample_rows,
-                     "sample counties": sample_counties, "n_obs": r.n_obs, "n_units": r.n_units})
+        rows.append(
+            {
+                "spec": name,
+                "estimator": r.estimator,
+                "sample": s["sample"],
+                "sample rows": sample_rows,
+                "sample counties": sample_counties,
+                "n_obs": r.n_obs,
+                "n_units": r.n_units,
+            }
+        )
 sizes = pd.DataFrame(rows).set_index(["spec", "estimator"])
 assert (sizes["n_obs"] <= sizes["sample rows"]).all() and (sizes["n_units"] <= sizes["sample counties"]).all()
-sizes.groupby(level="spec").agg(sample=("sample", "first"), sample_rows=("sample rows", "first"),
-                                n_obs_min=("n_obs", "min"), n_obs_max=("n_obs", "max"), n_units=("n_units", "max"))
+sizes.groupby(level="spec").agg(
+    sample=("sample", "first"),
+    sample_rows=("sample rows", "first"),
+    n_obs_min=("n_obs", "min"),
+    n_obs_max=("n_obs", "max"),
+    n_units=("n_units", "max"),
+)
 
 # %% [markdown]
 # What the estimators drop or recode (`results/<spec>/dropped.csv`), counted by estimator and
@@ -123,8 +153,9 @@ sizes.groupby(level="spec").agg(sample=("sample", "first"), sample_rows=("sample
 # 2012 are controls for the Bacon decomposition.
 
 # %%
-dropped = pd.concat({n: pd.read_csv(config.RESULTS / n / "dropped.csv", dtype={"id": str}) for n in specs},
-                    names=["spec", None])
+dropped = pd.concat(
+    {n: pd.read_csv(config.RESULTS / n / "dropped.csv", dtype={"id": str}) for n in specs}, names=["spec", None]
+)
 dropped.groupby(["spec", "estimator", "level", "reason"]).agg(ids=("id", "size"), rows=("rows", "sum"))
 
 # %% [markdown]
@@ -147,18 +178,21 @@ dropped.groupby(["spec", "estimator", "level", "reason"]).agg(ids=("id", "size")
 # What to check: the sign and rough size agree across the robust estimators; a TWFE far from
 # them is the symptom the Bacon decomposition (3.4) explains.
 
+
 # %%
 def headline(name: str) -> pd.DataFrame:
     """The estimates of one spec, without the rows shown in their own sections (bacon, wild)."""
     o = overall(name)
     return o[~o["estimator"].isin(["bacon", "wild"])].set_index("estimator")[
-        ["estimate", "se", "ci_low", "ci_high", "pvalue", "target"]]
+        ["estimate", "se", "ci_low", "ci_high", "pvalue", "target"]
+    ]
 
 
 def compact(names: list[str], estimators: list[str]) -> pd.DataFrame:
     """Estimate (and SE) of ``estimators`` for several specs: rows = estimators, columns = specs."""
-    return pd.concat({n: overall(n).set_index("estimator").reindex(estimators)[["estimate", "se"]] for n in names},
-                     axis=1)
+    return pd.concat(
+        {n: overall(n).set_index("estimator").reindex(estimators)[["estimate", "se"]] for n in names}, axis=1
+    )
 
 
 def pretests(names: list[str]) -> pd.DataFrame:
@@ -174,10 +208,24 @@ def plot_cs_events(names: list[str], xlabel: str, ylabel: str):
     fig, axes = style.figure(height=2.6, ncols=len(names), sharex=True)
     for ax, name in zip(np.atleast_1d(axes), names):
         ev = pd.read_csv(config.RESULTS / name / "event_study.csv").query("estimator == 'cs'").sort_values("event_time")
-        ax.fill_between(ev["event_time"], ev["cband_low"], ev["cband_high"], color=style.OKABE_ITO["vermillion"],
-                        alpha=0.15, lw=0, label="uniform 95% band")
-        ax.errorbar(ev["event_time"], ev["estimate"], yerr=[ev["estimate"] - ev["ci_low"], ev["ci_high"] - ev["estimate"]],
-                    fmt="s", color=style.OKABE_ITO["vermillion"], ms=3, label="pointwise 95% CI")
+        ax.fill_between(
+            ev["event_time"],
+            ev["cband_low"],
+            ev["cband_high"],
+            color=style.OKABE_ITO["vermillion"],
+            alpha=0.15,
+            lw=0,
+            label="uniform 95% band",
+        )
+        ax.errorbar(
+            ev["event_time"],
+            ev["estimate"],
+            yerr=[ev["estimate"] - ev["ci_low"], ev["ci_high"] - ev["estimate"]],
+            fmt="s",
+            color=style.OKABE_ITO["vermillion"],
+            ms=3,
+            label="pointwise 95% CI",
+        )
         ax.axhline(0, color="black", lw=0.6)
         ax.axvline(-0.5, color="#888888", lw=0.6, ls=":")
         ax.set_title(name, fontsize=8)
@@ -211,9 +259,13 @@ pd.concat({n: headline(n) for n in nc}, names=["spec", "estimator"])
 wild = {}
 for n in nc:
     o = overall(n).set_index("estimator")
-    wild[n] = {"twfe estimate": o.loc["twfe", "estimate"], "twfe p (cluster-robust)": o.loc["twfe", "pvalue"],
-               "wild bootstrap p": o.loc["wild", "pvalue"], "cs_simple p": o.loc["cs_simple", "pvalue"],
-               "wild target": o.loc["wild", "target"]}
+    wild[n] = {
+        "twfe estimate": o.loc["twfe", "estimate"],
+        "twfe p (cluster-robust)": o.loc["twfe", "pvalue"],
+        "wild bootstrap p": o.loc["wild", "pvalue"],
+        "cs_simple p": o.loc["cs_simple", "pvalue"],
+        "wild target": o.loc["wild", "target"],
+    }
 pd.DataFrame(wild).T
 
 # %% [markdown]
@@ -261,8 +313,10 @@ headline("us_287g_index")
 
 # %%
 national = by_program["national 287(g)"]
-compact(["us_287g_index"] + [n for n in national if n != "us_287g_index"],
-        ["twfe", "cs_simple", "cs_dynamic", "sunab", "imputation"])
+compact(
+    ["us_287g_index"] + [n for n in national if n != "us_287g_index"],
+    ["twfe", "cs_simple", "cs_dynamic", "sunab", "imputation"],
+)
 
 # %% [markdown]
 # The event study of the headline spec, drawn by the paper's own exhibit code
@@ -284,6 +338,7 @@ pretests(national)
 # weights sum to one and the weighted sum of the 2x2 estimates is the `bacon` row of
 # `overall.csv`.
 
+
 # %%
 def bacon_summary(name: str) -> pd.DataFrame:
     """Weight share and weighted mean estimate of each comparison type (analysis.exhibits.diagnostics)."""
@@ -291,8 +346,17 @@ def bacon_summary(name: str) -> pd.DataFrame:
     total = overall(name).set_index("estimator").loc["bacon", "estimate"]
     assert np.isclose((b["weight"] * b["estimate"]).sum(), total, rtol=1e-6, atol=1e-9)
     mean = b.groupby("type").apply(lambda t: np.average(t["estimate"], weights=t["weight"]), include_groups=False)
-    return pd.DataFrame({"weight share": diagnostics.weight_shares(b), "comparisons": b.groupby("type").size(),
-                         "weighted mean 2x2 estimate": mean}).fillna({"comparisons": 0}).rename_axis(name)
+    return (
+        pd.DataFrame(
+            {
+                "weight share": diagnostics.weight_shares(b),
+                "comparisons": b.groupby("type").size(),
+                "weighted mean 2x2 estimate": mean,
+            }
+        )
+        .fillna({"comparisons": 0})
+        .rename_axis(name)
+    )
 
 
 bacon_summary("us_287g_index")
@@ -342,8 +406,10 @@ pretests(sc)
 
 # %%
 o = overall("sc_index").set_index("estimator")
-print(f"TWFE decomposed (bacon row): {o.loc['bacon', 'estimate']:+.4f}; "
-      f"population-weighted TWFE (twfe row): {o.loc['twfe', 'estimate']:+.4f}")
+print(
+    f"TWFE decomposed (bacon row): {o.loc['bacon', 'estimate']:+.4f}; "
+    f"population-weighted TWFE (twfe row): {o.loc['twfe', 'estimate']:+.4f}"
+)
 assert abs(o.loc["bacon", "estimate"] - o.loc["twfe", "estimate"]) < 1e-8, "Bacon does not decompose the TWFE"
 bacon_summary("sc_index")
 
@@ -380,9 +446,23 @@ fig
 
 # %%
 replication = pd.read_csv(config.RESULTS / "replication.csv")
-replication[["study", "outcome", "published", "published_value", "closest_spec", "closest_estimator",
-             "closest_estimate", "closest_se", "closest_pvalue", "robust_estimator", "robust_estimate",
-             "robust_se", "robust_pvalue"]].astype({"published_value": object}).fillna({"published_value": ""})
+replication[
+    [
+        "study",
+        "outcome",
+        "published",
+        "published_value",
+        "closest_spec",
+        "closest_estimator",
+        "closest_estimate",
+        "closest_se",
+        "closest_pvalue",
+        "robust_estimator",
+        "robust_estimate",
+        "robust_se",
+        "robust_pvalue",
+    ]
+].astype({"published_value": object}).fillna({"published_value": ""})
 
 # %%
 for row in replication.itertuples():

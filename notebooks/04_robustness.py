@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
+from analysis.design import design_sample
 from analysis.exhibits import diagnostics, inputs, robustness, style
 from analysis.grid import expand, read_grid
-from analysis.design import design_sample
 from analysis.sample import apply_sample
 
 pd.set_option("display.max_columns", 30, "display.width", 160, "display.max_colwidth", 70, "display.precision", 4)
@@ -48,11 +48,23 @@ HEADLINE = {"287g": "us_287g_index", "sc": "sc_index"}
 # or the one estimator the variant names.
 
 # %%
-variants = pd.concat({
-    program: pd.DataFrame([{"variant": v["variant"], "dimension": v["dimension"], "label": robustness.label(v["variant"]),
-                            "changes": ", ".join(f"{k}: {val}" for k, val in (v.get("changes") or {}).items()) or "(none)"}
-                           for v in read_grid(config.GRIDS / f"{program}.yaml")["variants"]])
-    for program in PROGRAM_TITLES}, names=["program", None])
+variants = pd.concat(
+    {
+        program: pd.DataFrame(
+            [
+                {
+                    "variant": v["variant"],
+                    "dimension": v["dimension"],
+                    "label": robustness.label(v["variant"]),
+                    "changes": ", ".join(f"{k}: {val}" for k, val in (v.get("changes") or {}).items()) or "(none)",
+                }
+                for v in read_grid(config.GRIDS / f"{program}.yaml")["variants"]
+            ]
+        )
+        for program in PROGRAM_TITLES
+    },
+    names=["program", None],
+)
 variants
 
 # %% [markdown]
@@ -64,7 +76,8 @@ variants
 # %%
 grids = {program: robustness.grid(program) for program in PROGRAM_TITLES}
 pd.concat(grids).droplevel(1).set_index(["variant", "estimator"], append=True)[
-    ["dimension", "estimate", "se", "ci_low", "ci_high", "n_obs", "n_units", "log_scale"]]
+    ["dimension", "estimate", "se", "ci_low", "ci_high", "n_obs", "n_units", "log_scale"]
+]
 
 # %% [markdown]
 # The range of the log-scale estimates, by estimator: smallest and largest estimate, and how many
@@ -73,9 +86,17 @@ pd.concat(grids).droplevel(1).set_index(["variant", "estimator"], append=True)[
 
 # %%
 points = {program: robustness.curve_points(est) for program, est in grids.items()}
-ranges = pd.concat({program: pts.groupby("estimator").agg(
-    variants=("estimate", "size"), min=("estimate", "min"), max=("estimate", "max"),
-    ci_below_zero=("ci_high", lambda c: int((c < 0).sum()))) for program, pts in points.items()})
+ranges = pd.concat(
+    {
+        program: pts.groupby("estimator").agg(
+            variants=("estimate", "size"),
+            min=("estimate", "min"),
+            max=("estimate", "max"),
+            ci_below_zero=("ci_high", lambda c: int((c < 0).sum())),
+        )
+        for program, pts in points.items()
+    }
+)
 ranges.assign(spread=ranges["max"] - ranges["min"])
 
 # %% [markdown]
@@ -84,6 +105,7 @@ ranges.assign(spread=ranges["max"] - ranges["min"])
 # TWFE; Callaway-Sant'Anna against the base CS), grouped by dimension and family: the largest
 # absolute deviation and the deviations' range, sorted by the largest move. A dimension varied
 # only for one family (PPML, county trends) has no row for the other.
+
 
 # %%
 def deviations(pts: pd.DataFrame) -> pd.DataFrame:
@@ -98,13 +120,18 @@ moves = {}
 for program, pts in points.items():
     dev = deviations(pts).query("variant != 'base'")
     table = dev.groupby(["dimension", "family"]).agg(
-        variants=("variant", lambda v: ", ".join(dict.fromkeys(v))), largest_move=("deviation", lambda d: d.abs().max()),
-        lowest=("deviation", "min"), highest=("deviation", "max"))
+        variants=("variant", lambda v: ", ".join(dict.fromkeys(v))),
+        largest_move=("deviation", lambda d: d.abs().max()),
+        lowest=("deviation", "min"),
+        highest=("deviation", "max"),
+    )
     moves[program] = table.sort_values("largest_move", ascending=False).round(4)
     top = dev.loc[dev["deviation"].abs().groupby(dev["family"]).idxmax()]
     for row in top.itertuples():
-        print(f"{PROGRAM_TITLES[program]}, {row.family}: largest move {row.deviation:+.4f} from variant "
-              f"'{row.variant}' ({row.dimension})")
+        print(
+            f"{PROGRAM_TITLES[program]}, {row.family}: largest move {row.deviation:+.4f} from variant "
+            f"'{row.variant}' ({row.dimension})"
+        )
 moves["287g"]
 
 # %%
@@ -134,7 +161,8 @@ specs = {program: expand(config.GRIDS / f"{program}.yaml", panel.columns) for pr
 samples = list(dict.fromkeys(s["sample"] for program_specs in specs.values() for s in program_specs))
 applied = {name: apply_sample(panel, name) for name in samples}
 pd.concat({name: log for name, (_, log) in applied.items()}, names=["sample", None])[
-    ["rule", "rows_before", "dropped_rows", "rows_after", "units_after"]]
+    ["rule", "rows_before", "dropped_rows", "rows_after", "units_after"]
+]
 
 # %% [markdown]
 # Reconciliation: the county-years and counties each design keeps (its sample, then its control-group
@@ -153,10 +181,19 @@ for program, program_specs in specs.items():
         df, _ = design_sample(panel, s)
         for estimator in est.loc[s["variant"]].index:
             n_obs, n_units = est.loc[(s["variant"], estimator), ["n_obs", "n_units"]]
-            rows.append({"program": program, "variant": s["variant"], "sample": s["sample"], "estimator": estimator,
-                         "sample rows": len(df), "sample counties": df["fips"].nunique(),
-                         "rows with timing": int(df[s["treatment"]].notna().sum()),
-                         "n_obs": n_obs, "n_units": n_units})
+            rows.append(
+                {
+                    "program": program,
+                    "variant": s["variant"],
+                    "sample": s["sample"],
+                    "estimator": estimator,
+                    "sample rows": len(df),
+                    "sample counties": df["fips"].nunique(),
+                    "rows with timing": int(df[s["treatment"]].notna().sum()),
+                    "n_obs": n_obs,
+                    "n_units": n_units,
+                }
+            )
 reconcile = pd.DataFrame(rows).set_index(["program", "variant", "estimator"])
 reconcile["rows not used"] = reconcile["sample rows"] - reconcile["n_obs"]
 assert (reconcile["n_obs"] <= reconcile["sample rows"]).all()
@@ -192,9 +229,13 @@ for program in PROGRAM_TITLES:
         d = draws.loc[draws["scheme"] == scheme, "estimate"]
         extreme = (d.abs() >= abs(row["estimate"])).sum()
         assert np.isclose((1 + extreme) / (1 + len(d)), row["p_perm"], atol=1e-3)
-        ri[(program, scheme)] = {**row.to_dict(), "permuted at least as extreme": extreme,
-                                 "mean of permuted": d.mean(), "cluster-robust p (headline twfe)": twfe["pvalue"],
-                                 "headline spec": HEADLINE[program]}
+        ri[(program, scheme)] = {
+            **row.to_dict(),
+            "permuted at least as extreme": extreme,
+            "mean of permuted": d.mean(),
+            "cluster-robust p (headline twfe)": twfe["pvalue"],
+            "headline spec": HEADLINE[program],
+        }
 pd.DataFrame(ri)
 
 # %%
@@ -203,8 +244,14 @@ for ax, program in zip(axes, PROGRAM_TITLES):
     summary, draws = robustness.ri(program)
     bins = np.histogram_bin_edges(draws["estimate"], bins=50)
     for scheme, (_, label, colour) in robustness.RI_SCHEMES.items():
-        ax.hist(draws.loc[draws["scheme"] == scheme, "estimate"], bins=bins, histtype="step", lw=1.2,
-                color=style.OKABE_ITO[colour], label=f"{label}, p = {summary.loc[scheme, 'p_perm']:.3f}")
+        ax.hist(
+            draws.loc[draws["scheme"] == scheme, "estimate"],
+            bins=bins,
+            histtype="step",
+            lw=1.2,
+            color=style.OKABE_ITO[colour],
+            label=f"{label}, p = {summary.loc[scheme, 'p_perm']:.3f}",
+        )
     ax.axvline(summary["estimate"].iloc[0], color=style.OKABE_ITO["vermillion"], lw=1.5, label="observed")
     ax.set_title(PROGRAM_TITLES[program])
     ax.set_xlabel("TWFE estimate (log points)")
@@ -233,16 +280,30 @@ fig
 # survives.
 
 # %%
-honest = pd.concat({spec: diagnostics.honest_table(spec).set_index(["method", "M"])[["lb", "ub", "ci_low", "ci_high"]]
-                    for spec in HEADLINE.values()}, names=["spec", "method", "M"])
+honest = pd.concat(
+    {
+        spec: diagnostics.honest_table(spec).set_index(["method", "M"])[["lb", "ub", "ci_low", "ci_high"]]
+        for spec in HEADLINE.values()
+    },
+    names=["spec", "method", "M"],
+)
 honest.assign(**{"contains 0": (honest["ci_low"] <= 0) & (honest["ci_high"] >= 0)})
 
 # %%
-breakdowns = pd.DataFrame({spec: {f"breakdown M, {method}": diagnostics.breakdown(diagnostics.honest_table(spec), method)
-                                  for method in diagnostics.METHODS}
-                           | {"largest M in the grid (relative magnitudes)":
-                              diagnostics.honest_table(spec).query("method == 'relative_magnitude'")["M"].max()}
-                           for spec in HEADLINE.values()})
+breakdowns = pd.DataFrame(
+    {
+        spec: {
+            f"breakdown M, {method}": diagnostics.breakdown(diagnostics.honest_table(spec), method)
+            for method in diagnostics.METHODS
+        }
+        | {
+            "largest M in the grid (relative magnitudes)": diagnostics.honest_table(spec)
+            .query("method == 'relative_magnitude'")["M"]
+            .max()
+        }
+        for spec in HEADLINE.values()
+    }
+)
 breakdowns
 
 # %%

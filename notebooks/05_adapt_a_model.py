@@ -37,8 +37,8 @@ import yaml
 
 from analysis import config, results
 from analysis.estimate import SmallCohortWarning, run_spec
-from analysis.report import plot_event_study, table
 from analysis.estimators import registry
+from analysis.report import plot_event_study, table
 from analysis.spec import CHOICES, SpecError, load_spec, shared_derived, validate_spec
 
 pd.set_option("display.max_columns", 30, "display.width", 160, "display.max_colwidth", 80)
@@ -112,10 +112,19 @@ check
 # %%
 SOUTH = ["AL", "AR", "DE", "DC", "FL", "GA", "KY", "LA", "MD", "MS", "NC", "OK", "SC", "TN", "TX", "VA", "WV"]
 mine = copy.deepcopy(spec)
-mine.update(path="(in memory) sc_south_violent", lines={}, name="sc_south_violent", label="South, state x year FE", weights="none", bootstrap=0,
-            description="sc_violent in Southern states, baseline log population x year, county and state-by-year FE",
-            sample_rules={"states_include": SOUTH}, baseline_controls=["log_pop_2000"],
-            fixed_effects=["county", "state^year"], estimators=["twfe", "event_twfe", "imputation", "cs"])
+mine.update(
+    path="(in memory) sc_south_violent",
+    lines={},
+    name="sc_south_violent",
+    label="South, state x year FE",
+    weights="none",
+    bootstrap=0,
+    description="sc_violent in Southern states, baseline log population x year, county and state-by-year FE",
+    sample_rules={"states_include": SOUTH},
+    baseline_controls=["log_pop_2000"],
+    fixed_effects=["county", "state^year"],
+    estimators=["twfe", "event_twfe", "imputation", "cs"],
+)
 
 # %% [markdown]
 # Checked before any work. Callaway-Sant'Anna cannot take these fixed effects, and the message
@@ -134,9 +143,15 @@ except SpecError as err:
 
 # %%
 fe_spec = {**mine, "estimators": ["twfe", "event_twfe", "imputation"]}
-cs_spec = {**mine, "name": "sc_south_violent_cs", "label": "South, CS with covariate", "estimators": ["cs"],
-           "fixed_effects": ["county", "year"], "est_method": "dr",
-           "description": "sc_violent in Southern states, Callaway-Sant'Anna conditioning on baseline log population"}
+cs_spec = {
+    **mine,
+    "name": "sc_south_violent_cs",
+    "label": "South, CS with covariate",
+    "estimators": ["cs"],
+    "fixed_effects": ["county", "year"],
+    "est_method": "dr",
+    "description": "sc_violent in Southern states, Callaway-Sant'Anna conditioning on baseline log population",
+}
 for s in (fe_spec, cs_spec):
     validate_spec(s, panel.columns)
 
@@ -145,8 +160,13 @@ for s in (fe_spec, cs_spec):
 # typos in one spec):
 
 # %%
-typos = {**fe_spec, "outcome": "violnt", "estimators": ["twfe", "imputaton"], "baseline_controls": ["log_pop2000"],
-         "fixed_effects": ["county", "stat^year"]}
+typos = {
+    **fe_spec,
+    "outcome": "violnt",
+    "estimators": ["twfe", "imputaton"],
+    "baseline_controls": ["log_pop2000"],
+    "fixed_effects": ["county", "stat^year"],
+}
 try:
     validate_spec(typos, panel.columns)
 except SpecError as err:
@@ -166,8 +186,10 @@ with warnings.catch_warnings(record=True) as caught:
     fe_tables, cs_tables = run_spec(fe_spec, panel), run_spec(cs_spec, panel)
 print("warnings:", [str(w.message) for w in caught] or "none")
 adapted = [results.from_run(fe_spec, fe_tables), results.from_run(cs_spec, cs_tables)]
-pd.concat({r.label: r.overall[["estimate", "se", "ci_low", "ci_high", "pvalue", "n_obs", "n_units"]]
-           for r in adapted}, names=["spec", "estimator"])
+pd.concat(
+    {r.label: r.overall[["estimate", "se", "ci_low", "ci_high", "pvalue", "n_obs", "n_units"]] for r in adapted},
+    names=["spec", "estimator"],
+)
 
 # %% [markdown]
 # What the estimators dropped, and the model of each (fixest notation; `models.csv` in a results
@@ -210,6 +232,18 @@ print(tab.notes)
 # The first file would read (this notebook does not write it):
 
 # %%
-fields = ["description", "label", "program", "sample", "sample_rules", "outcome", "transform", "treatment",
-          "control_group", "estimators", "baseline_controls", "fixed_effects"]
+fields = [
+    "description",
+    "label",
+    "program",
+    "sample",
+    "sample_rules",
+    "outcome",
+    "transform",
+    "treatment",
+    "control_group",
+    "estimators",
+    "baseline_controls",
+    "fixed_effects",
+]
 print(yaml.safe_dump({k: fe_spec[k] for k in fields}, sort_keys=False, default_flow_style=None, width=120))

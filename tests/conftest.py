@@ -19,6 +19,7 @@ parameter at a built default (clean_sc() reads data_raw/) is at least ``data``; 
 ``make`` is ``e2e``. Reads hidden inside library calls are caught by the unit guard below and by running
 the unit tier on a clone with no data.
 """
+
 from __future__ import annotations
 
 import ast
@@ -48,7 +49,7 @@ def raw_mirror(tmp_path_factory):
         target = mirror / entry.path
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.link(config.DATA_RAW / entry.path, target)   # cheap; the bytes are verified above
+            os.link(config.DATA_RAW / entry.path, target)  # cheap; the bytes are verified above
         except OSError:
             shutil.copyfile(config.DATA_RAW / entry.path, target)
     return mirror
@@ -63,10 +64,18 @@ def only_mirror(raw_mirror, monkeypatch):
 
 
 # ---- Test tiers --------------------------------------------------------------------------------------
-TIERS = ("unit", "data", "e2e")   # in order: a test gets the highest its marks and fixtures imply
+TIERS = ("unit", "data", "e2e")  # in order: a test gets the highest its marks and fixtures imply
 # Folders a build writes (git-tracked files in them, e.g. data_raw/manifest.csv, are sources).
-BUILT = [config.DATA_RAW, config.DATA_CLEAN, config.RESULTS, config.GENERATED, config.NOTEBOOKS / "_build",
-         config.LOGS, config.PAPER / "paper.pdf", config.ROOT / "myspecs" / "results"]
+BUILT = [
+    config.DATA_RAW,
+    config.DATA_CLEAN,
+    config.RESULTS,
+    config.GENERATED,
+    config.NOTEBOOKS / "_build",
+    config.LOGS,
+    config.PAPER / "paper.pdf",
+    config.ROOT / "myspecs" / "results",
+]
 
 
 def _built(path: Path) -> bool:
@@ -89,15 +98,18 @@ def _needs(func, seen: set) -> tuple[str, str] | None:
     ('e2e', what) if it runs make. None otherwise (the code of library functions is not read)."""
     func = inspect.unwrap(func)
     if func in seen or not str(getattr(func, "__code__", None) and func.__code__.co_filename).startswith(
-            str(config.ROOT / "tests")):
+        str(config.ROOT / "tests")
+    ):
         return None
     seen.add(func)
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
     except (OSError, TypeError, SyntaxError):
         return None
-    env = {**vars(sys.modules[func.__module__]), **dict(zip(func.__code__.co_freevars,
-                                                                (c.cell_contents for c in func.__closure__ or ())))}
+    env = {
+        **vars(sys.modules[func.__module__]),
+        **dict(zip(func.__code__.co_freevars, (c.cell_contents for c in func.__closure__ or ()))),
+    }
     found = None
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and node.value == "make":
@@ -124,8 +136,13 @@ def _default_built(call: ast.Call, func) -> tuple[str, str] | None:
     given = {k.arg for k in call.keywords}
     for i, (name, p) in enumerate(inspect.signature(func).parameters.items()):
         default = p.default
-        if (i >= len(call.args) and name not in given and isinstance(default, (Path, str)) and default
-                and _built(Path(default) if Path(default).is_absolute() else config.ROOT / default)):
+        if (
+            i >= len(call.args)
+            and name not in given
+            and isinstance(default, (Path, str))
+            and default
+            and _built(Path(default) if Path(default).is_absolute() else config.ROOT / default)
+        ):
             return "data", f"{func.__name__}({name}={default})"
     return None
 
@@ -160,11 +177,13 @@ def pytest_collection_modifyitems(config, items):
         if hit and TIERS.index(hit[0]) > TIERS.index(tier):
             tier = hit[0]
         item.own_markers = [m for m in item.own_markers if m.name not in TIERS]
-        item.add_marker(tier)              # the test's only tier mark: what -m unit / data / e2e select
+        item.add_marker(tier)  # the test's only tier mark: what -m unit / data / e2e select
         item.stash[TIER] = tier
     if missing:
-        raise pytest.UsageError("tests without a tier (set TIER in the module or mark the test unit, data or e2e; "
-                                "see tests/conftest.py):\n  " + "\n  ".join(missing))
+        raise pytest.UsageError(
+            "tests without a tier (set TIER in the module or mark the test unit, data or e2e; "
+            "see tests/conftest.py):\n  " + "\n  ".join(missing)
+        )
 
 
 TIER = pytest.StashKey[str]()
@@ -211,7 +230,7 @@ def pytest_runtest_makereport(item, call):
         return report
     if call.when == "call" and _unit_opened and report.passed:
         report.outcome = "failed"
-        report.longrepr = ("a unit test read built files (mark it data): " + ", ".join(sorted(set(_unit_opened))))
+        report.longrepr = "a unit test read built files (mark it data): " + ", ".join(sorted(set(_unit_opened)))
     reason = report.longrepr[2] if report.skipped and isinstance(report.longrepr, tuple) else str(report.longrepr)
     if report.skipped and not hasattr(report, "wasxfail") and not any(t in reason for t in TOOL_MISSING):
         report.outcome = "failed"

@@ -4,11 +4,21 @@
 field a line, so tests can ``.replace`` a line or append fields); ``SC`` holds the fields that
 turn it into a Secure Communities spec. ``None`` leaves a field out.
 """
+
 from __future__ import annotations
 
-BASE = {"name": None, "description": "test", "label": None, "program": "287g", "sample": "main",
-        "outcome": "violent", "transform": "log_rate", "treatment": "g287_county",
-        "control_group": "never_treated", "estimators": ["twfe", "cs"]}
+BASE = {
+    "name": None,
+    "description": "test",
+    "label": None,
+    "program": "287g",
+    "sample": "main",
+    "outcome": "violent",
+    "transform": "log_rate",
+    "treatment": "g287_county",
+    "control_group": "never_treated",
+    "estimators": ["twfe", "cs"],
+}
 SC = {"program": "sc", "treatment": "sc_year", "control_group": "not_yet_treated"}
 
 

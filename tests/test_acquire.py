@@ -4,6 +4,7 @@ Downloads go to a local HTTP server on 127.0.0.1 (a random free port) that the f
 and stop; it serves the right bytes or one fault: 404, a body cut mid-stream, wrong bytes, or
 an answer slower than the client's timeout. No other address is contacted.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 
 from analysis import config
-from analysis.acquire import (FIELDS, AcquireError, acquire_all, ensure_file, read_manifest,
-                              sha256_of)
+from analysis.acquire import FIELDS, AcquireError, acquire_all, ensure_file, read_manifest, sha256_of
 from analysis.infra.errors import InputError
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
@@ -52,7 +52,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body[:len(body) // 2] if fault == "cut" else body)
+        self.wfile.write(body[: len(body) // 2] if fault == "cut" else body)
         self.close_connection = True
 
     def log_message(self, *args):
@@ -85,8 +85,13 @@ def closed_port_url():
 
 def write_manifest(path: Path, rows: list[dict]) -> Path:
     """Write a manifest with FIELDS; each row gives at least path, sha256, bytes and url."""
-    defaults = {"source": "toy/repo@0000", "licence": "public domain", "citation": "Toy (2024)",
-                "redistribution": "public domain", "note": ""}
+    defaults = {
+        "source": "toy/repo@0000",
+        "licence": "public domain",
+        "citation": "Toy (2024)",
+        "redistribution": "public domain",
+        "note": "",
+    }
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, FIELDS, lineterminator="\n")
         writer.writeheader()
@@ -107,27 +112,30 @@ def files_under(folder: Path) -> list[str]:
 
 # ---- the manifest reader ------------------------------------------------------------------------
 
+
 def test_read_manifest_parses_rows(tmp_path):
     entry = toy_entry(tmp_path, "https://example.org/a%20b.txt")
-    assert (entry.path, entry.sha256, entry.bytes, entry.url) == (PATH, SHA, len(BODY),
-                                                                   "https://example.org/a%20b.txt")
+    assert (entry.path, entry.sha256, entry.bytes, entry.url) == (PATH, SHA, len(BODY), "https://example.org/a%20b.txt")
     assert entry.note == "" and entry.redistribution == "public domain"
 
 
 GOOD = {"path": "a/b.csv", "sha256": "0" * 64, "bytes": "10", "url": "https://example.org/b.csv"}
 
 
-@pytest.mark.parametrize("change, field, words", [
-    ({"sha256": "abc"}, "sha256", "not a sha256"),
-    ({"sha256": "A" * 64}, "sha256", "not a sha256"),
-    ({"bytes": "1e3"}, "bytes", "not a whole number"),
-    ({"url": "https://example.org/a b.csv"}, "url", "%20"),
-    ({"url": "ftp://example.org/b.csv"}, "url", "not an http(s) URL"),
-    ({"path": "../outside.csv"}, "path", "plain relative path"),
-    ({"path": "/etc/passwd"}, "path", "plain relative path"),
-    ({"licence": " "}, "licence", "is empty"),
-    ({"path": "x.csv"}, "path", "repeats line 2"),
-])
+@pytest.mark.parametrize(
+    "change, field, words",
+    [
+        ({"sha256": "abc"}, "sha256", "not a sha256"),
+        ({"sha256": "A" * 64}, "sha256", "not a sha256"),
+        ({"bytes": "1e3"}, "bytes", "not a whole number"),
+        ({"url": "https://example.org/a b.csv"}, "url", "%20"),
+        ({"url": "ftp://example.org/b.csv"}, "url", "not an http(s) URL"),
+        ({"path": "../outside.csv"}, "path", "plain relative path"),
+        ({"path": "/etc/passwd"}, "path", "plain relative path"),
+        ({"licence": " "}, "licence", "is empty"),
+        ({"path": "x.csv"}, "path", "repeats line 2"),
+    ],
+)
 def test_read_manifest_names_file_line_and_field(tmp_path, change, field, words):
     rows = [{**GOOD, "path": "x.csv"}, {**GOOD, **change}]
     manifest = write_manifest(tmp_path / "manifest.csv", rows)
@@ -155,6 +163,7 @@ def test_read_manifest_rejects_wrong_field_counts_and_header(tmp_path):
 
 # ---- downloads and their faults -----------------------------------------------------------------
 
+
 def test_download_installs_the_verified_file(tmp_path, server):
     entry = toy_entry(tmp_path, server.url + "/" + quote(PATH))
     dest = tmp_path / "data_raw"
@@ -165,14 +174,16 @@ def test_download_installs_the_verified_file(tmp_path, server):
     assert len(server.requests) == 1  # a verified file is not fetched again
 
 
-@pytest.mark.parametrize("fault, says", [
-    ("404", ["HTTP status 404"]),
-    ("cut", [f"connection dropped after {len(BODY) // 2} of {len(BODY)} bytes"]),
-    ("wrong", ["has sha256 ", f"expected {SHA} ({len(BODY)} bytes)", "nothing was installed"]),
-    ("slow", [f"timed out: no data for {TIMEOUT:g} s"]),
-])
-def test_download_fault_names_file_and_url_leaves_nothing_then_retry_works(tmp_path, server, fault,
-                                                                           says):
+@pytest.mark.parametrize(
+    "fault, says",
+    [
+        ("404", ["HTTP status 404"]),
+        ("cut", [f"connection dropped after {len(BODY) // 2} of {len(BODY)} bytes"]),
+        ("wrong", ["has sha256 ", f"expected {SHA} ({len(BODY)} bytes)", "nothing was installed"]),
+        ("slow", [f"timed out: no data for {TIMEOUT:g} s"]),
+    ],
+)
+def test_download_fault_names_file_and_url_leaves_nothing_then_retry_works(tmp_path, server, fault, says):
     url = server.url + "/" + quote(PATH)
     entry = toy_entry(tmp_path, url)
     dest = tmp_path / "data_raw"
@@ -218,6 +229,7 @@ def test_missing_everywhere_is_a_clear_error(tmp_path, closed_port_url):
 
 # ---- files already present, and mirrors --------------------------------------------------------
 
+
 def test_present_wrong_file_is_never_overwritten(tmp_path, server):
     entry = toy_entry(tmp_path, server.url + "/" + quote(PATH))
     dest, mirror = tmp_path / "data_raw", tmp_path / "mirror"
@@ -227,9 +239,11 @@ def test_present_wrong_file_is_never_overwritten(tmp_path, server):
     with pytest.raises(AcquireError) as err:
         ensure_file(entry, dest, [mirror], timeout=TIMEOUT)
     actual = hashlib.sha256(b"edited by hand\n").hexdigest()
-    assert str(err.value) == (f"{PATH}: {dest / PATH} has sha256 {actual}, expected {SHA}. It was "
-                              "left untouched: delete it (or move it away) and rerun to fetch the "
-                              "pinned file.")
+    assert str(err.value) == (
+        f"{PATH}: {dest / PATH} has sha256 {actual}, expected {SHA}. It was "
+        "left untouched: delete it (or move it away) and rerun to fetch the "
+        "pinned file."
+    )
     assert (dest / PATH).read_bytes() == b"edited by hand\n" and files_under(dest) == [PATH]
     assert server.requests == []
     (dest / PATH).unlink()  # what the message says to do
@@ -258,7 +272,8 @@ def test_mirror_copy_with_wrong_bytes_is_an_error_and_installs_nothing(tmp_path,
     assert str(err.value).startswith(
         f"{PATH}: the copy from mirror {mirror / PATH} has sha256 "
         f"{hashlib.sha256(BODY[:1000]).hexdigest()} (1000 bytes), expected {SHA} ({len(BODY)} bytes);"
-        " nothing was installed.")
+        " nothing was installed."
+    )
     assert files_under(dest) == [] and server.requests == []  # no silent fallback to a download
 
 
@@ -296,16 +311,20 @@ def test_an_unwritable_data_raw_is_one_clear_error(tmp_path, server, monkeypatch
     monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
     with pytest.raises(AcquireError) as err:
         ensure_file(entry, dest, mirrors=[], timeout=TIMEOUT)
-    assert str(err.value) == (f"{dest} cannot be written to (Permission denied): make {dest} "
-                              f"writable (chmod -R u+w {dest}) and rerun `make data`.")
+    assert str(err.value) == (
+        f"{dest} cannot be written to (Permission denied): make {dest} "
+        f"writable (chmod -R u+w {dest}) and rerun `make data`."
+    )
     assert server.requests == []
 
 
 def test_an_unwritable_data_raw_is_reported_once_for_the_whole_manifest(tmp_path, server, monkeypatch):
     """Many files in one unwritable folder: one line naming the folder and the fix, not one per file."""
     bodies = {f"ucr/file{i}.txt": f"{i}\n".encode() for i in range(5)}
-    rows = [{"path": p, "sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b), "url": server.url + "/" + p}
-            for p, b in bodies.items()]
+    rows = [
+        {"path": p, "sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b), "url": server.url + "/" + p}
+        for p, b in bodies.items()
+    ]
     manifest = write_manifest(tmp_path / "manifest.csv", rows)
     dest = tmp_path / "data_raw"
     dest.mkdir()
@@ -316,16 +335,20 @@ def test_an_unwritable_data_raw_is_reported_once_for_the_whole_manifest(tmp_path
     assert str(err.value).splitlines() == [
         "5 of 5 raw files could not be installed:",
         f"{dest} cannot be written to (Permission denied): make {dest} writable (chmod -R u+w {dest}) "
-        "and rerun `make data`."]
+        "and rerun `make data`.",
+    ]
     assert server.requests == []
 
 
 # ---- the whole manifest -------------------------------------------------------------------------
 
+
 def test_acquire_all_reports_every_problem_and_stamps_only_success(tmp_path, server):
     bodies = {"a/good.csv": b"1,2\n", "a/absent.csv": b"3,4\n", "b/bad mirror.csv": b"5,6\n"}
-    rows = [{"path": p, "sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b),
-             "url": server.url + "/" + quote(p)} for p, b in bodies.items()]
+    rows = [
+        {"path": p, "sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b), "url": server.url + "/" + quote(p)}
+        for p, b in bodies.items()
+    ]
     manifest = write_manifest(tmp_path / "manifest.csv", rows)
     mirror, dest = tmp_path / "mirror", tmp_path / "data_raw"
     for p, body in (("a/good.csv", b"1,2\n"), ("b/bad mirror.csv", b"5,6,7\n")):
@@ -343,26 +366,36 @@ def test_acquire_all_reports_every_problem_and_stamps_only_success(tmp_path, ser
     server.files.update(bodies)
     (mirror / "b/bad mirror.csv").unlink()
     assert acquire_all(dest, manifest, [mirror], timeout=TIMEOUT) == {"present": 1, "download": 2}
-    assert (dest / ".verified").read_text() == "".join(
-        f"{r['sha256']}  {r['path']}\n" for r in rows)
+    assert (dest / ".verified").read_text() == "".join(f"{r['sha256']}  {r['path']}\n" for r in rows)
 
 
 def test_cli_copies_the_real_manifest_then_stops_on_an_edited_file(tmp_path, raw_mirror):
     env = {**os.environ, "DATA_MIRROR": str(raw_mirror)}
-    cmd = [sys.executable, "-m", "analysis.acquire", "--dest", str(tmp_path), "--timeout", "1",
-           "--base-url", "http://127.0.0.1:9/"]  # never used: every file is in the mirror
+    cmd = [
+        sys.executable,
+        "-m",
+        "analysis.acquire",
+        "--dest",
+        str(tmp_path),
+        "--timeout",
+        "1",
+        "--base-url",
+        "http://127.0.0.1:9/",
+    ]  # never used: every file is in the mirror
     done = subprocess.run(cmd, cwd=config.ROOT, env=env, capture_output=True, text=True, timeout=120)
     entries = read_manifest(config.MANIFEST)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == (f"{len(entries)} raw files verified in {tmp_path}: 0 present, "
-                                   f"{len(entries)} copied from a mirror, 0 downloaded")
+    assert done.stdout.strip() == (
+        f"{len(entries)} raw files verified in {tmp_path}: 0 present, {len(entries)} copied from a mirror, 0 downloaded"
+    )
     assert files_under(tmp_path) == sorted([".verified"] + [e.path for e in entries])
     edited = tmp_path / entries[0].path
     edited.write_bytes(edited.read_bytes() + b"\n")
     done = subprocess.run(cmd, cwd=config.ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr.startswith(f"error: 1 of {len(entries)} raw files could not be installed:\n"
-                                  f"{entries[0].path}: {edited} has sha256 ")
+    assert done.stderr.startswith(
+        f"error: 1 of {len(entries)} raw files could not be installed:\n{entries[0].path}: {edited} has sha256 "
+    )
     assert not (tmp_path / ".verified").exists() and edited.read_bytes().endswith(b"\n\n")
 
 
@@ -373,13 +406,17 @@ def test_committed_manifest_entries_are_pinned_and_installed():
     for entry in entries:
         assert (config.DATA_RAW / entry.path).stat().st_size == entry.bytes, entry.path
         repo, commit = entry.source.split("@")
-        if repo.startswith("npm:"):   # an npm package pinned by version, served by jsDelivr
+        if repo.startswith("npm:"):  # an npm package pinned by version, served by jsDelivr
             assert entry.url.startswith(f"https://cdn.jsdelivr.net/npm/{repo[4:]}@{commit}/"), entry.path
         else:
             assert entry.url.startswith(f"https://raw.githubusercontent.com/{repo}/{commit}/"), entry.path
-        assert entry.redistribution in {"public domain", "ICPSR terms: do not redistribute",
-                                        "CC BY-NC-SA 4.0", "unspecified: ask authors",
-                                        "ISC: keep the licence notice"}, entry.path
+        assert entry.redistribution in {
+            "public domain",
+            "ICPSR terms: do not redistribute",
+            "CC BY-NC-SA 4.0",
+            "unspecified: ask authors",
+            "ISC: keep the licence notice",
+        }, entry.path
     paths = [e.path for e in entries]
     assert sum(p.endswith("-0004-Data.txt") for p in paths) == 13
     assert sum("/participatingAgencies/" in p for p in paths) == 68

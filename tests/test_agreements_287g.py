@@ -1,4 +1,5 @@
 """Tests of the pre-2018 287(g) agreements table: rules, placement, fixes, cross-checks, errors."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -124,10 +125,15 @@ def _write_source(tmp_path, row: int, field: str, value: str):
     raw.to_csv(target, index=False)
 
 
-@pytest.mark.parametrize("field, value", [("first_signed_best", "1999-05-01"),
-                                          ("first_signed_best", "2031-01-01"),
-                                          ("active_to", "2018-03-01"),
-                                          ("latest_signed", "2008-13-01")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("first_signed_best", "1999-05-01"),
+        ("first_signed_best", "2031-01-01"),
+        ("active_to", "2018-03-01"),
+        ("latest_signed", "2008-13-01"),
+    ],
+)
 def test_date_out_of_range_names_file_line_and_field(tmp_path, field, value):
     _write_source(tmp_path, 40, field, value)
     with pytest.raises(InputError) as err:
@@ -139,9 +145,11 @@ def test_date_out_of_range_names_file_line_and_field(tmp_path, field, value):
 def test_a_fix_for_an_unknown_agency_is_an_error(tmp_path):
     source = ag.read_source()
     fixes = tmp_path / "fixes.csv"
-    fixes.write_text("state,agency,field,value,reason\n"
-                     "TEXAS,Harris County Sheriff's Office,level,county,fine\n"
-                     "TEXAS,Nowhere Police Department,fips,48201,no such agency\n")
+    fixes.write_text(
+        "state,agency,field,value,reason\n"
+        "TEXAS,Harris County Sheriff's Office,level,county,fine\n"
+        "TEXAS,Nowhere Police Department,fips,48201,no such agency\n"
+    )
     with pytest.raises(InputError) as err:
         ag.read_fixes(source, fixes)
     assert err.value.line == 3 and err.value.field == "agency" and "fixes.csv" in str(err.value)

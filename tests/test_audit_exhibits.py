@@ -1,5 +1,6 @@
 """The coverage-audit and treatment-coding exhibits: their pure helpers on hand-built inputs, and their
 macros in paper/generated/numbers.tex against the sample log, the results and the panel."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,8 +39,14 @@ def test_pretest_verdict():
 
 
 def test_old_coding_variants_stay_out_of_the_curve():
-    est = pd.DataFrame({"variant": ["base", "jail_model_uncleaned", "jail_model"], "estimator": ["twfe"] * 3,
-                        "estimate": [-0.1, -0.2, -0.3], "log_scale": [True] * 3})
+    est = pd.DataFrame(
+        {
+            "variant": ["base", "jail_model_uncleaned", "jail_model"],
+            "estimator": ["twfe"] * 3,
+            "estimate": [-0.1, -0.2, -0.3],
+            "log_scale": [True] * 3,
+        }
+    )
     assert list(robustness.curve_points(est)["variant"]) == ["jail_model", "base"]
 
 
@@ -47,9 +54,22 @@ def test_sharp_changes_on_hand_built_counties():
     rows = []
     for fips, ratios in {"01001": [1.0] * 13, "01003": [1.0] * 5 + [0.5] * 8}.items():
         for year, r in zip(range(config.FIRST_YEAR, config.LAST_YEAR + 1), ratios):
-            rows.append(dict(fips=fips, county_name=fips, state="AL", year=year, population=1000, pop_ucr=1000 * r,
-                             ag_off=3, index=10, g287_county=0, sc_year=2011))
+            rows.append(
+                dict(
+                    fips=fips,
+                    county_name=fips,
+                    state="AL",
+                    year=year,
+                    population=1000,
+                    pop_ucr=1000 * r,
+                    ag_off=3,
+                    index=10,
+                    g287_county=0,
+                    sc_year=2011,
+                )
+            )
     from analysis.coverage import add_coverage
+
     got = coverage_audit.sharp_changes(add_coverage(pd.DataFrame(rows)))
     assert got["fips"].tolist() == ["01003"]  # ln 0.5 = -0.69: above SHARP
     assert got.loc[0, "years"] == "2004–05" and got.loc[0, "ratio"] == "1.00 → 0.50" and got.loc[0, "g287"] == ""
@@ -75,10 +95,12 @@ def test_audit_rule_macros_are_the_sample_log(macros):
     log = pd.read_csv(config.SAMPLE_LOG)
     main = log[log["stage"] == "sample_main"].set_index("rule")
     bounds = read_samples()["main"]
-    assert macros["AuditDropLevelCounties"] == fmt_int(main.loc[f"cov_ratio_log_max_{bounds['cov_ratio_log_max']:g}",
-                                                                "dropped_units"])
-    assert macros["AuditDropJumpCountyYears"] == fmt_int(main.loc[f"cov_ratio_jump_max_{bounds['cov_ratio_jump_max']:g}",
-                                                                  "dropped_rows"])
+    assert macros["AuditDropLevelCounties"] == fmt_int(
+        main.loc[f"cov_ratio_log_max_{bounds['cov_ratio_log_max']:g}", "dropped_units"]
+    )
+    assert macros["AuditDropJumpCountyYears"] == fmt_int(
+        main.loc[f"cov_ratio_jump_max_{bounds['cov_ratio_jump_max']:g}", "dropped_rows"]
+    )
     audit = main.iloc[2:]
     assert macros["AuditDropAllCounties"] == fmt_int(audit["dropped_units"].sum())
     assert macros["AuditPreAuditCounties"] == fmt_int(main["units_after"].iloc[1])
@@ -87,13 +109,15 @@ def test_audit_rule_macros_are_the_sample_log(macros):
 
 
 def test_before_and_after_macros_are_the_results(macros):
-    for macro, spec, est in [("NationalIndexPreAuditTwfe", "us_287g_index_covind90", "twfe"),
-                             ("NationalIndexPreAuditCs", "us_287g_index_covind90", "cs_simple"),
-                             ("ScIndexPreAuditTwfe", "sc_index_covind90", "twfe"),
-                             ("ScIndexPreAuditNoCookCs", "sc_index_covind90_no_cook", "cs_simple"),
-                             ("NationalIndexMunicipalControlsCs", "us_287g_index_municipal_controls", "cs_simple"),
-                             ("PlaceboNationalCovRatioTwfe", "us_287g_placebo_cov_ratio", "twfe"),
-                             ("PlaceboScAgenciesCsPreAudit", "sc_placebo_ag_off_covind90", "cs_simple")]:
+    for macro, spec, est in [
+        ("NationalIndexPreAuditTwfe", "us_287g_index_covind90", "twfe"),
+        ("NationalIndexPreAuditCs", "us_287g_index_covind90", "cs_simple"),
+        ("ScIndexPreAuditTwfe", "sc_index_covind90", "twfe"),
+        ("ScIndexPreAuditNoCookCs", "sc_index_covind90_no_cook", "cs_simple"),
+        ("NationalIndexMunicipalControlsCs", "us_287g_index_municipal_controls", "cs_simple"),
+        ("PlaceboNationalCovRatioTwfe", "us_287g_placebo_cov_ratio", "twfe"),
+        ("PlaceboScAgenciesCsPreAudit", "sc_placebo_ag_off_covind90", "cs_simple"),
+    ]:
         assert macros[macro] == fmt_num(overall(spec, est)["estimate"], 3), macro
     grid = pd.read_csv(config.RESULTS / "grid_287g" / "estimates.csv").set_index(["variant", "estimator"])
     assert macros["CodingJailModelBeforeTwfe"] == fmt_num(grid.loc[("jail_model_uncleaned", "twfe"), "estimate"], 3)
@@ -102,8 +126,12 @@ def test_before_and_after_macros_are_the_results(macros):
 
 def test_placebo_count_macros(macros):
     for suffix, sample in (("Main", ""), ("PreAudit", "_covind90")):
-        rows = [overall(f"{p}_placebo_{o}{sample}", e) for p in ("us_287g", "sc")
-                for o in ("cov_ratio", "ag_off", "covind") for e in ("twfe", "cs_simple")]
+        rows = [
+            overall(f"{p}_placebo_{o}{sample}", e)
+            for p in ("us_287g", "sc")
+            for o in ("cov_ratio", "ag_off", "covind")
+            for e in ("twfe", "cs_simple")
+        ]
         excluding = sum((r["ci_low"] > 0) or (r["ci_high"] < 0) for r in rows)
         assert macros[f"PlaceboExcludeZero{suffix}"] == str(excluding) and macros[f"PlaceboEstimates{suffix}"] == "12"
 

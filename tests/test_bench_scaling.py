@@ -1,6 +1,7 @@
 """The benchmark's machinery: robust repetition, the scaling frames, the report's checks, and one
 memory measurement in a fresh process. (The performance targets themselves are checked by the
 benchmark, never by timed tests.)"""
+
 from __future__ import annotations
 
 import itertools
@@ -10,9 +11,9 @@ import math
 import numpy as np
 import pytest
 
-from analysis.infra import bench_scaling, timing
 from analysis import config
 from analysis.config import LAST_YEAR
+from analysis.infra import bench_scaling, timing
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
@@ -23,13 +24,16 @@ def test_summary_is_median_quartiles_and_range():
     assert (s["median"], s["q25"], s["q75"], s["min"], s["max"], s["reps"], s["total"]) == (3, 2, 4, 1, 5, 5, 15)
 
 
-@pytest.mark.parametrize("seconds, expected", [
-    ([0.01] * 19, False),          # too few runs
-    ([0.01] * 20, False),          # 20 runs but 0.2 s
-    ([0.05] * 20, True),           # 20 runs and 1 s
-    ([30.0, 31.0], False),         # long, but fewer than LONG_REPS runs
-    ([30.0, 31.0, 29.0], True),    # budget spent with LONG_REPS runs
-])
+@pytest.mark.parametrize(
+    "seconds, expected",
+    [
+        ([0.01] * 19, False),  # too few runs
+        ([0.01] * 20, False),  # 20 runs but 0.2 s
+        ([0.05] * 20, True),  # 20 runs and 1 s
+        ([30.0, 31.0], False),  # long, but fewer than LONG_REPS runs
+        ([30.0, 31.0, 29.0], True),  # budget spent with LONG_REPS runs
+    ],
+)
 def test_done_rules(seconds, expected):
     assert timing.done(seconds) is expected
 
@@ -38,8 +42,9 @@ def test_repeat_interleaves_until_each_is_done_and_keeps_the_last_result():
     ticks = itertools.count()
     clock = lambda: next(ticks) * 0.03  # noqa: E731  every call of the clock advances 30 ms
     calls = []
-    out = timing.repeat({"a": lambda: calls.append("a") or len(calls), "b": lambda: calls.append("b") or -1},
-                        clock=clock)
+    out = timing.repeat(
+        {"a": lambda: calls.append("a") or len(calls), "b": lambda: calls.append("b") or -1}, clock=clock
+    )
     assert calls[:4] == ["a", "b", "a", "b"]
     for name in "ab":
         assert out[name]["reps"] == 34 and out[name]["median"] == pytest.approx(0.03)  # 34 x 30 ms >= 1 s
@@ -64,14 +69,16 @@ def test_scaling_frame_is_the_simulated_panel_reduced_to_the_estimator_frame():
 
 def _row(units, ours, dd, own=100.0, baseline=None):
     times = {"ours": ours, "diff-diff": dd, **({"baseline": baseline} if baseline else {})}
-    time = {p: {"median": t, "q25": t * 0.9, "q75": t * 1.1, "min": t * 0.8, "reps": 20, "att": -0.1, "se": 0.01}
-            for p, t in times.items()}
-    memory = {p: {"peak_mb": own + 500, "own_mb": own, "frame_mb": units * 13 * 32 / 2 ** 20} for p in time}
+    time = {
+        p: {"median": t, "q25": t * 0.9, "q75": t * 1.1, "min": t * 0.8, "reps": 20, "att": -0.1, "se": 0.01}
+        for p, t in times.items()
+    }
+    memory = {p: {"peak_mb": own + 500, "own_mb": own, "frame_mb": units * 13 * 32 / 2**20} for p in time}
     return {"units": units, "timing": {"time": time, "load_before": [1.0], "load_after": [1.2]}, "memory": memory}
 
 
 def test_exponents_and_checks():
-    rows = [_row(1_000, 0.1, 0.2), _row(10_000, 1.0, 3.0), _row(bench_scaling.LARGE, 100.0 * 10 ** 0.1, 500, own=2500)]
+    rows = [_row(1_000, 0.1, 0.2), _row(10_000, 1.0, 3.0), _row(bench_scaling.LARGE, 100.0 * 10**0.1, 500, own=2500)]
     exps = bench_scaling.exponents(rows)
     assert exps[0] == pytest.approx(1.0) and exps[1] == pytest.approx(1.05)
     assert bench_scaling.exponents(rows, stat="min") == pytest.approx(exps)
@@ -95,7 +102,7 @@ def test_report_states_medians_ratios_failures_and_the_baseline(tmp_path):
     assert (tmp_path / "scaling.png").stat().st_size > 1000
 
 
-@pytest.mark.e2e   # benchmark workers in fresh processes: the slow tier
+@pytest.mark.e2e  # benchmark workers in fresh processes: the slow tier
 def test_memory_worker_measures_in_a_fresh_process(tmp_path):
     frame = tmp_path / "frame.parquet"
     bench_scaling.scaling_frame(200).to_parquet(frame, index=False)
@@ -108,7 +115,7 @@ def test_memory_worker_measures_in_a_fresh_process(tmp_path):
     assert np.isfinite(out["first_run_s"])
 
 
-@pytest.mark.e2e   # benchmark workers in fresh processes: the slow tier
+@pytest.mark.e2e  # benchmark workers in fresh processes: the slow tier
 def test_time_worker_times_every_size_and_package_in_one_process(tmp_path):
     frames = []
     for units in (100, 200):
@@ -119,7 +126,9 @@ def test_time_worker_times_every_size_and_package_in_one_process(tmp_path):
     assert set(out) == {"100", "200"}
     for row in out.values():
         assert set(row["time"]) == {"ours", "diff-diff", "baseline"} and row["load_before"] and row["load_after"]
-        assert (row["time"]["ours"]["att"], row["time"]["ours"]["se"]) == (row["time"]["baseline"]["att"],
-                                                                          row["time"]["baseline"]["se"])
+        assert (row["time"]["ours"]["att"], row["time"]["ours"]["se"]) == (
+            row["time"]["baseline"]["att"],
+            row["time"]["baseline"]["se"],
+        )
         assert all(t["reps"] >= timing.MIN_REPS and t["total"] >= timing.MIN_SECONDS for t in row["time"].values())
         assert row["time"]["ours"]["att"] == pytest.approx(row["time"]["diff-diff"]["att"], abs=1e-10)

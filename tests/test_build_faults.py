@@ -6,6 +6,7 @@ Raw files: edited, truncated at a line boundary, swapped for another year's, del
 before any step with the raw check's message (file, expected and actual sha256 or "missing", what to
 do), even when no code changed. A misspelt DATA_MIRROR: one line. Ctrl-C during the panel: one line,
 the previous panel kept."""
+
 from __future__ import annotations
 
 import os
@@ -60,7 +61,7 @@ def edit(raw: Path) -> str:
     body[200] = ord("7") if body[200] != ord("7") else ord("8")
     stat = path.stat()
     path.write_bytes(bytes(body))
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))   # even with its old time put back
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # even with its old time put back
     return "The raw files must not be edited"
 
 
@@ -69,8 +70,12 @@ def delete(raw: Path) -> str:
     return "missing (expected sha256"
 
 
-FAULTS = {"swapped year file": (swap, Y2000), "truncated at a line boundary": (truncate, Y2005),
-          "edited byte": (edit, COUNTIES), "deleted file": (delete, ICE_LIST)}
+FAULTS = {
+    "swapped year file": (swap, Y2000),
+    "truncated at a line boundary": (truncate, Y2005),
+    "edited byte": (edit, COUNTIES),
+    "deleted file": (delete, ICE_LIST),
+}
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
@@ -81,16 +86,17 @@ def test_a_changed_raw_file_stops_the_build_with_its_name_and_the_fix(repo, faul
     words = damage(raw)
     done = make(folder, env, "all")
     assert done.returncode != 0
-    assert done.stderr.startswith("error: 1 raw file(s) in data_raw/ do not match data_raw/manifest.csv; "
-                                  "nothing was built:\n")
+    assert done.stderr.startswith(
+        "error: 1 raw file(s) in data_raw/ do not match data_raw/manifest.csv; nothing was built:\n"
+    )
     assert f"{raw / path}: " in done.stderr and words in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
-    assert [p.name for p in (folder / "data_clean").iterdir()] == ["README.md"]   # nothing ran
+    assert [p.name for p in (folder / "data_clean").iterdir()] == ["README.md"]  # nothing ran
     # the documented fix: delete the file (if still there) and fetch it again
     (raw / path).unlink(missing_ok=True)
     fixed = make(folder, env, "data")
     assert fixed.returncode == 0, fixed.stderr
-    assert make(folder, env, "-n", "panel").returncode == 0   # the raw check passes again
+    assert make(folder, env, "-n", "panel").returncode == 0  # the raw check passes again
 
 
 def test_a_misspelt_data_mirror_gets_one_line(tmp_path):
@@ -100,8 +106,10 @@ def test_a_misspelt_data_mirror_gets_one_line(tmp_path):
     done = make(folder, env, "data")
     assert done.returncode != 0 and "Traceback" not in done.stderr
     first = done.stderr.splitlines()[0]
-    assert first.startswith(f"error: DATA_MIRROR={tmp_path / 'no-such-mirror'} is not a folder: correct the "
-                            "path, or unset DATA_MIRROR to copy from ")
+    assert first.startswith(
+        f"error: DATA_MIRROR={tmp_path / 'no-such-mirror'} is not a folder: correct the "
+        "path, or unset DATA_MIRROR to copy from "
+    )
     assert first.endswith(" (if present) or download from the pinned URLs")
     assert not (folder / "data_raw" / ".verified").exists()
 
@@ -110,13 +118,20 @@ def test_ctrl_c_during_the_panel_keeps_the_previous_panel(repo):
     folder, env = repo
     assert make(folder, env, "panel").returncode == 0
     outputs = {p.name: p.read_bytes() for p in (folder / "data_clean").iterdir()}
-    codebook = folder / "analysis" / "codebook.yaml"   # (samples.yaml: only the 'main' rules' stamp counts)
+    codebook = folder / "analysis" / "codebook.yaml"  # (samples.yaml: only the 'main' rules' stamp counts)
     codebook.write_text(codebook.read_text() + "# a comment: the panel must be rebuilt\n")
-    proc = subprocess.Popen(["make", "panel"], cwd=folder, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        ["make", "panel"],
+        cwd=folder,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(4)
     assert proc.poll() is None, "the panel finished before it could be interrupted"
-    os.killpg(proc.pid, signal.SIGINT)   # what Ctrl-C sends to the terminal's process group
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0 and "Traceback" not in err
     assert "panel: interrupted; the outputs of its last complete run are unchanged" in err

@@ -1,6 +1,7 @@
 """The reporting-coverage audit: diagnostics on hand-built county-years, every audit rule of the samples
 file (what it drops, its log row, the loud stops), ``extends``, the elasticity that justifies the jump
 bound (recovered from simulated counts), and the data sanity checks on hand-built and real data."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,21 +22,35 @@ def county(fips: str, pop_ucr=None, ag_off=None, index=None, population=1000, **
     """13 county-years; per-year overrides as {year: value} for pop_ucr, ag_off and index."""
     rows = []
     for year in YEARS:
-        rows.append(dict(fips=fips, state="AL", year=year, covind=100.0, population=population,
-                         pop_ucr=(pop_ucr or {}).get(year, population), ag_off=(ag_off or {}).get(year, 4),
-                         index=(index or {}).get(year, 50), nyc_2001=False, state_287g_statewide=False, **extra))
+        rows.append(
+            dict(
+                fips=fips,
+                state="AL",
+                year=year,
+                covind=100.0,
+                population=population,
+                pop_ucr=(pop_ucr or {}).get(year, population),
+                ag_off=(ag_off or {}).get(year, 4),
+                index=(index or {}).get(year, 50),
+                nyc_2001=False,
+                state_287g_statewide=False,
+                **extra,
+            )
+        )
     return rows
 
 
 def hand_panel() -> pd.DataFrame:
     """One county per audit rule, each failing it in exactly one year, and one clean county."""
-    rows = (county("01001")                                         # clean
-            + county("01003", pop_ucr={2005: 700})                  # level: ln 0.7 = -0.36 (and two jumps)
-            + county("01005", pop_ucr={y: 880 for y in range(2006, 2013)})  # one jump of ln 0.88 = -0.128
-            + county("01007", ag_off={2008: 9})                     # agencies 4 -> 9 (2.25-fold), 9 -> 4
-            + county("01009", index={2010: 300}, population=10000)  # crimes 50 -> 300 (6-fold)
-            + county("01011", index={2002: 0})                      # a zero year (from/to zero: inf jumps)
-            + county("01013", index={2004: 250}, population=1000))  # rate 25,000 per 100,000; 5-fold
+    rows = (
+        county("01001")  # clean
+        + county("01003", pop_ucr={2005: 700})  # level: ln 0.7 = -0.36 (and two jumps)
+        + county("01005", pop_ucr={y: 880 for y in range(2006, 2013)})  # one jump of ln 0.88 = -0.128
+        + county("01007", ag_off={2008: 9})  # agencies 4 -> 9 (2.25-fold), 9 -> 4
+        + county("01009", index={2010: 300}, population=10000)  # crimes 50 -> 300 (6-fold)
+        + county("01011", index={2002: 0})  # a zero year (from/to zero: inf jumps)
+        + county("01013", index={2004: 250}, population=1000)
+    )  # rate 25,000 per 100,000; 5-fold
     df = pd.DataFrame(rows)
     df["rate_index"] = df["index"] / df["population"] * 1e5
     return add_coverage(df)
@@ -92,7 +107,7 @@ def test_diagnostics_by_hand():
     assert df.loc[("01003", 2005), "cov_ratio"] == pytest.approx(0.7)
     assert df.loc[("01003", 2005), "cov_ratio_jump"] == pytest.approx(-np.log(0.7))
     assert df.loc[("01003", 2006), "cov_ratio_jump"] == pytest.approx(-np.log(0.7))  # and back
-    assert np.isnan(df.loc[("01001", 2000), "cov_ratio_jump"])                          # first year
+    assert np.isnan(df.loc[("01001", 2000), "cov_ratio_jump"])  # first year
     assert df.loc[("01007", 2008), "ag_off_jump"] == pytest.approx(2.25) == df.loc[("01007", 2009), "ag_off_jump"]
     assert df.loc[("01011", 2002), "index_jump"] == np.inf and df.loc[("01011", 2002), "zero_index"]
     assert df.loc[("01001", 2005), "ag_off_jump"] == 1.0 and df.loc[("01001", 2005), "index_jump"] == 1.0
@@ -114,14 +129,17 @@ def test_fold_jump_is_symmetric():
     assert got.iloc[:3].tolist() == [4.0, 4.0, np.inf] and got.iloc[3:].isna().all()
 
 
-@pytest.mark.parametrize("name, dropped, rule", [
-    ("level", {"01003"}, "cov_ratio_log_max_0.25"),
-    ("jump", {"01003", "01005"}, "cov_ratio_jump_max_0.1"),
-    ("agencies", {"01007"}, "ag_off_jump_max_2"),
-    ("crime", {"01009", "01011"}, "index_jump_max_5.5"),        # 01013 is exactly 5-fold: kept
-    ("zero", {"01011"}, "drop_zero_index"),
-    ("rate", {"01013"}, "rate_index_max_20000"),
-])
+@pytest.mark.parametrize(
+    "name, dropped, rule",
+    [
+        ("level", {"01003"}, "cov_ratio_log_max_0.25"),
+        ("jump", {"01003", "01005"}, "cov_ratio_jump_max_0.1"),
+        ("agencies", {"01007"}, "ag_off_jump_max_2"),
+        ("crime", {"01009", "01011"}, "index_jump_max_5.5"),  # 01013 is exactly 5-fold: kept
+        ("zero", {"01011"}, "drop_zero_index"),
+        ("rate", {"01013"}, "rate_index_max_20000"),
+    ],
+)
 def test_each_audit_rule_drops_its_counties(samples_file, name, dropped, rule):
     panel = hand_panel()
     sample, log = apply_sample(panel, name, samples_file)
@@ -136,9 +154,16 @@ def test_all_rules_in_order_log_every_rule(samples_file):
     panel = hand_panel()
     sample, log = apply_sample(panel, "all", samples_file)
     assert set(sample["fips"]) == {"01001"}
-    assert list(log["rule"]) == ["covind_min_90_every_year", "balanced", "cov_ratio_log_max_0.25",
-                                 "cov_ratio_jump_max_0.1", "ag_off_jump_max_2", "index_jump_max_5.5",
-                                 "drop_zero_index", "rate_index_max_20000"]
+    assert list(log["rule"]) == [
+        "covind_min_90_every_year",
+        "balanced",
+        "cov_ratio_log_max_0.25",
+        "cov_ratio_jump_max_0.1",
+        "ag_off_jump_max_2",
+        "index_jump_max_5.5",
+        "drop_zero_index",
+        "rate_index_max_20000",
+    ]
     # the level rule takes 01003 first, so the jump rule counts only 01005
     assert log.set_index("rule").loc["cov_ratio_jump_max_0.1", "dropped_units"] == 1
     assert (log["rows_after"].iloc[:-1].to_numpy() == log["rows_before"].iloc[1:].to_numpy()).all()
@@ -170,7 +195,7 @@ def test_extends_resolves_and_refuses(tmp_path, samples_file):
         read_samples(path)
     assert err.value.line == 3 and err.value.field == "extends"
     path.write_text("a:\n  covind_min: 90\nb:\n  extends: a\n  covind_above: 0\n")
-    assert read_samples(path)["b"] == {"covind_above": 0}       # an own COVIND rule replaces the inherited one
+    assert read_samples(path)["b"] == {"covind_above": 0}  # an own COVIND rule replaces the inherited one
     path.write_text("a:\n  cov_ratio_jump_max: -0.1\n")
     with pytest.raises(InputError, match=r":2: field 'cov_ratio_jump_max'.*>= 0"):
         read_samples(path)
@@ -192,10 +217,19 @@ def test_elasticity_recovers_known_slopes():
         steps = np.where(np.abs(steps) > 0.1, steps, 0.0) if big else np.clip(steps, -0.1, 0.1)
         log_ratio = np.cumsum(steps) - np.cumsum(steps).mean()
         true_rate = np.exp(8 + rng.normal(0, 0.05, len(YEARS)))
-        counted = true_rate * (np.exp(log_ratio) if big else 1.0)   # measurement error only for the big moves
+        counted = true_rate * (np.exp(log_ratio) if big else 1.0)  # measurement error only for the big moves
         for year, lr, rate in zip(YEARS, log_ratio, counted):
-            rows.append(dict(fips=f"{i:05d}", year=year, pop_ucr=100_000 * np.exp(lr), population=100_000,
-                             ag_off=3, index=rate, rate_index=rate))
+            rows.append(
+                dict(
+                    fips=f"{i:05d}",
+                    year=year,
+                    pop_ucr=100_000 * np.exp(lr),
+                    population=100_000,
+                    ag_off=3,
+                    index=rate,
+                    rate_index=rate,
+                )
+            )
     got = elasticity_by_jump(add_coverage(pd.DataFrame(rows)), [0, 0.1, np.inf])
     assert got["slope"].iloc[0] == pytest.approx(0, abs=0.1)
     assert got["slope"].iloc[1] == pytest.approx(1, abs=0.05)
@@ -203,6 +237,7 @@ def test_elasticity_recovers_known_slopes():
 
 
 # ---- data sanity checks (issue 13) -------------------------------------------------------------------
+
 
 def test_sanity_checks_on_hand_built_data(tmp_path, monkeypatch):
     panel = hand_panel().assign(county_name="X")
@@ -222,7 +257,9 @@ def test_sanity_checks_stop_on_a_kept_county_year(monkeypatch):
     monkeypatch.setattr(checks, "dropped_by", lambda p, name: pd.Series("", index=p.index))
     got = checks.sanity_checks(panel)
     assert len(checks.unhandled(got)) == len(got) > 0
-    monkeypatch.setattr(checks, "KNOWN", {(c, f, int(y)): "test" for c, f, y in zip(got["check"], got["fips"], got["year"])})
+    monkeypatch.setattr(
+        checks, "KNOWN", {(c, f, int(y)): "test" for c, f, y in zip(got["check"], got["fips"], got["year"])}
+    )
     assert checks.unhandled(got).empty
 
 
@@ -243,7 +280,7 @@ def test_real_sanity_checks_are_all_handled(panel):
     assert counts.get("zero_index", 0) == (panel["index"] == 0).sum()
     assert counts.get("index_jump", 0) == (panel["index_jump"] > checks.INDEX_JUMP_MAX).sum()
     assert counts.get("rate_index", 0) == (panel["rate_index"] > checks.RATE_INDEX_MAX).sum()
-    if config.SANITY_CHECKS.exists():   # the make step's listing is this one
+    if config.SANITY_CHECKS.exists():  # the make step's listing is this one
         written = pd.read_csv(config.SANITY_CHECKS, dtype={"fips": str})
         assert len(written) == len(got) and written["handled_by"].fillna("").ne("").all()
 

@@ -1,10 +1,10 @@
 """Credibility designs (#12 §3): placebo adoption dates, the largest treated county, leave one state
 out (analysis.credibility), on hand-built and simulated panels; and the spec results they sit beside."""
+
 from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -25,7 +25,7 @@ def test_placebo_rows_keep_only_years_before_the_true_adoption_and_shift_the_dat
     out = credibility.placebo_rows(hand_panel(), "g", 3)
     a = out[out["fips"] == "a"]
     assert a["year"].tolist() == list(range(2000, 2006)) and (a["g"] == 2003).all()
-    for f, g in (("b", 0), ("c", 2015)):   # never and not-yet-treated: every year, date unchanged
+    for f, g in (("b", 0), ("c", 2015)):  # never and not-yet-treated: every year, date unchanged
         part = out[out["fips"] == f]
         assert len(part) == 13 and (part["g"] == g).all()
 
@@ -36,8 +36,11 @@ def test_shifted_keeps_every_row():
 
 
 def test_largest_treated_county_ignores_controls_and_later_adopters():
-    df = hand_panel().assign(population=lambda d: d["fips"].map({"a": 10, "b": 1000, "c": 500}),
-                             county_name=lambda d: "County " + d["fips"], state="XX")
+    df = hand_panel().assign(
+        population=lambda d: d["fips"].map({"a": 10, "b": 1000, "c": 500}),
+        county_name=lambda d: "County " + d["fips"],
+        state="XX",
+    )
     assert credibility.largest(df, "g") == ("a", "County a, XX")
     with pytest.raises(ValueError, match="no county adopts"):
         credibility.largest(df.assign(g=0), "g")
@@ -64,14 +67,15 @@ def test_placebo_is_zero_without_pre_trends_though_the_true_effect_is_not(simula
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         true = run_spec(spec, simulated)["overall"].set_index("estimator")
-    assert true.loc["twfe", "estimate"] < -0.05   # the real design sees the simulated effect
+    assert true.loc["twfe", "estimate"] < -0.05  # the real design sees the simulated effect
 
 
 def test_placebo_detects_a_pre_trend_of_the_treated(simulated):
     spec = {**credibility.headline("287g"), "bootstrap": 0}
     treated = (simulated["g287_county"] > 0) & (simulated["g287_county"] <= config.LAST_YEAR)
-    trend = simulated.assign(log_rate_index=simulated["log_rate_index"]
-                             - 0.03 * (simulated["year"] - config.FIRST_YEAR) * treated)
+    trend = simulated.assign(
+        log_rate_index=simulated["log_rate_index"] - 0.03 * (simulated["year"] - config.FIRST_YEAR) * treated
+    )
     rows, _ = _placebo(spec, trend)
     for est in ("twfe", "cs_dynamic"):
         assert rows.loc[est, "estimate"] < -0.03 and rows.loc[est, "ci_high"] < 0, est
@@ -86,7 +90,7 @@ def test_loso_runs_every_state_once(simulated):
     assert sorted(table["state"].unique()) == states
     assert len(table) == 2 * len(states)
     full = simulated.groupby("state")["fips"].nunique()
-    for r in table[table["estimator"] == "twfe"].itertuples():   # each run lost exactly its state's counties
+    for r in table[table["estimator"] == "twfe"].itertuples():  # each run lost exactly its state's counties
         assert r.n_units == simulated["fips"].nunique() - full[r.state]
 
 
@@ -96,7 +100,7 @@ def test_loco_drops_each_cohort_in_turn(simulated):
         warnings.simplefilter("ignore")
         table = credibility.loco(spec, simulated, "287g")
     g = simulated.groupby("fips")["g287_county"].first()
-    assert sorted(table["cohort"].unique()) == [2005, 2007, 2009]        # 2013 is after the window: a control
+    assert sorted(table["cohort"].unique()) == [2005, 2007, 2009]  # 2013 is after the window: a control
     for r in table[table["estimator"] == "twfe"].itertuples():
         assert r.n_units == len(g) - (g == r.cohort).sum()
 
@@ -106,10 +110,11 @@ def test_results_of_the_loops_are_built():
     if not path.exists():
         pytest.skip("make estimates first")
     est = pd.read_csv(path)
-    assert set(zip(est["program"], est["design"])) == {(p, d) for p in ("287g", "sc")
-                                                       for d in ("placebo", "drop_largest", "sdid")}
+    assert set(zip(est["program"], est["design"])) == {
+        (p, d) for p in ("287g", "sc") for d in ("placebo", "drop_largest", "sdid")
+    }
     syn = pd.read_csv(config.RESULTS / "credibility" / "sdid.csv")
-    for program, part in syn.groupby("program"):   # the aggregate is the weighted mean of the cohorts with an SE
+    for program, part in syn.groupby("program"):  # the aggregate is the weighted mean of the cohorts with an SE
         part = part[part["se"].notna()]
         w = part["n_treated"] * part["n_post"]
         row = est[(est["program"] == program) & (est["estimator"] == "sdid")].iloc[0]

@@ -1,4 +1,5 @@
 """Tests of the ICPSR county crime reader: layout checks, recomputed totals, known facts."""
+
 from __future__ import annotations
 
 import tempfile
@@ -43,10 +44,13 @@ def no_recodes(tmp_path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("fixture, line, field, words", [
-    ("crime_short_line.txt", 2, "MURDER", "60 characters"),
-    ("crime_bad_field.txt", 3, "ROBBERY", "'12x4' is not a non-negative number"),
-])
+@pytest.mark.parametrize(
+    "fixture, line, field, words",
+    [
+        ("crime_short_line.txt", 2, "MURDER", "60 characters"),
+        ("crime_bad_field.txt", 3, "ROBBERY", "'12x4' is not a non-negative number"),
+    ],
+)
 def test_garbled_line_names_file_line_and_field(tmp_path, fixture, line, field, words):
     path = stage(tmp_path, 2000, (FIXTURES / fixture).read_text())
     with pytest.raises(InputError) as err:
@@ -125,8 +129,10 @@ counts = st.lists(st.integers(0, 999), min_size=7, max_size=7)
 @settings(max_examples=40, deadline=None)
 @given(st.dictionaries(county, st.tuples(counts, st.floats(0, 100)), min_size=1, max_size=25))
 def test_random_valid_records(records):
-    lines = [record(4717, 1, 4, i, f"{s:2d}", c, 1000, 1000, 1, 1, f"{cov:8.4f}", 0, 0, *n, 0)
-             for i, ((s, c), (n, cov)) in enumerate(records.items(), start=1)]
+    lines = [
+        record(4717, 1, 4, i, f"{s:2d}", c, 1000, 1000, 1, 1, f"{cov:8.4f}", 0, 0, *n, 0)
+        for i, ((s, c), (n, cov)) in enumerate(records.items(), start=1)
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         stage(Path(tmp), 2005, "\n".join(lines) + "\n")
         crime, log = clean_crime(Path(tmp), years=[2005])
@@ -135,7 +141,6 @@ def test_random_valid_records(records):
     assert crime["index"].sum() == sum(sum(n) for n, _ in records.values())
     assert log["rows_before"].iloc[0] == len(records) and log["rows_after"].iloc[-1] == len(crime)
     assert crime["fips"].str.fullmatch(r"\d{5}").all() and crime["covind"].between(0, 100).all()
-
 
 
 def test_a_file_of_another_year_is_refused_by_its_own_study_number(tmp_path):

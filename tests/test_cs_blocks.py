@@ -5,6 +5,7 @@ whatever the batch; problems within one block give exactly the dense results (ev
 specification); beyond one block (block sizes shrunk here so small panels cross them) the results
 equal the dense ones to rounding and still recover the simulated effect.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -79,8 +80,16 @@ def everything(result):
     out = {"table": result.table.to_numpy(float), "inf": result.inf}
     for kind in cs.KINDS:
         agg = cs.aggregate(result, kind)
-        out.update({f"{kind}_table": agg.table.to_numpy(float), f"{kind}_inf": agg.inf, f"{kind}_vcov": agg.vcov,
-                    f"{kind}_overall": np.array([agg.overall_att, agg.overall_se, np.nan if agg.crit is None else agg.crit])})
+        out.update(
+            {
+                f"{kind}_table": agg.table.to_numpy(float),
+                f"{kind}_inf": agg.inf,
+                f"{kind}_vcov": agg.vcov,
+                f"{kind}_overall": np.array(
+                    [agg.overall_att, agg.overall_se, np.nan if agg.crit is None else agg.crit]
+                ),
+            }
+        )
     return out
 
 
@@ -95,7 +104,7 @@ def assert_same(a, b, rtol=0.0):
 
 # ---- the multiplier stream -----------------------------------------------------------------------
 @pytest.mark.parametrize("draws, n_clusters", [(7, 1), (13, 5), (199, 1001), (50, 4099)])
-@pytest.mark.parametrize("batch", [1, 3, 4, 7, 64, 1000, 10 ** 9])
+@pytest.mark.parametrize("batch", [1, 3, 4, 7, 64, 1000, 10**9])
 def test_multiplier_bits_are_the_one_shot_draws_whatever_the_batch(draws, n_clusters, batch):
     packed = cs.draw_multipliers(20180212, draws, n_clusters, batch=batch)
     assert packed.shape == (draws, -(-n_clusters // 8)) and packed.dtype == np.uint8
@@ -130,7 +139,7 @@ def test_results_are_byte_identical_whatever_the_draw_batch(sim, monkeypatch, ex
     monkeypatch.setattr(cs, "CLUSTER_BLOCK", 64)
     monkeypatch.setattr(cs, "UNIT_BLOCK", 100)
     runs = []
-    for batch in (1, 999, 12345, 2 ** 26):
+    for batch in (1, 999, 12345, 2**26):
         monkeypatch.setattr(cs, "DRAW_BATCH", batch)
         cs.clear_multipliers()
         runs.append(everything(fit(sim, SIM, bootstrap=199, seed=4, **extra)))
@@ -158,8 +167,16 @@ def test_within_one_block_every_number_is_the_dense_one(request, data, extra):
     assert dyn.table["se"].to_numpy().tobytes() == dense_inference(res, dyn.inf)[0].tobytes()
 
 
-@pytest.mark.parametrize("data, extra", [("mpdta", {}), ("mpdta", {"control_group": "not_yet_treated"}),
-                                         ("sim", {}), ("sim", {"cluster": "st"}), ("sim", {"weights": "w"})])
+@pytest.mark.parametrize(
+    "data, extra",
+    [
+        ("mpdta", {}),
+        ("mpdta", {"control_group": "not_yet_treated"}),
+        ("sim", {}),
+        ("sim", {"cluster": "st"}),
+        ("sim", {"weights": "w"}),
+    ],
+)
 def test_beyond_one_block_every_number_is_the_dense_one_to_rounding(request, monkeypatch, data, extra):
     """Beyond one block the cells and cohort indicators are drawn in one pass and every aggregation's
     draws are their combinations: equal to the dense products to rounding."""
@@ -196,7 +213,9 @@ def test_unbalanced_rows_are_the_units_missing_a_period():
     np.testing.assert_array_equal(tidy.unbalanced(unit, t), [False] * 3 + [True] * 2 + [False] * 3 + [True])
 
 
-@pytest.mark.parametrize("ids", [["b", "a", "b", "c", "a", "c"], [30, 10, 10, 20, 30, 20], [2.5, 2.5, -1.0, 0.0, -1.0, 0.0]])
+@pytest.mark.parametrize(
+    "ids", [["b", "a", "b", "c", "a", "c"], [30, 10, 10, 20, 30, 20], [2.5, 2.5, -1.0, 0.0, -1.0, 0.0]]
+)
 def test_first_rows_are_drop_duplicates_sorted_by_unit(ids):
     unit = pd.Series(ids, index=[9, 8, 7, 6, 5, 4])
     frame = pd.DataFrame({"u": unit, "row": range(6)})

@@ -1,5 +1,6 @@
 """Callaway–Sant'Anna pre-tests: the cell-level Wald test returns no statistic on a singular covariance
 (as R did), while the joint test of the event-study leads stays well posed and has power."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,8 +33,10 @@ def test_single_unit_cohorts_make_the_cell_test_singular_but_not_the_leads(panel
     assert cells["test"] == "cells (R did)" and cells["df"] == 10  # 2005 x 2000-03, 2007 x 2000-05
     assert np.isnan(cells["W"]) and np.isnan(cells["pvalue"])
     assert "singular covariance" in cells["note"]
-    assert cells["note"].endswith("2 cohorts have no more treated units than pre-period cells "
-                                  "(units/cells g=2005: 1/4, g=2007: 1/6), 2 of them a single unit")
+    assert cells["note"].endswith(
+        "2 cohorts have no more treated units than pre-period cells "
+        "(units/cells g=2005: 1/4, g=2007: 1/6), 2 of them a single unit"
+    )
     leads = cs.pretest_leads(cs.aggregate(res, "dynamic"))
     assert leads["test"] == "event-study leads" and leads["df"] == 6  # e = -7..-2; e = -1 is the base
     # finite, though not to be trusted here: one treated county per cohort puts no treated-unit noise in the SEs

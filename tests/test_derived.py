@@ -1,5 +1,6 @@
 """Derived columns built when a spec runs: logs, baselines (a year, the first year, a period mean),
 products; refused logs of zero; dependencies in any order; the codebook of analysis/derived.yaml."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,19 +14,30 @@ TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
 
 def tiny() -> pd.DataFrame:
-    return pd.DataFrame({"fips": ["a"] * 3 + ["b"] * 2, "year": [2000, 2001, 2002, 2001, 2002],
-                         "population": [100.0, 200.0, 400.0, 10.0, 20.0], "crimes": [0, 1, 2, 3, 4]})
+    return pd.DataFrame(
+        {
+            "fips": ["a"] * 3 + ["b"] * 2,
+            "year": [2000, 2001, 2002, 2001, 2002],
+            "population": [100.0, 200.0, 400.0, 10.0, 20.0],
+            "crimes": [0, 1, 2, 3, 4],
+        }
+    )
 
 
 def test_every_kind_on_a_hand_built_panel():
-    defs = {"lp": {"log": "population"}, "l1": {"log1p": "crimes"},
-            "lp_2000": {"baseline": "lp", "year": 2000}, "lp_first": {"baseline": "lp", "year": "first"},
-            "lp_mean": {"baseline": "lp", "years": [2000, 2001]}, "inter": {"product": ["lp", "crimes"]}}
+    defs = {
+        "lp": {"log": "population"},
+        "l1": {"log1p": "crimes"},
+        "lp_2000": {"baseline": "lp", "year": 2000},
+        "lp_first": {"baseline": "lp", "year": "first"},
+        "lp_mean": {"baseline": "lp", "years": [2000, 2001]},
+        "inter": {"product": ["lp", "crimes"]},
+    }
     df = derived.add_columns(tiny(), list(defs), defs)
     lp = np.log(df["population"])
     assert np.allclose(df["lp"], lp) and np.allclose(df["l1"], np.log1p(df["crimes"]))
     assert df.loc[df["fips"] == "a", "lp_2000"].eq(np.log(100.0)).all()
-    assert df.loc[df["fips"] == "b", "lp_2000"].isna().all()          # no 2000 row: missing, not guessed
+    assert df.loc[df["fips"] == "b", "lp_2000"].isna().all()  # no 2000 row: missing, not guessed
     assert df.loc[df["fips"] == "b", "lp_first"].eq(np.log(10.0)).all()
     assert df.loc[df["fips"] == "a", "lp_mean"].eq((np.log(100.0) + np.log(200.0)) / 2).all()
     assert np.allclose(df["inter"], lp * df["crimes"])
@@ -44,13 +56,16 @@ def test_log_of_zero_is_refused_with_a_count():
         derived.add_columns(tiny(), ["l"], {"l": {"log": "crimes"}})
 
 
-@pytest.mark.parametrize("entry, words", [
-    ({"log": "x", "baseline": "y"}, "exactly one of"),
-    ({"product": ["x"]}, "two or more"),
-    ({"baseline": "x", "year": 1990}, "should be 'first' or a year"),
-    ({"baseline": "x", "years": [2005, 2001]}, "should be [from, to]"),
-    ({"logg": "x"}, "did you mean 'log'?"),
-])
+@pytest.mark.parametrize(
+    "entry, words",
+    [
+        ({"log": "x", "baseline": "y"}, "exactly one of"),
+        ({"product": ["x"]}, "two or more"),
+        ({"baseline": "x", "year": 1990}, "should be 'first' or a year"),
+        ({"baseline": "x", "years": [2005, 2001]}, "should be [from, to]"),
+        ({"logg": "x"}, "did you mean 'log'?"),
+    ],
+)
 def test_bad_definitions_are_named(entry, words):
     assert any(words in m for _, m in derived.definition_problems("x1", entry))
 
@@ -61,9 +76,11 @@ def test_shared_file_loads_builds_and_has_a_codebook(tmp_path):
     book = derived.codebook(defs)
     assert list(book.columns) == ["column", "type", "meaning", "source"] and book["meaning"].str.len().min() > 10
     from analysis.estimators.simulate import simulate_panel
+
     panel = simulate_panel(30, seed=1)
-    built = derived.add_columns(panel, [n for n in defs if all(s in panel or s in defs
-                                                               for s in derived.sources(defs[n]))], defs)
+    built = derived.add_columns(
+        panel, [n for n in defs if all(s in panel or s in defs for s in derived.sources(defs[n]))], defs
+    )
     assert built["log_pop_2000"].notna().all()
     assert (built.groupby("fips")["log_pop_2000"].nunique() == 1).all()
     bad = tmp_path / "d.yaml"

@@ -1,5 +1,6 @@
 """No treated county among the controls: the control-group rule on hand-built counties, on every committed
 specification (real panel), its loud stops, and the estimators' last-cohort rule when every county is treated."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,25 +9,30 @@ import pytest
 
 from analysis import config
 from analysis.design import clean_controls, contaminated, design_sample, first_in_window
-from analysis.infra.errors import InputError
 from analysis.estimators import imputation, sunab
 from analysis.estimators.simulate import simulate_panel
+from analysis.infra.errors import InputError
 from analysis.spec import load_spec, validate_spec
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
 # fips -> (g287_county, g287_any): the design's own timing and the broader definition
-COUNTIES = {"01001": (2008, 2008),   # treated, clean
-            "01003": (0, 2007),      # municipal agreement only: not a clean control -> dropped
-            "01005": (2009, 2006),   # another agreement three years before its own: treated pre-periods -> dropped
-            "01007": (0, 2016),      # another agreement after the window: untreated throughout -> kept
-            "01009": (0, 0),         # never -> kept
-            "01011": (2016, 2010)}   # own after the window, other inside it -> dropped
+COUNTIES = {
+    "01001": (2008, 2008),  # treated, clean
+    "01003": (0, 2007),  # municipal agreement only: not a clean control -> dropped
+    "01005": (2009, 2006),  # another agreement three years before its own: treated pre-periods -> dropped
+    "01007": (0, 2016),  # another agreement after the window: untreated throughout -> kept
+    "01009": (0, 0),  # never -> kept
+    "01011": (2016, 2010),
+}  # own after the window, other inside it -> dropped
 
 
 def hand_panel() -> pd.DataFrame:
-    rows = [dict(fips=f, year=y, g287_county=g, g287_any=a) for f, (g, a) in COUNTIES.items()
-            for y in range(config.FIRST_YEAR, config.LAST_YEAR + 1)]
+    rows = [
+        dict(fips=f, year=y, g287_county=g, g287_any=a)
+        for f, (g, a) in COUNTIES.items()
+        for y in range(config.FIRST_YEAR, config.LAST_YEAR + 1)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -41,7 +47,12 @@ def test_clean_controls_on_hand_built_counties():
     out, log = clean_controls(df, spec)
     assert set(COUNTIES) - set(out["fips"]) == {"01003", "01005", "01011"}
     row = log.iloc[0]
-    assert (row["stage"], row["rule"], row["dropped_units"], row["dropped_rows"]) == ("controls", "clean_controls", 3, 39)
+    assert (row["stage"], row["rule"], row["dropped_units"], row["dropped_rows"]) == (
+        "controls",
+        "clean_controls",
+        3,
+        39,
+    )
     assert row["rows_before"] - row["dropped_rows"] == row["rows_after"] == len(out)
     out, log = clean_controls(df, {**spec, "clean_controls": []})
     assert len(out) == len(df) and log["rule"].tolist() == ["clean_controls_none"]
@@ -62,8 +73,13 @@ def panel():
 
 
 # Specs that keep the old coding on purpose, to show what the control-group rule changed.
-OLD_CODING = {"us_287g_index_municipal_controls", "us_287g_index_covind90", "us_287g_placebo_ag_off_covind90",
-              "us_287g_placebo_cov_ratio_covind90", "us_287g_placebo_covind_covind90"}
+OLD_CODING = {
+    "us_287g_index_municipal_controls",
+    "us_287g_index_covind90",
+    "us_287g_placebo_ag_off_covind90",
+    "us_287g_placebo_cov_ratio_covind90",
+    "us_287g_placebo_covind_covind90",
+}
 
 
 def test_no_treated_county_among_the_controls_of_any_committed_287g_spec(panel):
@@ -123,6 +139,7 @@ def test_level_transform_uses_the_column_itself(tmp_path, panel):
     spec = load_spec(config.SPECS / "us_287g_placebo_covind.yaml")
     assert spec["transform"] == "level"
     from analysis.spec import outcome_column
+
     assert outcome_column(spec) == "covind"
     path = tmp_path / "us_287g_placebo_covind.yaml"
     path.write_text((config.SPECS / "us_287g_placebo_covind.yaml").read_text().replace("[twfe, cs]", "[ppml]"))
@@ -131,6 +148,7 @@ def test_level_transform_uses_the_column_itself(tmp_path, panel):
 
 
 # ---- estimators when every county is treated (the SC main sample has no 2013 cohort) -------------------
+
 
 @pytest.fixture(scope="module")
 def all_treated():
@@ -144,13 +162,17 @@ def test_last_cohort_becomes_the_control(all_treated):
     df = all_treated
     by_hand = df[df["year"] < 2010].assign(g287_county=lambda d: d["g287_county"].where(d["g287_county"] < 2010, 0))
     for fit in (sunab.sunab, imputation.imputation):
-        got, ref = fit(df, "log_rate_index", "fips", "year", "g287_county"), \
-            fit(by_hand, "log_rate_index", "fips", "year", "g287_county")
+        got, ref = (
+            fit(df, "log_rate_index", "fips", "year", "g287_county"),
+            fit(by_hand, "log_rate_index", "fips", "year", "g287_county"),
+        )
         assert got.summary["estimate"] == pytest.approx(ref.summary["estimate"], abs=1e-10)
         assert got.summary["n_obs"] == len(by_hand)
         reasons = set(got.dropped["reason"])
-        assert {"last cohort: used as control for earlier periods",
-                "no untreated units (all treated): period dropped"} <= reasons
+        assert {
+            "last cohort: used as control for earlier periods",
+            "no untreated units (all treated): period dropped",
+        } <= reasons
 
 
 def test_last_cohort_rule_recovers_the_effect(all_treated):

@@ -12,6 +12,7 @@ changes them without make rebuilding the PDF. Not compared, being run-specific b
 execution times in the notebooks). The clone holds the tree's code (committed plus uncommitted
 changes, analysis.infra.bench.clone) and reuses this interpreter's environment and data_raw/.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,14 +23,19 @@ import time
 import pandas as pd
 import pytest
 
+from analysis.config import ROOT
 from analysis.infra.atomic import write_parquet
 from analysis.infra.bench import check_clone_env, clone, clone_env
-from analysis.config import ROOT
 
 TIER = "e2e"  # the default tier of these tests (tests/conftest.py)
 
-COMPARED = [("data_clean", "*.parquet"), ("data_clean", "*.csv"), ("results", "**/*"),
-            ("paper/generated", "**/*"), ("paper", "paper.pdf")]
+COMPARED = [
+    ("data_clean", "*.parquet"),
+    ("data_clean", "*.csv"),
+    ("results", "**/*"),
+    ("paper/generated", "**/*"),
+    ("paper", "paper.pdf"),
+]
 
 
 def mask_pdf_dates(pdf: bytes) -> bytes:
@@ -78,19 +84,25 @@ def test_second_build_reproduces_the_tree_build(second_build):
     differ = sorted(rel for rel in set(tree) & set(fresh) if tree[rel] != fresh[rel])
     if only_tree or only_fresh or differ:
         stale = subprocess.run(["make", "-q", "all"], cwd=ROOT, capture_output=True).returncode != 0
-        lines = ([f"  only in the tree's build: {rel}" for rel in only_tree]
-                 + [f"  only in the second build: {rel}" for rel in only_fresh]
-                 + [describe(rel, tree[rel], fresh[rel], ROOT, second_build) for rel in differ])
-        pytest.fail(f"{len(lines)} of {len(set(tree) | set(fresh))} outputs differ"
-                    + (" (make -q all: the tree's build is out of date with its sources)" if stale else "")
-                    + ":\n" + "\n".join(lines))
+        lines = (
+            [f"  only in the tree's build: {rel}" for rel in only_tree]
+            + [f"  only in the second build: {rel}" for rel in only_fresh]
+            + [describe(rel, tree[rel], fresh[rel], ROOT, second_build) for rel in differ]
+        )
+        pytest.fail(
+            f"{len(lines)} of {len(set(tree) | set(fresh))} outputs differ"
+            + (" (make -q all: the tree's build is out of date with its sources)" if stale else "")
+            + ":\n"
+            + "\n".join(lines)
+        )
 
 
 def test_touching_every_source_rebuilds_nothing(second_build):
     """A checkout that changes every file time but no content: make reruns no step's work."""
     before = outputs(second_build)
-    sources = subprocess.run(["git", "ls-files"], cwd=second_build, capture_output=True, text=True,
-                             check=True).stdout.split()
+    sources = subprocess.run(
+        ["git", "ls-files"], cwd=second_build, capture_output=True, text=True, check=True
+    ).stdout.split()
     for rel in sources:
         os.utime(second_build / rel)
     env = clone_env()
@@ -105,8 +117,11 @@ def test_touching_every_source_rebuilds_nothing(second_build):
 def test_parquet_outputs_are_byte_identical(second_build):
     tree = {rel: b for rel, b in outputs(ROOT).items() if rel.endswith(".parquet")}
     fresh = {rel: b for rel, b in outputs(second_build).items() if rel.endswith(".parquet")}
-    assert set(fresh) >= {"data_clean/county_panel.parquet", "data_clean/agreements_287g.parquet",
-                          "data_clean/sc_activation.parquet"}
+    assert set(fresh) >= {
+        "data_clean/county_panel.parquet",
+        "data_clean/agreements_287g.parquet",
+        "data_clean/sc_activation.parquet",
+    }
     different = [rel for rel in set(tree) & set(fresh) if tree[rel] != fresh[rel]]
     assert different == []
 
@@ -114,8 +129,14 @@ def test_parquet_outputs_are_byte_identical(second_build):
 @pytest.mark.unit
 def test_parquet_writer_records_no_time(tmp_path):
     """The same frame written twice, over a second apart, gives the same bytes."""
-    df = pd.DataFrame({"fips": ["01001", "37119"], "year": [2000, 2012], "rate": [1.5, float("nan")],
-                       "when": pd.to_datetime(["2006-02-27", None])})
+    df = pd.DataFrame(
+        {
+            "fips": ["01001", "37119"],
+            "year": [2000, 2012],
+            "rate": [1.5, float("nan")],
+            "when": pd.to_datetime(["2006-02-27", None]),
+        }
+    )
     write_parquet(df, tmp_path / "a.parquet")
     time.sleep(1.1)
     write_parquet(df, tmp_path / "b.parquet")

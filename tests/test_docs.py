@@ -6,6 +6,7 @@
   file stops ``make exhibits`` with its name): every file read in analysis/exhibits/ goes through
   ``require`` or an ``inputs`` reader.
 """
+
 from __future__ import annotations
 
 import ast
@@ -24,7 +25,7 @@ def exhibit_rows() -> list[list[str]]:
     lines = README.read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("| exhibit (paper)"))
     rows = []
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         rows.append([cell.strip() for cell in line.strip("|").split("|")])
@@ -65,8 +66,9 @@ def test_readme_names_functions_that_exist():
             if not path.exists():
                 wrong.append(f"{module}: no such module")
                 continue
-            defined = {n.name for n in ast.parse(path.read_text()).body
-                       if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+            defined = {
+                n.name for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef | ast.ClassDef)
+            }
             for name in filter(None, (n.strip() for n in (names or "").split(","))):
                 if name not in defined:
                     wrong.append(f"{module}: {name}")
@@ -78,8 +80,12 @@ READERS = {"read_csv", "read_parquet", "read_text", "read_bytes", "load", "open"
 
 def _unguarded_reads(tree: ast.AST) -> list[int]:
     """Line numbers of calls that read a file whose path is not wrapped in ``require(...)``."""
-    from_inputs = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-                   and n.module == "analysis.exhibits.inputs" for a in n.names}
+    from_inputs = {
+        a.asname or a.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and n.module == "analysis.exhibits.inputs"
+        for a in n.names
+    }
     lines = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -87,17 +93,21 @@ def _unguarded_reads(tree: ast.AST) -> list[int]:
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         owner = func.value if isinstance(func, ast.Attribute) else None
-        if (name not in READERS or (isinstance(owner, ast.Name) and owner.id == "inputs")
-                or (owner is None and name in from_inputs)):
+        if (
+            name not in READERS
+            or (isinstance(owner, ast.Name) and owner.id == "inputs")
+            or (owner is None and name in from_inputs)
+        ):
             continue
-        if name in {"read_text", "read_bytes"}:   # path.read_text(): the path is the owner
+        if name in {"read_text", "read_bytes"}:  # path.read_text(): the path is the owner
             target = owner
         elif name == "load" and not (isinstance(owner, ast.Name) and owner.id in {"json", "yaml", "pickle"}):
             continue
         else:
             target = node.args[0] if node.args else None
-        guarded = (isinstance(target, ast.Call)
-                   and getattr(target.func, "attr", getattr(target.func, "id", "")) == "require")
+        guarded = (
+            isinstance(target, ast.Call) and getattr(target.func, "attr", getattr(target.func, "id", "")) == "require"
+        )
         if not guarded:
             lines.append(node.lineno)
     return lines
@@ -106,9 +116,15 @@ def _unguarded_reads(tree: ast.AST) -> list[int]:
 def test_exhibits_read_every_file_through_inputs():
     folder = ROOT / "analysis" / "exhibits"
     # numbers.py's parse reads a written numbers.tex back (for tests and notebooks), not an input.
-    wrong = [f"{path.name}:{line}" for path in sorted(folder.glob("*.py")) if path.name not in {"inputs.py", "numbers.py"}
-             for line in _unguarded_reads(ast.parse(path.read_text()))]
-    assert not wrong, f"exhibit modules read files without inputs.require (a missing file would not stop the build by name): {wrong}"
+    wrong = [
+        f"{path.name}:{line}"
+        for path in sorted(folder.glob("*.py"))
+        if path.name not in {"inputs.py", "numbers.py"}
+        for line in _unguarded_reads(ast.parse(path.read_text()))
+    ]
+    assert not wrong, (
+        f"exhibit modules read files without inputs.require (a missing file would not stop the build by name): {wrong}"
+    )
 
 
 def test_unguarded_read_is_detected():

@@ -1,4 +1,5 @@
 """Each library wrapper checked against a direct computation, plus what Callaway–Sant'Anna drops."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,8 +27,12 @@ def test_sunab_equals_hand_interaction_regression(small):
     e = df[T] - df["g"]
     cells = sorted({(g, k) for g, k in zip(df["g"], e) if g > 0 and k != -1})
     X = pd.DataFrame({f"c{g}_{k}": ((df["g"] == g) & (e == k)).astype(float) for g, k in cells}, index=df.index)
-    fit = PanelOLS(df.set_index([UNIT, T])[Y], X.set_index(pd.MultiIndex.from_frame(df[[UNIT, T]])),
-                   entity_effects=True, time_effects=True).fit()
+    fit = PanelOLS(
+        df.set_index([UNIT, T])[Y],
+        X.set_index(pd.MultiIndex.from_frame(df[[UNIT, T]])),
+        entity_effects=True,
+        time_effects=True,
+    ).fit()
     size = df[df["g"] > 0].groupby("g")[UNIT].nunique()
     ours = sunab.sunab(small, Y, UNIT, T, G).event.set_index("event_time")["estimate"]
     for k in (-3, 0, 2, 5):
@@ -60,8 +65,9 @@ def test_ppml_equals_poisson_glm_with_dummies(small):
     df = small[small[UNIT].isin(small[UNIT].unique()[:40])]
     ours = ppml.ppml(df, "violent", UNIT, T, G).summary
     data = df.assign(d=twfe.treated(df, T, G))
-    glm = smf.glm(f"violent ~ d + C({UNIT}) + C({T})", data=data, family=sm.families.Poisson(),
-                  offset=np.log(data["population"])).fit()
+    glm = smf.glm(
+        f"violent ~ d + C({UNIT}) + C({T})", data=data, family=sm.families.Poisson(), offset=np.log(data["population"])
+    ).fit()
     assert ours["estimate"] == pytest.approx(glm.params["d"], abs=1e-6)
 
 

@@ -1,4 +1,5 @@
 """Tests of the exhibit modules: loud failure on missing results, and the small pure helpers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,17 @@ import pandas as pd
 import pytest
 
 from analysis import config
-from analysis.exhibits import (diagnostics, event_studies, headline, inputs, main_tables, replication_exhibits,
-                               robustness, sample_tables, trends)
+from analysis.exhibits import (
+    diagnostics,
+    event_studies,
+    headline,
+    inputs,
+    main_tables,
+    replication_exhibits,
+    robustness,
+    sample_tables,
+    trends,
+)
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
@@ -19,14 +29,17 @@ def no_results(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("call", [
-    lambda: headline.build(),
-    lambda: event_studies.event_table("us_287g_index"),
-    lambda: diagnostics.bacon_table("sc_index"),
-    lambda: robustness.grid("287g"),
-    lambda: robustness.ri("sc"),
-    lambda: main_tables.program_table("287g", main_tables.COLUMNS_287G),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: headline.build(),
+        lambda: event_studies.event_table("us_287g_index"),
+        lambda: diagnostics.bacon_table("sc_index"),
+        lambda: robustness.grid("287g"),
+        lambda: robustness.ri("sc"),
+        lambda: main_tables.program_table("287g", main_tables.COLUMNS_287G),
+    ],
+)
 def test_missing_results_fail_loudly_naming_the_file(no_results, call):
     with pytest.raises(inputs.MissingResult, match=r"results/|\.csv"):
         call()
@@ -36,7 +49,8 @@ def test_missing_estimator_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "RESULTS", tmp_path)
     (tmp_path / "sc_index").mkdir()
     pd.DataFrame({c: [1.0] for c in inputs.OVERALL_COLUMNS}).assign(estimator="twfe").to_csv(
-        tmp_path / "sc_index" / "overall.csv", index=False)
+        tmp_path / "sc_index" / "overall.csv", index=False
+    )
     with pytest.raises(inputs.MissingResult, match="cs_dynamic"):
         inputs.estimate("sc_index", "cs_dynamic")
 
@@ -51,26 +65,49 @@ def test_missing_column_is_named(tmp_path):
 def test_assign_cohort_bins_and_comparison():
     g = pd.Series([0, 2005, 2006, 2007, 2010, 2017])
     out = trends.assign_cohort(g, trends.COHORTS_287G)
-    assert list(out) == ["No agreement by 2012", "Adopted 2005–06", "Adopted 2005–06", "Adopted 2007",
-                         "Adopted 2009–10", "No agreement by 2012"]
+    assert list(out) == [
+        "No agreement by 2012",
+        "Adopted 2005–06",
+        "Adopted 2005–06",
+        "Adopted 2007",
+        "Adopted 2009–10",
+        "No agreement by 2012",
+    ]
     with pytest.raises(ValueError, match="2004"):
         trends.assign_cohort(pd.Series([2004]), trends.COHORTS_287G)
 
 
 def test_curve_points_sorted_and_rate_scale_left_out():
-    est = pd.DataFrame({"variant": ["base", "rate", "x"], "estimator": ["twfe"] * 3,
-                        "estimate": [-0.1, -300.0, -0.2], "log_scale": [True, False, True]})
+    est = pd.DataFrame(
+        {
+            "variant": ["base", "rate", "x"],
+            "estimator": ["twfe"] * 3,
+            "estimate": [-0.1, -300.0, -0.2],
+            "log_scale": [True, False, True],
+        }
+    )
     pts = robustness.curve_points(est)
     assert list(pts["variant"]) == ["x", "base"]
 
 
 def test_breakdown_and_weight_shares():
-    h = pd.DataFrame({"method": ["relative_magnitude"] * 3, "M": [0, 0.5, 1],
-                      "ci_low": [-0.2, -0.3, -0.4], "ci_high": [-0.1, -0.01, 0.1]})
+    h = pd.DataFrame(
+        {
+            "method": ["relative_magnitude"] * 3,
+            "M": [0, 0.5, 1],
+            "ci_low": [-0.2, -0.3, -0.4],
+            "ci_high": [-0.1, -0.01, 0.1],
+        }
+    )
     assert diagnostics.breakdown(h, "relative_magnitude") == 1
     assert np.isnan(diagnostics.breakdown(h.iloc[:2], "relative_magnitude"))
-    b = pd.DataFrame({"type": ["treated_vs_never", "treated_vs_never", "earlier_vs_later"],
-                      "weight": [0.5, 0.25, 0.25], "estimate": [0, 0, 0]})
+    b = pd.DataFrame(
+        {
+            "type": ["treated_vs_never", "treated_vs_never", "earlier_vs_later"],
+            "weight": [0.5, 0.25, 0.25],
+            "estimate": [0, 0, 0],
+        }
+    )
     shares = diagnostics.weight_shares(b)
     assert shares.to_dict() == {"treated_vs_never": 0.75, "earlier_vs_later": 0.25, "later_vs_earlier": 0.0}
 
@@ -85,10 +122,13 @@ def test_verdict_words():
     assert replication_exhibits.verdicts(text) == ("consistent", "differs")
     with pytest.raises(ValueError):
         replication_exhibits.verdicts("maybe")
-    assert replication_exhibits.verdicts("not comparable: a city-level study; ours -0.03 (p=0.013); robust estimator "
-                                         "not comparable (ours -0.04)") == ("not comparable", "not comparable")
-    assert replication_exhibits.verdicts("consistent: 0 inside; robust estimator no counterpart (x)") == \
-        ("consistent", "no counterpart")
+    assert replication_exhibits.verdicts(
+        "not comparable: a city-level study; ours -0.03 (p=0.013); robust estimator not comparable (ours -0.04)"
+    ) == ("not comparable", "not comparable")
+    assert replication_exhibits.verdicts("consistent: 0 inside; robust estimator no counterpart (x)") == (
+        "consistent",
+        "no counterpart",
+    )
 
 
 def test_sample_construction_table_has_every_rule():
@@ -98,7 +138,7 @@ def test_sample_construction_table_has_every_rule():
     assert r"p{0.36\textwidth}" in body
 
 
-@pytest.mark.data   # inputs.main_sample() reads the built panel
+@pytest.mark.data  # inputs.main_sample() reads the built panel
 def test_summary_counts_add_up():
     df = inputs.main_sample()
     frame = sample_tables.summary_frame(df).set_index("label")

@@ -5,6 +5,7 @@ Every test corrupts a fresh copy of the real raw files the panel reads (tmp_path
 the package is patched. The entry point runs from a copy of the package (tmp_path/repo), so its
 outputs land in tmp_path/repo/data_clean, never in the tree's own data_clean/.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,7 +22,7 @@ from analysis.config import DATA_RAW, ROOT
 from analysis.infra.errors import InputError
 from analysis.readers.agreements_287g import SOURCE as G287_SOURCE
 from analysis.readers.agreements_287g import clean_agreements_287g
-from analysis.readers.crime import crime_file, clean_crime
+from analysis.readers.crime import clean_crime, crime_file
 from analysis.readers.population import FILES as CENSUS_FILES
 from analysis.readers.population import clean_population
 
@@ -30,13 +31,22 @@ TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 YEARS = range(2000, 2013)
 # Every raw file build_panel opens (the ICE lists and the CPUMA cross-check are not read).
 PANEL_INPUTS = [crime_file(Path("."), y) for y in YEARS] + [
-    *CENSUS_FILES, Path("census/national_county.txt"), G287_SOURCE,
+    *CENSUS_FILES,
+    Path("census/national_county.txt"),
+    G287_SOURCE,
     Path("287g/deportationdata_ice-287g/data/intermediate/historical-oig-2009.csv"),
     Path("287g/wpinvestigative_sheriffs_287g/data/raw_data/287g_curated_2019.xlsx"),
     Path("ucr/jacobkap-crime_data/crosswalk.rds"),
-    Path("secure_communities/activation_dates_makayla_revisedforbalance.dta")]
-OUTPUTS = ["county_panel.parquet", "agreements_287g.parquet", "sc_activation.parquet",
-           "sample_log.csv", "codebook.csv", "sample_state_losses.csv"]
+    Path("secure_communities/activation_dates_makayla_revisedforbalance.dta"),
+]
+OUTPUTS = [
+    "county_panel.parquet",
+    "agreements_287g.parquet",
+    "sc_activation.parquet",
+    "sample_log.csv",
+    "codebook.csv",
+    "sample_state_losses.csv",
+]
 # 1-based positions of fields in the 97-character crime record (data_raw/ucr/SOURCES.md 3a).
 FIPS_ST, FIPS_CTY, ROBBERY = (11, 12), (13, 15), (66, 70)
 
@@ -64,8 +74,14 @@ def repo(tmp_path) -> Path:
 def run_panel(repo: Path, raw: Path) -> subprocess.CompletedProcess:
     """``python -m analysis.panel --raw-dir raw`` from the package copy, with a clean PYTHONPATH."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.run([sys.executable, "-m", "analysis.panel", "--raw-dir", str(raw)], cwd=repo,
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "analysis.panel", "--raw-dir", str(raw)],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def lines_of(path: Path) -> list[str]:
@@ -75,7 +91,7 @@ def lines_of(path: Path) -> list[str]:
 def set_field(line: str, span: tuple[int, int], text: str) -> str:
     """``line`` with the 1-based inclusive span replaced by ``text`` right-aligned in it."""
     first, last = span
-    return line[:first - 1] + text.rjust(last - first + 1) + line[last:]
+    return line[: first - 1] + text.rjust(last - first + 1) + line[last:]
 
 
 def rewrite(path: Path, lines: list[str]) -> None:
@@ -156,13 +172,18 @@ def g287_date(field: str, value: str):
         with open(path, "w", newline="", encoding="utf-8") as fh:
             csv.writer(fh, lineterminator="\n").writerows(rows)
         return clean_agreements_287g, path, i + 1, field, f"date '{value}' is not", value
+
     return corrupt
 
 
 FAULTS = {
-    "truncated_line": truncated_line, "non_numeric": non_numeric,
-    "duplicated_county_year": duplicated_county, "unknown_fips": unknown_fips,
-    "census_utf16": census_utf16, "census_utf8": census_utf8, "census_c1_byte": census_c1_byte,
+    "truncated_line": truncated_line,
+    "non_numeric": non_numeric,
+    "duplicated_county_year": duplicated_county,
+    "unknown_fips": unknown_fips,
+    "census_utf16": census_utf16,
+    "census_utf8": census_utf8,
+    "census_c1_byte": census_c1_byte,
     "g287_signed_after_range": g287_date("first_signed_best", "2031-05-01"),
     "g287_active_before_program": g287_date("active_from", "1999-12-31"),
 }

@@ -1,5 +1,6 @@
 """The robustness tables say what their standard errors are, from the grid files, and the grids use
 the main tables' kind (issue #12 §5: robustness-table SEs are the same kind as the main table's)."""
+
 import pytest
 
 from analysis import config
@@ -25,5 +26,7 @@ def test_grids_use_the_main_tables_standard_errors():
     for program, spec in HEADLINE.items():
         base = read_grid(config.GRIDS / f"{program}.yaml")["base"]
         main = load_spec(config.SPECS / f"{spec}.yaml")
-        assert (base.get("bootstrap", 0), base.get("cluster", "county")) == (main.get("bootstrap", 0),
-                                                                             main.get("cluster", "county"))
+        assert (base.get("bootstrap", 0), base.get("cluster", "county")) == (
+            main.get("bootstrap", 0),
+            main.get("cluster", "county"),
+        )

@@ -1,4 +1,5 @@
 """Tests of the ICE participating-agency lists: dates, layouts, known counts, speed."""
+
 from __future__ import annotations
 
 import time
@@ -50,7 +51,7 @@ def test_known_counts(timed_lists):
     assert ice.count_agreements(lists, "2025-05-28") == (628, 40)
     assert ice.count_agreements(lists, "2024-12-01")[0] == 135
     assert ice.count_agreements(lists, "2024-12-20")[0] == 135  # the 15 Dec list is in force
-    assert ice.count_agreements(lists, "2025-05-27")[0] < 628   # the 1 May list
+    assert ice.count_agreements(lists, "2025-05-27")[0] < 628  # the 1 May list
     with pytest.raises(ValueError):
         ice.count_agreements(lists, "2020-12-31")
 

@@ -1,6 +1,7 @@
 """Inference at the level of assignment (issue #12 §4): the weighted wild cluster bootstrap, Romano-Wolf,
 TOST and MDE on hand-built data; the loud stops; and the table, macros and paper paragraph against the
 results files and the specs they name."""
+
 from __future__ import annotations
 
 import math
@@ -13,13 +14,13 @@ import pyfixest as pf
 import pytest
 
 from analysis import config, inference
-from analysis.infra.errors import InputError
+from analysis.estimators import registry
 from analysis.estimators.wild import wcr
 from analysis.exhibits import assignment_inference as ai
 from analysis.exhibits import latex
-from analysis.estimators import registry
 from analysis.exhibits.headline import SPECS, fmt_p
 from analysis.exhibits.numbers import fmt_num, parse
+from analysis.infra.errors import InputError
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
@@ -62,6 +63,7 @@ def test_fast_denominator_equals_wildboottest_own():
     from wildboottest.wildboottest import WildboottestCL
 
     from analysis.estimators.wild import _WildboottestCL
+
     rng = np.random.default_rng(4)
     cl = np.repeat(np.arange(40), 6)
     x = rng.normal(size=(len(cl), 5))
@@ -136,8 +138,8 @@ def test_tost_by_hand():
     z = 1.6448536269514722
     r = inference.tost(0.0, 1.0, z)
     assert r["p_tost"] == pytest.approx(0.05)
-    assert inference.tost(0.0, 1.0, 0.5)["p_tost"] > 0.3           # a bound inside the noise: no equivalence
-    assert inference.tost(2.0, 1.0, 1.0)["p_tost"] > 0.5           # the estimate outside the bound
+    assert inference.tost(0.0, 1.0, 0.5)["p_tost"] > 0.3  # a bound inside the noise: no equivalence
+    assert inference.tost(2.0, 1.0, 1.0)["p_tost"] > 0.5  # the estimate outside the bound
     assert inference.tost(0.0, 0.1, 1.0)["p_tost"] < 1e-6
     with pytest.raises(ValueError):
         inference.tost(0.0, 0.0, 1.0)
@@ -155,12 +157,18 @@ def test_mde_and_verdicts():
 def test_config_stops_loudly(tmp_path):
     good = inference.read_config()
     bad = tmp_path / "inference.yaml"
-    bad.write_text("romano_wolf:\n  estimator: twfe\n  seed: 1\n  reps: {state: 999}\n  families: {}\n"
-                   "tost:\n  estimator: twfe\n  specs: []\nhonest:\n  specs: []\n  pre_periods: [all]\n"
-                   "  relative_magnitude: {step: 0.1, max: 1}\n")
+    bad.write_text(
+        "romano_wolf:\n  estimator: twfe\n  seed: 1\n  reps: {state: 999}\n  families: {}\n"
+        "tost:\n  estimator: twfe\n  specs: []\nhonest:\n  specs: []\n  pre_periods: [all]\n"
+        "  relative_magnitude: {step: 0.1, max: 1}\n"
+    )
     with pytest.raises(InputError, match="bound_pct"):
         inference.read_config(bad)
-    bad.write_text(bad.read_text().replace("tost:\n  estimator: twfe\n  specs: []", "tost:\n  estimator: twfe\n  specs: []\n  bound_pct: 150"))
+    bad.write_text(
+        bad.read_text().replace(
+            "tost:\n  estimator: twfe\n  specs: []", "tost:\n  estimator: twfe\n  specs: []\n  bound_pct: 150"
+        )
+    )
     with pytest.raises(InputError, match="between 0 and 100"):
         inference.read_config(bad)
     assert set(good["romano_wolf"]["reps"]) == {"county", "state"}
@@ -183,6 +191,7 @@ def test_makefile_lists_the_specs_of_inference_yaml():
 
 
 # ---- On the built results, exhibits and paper -------------------------------------------------
+
 
 def _built():
     if not (config.RESULTS / "inference" / "romano_wolf.csv").exists() or not config.NUMBERS.exists():
@@ -254,7 +263,11 @@ def test_inference_table_numbers_equal_results():
         assert r["estimate"] == res["estimate"] and r["se_county"] == res["se"] and r["p_county"] == res["pvalue"]
         if r["estimator"] == "twfe":
             assert r["p_rw_state"] == rw.loc[(r["spec"], "state"), "p_romano_wolf"]
-        lines = [l for l in tex.splitlines() if f"& {r['row']} &" in l and latex.fmt_number(r["estimate"], 3) in l]
+        lines = [
+            line
+            for line in tex.splitlines()
+            if f"& {r['row']} &" in line and latex.fmt_number(r["estimate"], 3) in line
+        ]
         assert len(lines) == 1
         cells = [c.strip() for c in lines[0].removesuffix(r"\\").split("&")]
         assert cells[3] == latex.fmt_number(r["se_county"], 3) and cells[4] == fmt_p(r["p_county"])
@@ -279,6 +292,7 @@ def test_tost_results_and_macros(macros):
 def test_simple_weights_reproduce_the_simple_att():
     from analysis.estimators import cs
     from analysis.estimators.simulate import simulate_panel
+
     df = simulate_panel(60, seed=3, cohorts=(2004, 2007, 2010))
     y = "log_rate_violent"
     res = cs.att_gt(df, y, "year", "fips", "g287_county", control_group="never_treated", base_period="universal")
@@ -292,8 +306,14 @@ def test_simple_weights_reproduce_the_simple_att():
 def test_bisection_finds_the_full_scans_breakdown_value(slope):
     from analysis.estimators import honest
     from analysis.exhibits.diagnostics import breakdown
-    event = pd.DataFrame({"event_time": [-4, -3, -2, 0, 1, 2], "se": [0.02, 0.02, 0.02, 0.02, 0.03, 0.03],
-                          "estimate": [0.02 + slope, -0.01, slope, -0.1, -0.12, -0.08]})
+
+    event = pd.DataFrame(
+        {
+            "event_time": [-4, -3, -2, 0, 1, 2],
+            "se": [0.02, 0.02, 0.02, 0.02, 0.03, 0.03],
+            "estimate": [0.02 + slope, -0.01, slope, -0.1, -0.12, -0.08],
+        }
+    )
     vcov = pd.DataFrame(np.diag(event["se"] ** 2), index=event["event_time"], columns=event["event_time"])
     points = inference.grid({"step": 0.05, "max": 2})
     full = honest.honest(event, vcov, grid=points)
@@ -302,18 +322,26 @@ def test_bisection_finds_the_full_scans_breakdown_value(slope):
     def fit(m):
         calls.append(m)
         return honest.honest(event, vcov, grid=[m]).iloc[0]
+
     found = inference.bisect_breakdown(fit, points)
     assert breakdown(found, "relative_magnitude") == breakdown(full, "relative_magnitude")
     assert len(calls) <= 2 + math.ceil(math.log2(len(points))) and found["M"].is_monotonic_increasing
-    assert (full.set_index("M").loc[found["M"], ["ci_low", "ci_high"]].to_numpy()
-            == pytest.approx(found[["ci_low", "ci_high"]].to_numpy()))
-    assert not math.isnan(breakdown(full, "relative_magnitude"))   # the case is one with a breakdown value
+    assert full.set_index("M").loc[found["M"], ["ci_low", "ci_high"]].to_numpy() == pytest.approx(
+        found[["ci_low", "ci_high"]].to_numpy()
+    )
+    assert not math.isnan(breakdown(full, "relative_magnitude"))  # the case is one with a breakdown value
 
 
 def test_honest_takes_custom_weights_and_checks_their_length():
     from analysis.estimators import honest
-    event = pd.DataFrame({"event_time": [-3, -2, -1, 0, 1], "estimate": [0.01, -0.01, 0.0, -0.1, -0.2],
-                          "se": [0.02, 0.02, 0.0, 0.02, 0.03]})
+
+    event = pd.DataFrame(
+        {
+            "event_time": [-3, -2, -1, 0, 1],
+            "estimate": [0.01, -0.01, 0.0, -0.1, -0.2],
+            "se": [0.02, 0.02, 0.0, 0.02, 0.03],
+        }
+    )
     vcov = pd.DataFrame(np.diag([4e-4, 4e-4, 0, 4e-4, 9e-4]), index=event["event_time"], columns=event["event_time"])
     event = event[event["event_time"] != -1]
     vcov = vcov.loc[event["event_time"], event["event_time"]]
@@ -328,12 +356,13 @@ def test_honest_takes_custom_weights_and_checks_their_length():
 
 def test_honest_breakdown_macros(macros):
     from analysis.exhibits.diagnostics import breakdown
+
     h = pd.read_csv(config.RESULTS / "inference" / "honest_simple.csv")
     for spec, _, name in ai.PRIMARY.values():
         part = h[(h["spec"] == spec) & (h["pre_periods"].astype(str) == "all")]
         assert part["estimate"].iloc[0] == pytest.approx(overall(spec).loc["cs_simple", "estimate"], rel=1e-9)
         at_zero = part[part["M"] == 0].iloc[0]
-        assert at_zero["ci_high"] < 0                 # the conventional set excludes zero: a breakdown exists
+        assert at_zero["ci_high"] < 0  # the conventional set excludes zero: a breakdown exists
         b = breakdown(part, "relative_magnitude")
         assert macros[f"Primary{name}HonestBreakdownAll"] == f"{b:g}"
         below = part[part["M"] < b]

@@ -1,5 +1,6 @@
 """pip install -e . : the explicit package list and data files cover the package; installed, analysis
 imports from any folder."""
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -27,8 +28,11 @@ def test_package_list_and_data_cover_every_package_and_file():
                 rel = path.relative_to(folder).as_posix()
                 owner = ".".join(path.parent.relative_to(ROOT).parts)
                 patterns = data.get(package, []) if owner == package or owner not in packages else []
-                assert any(path.match(p) or rel == p or path.relative_to(folder).match(p) for p in patterns) \
-                    or owner != package and owner in packages, f"{rel} of {package} is not package data"
+                assert (
+                    any(path.match(p) or rel == p or path.relative_to(folder).match(p) for p in patterns)
+                    or owner != package
+                    and owner in packages
+                ), f"{rel} of {package} is not package data"
     assert project["project"]["dynamic"] == ["dependencies"]
     assert project["tool"]["setuptools"]["dynamic"]["dependencies"]["file"] == ["requirements.txt"]
 

@@ -5,6 +5,7 @@ behind (no cleanup can run), and the next write of the same target deletes every
 whose process is gone. The make tests (slow) run ``make panel`` in a temporary clone of the
 repository (analysis.infra.bench.clone: this interpreter's environment, raw files from data_raw/).
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,14 @@ from analysis.infra.bench import check_clone_env, clone, clone_env
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py); those running make are e2e
 
-OUTPUTS = ["county_panel.parquet", "agreements_287g.parquet", "sc_activation.parquet",
-           "sample_log.csv", "codebook.csv", "sample_state_losses.csv"]
+OUTPUTS = [
+    "county_panel.parquet",
+    "agreements_287g.parquet",
+    "sc_activation.parquet",
+    "sample_log.csv",
+    "codebook.csv",
+    "sample_state_losses.csv",
+]
 WRITER = """
 import sys, time
 from analysis.infra.atomic import atomic_path
@@ -36,8 +43,9 @@ with atomic_path(sys.argv[1]) as tmp:
 
 def kill_mid_write(target: Path) -> Path:
     """SIGKILL a process inside atomic_path(target) once its temporary exists; return the temporary."""
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).parent.parent)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent
+    )
     tmp = Path(proc.stdout.readline().strip())
     proc.kill()
     proc.wait()
@@ -61,8 +69,9 @@ def test_sigkill_leaves_a_temporary_that_the_next_write_removes(tmp_path):
 def test_a_killed_writer_not_yet_reaped_counts_as_gone(tmp_path):
     """A writer killed with its parent stays a zombie until reaped; its temporary is still stale."""
     target = tmp_path / "out.csv"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).parent.parent)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent
+    )
     tmp = Path(proc.stdout.readline().strip())
     proc.kill()
     while Path(f"/proc/{proc.pid}/stat").read_text().split(") ")[-1][0] != "Z":  # killed, not yet reaped
@@ -81,8 +90,10 @@ def parse(path: Path) -> pd.DataFrame:
 def state(folder: Path) -> tuple[dict[str, bytes], list[str]]:
     """Final outputs (name -> bytes) and temporaries in data_clean/."""
     files = [p for p in folder.iterdir() if p.name != "README.md"]
-    return ({p.name: p.read_bytes() for p in files if not p.name.endswith(".tmp")},
-            sorted(p.name for p in files if p.name.endswith(".tmp")))
+    return (
+        {p.name: p.read_bytes() for p in files if not p.name.endswith(".tmp")},
+        sorted(p.name for p in files if p.name.endswith(".tmp")),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +112,14 @@ def run_and_kill(repo: Path, env: dict, when) -> tuple[list[str], bool]:
     for p in (repo / "data_clean").iterdir():
         if p.name != "README.md":
             p.unlink()
-    proc = subprocess.Popen(["make", "panel"], cwd=repo, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["make", "panel"],
+        cwd=repo,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline, seen = time.monotonic() + 300, []
     while proc.poll() is None and time.monotonic() < deadline:
         seen = sorted(p.name for p in (repo / "data_clean").iterdir() if p.name.endswith(".tmp"))

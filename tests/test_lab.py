@@ -1,5 +1,6 @@
 """make lab: JupyterLab at the repository root, this environment's kernel, jupytext files as notebooks;
 the server started headless answers on 127.0.0.1."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,8 @@ import urllib.request
 
 import pytest
 
-from analysis.infra import lab
 from analysis.config import ROOT
+from analysis.infra import lab
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
@@ -36,14 +37,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.e2e   # starts a JupyterLab server
+@pytest.mark.e2e  # starts a JupyterLab server
 def test_lab_starts_headless_and_answers_on_localhost(tmp_path):
     port = _free_port()
     log = open(tmp_path / "lab.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "analysis.infra.lab", "--no-browser", f"--port={port}",
-                             "--IdentityProvider.token=", "--ServerApp.password="],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # as `make lab` from the root, without pip -e
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "analysis.infra.lab",
+            "--no-browser",
+            f"--port={port}",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # as `make lab` from the root, without pip -e
     try:
         status, specs = None, None
         for _ in range(120):

@@ -1,4 +1,5 @@
 """Tests of the LaTeX table writer: escaping, number format, exact bodies, refusals, compiling."""
+
 from __future__ import annotations
 
 import re
@@ -16,12 +17,24 @@ from analysis.exhibits.latex import Raw, data_table, regression_table
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
 
-@pytest.mark.parametrize("char, expected", [
-    ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"), ("_", r"\_"), ("{", r"\{"),
-    ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\textasciicircum{}"),
-    ("\\", r"\textbackslash{}"), ("<", r"\textless{}"), (">", r"\textgreater{}"),
-    ("|", r"\textbar{}"),
-])
+@pytest.mark.parametrize(
+    "char, expected",
+    [
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("$", r"\$"),
+        ("#", r"\#"),
+        ("_", r"\_"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+        ("~", r"\textasciitilde{}"),
+        ("^", r"\textasciicircum{}"),
+        ("\\", r"\textbackslash{}"),
+        ("<", r"\textless{}"),
+        (">", r"\textgreater{}"),
+        ("|", r"\textbar{}"),
+    ],
+)
 def test_escape_every_special_character(char, expected):
     assert latex.escape(f"a{char}b") == f"a{expected}b"
 
@@ -37,17 +50,27 @@ def test_escape_reaches_headers_labels_and_cells():
     df = pd.DataFrame({"a_b": ["x&y"], "c%": [1]})
     body = data_table(df, {"a_b": "text", "c%": "int"}, groups=[[("g#1", 2)]])
     assert r"a\_b & c\% \\" in body and r"x\&y & 1 \\" in body and r"{g\#1}" in body
-    body = regression_table(["m_1"], [("x~y", [{"estimate": 1.0, "se": 0.5}])],
-                            extra_rows=[("Control | group", ["not_yet"])])
+    body = regression_table(
+        ["m_1"], [("x~y", [{"estimate": 1.0, "se": 0.5}])], extra_rows=[("Control | group", ["not_yet"])]
+    )
     for frag in (r"m\_1", r"x\textasciitilde{}y", r"Control \textbar{} group", r"not\_yet"):
         assert frag in body
 
 
-@pytest.mark.parametrize("x, digits, expected", [
-    (0.12345, 3, "0.123"), (-0.12345, 3, "$-$0.123"), (-0.0004, 3, "0.000"),
-    (1234567.891, 2, "1{,}234{,}567.89"), (-1234.5, 1, "$-$1{,}234.5"), (2.0, 0, "2"),
-    (np.nan, 3, ""), (None, 3, ""), (np.float32(1.5), 2, "1.50"),
-])
+@pytest.mark.parametrize(
+    "x, digits, expected",
+    [
+        (0.12345, 3, "0.123"),
+        (-0.12345, 3, "$-$0.123"),
+        (-0.0004, 3, "0.000"),
+        (1234567.891, 2, "1{,}234{,}567.89"),
+        (-1234.5, 1, "$-$1{,}234.5"),
+        (2.0, 0, "2"),
+        (np.nan, 3, ""),
+        (None, 3, ""),
+        (np.float32(1.5), 2, "1.50"),
+    ],
+)
 def test_fmt_number(x, digits, expected):
     assert latex.fmt_number(x, digits) == expected
 
@@ -63,13 +86,14 @@ def test_fmt_count_and_infinity():
 
 
 def test_data_table_exact_body_alignment_and_missing():
-    df = pd.DataFrame({
-        "step": ["All counties", "Coverage >= 90"],
-        "counties": [3142, np.nan],
-        "share": [1.0, -0.25],
-    })
-    body = data_table(df, {"step": "text", "counties": "int", "share": 2},
-                      labels={"share": "Share kept"})
+    df = pd.DataFrame(
+        {
+            "step": ["All counties", "Coverage >= 90"],
+            "counties": [3142, np.nan],
+            "share": [1.0, -0.25],
+        }
+    )
+    body = data_table(df, {"step": "text", "counties": "int", "share": 2}, labels={"share": "Share kept"})
     assert body == (
         "\\begin{tabular}{lrr}\n"
         "\\toprule\n"
@@ -95,10 +119,15 @@ def test_data_table_needs_exactly_one_format_per_column():
 def test_regression_table_exact_body():
     body = regression_table(
         ["(1)", "(2)"],
-        [("287(g) $\\times$ post", [{"estimate": -0.0123, "se": 0.0051}, {"estimate": 0.2, "se": 0.125}]),
-         ("Secure Communities", [None, {"estimate": -1234.5, "se": 12.25}])],
-        extra_rows=[("N", [12345, 1234567]), ("County FE", ["Yes", "Yes"]),
-                    ("Control group", ["not-yet-treated", "never-treated"])],
+        [
+            ("287(g) $\\times$ post", [{"estimate": -0.0123, "se": 0.0051}, {"estimate": 0.2, "se": 0.125}]),
+            ("Secure Communities", [None, {"estimate": -1234.5, "se": 12.25}]),
+        ],
+        extra_rows=[
+            ("N", [12345, 1234567]),
+            ("County FE", ["Yes", "Yes"]),
+            ("Control group", ["not-yet-treated", "never-treated"]),
+        ],
         groups=[[("Violent crime", 2)]],
         stub="Outcome",
     )
@@ -123,8 +152,16 @@ Control group & \multicolumn{1}{c}{not-yet-treated} & \multicolumn{1}{c}{never-t
 
 
 def test_regression_table_stars_are_opt_in_and_padded():
-    rows = [("x", [{"estimate": 1.0, "se": 0.1, "p": 0.004}, {"estimate": 1.0, "se": 0.9, "p": 0.07},
-                   {"estimate": 1.0, "se": 2.0, "p": 0.6}])]
+    rows = [
+        (
+            "x",
+            [
+                {"estimate": 1.0, "se": 0.1, "p": 0.004},
+                {"estimate": 1.0, "se": 0.9, "p": 0.07},
+                {"estimate": 1.0, "se": 2.0, "p": 0.6},
+            ],
+        )
+    ]
     plain = regression_table(["a", "b", "c"], rows)
     assert "*" not in plain
     starred = regression_table(["a", "b", "c"], rows, stars=True, extra_rows=[("N", [10, 20, 30])])
@@ -135,10 +172,15 @@ def test_regression_table_stars_are_opt_in_and_padded():
         regression_table(["a"], [("x", [{"estimate": 1.0, "se": 0.1}])], stars=True)
 
 
-@pytest.mark.parametrize("cell", [
-    {"estimate": 1.0, "t": 2.5}, {"estimate": 1.0, "se": 0.4, "tstat": 2.5},
-    {"estimate": 1.0, "z": 2.5}, {"coef": 1.0, "se": 0.4},
-])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        {"estimate": 1.0, "t": 2.5},
+        {"estimate": 1.0, "se": 0.4, "tstat": 2.5},
+        {"estimate": 1.0, "z": 2.5},
+        {"coef": 1.0, "se": 0.4},
+    ],
+)
 def test_regression_table_refuses_anything_but_se(cell):
     with pytest.raises(ValueError, match="standard error|estimate"):
         regression_table(["(1)"], [("x", [cell])])
@@ -197,17 +239,38 @@ def test_bodies_compile_with_pdflatex(tmp_path):
         pytest.skip("pdflatex is not installed: cannot compile the generated table bodies")
     reg = regression_table(
         ["(1)", "(2)", "(3)"],
-        [("287(g) agreement", [{"estimate": -0.01, "se": 0.02, "p": 0.6},
-                               {"estimate": 0.031, "se": 0.01, "p": 0.002}, None])],
+        [
+            (
+                "287(g) agreement",
+                [{"estimate": -0.01, "se": 0.02, "p": 0.6}, {"estimate": 0.031, "se": 0.01, "p": 0.002}, None],
+            )
+        ],
         extra_rows=[("Counties", [1234, 1234, 1200]), ("Control group", ["not-yet-treated"] * 3)],
-        groups=[[("Violent", 2), ("Property", 1)], [("", 1), ("Levels & logs", 2)]], stars=True)
+        groups=[[("Violent", 2), ("Property", 1)], [("", 1), ("Levels & logs", 2)]],
+        stars=True,
+    )
     specials = "& % $ # _ { } ~ ^ \\ < > |"
-    dat = data_table(pd.DataFrame({"text": [specials, None], "n": [1e6, np.nan], "x": [-1.5, 0.25]}),
-                     {"text": "text", "n": "int", "x": 3}, groups=[[("Group_1", 1), ("Numbers", 2)]])
-    doc = ("\\documentclass{article}\n" + "\n".join(latex.required_packages())
-           + "\n\\begin{document}\n" + reg + "\n\n" + dat + "\n\\end{document}\n")
+    dat = data_table(
+        pd.DataFrame({"text": [specials, None], "n": [1e6, np.nan], "x": [-1.5, 0.25]}),
+        {"text": "text", "n": "int", "x": 3},
+        groups=[[("Group_1", 1), ("Numbers", 2)]],
+    )
+    doc = (
+        "\\documentclass{article}\n"
+        + "\n".join(latex.required_packages())
+        + "\n\\begin{document}\n"
+        + reg
+        + "\n\n"
+        + dat
+        + "\n\\end{document}\n"
+    )
     (tmp_path / "t.tex").write_text(doc, encoding="utf-8")
-    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout[-3000:]
     assert (tmp_path / "t.pdf").exists()

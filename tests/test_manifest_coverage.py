@@ -1,6 +1,7 @@
 """Every file the pipeline opens under data_raw/ is listed in the committed manifest."""
-from analysis.panel import build_panel
+
 from analysis.infra.rawaudit import audit_raw_opens, unlisted
+from analysis.panel import build_panel
 from analysis.readers.ice_lists import clean_ice_lists
 from analysis.readers.topojson import read_topology
 from analysis.wave_timing import build as build_wave

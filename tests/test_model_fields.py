@@ -1,6 +1,7 @@
 """Controls, baseline controls and fixed effects in every estimator: checked against pyfixest (and
 diff-diff) called directly, the fixest small-sample convention with non-nested fixed effects,
 singletons, refusals, and recovery of known effects."""
+
 from __future__ import annotations
 
 import warnings
@@ -25,8 +26,11 @@ def panel():
     state-by-year fixed-effect column."""
     df = simulate_panel(240, seed=21)
     rng = np.random.default_rng(0)
-    df = df.assign(x=rng.normal(size=len(df)), w=df.groupby(UNIT)["population"].transform("first"),
-                   x0=df[UNIT].map(dict(zip(df[UNIT].unique(), rng.normal(size=df[UNIT].nunique())))))
+    df = df.assign(
+        x=rng.normal(size=len(df)),
+        w=df.groupby(UNIT)["population"].transform("first"),
+        x0=df[UNIT].map(dict(zip(df[UNIT].unique(), rng.normal(size=df[UNIT].nunique())))),
+    )
     df, _ = add_fe_columns(df, ["county", "state^year"])
     df, by_year = baseline_by_year(df, ["x0"])
     return df.assign(d=twfe.treated(df, T, G)), by_year
@@ -40,14 +44,15 @@ def test_fe_columns_and_fixest_notation(panel):
     assert (df["_x0_x_2005"] == df["x0"] * (df["year"] == 2005)).all()
 
 
-@pytest.mark.parametrize("fe, formula", [(None, "fips + year"), (["fips", "_fe_state_x_year"], "fips + state_fips^year")])
+@pytest.mark.parametrize(
+    "fe, formula", [(None, "fips + year"), (["fips", "_fe_state_x_year"], "fips + state_fips^year")]
+)
 @pytest.mark.parametrize("cluster", ["fips", "state_fips"])
 @pytest.mark.parametrize("weights", [None, "w"])
 def test_twfe_equals_pyfixest_with_controls_and_fixed_effects(panel, fe, formula, cluster, weights):
     df, by_year = panel
     ours = twfe.static(df, Y, UNIT, T, G, cluster=cluster, weights=weights, controls=["x", *by_year], fe=fe).summary
-    fx = pf.feols(f"{Y} ~ d + x + i(year, x0, ref=2000) | {formula}", data=df, vcov={"CRV1": cluster},
-                  weights=weights)
+    fx = pf.feols(f"{Y} ~ d + x + i(year, x0, ref=2000) | {formula}", data=df, vcov={"CRV1": cluster}, weights=weights)
     assert ours["estimate"] == pytest.approx(fx.coef()["d"], abs=1e-10)
     assert ours["se"] == pytest.approx(fx.se()["d"], rel=1e-8)
     assert ours["n_obs"] == fx._N
@@ -115,10 +120,17 @@ def _state_shock_panel(effect=-0.1, seed=8):
     within = rng.random(df[UNIT].nunique()) < 0.6  # some counties of a state never adopt
     adopt = dict(zip(df[UNIT].unique(), within))
     g = df["state"].map(state_g) * df[UNIT].map(adopt)
-    shock = {(s, y): rng.normal(0, 0.1) + (0.3 if state_g[s] and y >= state_g[s] - 2 else 0.0)
-             for s in states for y in range(2000, 2013)}
-    y = np.log(df["rate_violent"]) + effect * ((g > 0) & (df[T] >= g)) - df["true_effect"] + \
-        pd.Series([shock[k] for k in zip(df["state"], df[T])], index=df.index)
+    shock = {
+        (s, y): rng.normal(0, 0.1) + (0.3 if state_g[s] and y >= state_g[s] - 2 else 0.0)
+        for s in states
+        for y in range(2000, 2013)
+    }
+    y = (
+        np.log(df["rate_violent"])
+        + effect * ((g > 0) & (df[T] >= g))
+        - df["true_effect"]
+        + pd.Series([shock[k] for k in zip(df["state"], df[T])], index=df.index)
+    )
     df = df.assign(g=g.astype(int), y=y)
     df, fe = add_fe_columns(df, ["county", "state^year"])
     return df, fe
@@ -158,13 +170,13 @@ def test_ppml_and_wild_take_controls_and_fixed_effects_like_pyfixest(panel):
     fe, controls = ["fips", "_fe_state_x_year"], ["x", *by_year]
     ours = ppml.ppml(df, "violent", UNIT, T, G, controls=controls, fe=fe).summary
     data = df.assign(lp=np.log(df["population"]))
-    fx = pf.fepois("violent ~ d + x + i(year, x0, ref=2000) | fips + state_fips^year", data=data,
-                   vcov={"CRV1": UNIT}, offset="lp")
+    fx = pf.fepois(
+        "violent ~ d + x + i(year, x0, ref=2000) | fips + state_fips^year", data=data, vcov={"CRV1": UNIT}, offset="lp"
+    )
     assert ours["estimate"] == pytest.approx(fx.coef()["d"], abs=1e-8)
     assert ours["se"] == pytest.approx(fx.se()["d"], rel=1e-6)
     boot = wild.wild(df, Y, UNIT, T, G, cluster="state_fips", controls=controls, fe=fe, reps=199).summary
-    fx = pf.feols(f"{Y} ~ d + x + i(year, x0, ref=2000) | fips + state_fips^year", data=df,
-                  vcov={"CRV1": "state_fips"})
+    fx = pf.feols(f"{Y} ~ d + x + i(year, x0, ref=2000) | fips + state_fips^year", data=df, vcov={"CRV1": "state_fips"})
     assert boot["estimate"] == pytest.approx(fx.coef()["d"], abs=1e-10)
     assert boot["se"] == pytest.approx(fx.se()["d"], rel=1e-8)
 
@@ -212,11 +224,26 @@ def test_run_spec_passes_the_model_to_every_estimator(panel):
     pyfixest on data prepared independently."""
     from analysis import estimate
     from analysis.spec import DEFAULTS
+
     df, _ = panel
-    spec = {**DEFAULTS, "name": "t", "label": "t", "path": "t.yaml", "lines": {}, "description": "t", "program": "287g",
-            "sample": "main", "outcome": "violent", "transform": "log_rate", "treatment": G,
-            "control_group": "never_treated", "estimators": ["twfe", "ppml"][:1], "controls": ["x"],
-            "baseline_controls": ["x0"], "fixed_effects": ["county", "state^year"]}
+    spec = {
+        **DEFAULTS,
+        "name": "t",
+        "label": "t",
+        "path": "t.yaml",
+        "lines": {},
+        "description": "t",
+        "program": "287g",
+        "sample": "main",
+        "outcome": "violent",
+        "transform": "log_rate",
+        "treatment": G,
+        "control_group": "never_treated",
+        "estimators": ["twfe", "ppml"][:1],
+        "controls": ["x"],
+        "baseline_controls": ["x0"],
+        "fixed_effects": ["county", "state^year"],
+    }
     base = df.drop(columns=[c for c in df if c.startswith("_")])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

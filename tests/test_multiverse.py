@@ -2,6 +2,7 @@
 expansion, exclusions and ids on hand-built files; the fast null re-estimator against the package's TWFE;
 the within-state permutation; byte-identical results whatever the backend and workers; resume after an
 interruption; the joint test on simulated panels without and with an effect."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,27 +15,47 @@ import yaml
 
 from analysis import multiverse as mv
 from analysis import speccurve as sc
-from analysis.infra.errors import InputError
 from analysis.estimators import twfe
 from analysis.estimators.simulate import simulate_panel
+from analysis.infra.errors import InputError
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
-BASE = {"description": "test multiverse", "program": "287g", "sample": "main", "outcome": "index",
-        "transform": "log_rate", "treatment": "g287_county", "control_group": "never_treated",
-        "estimators": ["twfe"], "weights": "none", "bootstrap": 0}
+BASE = {
+    "description": "test multiverse",
+    "program": "287g",
+    "sample": "main",
+    "outcome": "index",
+    "transform": "log_rate",
+    "treatment": "g287_county",
+    "control_group": "never_treated",
+    "estimators": ["twfe"],
+    "weights": "none",
+    "bootstrap": 0,
+}
 
 
 def write(tmp_path, name="287g.yaml", **changes):
-    data = {"program": "287g", "base": dict(BASE),
-            "dimensions": {"outcome": ["index", "violent"], "transform": ["log_rate", "rate"],
-                           "estimator": {"twfe": {"estimators": ["twfe"]}, "cs": {"estimators": ["cs"]}},
-                           "fixed_effects": {"county_year": {"fixed_effects": ["county", "year"]},
-                                             "county_state_year": {"fixed_effects": ["county", "state^year"]}}},
-            "exclusions": [{"when": {"estimator": "cs", "fixed_effects": "county_state_year"},
-                            "reason": "cs takes no fixed effects"}],
-            "sizes": {"default": {"draws": 3, "values": {"estimator": ["twfe"], "fixed_effects": "county_year"}},
-                      "full": {"draws": 5}}}
+    data = {
+        "program": "287g",
+        "base": dict(BASE),
+        "dimensions": {
+            "outcome": ["index", "violent"],
+            "transform": ["log_rate", "rate"],
+            "estimator": {"twfe": {"estimators": ["twfe"]}, "cs": {"estimators": ["cs"]}},
+            "fixed_effects": {
+                "county_year": {"fixed_effects": ["county", "year"]},
+                "county_state_year": {"fixed_effects": ["county", "state^year"]},
+            },
+        },
+        "exclusions": [
+            {"when": {"estimator": "cs", "fixed_effects": "county_state_year"}, "reason": "cs takes no fixed effects"}
+        ],
+        "sizes": {
+            "default": {"draws": 3, "values": {"estimator": ["twfe"], "fixed_effects": "county_year"}},
+            "full": {"draws": 5},
+        },
+    }
     data.update(changes)
     path = tmp_path / name
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -70,18 +91,21 @@ def test_ids_are_hashes_of_the_choices_whatever_the_file_order(tmp_path):
     for s in a:
         text = json.dumps({"program": "287g", "choices": s["choices"]}, sort_keys=True)
         assert s["id"] == hashlib.sha256(text.encode()).hexdigest()[:10]
-        assert s["seed"] == mv.task_seed(s["id"]) and 0 <= s["seed"] < 2 ** 32
+        assert s["seed"] == mv.task_seed(s["id"]) and 0 <= s["seed"] < 2**32
     assert len({s["seed"] for s in a}) == len(a)
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"exclusions": [{"when": {"estimator": "cs"}}]}, "exclusions.0.reason"),
-    ({"exclusions": [{"when": {"estimator": "ols"}, "reason": "x"}]}, "exclusions.0.when.estimator"),
-    ({"exclusions": [{"when": {"colour": "red"}, "reason": "x"}]}, "exclusions.0.when"),
-    ({"sizes": {"default": {"draws": 3}}}, "sizes.full"),
-    ({"dimensions": {"outcome": []}}, "dimensions.outcome"),
-    ({"base": {**BASE, "program": "sc"}}, "base.program"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"exclusions": [{"when": {"estimator": "cs"}}]}, "exclusions.0.reason"),
+        ({"exclusions": [{"when": {"estimator": "ols"}, "reason": "x"}]}, "exclusions.0.when.estimator"),
+        ({"exclusions": [{"when": {"colour": "red"}, "reason": "x"}]}, "exclusions.0.when"),
+        ({"sizes": {"default": {"draws": 3}}}, "sizes.full"),
+        ({"dimensions": {"outcome": []}}, "dimensions.outcome"),
+        ({"base": {**BASE, "program": "sc"}}, "base.program"),
+    ],
+)
 def test_bad_files_stop_naming_the_field(tmp_path, change, field):
     with pytest.raises(InputError) as err:
         mv.read_multiverse(write(tmp_path, **change))
@@ -107,38 +131,51 @@ def test_the_paper_multiverses_expand():
 # ---- The null re-estimator and the permutation ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def sim():
-    return simulate_panel(n_counties=150, seed=3).assign(state_year=lambda d: d["state_fips"] + "|" + d["year"].astype(str))
+    return simulate_panel(n_counties=150, seed=3).assign(
+        state_year=lambda d: d["state_fips"] + "|" + d["year"].astype(str)
+    )
 
 
-@pytest.mark.parametrize("fe, weights, trends", [(["fips", "year"], None, False), (["fips", "year"], "population", False),
-                                                 (["fips", "state_year"], "population", False),
-                                                 (["fips", "year"], None, True), (["fips", "state_year"], "population", True)])
+@pytest.mark.parametrize(
+    "fe, weights, trends",
+    [
+        (["fips", "year"], None, False),
+        (["fips", "year"], "population", False),
+        (["fips", "state_year"], "population", False),
+        (["fips", "year"], None, True),
+        (["fips", "state_year"], "population", True),
+    ],
+)
 def test_null_twfe_equals_the_package_twfe(sim, fe, weights, trends):
     ours = sc.NullTwfe(sim, "log_rate_index", "g287_county", fe, weights, "fips", trends=trends)
     est, se = ours.fit(ours.units["g"].to_numpy(float))
-    ref = twfe.static(sim, "log_rate_index", "fips", "year", "g287_county", weights=weights, cluster="fips",
-                      trends=trends, fe=fe).summary
+    ref = twfe.static(
+        sim, "log_rate_index", "fips", "year", "g287_county", weights=weights, cluster="fips", trends=trends, fe=fe
+    ).summary
     assert est == pytest.approx(ref["estimate"], rel=1e-9, abs=1e-12)
     assert se == pytest.approx(ref["se"], rel=1e-9)
     # and on permuted timing: the fast path equals a full refit
     g = sc.Permuter(ours.units).draw(20180212, 7)
     permuted = sim.assign(g287_county=sim["fips"].map(dict(zip(ours.units["unit"], g))))
     est7, se7 = ours.fit(g)
-    ref7 = twfe.static(permuted, "log_rate_index", "fips", "year", "g287_county", weights=weights, cluster="fips",
-                       trends=trends, fe=fe).summary
+    ref7 = twfe.static(
+        permuted, "log_rate_index", "fips", "year", "g287_county", weights=weights, cluster="fips", trends=trends, fe=fe
+    ).summary
     assert (est7, se7) == pytest.approx((ref7["estimate"], ref7["se"]), rel=1e-9)
 
 
 def test_permutation_within_states(sim):
-    units = sim.drop_duplicates("fips")[["fips", "state_fips", "g287_county"]].set_axis(["unit", "stratum", "g"], axis=1)
+    units = sim.drop_duplicates("fips")[["fips", "state_fips", "g287_county"]].set_axis(
+        ["unit", "stratum", "g"], axis=1
+    )
     p = sc.Permuter(units.reset_index(drop=True))
     assert np.array_equal(p.draw(1, 0), units["g"].to_numpy(float))
     a, b = p.draw(1, 1), p.draw(1, 2)
     assert not np.array_equal(a, units["g"].to_numpy(float)) and not np.array_equal(a, b)
-    assert np.array_equal(a, sc.Permuter(units.reset_index(drop=True)).draw(1, 1))      # deterministic
-    shuffled = units.sample(frac=1, random_state=0).reset_index(drop=True)              # row order irrelevant
+    assert np.array_equal(a, sc.Permuter(units.reset_index(drop=True)).draw(1, 1))  # deterministic
+    shuffled = units.sample(frac=1, random_state=0).reset_index(drop=True)  # row order irrelevant
     assert dict(zip(shuffled["unit"], sc.Permuter(shuffled).draw(1, 1))) == dict(zip(units["unit"], a))
-    for state, rows in units.assign(new=a).groupby("stratum"):                           # same timing multiset
+    for _state, rows in units.assign(new=a).groupby("stratum"):  # same timing multiset
         assert sorted(rows["g"]) == sorted(rows["new"])
     # a subset of the units with the same keys: the units of a smaller sample get a permutation of their own
     sub = units[units["stratum"] != units["stratum"].iloc[0]].reset_index(drop=True)
@@ -148,8 +185,11 @@ def test_permutation_within_states(sim):
 # ---- The joint test on simulated panels ------------------------------------------------------------------
 def _curve(panel, draws):
     """Observed and null curves of six TWFE specs (three outcomes, with and without weights)."""
-    fits = [sc.NullTwfe(panel, f"log_rate_{y}", "g287_county", ["fips", "year"], w, "fips")
-            for y in ("index", "violent", "property") for w in (None, "population")]
+    fits = [
+        sc.NullTwfe(panel, f"log_rate_{y}", "g287_county", ["fips", "year"], w, "fips")
+        for y in ("index", "violent", "property")
+        for w in (None, "population")
+    ]
     obs = np.array([f.fit(f.units["g"].to_numpy(float)) for f in fits])
     for f, (b, _) in zip(fits, obs):
         f.remove_effect(b)
@@ -158,8 +198,12 @@ def _curve(panel, draws):
 
 
 def test_joint_test_does_not_over_reject_without_an_effect():
-    p = pd.concat([_curve(simulate_panel(n_counties=100, seed=s, effect=lambda g, e: 0.0 * e), 39)
-                   .assign(sim=s) for s in range(20)])
+    p = pd.concat(
+        [
+            _curve(simulate_panel(n_counties=100, seed=s, effect=lambda g, e: 0.0 * e), 39).assign(sim=s)
+            for s in range(20)
+        ]
+    )
     rate = p.groupby("statistic")["p_value"].apply(lambda x: float((x <= 0.05).mean()))
     # nominal 5%; with 20 panels a valid test rejects 4 or more times with probability < 2%
     assert (rate <= 0.15).all(), rate
@@ -167,8 +211,9 @@ def test_joint_test_does_not_over_reject_without_an_effect():
 
 def test_joint_test_detects_an_effect():
     for s in range(3):
-        joint = _curve(simulate_panel(n_counties=120, seed=100 + s, effect=lambda g, e: np.where(e >= 0, -0.25, 0.0)),
-                       39).set_index("statistic")
+        joint = _curve(
+            simulate_panel(n_counties=120, seed=100 + s, effect=lambda g, e: np.where(e >= 0, -0.25, 0.0)), 39
+        ).set_index("statistic")
         assert joint.loc["median", "observed"] < -0.15
         assert joint.loc["median", "p_value"] <= 0.05 and joint.loc["share_negative", "p_value"] <= 0.05
         assert joint.loc["share_positive", "p_value"] > 0.5
@@ -180,7 +225,7 @@ def test_joint_test_arithmetic():
     null_se = np.ones((3, 2))
     j = sc.joint_test(obs_est, obs_se, null_est, null_se).set_index("statistic")
     assert j.loc["median", "observed"] == -1.0 and j.loc["share_negative", "observed"] == pytest.approx(2 / 3)
-    assert j.loc["median", "p_value"] == pytest.approx(2 / 3)          # |-1.5| >= 1 in one of two draws
+    assert j.loc["median", "p_value"] == pytest.approx(2 / 3)  # |-1.5| >= 1 in one of two draws
     assert j.loc["share_negative", "p_value"] == pytest.approx(1 / 3)  # 1/3 significant at most in the null
     assert j.loc["share_positive", "p_value"] == 1.0
 
@@ -192,16 +237,26 @@ def tiny(tmp_path_factory):
     panel = simulate_panel(n_counties=120, seed=5)
     path = root / "panel.parquet"
     panel.to_parquet(path)
-    m = mv.read_multiverse(write(root, exclusions=[], dimensions={
-        "outcome": ["index", "violent"], "weights": ["none", "population"],
-        "estimator": {"twfe": {"estimators": ["twfe"]}, "cs": {"estimators": ["cs"]}}},
-        sizes={"default": {"draws": 3}, "full": {"draws": 3}}))
+    m = mv.read_multiverse(
+        write(
+            root,
+            exclusions=[],
+            dimensions={
+                "outcome": ["index", "violent"],
+                "weights": ["none", "population"],
+                "estimator": {"twfe": {"estimators": ["twfe"]}, "cs": {"estimators": ["cs"]}},
+            },
+            sizes={"default": {"draws": 3}, "full": {"draws": 3}},
+        )
+    )
     specs, excl = mv.expand(m, "full", panel.columns)
     return m, specs, excl, path, panel
 
 
 def _csv(m, results, excl):
-    return {k: v.to_csv(index=False, float_format="%.10g") for k, v in mv.tables(m, results, excl).items() if k != "timings"}
+    return {
+        k: v.to_csv(index=False, float_format="%.10g") for k, v in mv.tables(m, results, excl).items() if k != "timings"
+    }
 
 
 def test_cs_and_twfe_tasks_match_run_spec(tiny):
@@ -213,7 +268,7 @@ def test_cs_and_twfe_tasks_match_run_spec(tiny):
     assert all(len(r["null_estimate"]) == 2 for r in results)
 
 
-@pytest.mark.e2e   # starts process pools and a Dask LocalCluster: the slow tier
+@pytest.mark.e2e  # starts process pools and a Dask LocalCluster: the slow tier
 def test_byte_identical_whatever_the_workers_and_backend(tiny, tmp_path):
     m, specs, excl, path, _ = tiny
     one = _csv(m, mv.run_all(specs, 3, path, jobs=1, progress=False), excl)
@@ -230,10 +285,10 @@ def test_resume_keeps_finished_tasks_and_reruns_partial_ones(tiny, tmp_path, mon
     first = _csv(m, mv.run_all(specs, 3, path, jobs=1, cache=cache, progress=False), excl)
     files = sorted(cache.glob("*.json"))
     assert len(files) == len(specs)
-    files[0].write_text(files[0].read_text()[:50])              # a task killed while writing (not atomic)
-    files[1].unlink()                                           # a task that never finished
+    files[0].write_text(files[0].read_text()[:50])  # a task killed while writing (not atomic)
+    files[1].unlink()  # a task that never finished
     stale = json.loads(files[2].read_text())
-    stale["digest"] = "0" * 64                                  # a task of another spec or draw count
+    stale["digest"] = "0" * 64  # a task of another spec or draw count
     files[2].write_text(json.dumps(stale))
     rerun = {f.stem for f in files[:3]}
     real = mv.run_spec

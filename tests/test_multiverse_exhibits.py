@@ -1,5 +1,6 @@
 """The multiverse exhibits: the generated conclusion follows the joint tests; the macros and the curve
 come from the tables."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -10,9 +11,16 @@ TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
 
 def joint(p_median, p_neg):
-    return pd.DataFrame({"statistic": ["median", "share_positive", "share_negative"], "observed": [-5.0, 0.0, 0.8],
-                         "null_median": [0.0, 0.0, 0.1], "null_q95": [2.0, 0.1, 0.3],
-                         "p_value": [p_median, 1.0, p_neg], "draws": [99] * 3})
+    return pd.DataFrame(
+        {
+            "statistic": ["median", "share_positive", "share_negative"],
+            "observed": [-5.0, 0.0, 0.8],
+            "null_median": [0.0, 0.0, 0.1],
+            "null_q95": [2.0, 0.1, 0.3],
+            "p_value": [p_median, 1.0, p_neg],
+            "draws": [99] * 3,
+        }
+    )
 
 
 def test_conclusion_follows_the_p_values():
@@ -22,9 +30,18 @@ def test_conclusion_follows_the_p_values():
 
 
 def test_macros_and_curve_from_the_tables():
-    est = pd.DataFrame({"id": ["a", "b", "c"], "sample": ["main", "covind90", "main"], "outcome": ["index"] * 3,
-                        "reported": ["twfe"] * 3, "effect_pct": [-10.0, 2.0, -3.0], "estimate": [-0.1, 0.02, -0.03],
-                        "se": [0.01, 0.05, 0.001], "pvalue": [0.0, 0.7, 0.0]})
+    est = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "sample": ["main", "covind90", "main"],
+            "outcome": ["index"] * 3,
+            "reported": ["twfe"] * 3,
+            "effect_pct": [-10.0, 2.0, -3.0],
+            "estimate": [-0.1, 0.02, -0.03],
+            "se": [0.01, 0.05, 0.001],
+            "pvalue": [0.0, 0.7, 0.0],
+        }
+    )
     m = mx.macros("287g", {"estimates": est, "joint": joint(0.04, 0.02), "exclusions": pd.DataFrame({"id": ["x"]})})
     assert m["MvNationalSpecs"] == "3" and m["MvNationalExcluded"] == "1" and m["MvNationalNSigNeg"] == "2"
     assert m["MvNationalMin"] == "$-$10.0" and m["MvNationalMax"] == "2.0" and m["MvNationalDimensions"] == "1"

@@ -6,6 +6,7 @@ data tier checks those executed copies in notebooks/_build/: one per source, of 
 cells, every cell run in order without error, no timings or addresses, valid HTML. The unit tier runs the
 runner itself on hand-built notebooks (a failing cell, a timeout, a missing source).
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -19,15 +20,28 @@ from analysis.infra.notebooks import _KernelManager, read_source
 
 TIER = "unit"
 SOURCES = sorted(config.NOTEBOOKS.glob("*.py"))
-CELL_TIMEOUT = 120   # seconds per cell in these tests (make uses analysis.infra.notebooks.TIMEOUT)
+CELL_TIMEOUT = 120  # seconds per cell in these tests (make uses analysis.infra.notebooks.TIMEOUT)
 NOTEBOOK_TIMEOUT = 300
 
 
 def _run(sources, out, timeout=CELL_TIMEOUT) -> subprocess.Popen:
     """Start the runner on ``sources`` writing to ``out`` (cwd: the repo root)."""
-    return subprocess.Popen([sys.executable, "-m", "analysis.infra.notebooks", *map(str, sources), "--out", str(out),
-                             "--timeout", str(timeout)], cwd=config.ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "analysis.infra.notebooks",
+            *map(str, sources),
+            "--out",
+            str(out),
+            "--timeout",
+            str(timeout),
+        ],
+        cwd=config.ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_there_are_notebooks_with_ordered_names():
@@ -69,7 +83,7 @@ def test_source_converts_with_the_python3_kernelspec(tmp_path):
     assert nb.metadata.kernelspec == {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-FAILING = '''# %% [markdown]
+FAILING = """# %% [markdown]
 # # A notebook that fails
 
 # %%
@@ -82,7 +96,7 @@ ratio = x / 0
 
 # %%
 print("never reached")
-'''
+"""
 
 
 def test_failing_cell_exits_non_zero_naming_it_and_writes_nothing(tmp_path):

@@ -1,4 +1,5 @@
 """Tests of the county panel, its schema check, the sample log, named samples and the writer."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,10 +8,10 @@ import pytest
 
 from analysis import panel as panel_module
 from analysis.config import FIRST_YEAR, LAST_YEAR, SAMPLES
+from analysis.coverage import add_coverage
 from analysis.infra.errors import InputError
 from analysis.panel import PanelSchemaError, build_panel, merge_treatment, sample_log_problems, validate_panel
 from analysis.readers.fips_recodes import read_recodes
-from analysis.coverage import add_coverage
 from analysis.sample import AUDIT_RULES, apply_sample, read_samples, state_losses
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
@@ -37,17 +38,20 @@ def test_unique_county_years_and_schema(built):
     assert (panel["n_years"] == panel.groupby("fips")["year"].transform("size")).all()
 
 
-@pytest.mark.parametrize("corrupt, words", [
-    (lambda p: pd.concat([p, p.iloc[[0]]]), "(fips, year) is not unique"),
-    (lambda p: p.assign(robbery=p["robbery"].where(p.index != 3, -1)), "a count is negative"),
-    (lambda p: p.assign(year=p["year"].where(p.index != 3, 1999)), "year is outside"),
-    (lambda p: p.assign(g287_county=p["g287_county"].where(p.index != 3, 1999)), "g287_county is not 0"),
-    (lambda p: p.assign(sc_year=p["sc_year"].where(p.index != 3, 2007)), "sc_year is not NA"),
-    (lambda p: p.assign(rate_murder=p["rate_murder"].where(p.index != 3, np.inf)), "a rate is not finite"),
-    (lambda p: p.assign(fips=p["fips"].where(p.index != 3, "1001")), "fips is not 5 digits"),
-    (lambda p: p.assign(extra=1), "column 'extra' is not in the codebook"),
-    (lambda p: p.drop(columns="cov_min"), "codebook column 'cov_min' is missing"),
-])
+@pytest.mark.parametrize(
+    "corrupt, words",
+    [
+        (lambda p: pd.concat([p, p.iloc[[0]]]), "(fips, year) is not unique"),
+        (lambda p: p.assign(robbery=p["robbery"].where(p.index != 3, -1)), "a count is negative"),
+        (lambda p: p.assign(year=p["year"].where(p.index != 3, 1999)), "year is outside"),
+        (lambda p: p.assign(g287_county=p["g287_county"].where(p.index != 3, 1999)), "g287_county is not 0"),
+        (lambda p: p.assign(sc_year=p["sc_year"].where(p.index != 3, 2007)), "sc_year is not NA"),
+        (lambda p: p.assign(rate_murder=p["rate_murder"].where(p.index != 3, np.inf)), "a rate is not finite"),
+        (lambda p: p.assign(fips=p["fips"].where(p.index != 3, "1001")), "fips is not 5 digits"),
+        (lambda p: p.assign(extra=1), "column 'extra' is not in the codebook"),
+        (lambda p: p.drop(columns="cov_min"), "codebook column 'cov_min' is missing"),
+    ],
+)
 def test_validate_panel_refuses(built, corrupt, words):
     with pytest.raises(PanelSchemaError, match=words.replace("(", r"\(").replace(")", r"\)")):
         validate_panel(corrupt(built[0].copy()), built[4])
@@ -63,11 +67,18 @@ def test_sample_log_reconciles_with_raw_counts(built):
     assert log["reason"].str.len().min() > 10
 
 
-@pytest.mark.parametrize("corrupt, words", [
-    (lambda log: log.assign(dropped_rows=log["dropped_rows"] + (log["step"] == 3)), "step 3"),
-    (lambda log: log.assign(rows_after=log["rows_after"] - (log["step"] == 1),
-                            dropped_rows=log["dropped_rows"] + (log["step"] == 1)), "does not start where"),
-])
+@pytest.mark.parametrize(
+    "corrupt, words",
+    [
+        (lambda log: log.assign(dropped_rows=log["dropped_rows"] + (log["step"] == 3)), "step 3"),
+        (
+            lambda log: log.assign(
+                rows_after=log["rows_after"] - (log["step"] == 1), dropped_rows=log["dropped_rows"] + (log["step"] == 1)
+            ),
+            "does not start where",
+        ),
+    ],
+)
 def test_sample_log_problems_are_named(built, corrupt, words):
     panel, _, _, log, _ = built
     problems = sample_log_problems(corrupt(log.copy()), panel)
@@ -83,15 +94,27 @@ def test_main_sample_is_balanced_and_covered(built):
     assert (main.groupby("fips")["year"].nunique() == YEARS).all()
     assert (main["covind"] >= rules["covind_min"]).all()
     by_county = panel.groupby("fips").agg(
-        years=("year", "size"), cov=("covind", "min"), ratio_lo=("cov_ratio", "min"), ratio_hi=("cov_ratio", "max"),
-        jump=("cov_ratio_jump", "max"), agencies=("ag_off_jump", "max"), crime=("index_jump", "max"),
-        zero=("index", "min"), rate=("rate_index", "max"))
-    keep = ((by_county["years"] == YEARS) & (by_county["cov"] >= rules["covind_min"])
-            & (by_county["ratio_lo"] >= np.exp(-rules["cov_ratio_log_max"]))
-            & (by_county["ratio_hi"] <= np.exp(rules["cov_ratio_log_max"]))
-            & ~(by_county["jump"] > rules["cov_ratio_jump_max"]) & ~(by_county["agencies"] > rules["ag_off_jump_max"])
-            & ~(by_county["crime"] > rules["index_jump_max"]) & (by_county["zero"] > 0)
-            & (by_county["rate"] <= rules["rate_index_max"]))
+        years=("year", "size"),
+        cov=("covind", "min"),
+        ratio_lo=("cov_ratio", "min"),
+        ratio_hi=("cov_ratio", "max"),
+        jump=("cov_ratio_jump", "max"),
+        agencies=("ag_off_jump", "max"),
+        crime=("index_jump", "max"),
+        zero=("index", "min"),
+        rate=("rate_index", "max"),
+    )
+    keep = (
+        (by_county["years"] == YEARS)
+        & (by_county["cov"] >= rules["covind_min"])
+        & (by_county["ratio_lo"] >= np.exp(-rules["cov_ratio_log_max"]))
+        & (by_county["ratio_hi"] <= np.exp(rules["cov_ratio_log_max"]))
+        & ~(by_county["jump"] > rules["cov_ratio_jump_max"])
+        & ~(by_county["agencies"] > rules["ag_off_jump_max"])
+        & ~(by_county["crime"] > rules["index_jump_max"])
+        & (by_county["zero"] > 0)
+        & (by_county["rate"] <= rules["rate_index_max"])
+    )
     expected = by_county[keep].index
     assert set(main["fips"]) == set(expected) and len(main) == len(expected) * YEARS
     assert main["cov_ratio"].between(np.exp(-rules["cov_ratio_log_max"]), np.exp(rules["cov_ratio_log_max"])).all()
@@ -107,12 +130,14 @@ def test_main_sample_log_counts_every_audit_rule(built):
     by = panel.groupby("fips")
     keep = (by["year"].transform("size") == YEARS) & (by["covind"].transform("min") >= rules["covind_min"])
     left = panel[keep]
-    checks = {"cov_ratio_log_max": lambda d: ~(d["log_cov_ratio"].abs() <= rules["cov_ratio_log_max"]),
-              "cov_ratio_jump_max": lambda d: d["cov_ratio_jump"] > rules["cov_ratio_jump_max"],
-              "ag_off_jump_max": lambda d: d["ag_off_jump"] > rules["ag_off_jump_max"],
-              "index_jump_max": lambda d: d["index_jump"] > rules["index_jump_max"],
-              "drop_zero_index": lambda d: d["index"] == 0,
-              "rate_index_max": lambda d: d["rate_index"] > rules["rate_index_max"]}
+    checks = {
+        "cov_ratio_log_max": lambda d: ~(d["log_cov_ratio"].abs() <= rules["cov_ratio_log_max"]),
+        "cov_ratio_jump_max": lambda d: d["cov_ratio_jump"] > rules["cov_ratio_jump_max"],
+        "ag_off_jump_max": lambda d: d["ag_off_jump"] > rules["ag_off_jump_max"],
+        "index_jump_max": lambda d: d["index_jump"] > rules["index_jump_max"],
+        "drop_zero_index": lambda d: d["index"] == 0,
+        "rate_index_max": lambda d: d["rate_index"] > rules["rate_index_max"],
+    }
     for key, fails in checks.items():
         row = main_log.loc[key if isinstance(rules[key], bool) else f"{key}_{rules[key]:g}"]
         failing = left[fails(left).groupby(left["fips"]).transform("any")]
@@ -133,22 +158,36 @@ def test_state_losses_add_up(built):
 def test_merge_treatment_on_hand_made_tables():
     df = pd.DataFrame({"fips": ["01001", "37119", "51019"], "state_fips": ["01", "37", "51"], "year": 2005})
     date = pd.to_datetime
-    agreements = pd.DataFrame({
-        "fips": pd.array(["37119", "51515", "51019", None], dtype="string"),
-        "state_fips": ["37", "51", "51", "12"], "level": ["county", "municipal", "county", "state"],
-        "model": ["JEM", "TF", "JEM", "TF"],
-        "first_signed": date(["2006-02-27", "2009-08-01", "2010-03-01", "2002-07-01"])})
-    sc = pd.DataFrame({"fips": pd.array(["51019", "51515", "37119"], dtype="string"), "state": ["VA", "VA", "NC"],
-                       "sc_month": pd.array([6, 5, None], dtype="Int64"),
-                       "sc_year": pd.array([2010, 2010, None], dtype="Int64"),
-                       "sc_year_midyear": pd.array([2010, 2010, None], dtype="Int64"),
-                       "sc_dated": [True, True, False]})
+    agreements = pd.DataFrame(
+        {
+            "fips": pd.array(["37119", "51515", "51019", None], dtype="string"),
+            "state_fips": ["37", "51", "51", "12"],
+            "level": ["county", "municipal", "county", "state"],
+            "model": ["JEM", "TF", "JEM", "TF"],
+            "first_signed": date(["2006-02-27", "2009-08-01", "2010-03-01", "2002-07-01"]),
+        }
+    )
+    sc = pd.DataFrame(
+        {
+            "fips": pd.array(["51019", "51515", "37119"], dtype="string"),
+            "state": ["VA", "VA", "NC"],
+            "sc_month": pd.array([6, 5, None], dtype="Int64"),
+            "sc_year": pd.array([2010, 2010, None], dtype="Int64"),
+            "sc_year_midyear": pd.array([2010, 2010, None], dtype="Int64"),
+            "sc_dated": [True, True, False],
+        }
+    )
     out = merge_treatment(df, agreements, sc, read_recodes()).set_index("fips")
     assert out.loc["01001", ["g287_county", "g287_any"]].tolist() == [0, 0]
     assert pd.isna(out.loc["01001", "sc_year"]) and not out.loc["01001", "sc_dated"]
     assert out.loc["37119", ["g287_county", "g287_jem", "g287_tf"]].tolist() == [2006, 2006, 0]
     # Bedford city (51515) folds into Bedford County (51019): earliest dates win
-    assert out.loc["51019", ["g287_county", "g287_any", "g287_any_midyear", "g287_tf"]].tolist() == [2010, 2009, 2010, 2009]
+    assert out.loc["51019", ["g287_county", "g287_any", "g287_any_midyear", "g287_tf"]].tolist() == [
+        2010,
+        2009,
+        2010,
+        2009,
+    ]
     assert out.loc["51019", ["g287_county_month", "g287_county_end", "g287_exposure"]].tolist() == [3, 0, 0.0]
     assert out.loc["51019", "sc_exposure"] == 0.0 and pd.isna(out.loc["37119", "sc_exposure"])  # 2005; undated
     assert out.loc["51019", ["sc_year", "sc_month"]].tolist() == [2010, 5]
@@ -162,10 +201,24 @@ def tiny_panel() -> pd.DataFrame:
         for year in range(FIRST_YEAR, LAST_YEAR + 1):
             if fips == "36061" and year == 2012:
                 continue
-            covind = 80.0 if (fips == "01003" and year == 2004) else (0.0 if year == 2003 and fips == "36061" else 100.0)
-            rows.append(dict(fips=fips, state=state, year=year, covind=covind,
-                             nyc_2001=(fips == "36061" and year == 2001), state_287g_statewide=state == "AL",
-                             pop_ucr=1000, population=1000, ag_off=2, index=50, rate_index=5000.0))
+            covind = (
+                80.0 if (fips == "01003" and year == 2004) else (0.0 if year == 2003 and fips == "36061" else 100.0)
+            )
+            rows.append(
+                dict(
+                    fips=fips,
+                    state=state,
+                    year=year,
+                    covind=covind,
+                    nyc_2001=(fips == "36061" and year == 2001),
+                    state_287g_statewide=state == "AL",
+                    pop_ucr=1000,
+                    population=1000,
+                    ag_off=2,
+                    index=50,
+                    rate_index=5000.0,
+                )
+            )
     return add_coverage(pd.DataFrame(rows))  # full, stable coverage: the audit rules drop nothing here
 
 
@@ -179,13 +232,16 @@ def main_rule_names() -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("name, kept, rules", [
-    ("main", {"01001": 13}, main_rule_names()),
-    ("covind90", {"01001": 13}, ["covind_min_90_every_year", "balanced"]),
-    ("cov75", {"01001": 13, "01003": 13, "36061": 11}, ["covind_min_75"]),
-    ("cov_pos", {"01001": 13, "01003": 13, "36061": 11}, ["covind_above_0"]),
-    ("main_no_statewide", {}, ["drop_statewide_287g_states", *main_rule_names()]),
-])
+@pytest.mark.parametrize(
+    "name, kept, rules",
+    [
+        ("main", {"01001": 13}, main_rule_names()),
+        ("covind90", {"01001": 13}, ["covind_min_90_every_year", "balanced"]),
+        ("cov75", {"01001": 13, "01003": 13, "36061": 11}, ["covind_min_75"]),
+        ("cov_pos", {"01001": 13, "01003": 13, "36061": 11}, ["covind_above_0"]),
+        ("main_no_statewide", {}, ["drop_statewide_287g_states", *main_rule_names()]),
+    ],
+)
 def test_named_samples(name, kept, rules):
     panel = tiny_panel()
     sample, log = apply_sample(panel, name)
@@ -200,7 +256,9 @@ def test_sample_options_from_a_custom_file(tmp_path):
     sample, log = apply_sample(tiny_panel(), "x", path)
     assert set(sample["fips"]) == {"36061"} and not sample["nyc_2001"].any()
     assert log[["rule", "dropped_rows", "dropped_units"]].values.tolist() == [
-        ["states_exclude", 26, 2], ["drop_nyc_2001", 1, 0]]
+        ["states_exclude", 26, 2],
+        ["drop_nyc_2001", 1, 0],
+    ]
 
 
 def test_bad_sample_file_names_line_and_field(tmp_path):

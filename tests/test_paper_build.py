@@ -4,6 +4,7 @@ folder, only a complete PDF replaces paper.pdf, and the next build clears what a
 A small document of many pages (so that each pdflatex pass takes a moment) is built with the real
 latexmk; the build is killed (SIGKILL to its whole process group, or SIGINT) at three moments:
 while latexmk starts, once the first pass has written its .aux, and once a pass has written a PDF."""
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,10 @@ See Section~\ref{one} on page~\pageref{last}.
 \label{last}
 \end{document}
 """
-BUILD = "import sys; from pathlib import Path; from analysis import paper; from analysis.infra import cli; cli.run(lambda: paper.build(Path(sys.argv[1]), Path(sys.argv[2])), 'paper')"
+BUILD = (
+    "import sys; from pathlib import Path; from analysis import paper; from analysis.infra import cli; "
+    "cli.run(lambda: paper.build(Path(sys.argv[1]), Path(sys.argv[2])), 'paper')"
+)
 
 
 @pytest.fixture
@@ -45,8 +49,14 @@ def doc(tmp_path):
 
 
 def start(source: Path, pdf: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", BUILD, str(source), str(pdf)], cwd=ROOT,
-                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", BUILD, str(source), str(pdf)],
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(folder: Path, pattern: str, proc: subprocess.Popen, timeout: float = 60) -> bool:
@@ -58,8 +68,11 @@ def wait_for(folder: Path, pattern: str, proc: subprocess.Popen, timeout: float 
     return False
 
 
-MOMENTS = {"latexmk starting": ".build.*.tmp", "after the first .aux": ".build.*.tmp/doc.aux",
-           "after a PDF pass": ".build.*.tmp/doc.pdf"}
+MOMENTS = {
+    "latexmk starting": ".build.*.tmp",
+    "after the first .aux": ".build.*.tmp/doc.aux",
+    "after a PDF pass": ".build.*.tmp/doc.pdf",
+}
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
@@ -69,7 +82,7 @@ def test_a_killed_build_leaves_the_old_pdf_and_the_next_build_recovers(doc, mome
     folder = source.parent
     before, before_time = pdf.read_bytes(), pdf.stat().st_mtime_ns
     later = before_time + 1_000_000_000
-    os.utime(source, ns=(later, later))   # the source is now newer than the PDF, as when make starts a rebuild
+    os.utime(source, ns=(later, later))  # the source is now newer than the PDF, as when make starts a rebuild
     proc = start(source, pdf)
     assert wait_for(folder, MOMENTS[moment], proc), f"the build ended before {moment}"
     os.killpg(proc.pid, sig)
@@ -78,9 +91,9 @@ def test_a_killed_build_leaves_the_old_pdf_and_the_next_build_recovers(doc, mome
     if sig == signal.SIGINT:
         assert "Traceback" not in err
     assert pdf.read_bytes() == before and pdf.stat().st_mtime_ns == before_time
-    assert pdf.stat().st_mtime_ns < source.stat().st_mtime_ns   # still out of date for make
+    assert pdf.stat().st_mtime_ns < source.stat().st_mtime_ns  # still out of date for make
     assert not [p for p in folder.iterdir() if p.suffix in (".aux", ".fdb_latexmk", ".fls", ".bbl", ".out")]
-    paper.build(source, pdf)   # the next build succeeds and clears the killed one's folder
+    paper.build(source, pdf)  # the next build succeeds and clears the killed one's folder
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.read_bytes().rstrip().endswith(b"%%EOF")
     assert not list(folder.glob(".build.*"))
 
@@ -89,8 +102,9 @@ def test_a_latex_error_keeps_the_old_pdf_and_says_why(doc):
     source, pdf = doc
     before = pdf.read_bytes()
     source.write_text(DOC.replace(r"\end{document}", r"\undefinedmacro \end{document}"))
-    done = subprocess.run([sys.executable, "-c", BUILD, str(source), str(pdf)], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", BUILD, str(source), str(pdf)], cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith(f"error: {source}: LaTeX failed (log: {source.parent / 'doc.log'})")
     assert "Undefined control sequence" in done.stderr

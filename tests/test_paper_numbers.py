@@ -1,5 +1,6 @@
 """The paper's headline numbers (paper/generated/numbers.tex) against the results files, and the
 paper's use of macros: every macro it uses is defined, every label it references exists."""
+
 from __future__ import annotations
 
 import math
@@ -28,18 +29,21 @@ def overall(spec: str, estimator: str) -> pd.Series:
     return pd.read_csv(config.RESULTS / spec / "overall.csv").set_index("estimator").loc[estimator]
 
 
-@pytest.mark.parametrize("macro,spec,estimator,digits", [
-    ("ScIndexTwfe", "sc_index", "twfe", 3),
-    ("ScIndexTwfeTrends", "sc_index", "twfe_trends", 3),
-    ("ScIndexCs", "sc_index", "cs_simple", 3),
-    ("NationalIndexTwfe", "us_287g_index", "twfe", 3),
-    ("NationalIndexCs", "us_287g_index", "cs_simple", 3),
-    ("NationalIndexSunab", "us_287g_index", "sunab", 3),
-    ("NationalIndexImputation", "us_287g_index", "imputation", 3),
-    ("NationalViolentTwfe", "us_287g_violent", "twfe", 3),
-    ("NcViolentTwfe", "nc_287g_violent", "twfe", 1),
-    ("NcPropertyTwfe", "nc_287g_property", "twfe", 1),
-])
+@pytest.mark.parametrize(
+    "macro,spec,estimator,digits",
+    [
+        ("ScIndexTwfe", "sc_index", "twfe", 3),
+        ("ScIndexTwfeTrends", "sc_index", "twfe_trends", 3),
+        ("ScIndexCs", "sc_index", "cs_simple", 3),
+        ("NationalIndexTwfe", "us_287g_index", "twfe", 3),
+        ("NationalIndexCs", "us_287g_index", "cs_simple", 3),
+        ("NationalIndexSunab", "us_287g_index", "sunab", 3),
+        ("NationalIndexImputation", "us_287g_index", "imputation", 3),
+        ("NationalViolentTwfe", "us_287g_violent", "twfe", 3),
+        ("NcViolentTwfe", "nc_287g_violent", "twfe", 1),
+        ("NcPropertyTwfe", "nc_287g_property", "twfe", 1),
+    ],
+)
 def test_estimate_macros_match_results(macros, macro, spec, estimator, digits):
     row = overall(spec, estimator)
     assert macros[macro] == fmt_num(row["estimate"], digits)
@@ -57,8 +61,11 @@ def test_headline_values_by_hand(macros):
 
 
 def test_wild_p_values(macros):
-    for spec, prefix in [("nc_287g_violent", "NcViolent"), ("nc_287g_property", "NcProperty"),
-                         ("nc_287g_index", "NcIndex")]:
+    for spec, prefix in [
+        ("nc_287g_violent", "NcViolent"),
+        ("nc_287g_property", "NcProperty"),
+        ("nc_287g_index", "NcIndex"),
+    ]:
         assert macros[prefix + "WildP"] == f"{overall(spec, 'wild')['pvalue']:.3f}"
 
 
@@ -78,8 +85,9 @@ def test_ri_and_replication_macros(macros):
 
 def test_bacon_weight_shares_sum_to_100(macros):
     for prefix in ("National", "Sc"):
-        total = sum(float(macros[f"{prefix}IndexBaconWeight{k}Pct"])
-                    for k in ("Untreated", "EarlierTreated", "LaterTreated"))
+        total = sum(
+            float(macros[f"{prefix}IndexBaconWeight{k}Pct"]) for k in ("Untreated", "EarlierTreated", "LaterTreated")
+        )
         assert total == pytest.approx(100, abs=0.2)
 
 
@@ -143,4 +151,6 @@ def test_cited_software_versions_are_the_pinned_ones():
     assert len(quoted) >= 4
     names = {"diffdiff": "diff-diff"}
     for key, version in quoted:
-        assert pins[names.get(key, key)] == version, f"references.bib {key}: version {version}, pinned {pins[names.get(key, key)]}"
+        assert pins[names.get(key, key)] == version, (
+            f"references.bib {key}: version {version}, pinned {pins[names.get(key, key)]}"
+        )

@@ -1,4 +1,5 @@
 """Tests of the Census population reader and the FIPS recodes shared with the crime reader."""
+
 from __future__ import annotations
 
 import csv
@@ -78,8 +79,9 @@ def test_every_crime_county_year_has_a_population_but_yellowstone(population):
 
 def test_bad_census_value_names_line_and_field(tmp_path):
     path = tmp_path / "est.csv"
-    path.write_text("SUMLEV,STATE,COUNTY,CTYNAME,POPESTIMATE2000\n50,1,1,A County,100\n50,1,3,B County,1O0\n",
-                    encoding="latin-1")
+    path.write_text(
+        "SUMLEV,STATE,COUNTY,CTYNAME,POPESTIMATE2000\n50,1,1,A County,100\n50,1,3,B County,1O0\n", encoding="latin-1"
+    )
     with pytest.raises(InputError) as err:
         read_estimates(path, range(2000, 2001))
     assert (err.value.line, err.value.field) == (3, "POPESTIMATE2000")

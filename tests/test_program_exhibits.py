@@ -1,5 +1,6 @@
 """The #12 §5 exhibits: program maps, the treated-county table, treated counties per event time, effects in
 levels. Pure helpers on hand-built data; then the built exhibits and macros against the panel and results."""
+
 from __future__ import annotations
 
 import re
@@ -17,10 +18,20 @@ TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
 # ---- pure helpers -------------------------------------------------------------------------------------------
 
+
 def test_g287_categories_bin_every_year():
     g = pd.Series([0, 2002, 2006, 2007, 2008, 2009, 2010, 2012, 2016])
     assert program_maps.g287_categories(g).tolist() == [
-        "None", "2002-2006", "2002-2006", "2007", "2008", "2009", "2010-2012", "2010-2012", "After 2012"]
+        "None",
+        "2002-2006",
+        "2002-2006",
+        "2007",
+        "2008",
+        "2009",
+        "2010-2012",
+        "2010-2012",
+        "After 2012",
+    ]
     assert set(program_maps.g287_categories(g)) <= set(program_maps.g287_order())
 
 
@@ -44,13 +55,23 @@ def test_top_states_keeps_ties_and_orders_them():
 
 
 def test_counties_refuses_timing_that_varies_within_a_county():
-    p = pd.DataFrame({"fips": ["01001", "01001"], "state": "AL", "county_name": "A", "year": [2000, 2001],
-                      "g287_county": [0, 2008], "sc_year": [2010, 2010], "in_main": [True, False]})
+    p = pd.DataFrame(
+        {
+            "fips": ["01001", "01001"],
+            "state": "AL",
+            "county_name": "A",
+            "year": [2000, 2001],
+            "g287_county": [0, 2008],
+            "sc_year": [2010, 2010],
+            "in_main": [True, False],
+        }
+    )
     with pytest.raises(ValueError, match="g287_county"):
         program_maps.counties(p)
     ok = program_maps.counties(p.assign(g287_county=2008))
-    assert ok.to_dict("records") == [{"fips": "01001", "state": "AL", "county_name": "A", "g287_county": 2008,
-                                      "sc_year": 2010, "in_main": True}]
+    assert ok.to_dict("records") == [
+        {"fips": "01001", "state": "AL", "county_name": "A", "g287_county": 2008, "sc_year": 2010, "in_main": True}
+    ]
 
 
 def _panel(timing: dict[str, tuple[int, range]]) -> pd.DataFrame:
@@ -59,8 +80,14 @@ def _panel(timing: dict[str, tuple[int, range]]) -> pd.DataFrame:
 
 
 def test_counts_by_event_time_on_a_hand_built_panel():
-    df = _panel({"a": (2005, range(2000, 2013)), "b": (2010, range(2008, 2013)), "c": (0, range(2000, 2013)),
-                 "d": (2016, range(2000, 2013))})   # d adopts after the window: untreated
+    df = _panel(
+        {
+            "a": (2005, range(2000, 2013)),
+            "b": (2010, range(2008, 2013)),
+            "c": (0, range(2000, 2013)),
+            "d": (2016, range(2000, 2013)),
+        }
+    )  # d adopts after the window: untreated
     counts = event_counts.counts_by_event_time(df, "g")
     assert counts.to_dict() == {-5: 1, -4: 1, -3: 1, -2: 2, -1: 2, 0: 2, 1: 2, 2: 2, 3: 1, 4: 1, 5: 1}
 
@@ -82,15 +109,21 @@ def test_pre_mean_rate_weighted_and_unweighted():
 
 
 def test_county_models_join_the_models_of_a_county():
-    a = pd.DataFrame({"level": ["county", "county", "municipal", "county"],
-                      "fips": ["01001", "01001", "01003", "01005"], "model": ["JEM", "TF", "TF", None],
-                      "agency_id": ["x", "y", "z", "w"]})
+    a = pd.DataFrame(
+        {
+            "level": ["county", "county", "municipal", "county"],
+            "fips": ["01001", "01001", "01003", "01005"],
+            "model": ["JEM", "TF", "TF", None],
+            "agency_id": ["x", "y", "z", "w"],
+        }
+    )
     a["fips"] = a["fips"].astype("string")
     a["model"] = a["model"].astype("string")
     assert treated_counties.county_models(a).to_dict() == {"01001": "jail; task force", "01005": "not stated"}
 
 
 # ---- the built exhibits against the panel and the results ------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def macros() -> dict[str, str]:
@@ -129,7 +162,7 @@ def test_treated_table_has_one_row_per_treated_county(macros, county):
     rows = _body_rows("treated_287g")
     window = (county["g287_county"] > 0) & (county["g287_county"] <= config.LAST_YEAR)
     assert len(rows) == window.sum() == int(parse_int(macros["TreatedTableCounties"]))
-    assert sum(r.rstrip(r" \\").endswith("yes") for r in rows) == (window & county["in_main"]).sum()
+    assert sum(r.rstrip(" \\").endswith("yes") for r in rows) == (window & county["in_main"]).sum()  # noqa: B005 (a set: trailing spaces and backslashes)
 
 
 def parse_int(s: str) -> int:
@@ -137,19 +170,24 @@ def parse_int(s: str) -> int:
 
 
 def test_event_counts_table_and_macros(macros):
-    rows = {r.split(" & ")[0]: [parse_int(c.strip(" \\")) for c in r.split(" & ")[1:]]
-            for r in _body_rows("event_counts")}
+    rows = {
+        r.split(" & ")[0]: [parse_int(c.strip(" \\")) for c in r.split(" & ")[1:]] for r in _body_rows("event_counts")
+    }
     panel = pd.read_parquet(config.PANEL)
     for name, label, _ in event_counts.SPECS:
         assert rows[label] == event_counts.spec_counts(name, panel).tolist()
     # at adoption, the national design has every treated main-sample county of the map
-    assert rows["287(g), index"][event_counts.EVENT_TIMES.index(0)] == parse_int(macros["MapTwoEightySevenMainCounties"])
+    assert rows["287(g), index"][event_counts.EVENT_TIMES.index(0)] == parse_int(
+        macros["MapTwoEightySevenMainCounties"]
+    )
     for name, _, prefix in event_counts.SPECS:
         if prefix:
             lo, hi = event_counts.shown_window(name)
             assert macros[f"{prefix}WindowHi"] == str(hi)
-            n = min(rows[dict((s, l) for s, l, _ in event_counts.SPECS)[name]][event_counts.EVENT_TIMES.index(e)]
-                    for e in (lo, hi))
+            n = min(
+                rows[dict((s, lab) for s, lab, _ in event_counts.SPECS)[name]][event_counts.EVENT_TIMES.index(e)]
+                for e in (lo, hi)
+            )
             assert macros[f"{prefix}Min"] == fmt_int(n)
 
 
@@ -160,14 +198,18 @@ def test_level_macros_are_the_results(macros):
         assert macros[f"{prefix}TwfeSe"] == fmt_num(o.loc["twfe", "se"], 0)
         log = pd.read_csv(config.RESULTS / log_name / "overall.csv").set_index("estimator")
         implied = log.loc["cs_simple", "estimate"] * parse_int(macros[f"{prefix}PreMean"])
-        assert abs(implied - float(re.sub(r"\$-\$", "-", macros[f"{prefix}CsImplied"]))) <= \
-            abs(log.loc["cs_simple", "estimate"]) + 1   # the mean is rounded in the macro
+        assert (
+            abs(implied - float(re.sub(r"\$-\$", "-", macros[f"{prefix}CsImplied"])))
+            <= abs(log.loc["cs_simple", "estimate"]) + 1
+        )  # the mean is rounded in the macro
 
 
 # ---- Sun-Abraham and Callaway-Sant'Anna: the generated sentence ------------------------------------------------
 
+
 def test_identity_text_says_identical_only_when_equal():
     from analysis.exhibits import estimator_identity as ei
+
     same = ei.identity_text(-0.05921223181, -0.05921223181, "never_treated")
     assert "same number" in same and "never-treated" in same and "$-$0.0592" in same
     differ = ei.identity_text(-0.0461, -0.0425, "not_yet_treated")
@@ -177,6 +219,7 @@ def test_identity_text_says_identical_only_when_equal():
 
 def test_identity_macros_follow_the_results(macros):
     from analysis.exhibits import estimator_identity as ei
+
     for name, prefix in ei.SPECS:
         o = pd.read_csv(config.RESULTS / name / "overall.csv").set_index("estimator")
         equal = o.loc["sunab", "estimate"] == o.loc["cs_simple", "estimate"]

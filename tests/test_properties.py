@@ -7,6 +7,7 @@ agreements_287g_fixes.csv names; random Secure Communities dates (or none). The 
 county list and OIG list are copied; the crosswalk and the Post's table are tiny stand-ins.
 The reader-level properties (test_crime, test_treatment) are not repeated here.
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,7 +30,7 @@ from analysis.readers.crime import crime_file
 from analysis.readers.places import COUNTIES_FILE
 from analysis.readers.population import FILES as CENSUS_FILES
 
-TIER = "data"   # copies the real county list, OIG list and fixed 287(g) rows from data_raw/
+TIER = "data"  # copies the real county list, OIG list and fixed 287(g) rows from data_raw/
 YEARS = list(range(FIRST_YEAR, LAST_YEAR + 1))
 STATES = {"01": "Alabama", "37": "North Carolina", "48": "Texas"}  # no FIPS recode touches these
 WIDTHS = [4, 1, 1, 4, 2, 3, 8, 8, 3, 3, 8, 6, 6, 4, 4, 5, 5, 6, 6, 6, 4]  # ucr/SOURCES.md 3a
@@ -45,8 +46,9 @@ def _pool() -> list[tuple[str, str]]:
 @functools.cache
 def all_states() -> dict[str, str]:
     """State FIPS -> name from the real Census file (read when a test runs: collection needs no data)."""
-    est = pd.read_csv(DATA_RAW / "census/co-est2019-alldata.csv", dtype=str,
-                      encoding="latin-1", usecols=["SUMLEV", "STATE", "STNAME"])
+    est = pd.read_csv(
+        DATA_RAW / "census/co-est2019-alldata.csv", dtype=str, encoding="latin-1", usecols=["SUMLEV", "STATE", "STNAME"]
+    )
     return dict(est.loc[est["SUMLEV"] == "040", ["STATE", "STNAME"]].itertuples(index=False))
 
 
@@ -59,12 +61,21 @@ def static(tmp_path_factory) -> Path:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(DATA_RAW / rel, root / rel)
     (root / CROSSWALK).parent.mkdir(parents=True, exist_ok=True)
-    pyreadr.write_rds(root / CROSSWALK, pd.DataFrame({
-        "agency_type": ["local police department"], "fips_state_code": ["01"],
-        "crosswalk_agency_name": ["Nowhere Police Department"], "fips_state_county_code": ["01001"]}))
+    pyreadr.write_rds(
+        root / CROSSWALK,
+        pd.DataFrame(
+            {
+                "agency_type": ["local police department"],
+                "fips_state_code": ["01"],
+                "crosswalk_agency_name": ["Nowhere Police Department"],
+                "fips_state_county_code": ["01001"],
+            }
+        ),
+    )
     (root / WAPO).parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"State": ["Alabama"], "County": ["Nowhere County"], "FIPS": ["1999"],
-                  "y2008": ["X"]}).to_excel(root / WAPO, index=False)
+    pd.DataFrame({"State": ["Alabama"], "County": ["Nowhere County"], "FIPS": ["1999"], "y2008": ["X"]}).to_excel(
+        root / WAPO, index=False
+    )
     return root
 
 
@@ -86,23 +97,43 @@ def fix_fips() -> set[str]:
 
 
 def record(study: int, fips: str, counts: list[int], covind: float) -> str:
-    values = [study if study < 10000 else 9999, 1, 4, 1, int(fips[:2]), int(fips[2:]), 1000, 1000, 1, 1,
-              f"{covind:.4f}", 0, 0, *counts, 0]
+    values = [
+        study if study < 10000 else 9999,
+        1,
+        4,
+        1,
+        int(fips[:2]),
+        int(fips[2:]),
+        1000,
+        1000,
+        1,
+        1,
+        f"{covind:.4f}",
+        0,
+        0,
+        *counts,
+        0,
+    ]
     return "".join(str(v).rjust(w) for v, w in zip(values, WIDTHS))
 
 
-county_draw = st.fixed_dictionaries({
-    "years": st.sets(st.sampled_from(YEARS), min_size=1),
-    "counts": st.lists(st.integers(0, 5000), min_size=7, max_size=7),
-    "covind": st.sampled_from([0.0, 45.5, 89.9, 90.0, 100.0]),
-    "census": st.booleans() | st.just(True),  # a county without Census rows is dropped (logged)
-    "population": st.integers(1, 2_000_000),
-    "agencies": st.lists(st.tuples(st.sampled_from(["sheriff", "police"]),
-                                   st.dates(dt.date(2002, 1, 1), dt.date(2020, 12, 31))), max_size=2),
-    # activations ran Oct 2008 - Jan 2013; a date after June 2013 would give sc_year_midyear 2014
-    "sc": st.none() | st.tuples(st.integers(2008, 2012), st.integers(1, 12))
-          | st.tuples(st.just(2013), st.integers(1, 6)),
-})
+county_draw = st.fixed_dictionaries(
+    {
+        "years": st.sets(st.sampled_from(YEARS), min_size=1),
+        "counts": st.lists(st.integers(0, 5000), min_size=7, max_size=7),
+        "covind": st.sampled_from([0.0, 45.5, 89.9, 90.0, 100.0]),
+        "census": st.booleans() | st.just(True),  # a county without Census rows is dropped (logged)
+        "population": st.integers(1, 2_000_000),
+        "agencies": st.lists(
+            st.tuples(st.sampled_from(["sheriff", "police"]), st.dates(dt.date(2002, 1, 1), dt.date(2020, 12, 31))),
+            max_size=2,
+        ),
+        # activations ran Oct 2008 - Jan 2013; a date after June 2013 would give sc_year_midyear 2014
+        "sc": st.none()
+        | st.tuples(st.integers(2008, 2012), st.integers(1, 12))
+        | st.tuples(st.just(2013), st.integers(1, 6)),
+    }
+)
 # (fips, name) of real counties in the three states, drawn from once a test runs (deferred).
 raw_draw = st.deferred(lambda: st.dictionaries(st.sampled_from(_pool()), county_draw, min_size=1, max_size=8))
 
@@ -119,8 +150,11 @@ def write_raw(root: Path, static: Path, draw: dict) -> dict:
         path.write_text("\n".join(lines) + "\n", encoding="latin-1")
     for rel, years in CENSUS_FILES.items():
         rows = [["040", fips, "000", name, name, *["1000000"] * len(years)] for fips, name in all_states().items()]
-        rows += [["050", f[:2], f[2:], STATES[f[:2]], name, *[str(c["population"])] * len(years)]
-                 for (f, name), c in draw.items() if c["census"]]
+        rows += [
+            ["050", f[:2], f[2:], STATES[f[:2]], name, *[str(c["population"])] * len(years)]
+            for (f, name), c in draw.items()
+            if c["census"]
+        ]
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         with open(root / rel, "w", newline="", encoding="latin-1") as fh:
             writer = csv.writer(fh, lineterminator="\n")
@@ -132,18 +166,34 @@ def write_raw(root: Path, static: Path, draw: dict) -> dict:
         for kind, date in c["agencies"]:
             town = name.removesuffix(" County")  # 'X County Police' would be a county agency
             agency = f"{name} Sheriff's Office" if kind == "sheriff" else f"{town} Police Department"
-            agencies.append({"state": STATES[fips[:2]].upper(), "agency": agency, "county_fips": fips,
-                             "first_signed_best": date.isoformat(), "first_signed_source": "test",
-                             "models": "Jail Enforcement", "terminated": "FALSE", "confidence": "high",
-                             "n_sources": "1"})
+            agencies.append(
+                {
+                    "state": STATES[fips[:2]].upper(),
+                    "agency": agency,
+                    "county_fips": fips,
+                    "first_signed_best": date.isoformat(),
+                    "first_signed_source": "test",
+                    "models": "Jail Enforcement",
+                    "terminated": "FALSE",
+                    "confidence": "high",
+                    "n_sources": "1",
+                }
+            )
     with open(root / SOURCE, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, header, lineterminator="\n")
         writer.writeheader()
         writer.writerows(agencies)
-    sc = pd.DataFrame([{"countyfips": int(f), "state": STATES[f[:2]],
-                        "activation_month": float(c["sc"][1]) if c["sc"] else float("nan"),
-                        "activation_year": float(c["sc"][0]) if c["sc"] else float("nan")}
-                       for (f, _), c in draw.items()])
+    sc = pd.DataFrame(
+        [
+            {
+                "countyfips": int(f),
+                "state": STATES[f[:2]],
+                "activation_month": float(c["sc"][1]) if c["sc"] else float("nan"),
+                "activation_year": float(c["sc"][0]) if c["sc"] else float("nan"),
+            }
+            for (f, _), c in draw.items()
+        ]
+    )
     sc_path = root / "secure_communities/activation_dates_makayla_revisedforbalance.dta"
     sc_path.parent.mkdir(parents=True, exist_ok=True)
     sc.astype({"countyfips": "int32"}).to_stata(sc_path, write_index=False)

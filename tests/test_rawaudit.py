@@ -1,4 +1,5 @@
 """Tests of the raw-file audit: which files under data_raw/ a piece of code opens."""
+
 from __future__ import annotations
 
 import csv
@@ -24,18 +25,26 @@ def toy_reader(root):
 
 def test_audit_records_opens_under_root_only_inside_the_block(tmp_path):
     root = tmp_path / "data_raw"
-    for name, text in (("census/listed.csv", "a,b\n1,2\n"), ("extra/unlisted.txt", "x"),
-                       ("census/later.txt", "z")):
+    for name, text in (("census/listed.csv", "a,b\n1,2\n"), ("extra/unlisted.txt", "x"), ("census/later.txt", "z")):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     (tmp_path / "outside.txt").write_text("y")
     with open(root / "manifest.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, FIELDS)
         writer.writeheader()
-        writer.writerow({"path": "census/listed.csv", "bytes": 8, "url": "https://example.org/l.csv",
-                         "sha256": hashlib.sha256(b"a,b\n1,2\n").hexdigest(), "source": "toy@0",
-                         "licence": "pd", "citation": "toy", "redistribution": "public domain",
-                         "note": ""})
+        writer.writerow(
+            {
+                "path": "census/listed.csv",
+                "bytes": 8,
+                "url": "https://example.org/l.csv",
+                "sha256": hashlib.sha256(b"a,b\n1,2\n").hexdigest(),
+                "source": "toy@0",
+                "licence": "pd",
+                "citation": "toy",
+                "redistribution": "public domain",
+                "note": "",
+            }
+        )
 
     with audit_raw_opens(root) as opened:
         assert toy_reader(root) == "y"

@@ -1,6 +1,7 @@
 """The estimator registry: a toy estimator registered in one entry runs through a spec end to end, and
 a name that is not registered fails loudly (file:line: field) in a spec, a grid, a multiverse file,
 inference.yaml and the wave plan."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -8,12 +9,12 @@ import pytest
 import statsmodels.formula.api as smf
 
 from analysis import config, estimate, grid, inference, multiverse, wave_plan
-from analysis.infra.errors import InputError
 from analysis.estimators import registry, twfe
 from analysis.estimators.simulate import simulate_panel
 from analysis.estimators.tidy import dropped_frame, normal_inference
 from analysis.exhibits import headline
 from analysis.exhibits.numbers import fmt_num
+from analysis.infra.errors import InputError
 from analysis.spec import SpecError, check_spec
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
@@ -34,15 +35,27 @@ def _fit_toy(ctx: registry.Context) -> registry.Output:
     df = ctx.df.assign(d=twfe.treated(ctx.df, ctx.time, ctx.g))
     res = smf.ols(f"{ctx.y} ~ d + C({ctx.unit}) + C({ctx.time})", data=df).fit()
     b, se = float(res.params["d"]), float(res.bse["d"])
-    row = {"estimator": "toy", "estimate": b, "se": se, **{k: float(v) for k, v in normal_inference(b, se).items()},
-           "n_obs": int(res.nobs), "n_units": df[ctx.unit].nunique(), "n_clusters": df[ctx.unit].nunique(),
-           "target": "coefficient on D_it (OLS with dummies)"}
+    row = {
+        "estimator": "toy",
+        "estimate": b,
+        "se": se,
+        **{k: float(v) for k, v in normal_inference(b, se).items()},
+        "n_obs": int(res.nobs),
+        "n_units": df[ctx.unit].nunique(),
+        "n_clusters": df[ctx.unit].nunique(),
+        "target": "coefficient on D_it (OLS with dummies)",
+    }
     return registry.Output([row], dropped=dropped_frame([]))
 
 
-TOY = registry.Estimator("toy", _fit_toy, (registry.Row("toy", "Toy", "Toy", "Toy OLS"),), "Toy OLS",
-                         lambda s, m: (f"{m['y']} ~ {m['rhs']} + C(fips) + C(year)", "OLS (statsmodels)"),
-                         controls="the toy regression takes no controls")
+TOY = registry.Estimator(
+    "toy",
+    _fit_toy,
+    (registry.Row("toy", "Toy", "Toy", "Toy OLS"),),
+    "Toy OLS",
+    lambda s, m: (f"{m['y']} ~ {m['rhs']} + C(fips) + C(year)", "OLS (statsmodels)"),
+    controls="the toy regression takes no controls",
+)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +88,7 @@ def test_toy_estimator_runs_through_a_spec(tmp_path, panel):
     assert set(pd.read_csv(folder / "dropped.csv")["estimator"]) <= {"twfe", "toy"}
     assert macros["SimToy"] == fmt_num(overall.loc["toy", "estimate"], 3)
     assert {"SimToy", "SimToySe", "SimToyP", "SimToyPct"} <= set(macros)
-    assert "toy" not in registry.names()           # the context manager restored the table
+    assert "toy" not in registry.names()  # the context manager restored the table
     with pytest.raises(KeyError, match="unknown estimate row 'toy'"):
         registry.row("toy")
 
@@ -84,8 +97,11 @@ def test_registry_refuses_a_taken_name():
     with pytest.raises(ValueError, match="already registered"):
         registry.register(registry.Estimator("twfe", _fit_toy, (), "dup", lambda s, m: ("", "")))
     with pytest.raises(ValueError, match="already registered"):
-        registry.register(registry.Estimator("cs2", _fit_toy, (registry.Row("cs_simple", "X", "X", "X"),), "dup",
-                                             lambda s, m: ("", "")))
+        registry.register(
+            registry.Estimator(
+                "cs2", _fit_toy, (registry.Row("cs_simple", "X", "X", "X"),), "dup", lambda s, m: ("", "")
+            )
+        )
 
 
 def test_every_registered_row_has_a_distinct_macro_name():
@@ -95,52 +111,77 @@ def test_every_registered_row_has_a_distinct_macro_name():
 
 def test_unknown_estimator_in_a_spec_names_file_line_and_field(tmp_path, panel):
     path = _write(tmp_path, SPEC.replace("[twfe, toy]", "[twfe, imputaton]"))
-    with pytest.raises(SpecError, match=r"toy_spec.yaml:8: field 'estimators.1' unknown estimator 'imputaton': "
-                                        r"did you mean 'imputation'"):
+    with pytest.raises(
+        SpecError,
+        match=r"toy_spec.yaml:8: field 'estimators.1' unknown estimator 'imputaton': "
+        r"did you mean 'imputation'",
+    ):
         check_spec(path, panel.columns)
 
 
 def _edit(src, tmp_path, old: str, new: str):
     text = src.read_text(encoding="utf-8")
     assert old in text
-    line = text[:text.index(old)].count("\n") + 1
+    line = text[: text.index(old)].count("\n") + 1
     return _write(tmp_path, text.replace(old, new, 1), src.name), line
 
 
 def test_unknown_or_unregistered_estimator_in_a_grid(tmp_path):
-    path, line = _edit(config.ROOT / "analysis" / "grids" / "287g.yaml", tmp_path, "estimators: [ppml]",
-                       "estimators: [ppmll]")
-    with pytest.raises(SpecError, match=rf"287g.yaml:{line}: field 'variants\.\d+\.changes\.estimators\.0' "
-                                        r"unknown estimator 'ppmll'"):
+    path, line = _edit(
+        config.ROOT / "analysis" / "grids" / "287g.yaml", tmp_path, "estimators: [ppml]", "estimators: [ppmll]"
+    )
+    with pytest.raises(
+        SpecError,
+        match=rf"287g.yaml:{line}: field 'variants\.\d+\.changes\.estimators\.0' "
+        r"unknown estimator 'ppmll'",
+    ):
         grid.read_grid(path)
-    path, line = _edit(config.ROOT / "analysis" / "grids" / "287g.yaml", tmp_path, "estimators: [ppml]",
-                       "estimators: [sunab]")
+    path, line = _edit(
+        config.ROOT / "analysis" / "grids" / "287g.yaml", tmp_path, "estimators: [ppml]", "estimators: [sunab]"
+    )
     with pytest.raises(SpecError, match=rf"287g.yaml:{line}: .* sunab cannot run in a grid"):
         grid.read_grid(path)
 
 
 def test_unknown_estimator_in_the_multiverse(tmp_path):
-    path, line = _edit(config.ROOT / "analysis" / "multiverse" / "287g.yaml", tmp_path, "cs: {estimators: [cs]}",
-                       "cs: {estimators: [cs_simple]}")
-    with pytest.raises(SpecError, match=rf"287g.yaml:{line}: field 'dimensions.estimator.cs.estimators.0' "
-                                        r"unknown estimator 'cs_simple'"):
+    path, line = _edit(
+        config.ROOT / "analysis" / "multiverse" / "287g.yaml",
+        tmp_path,
+        "cs: {estimators: [cs]}",
+        "cs: {estimators: [cs_simple]}",
+    )
+    with pytest.raises(
+        SpecError,
+        match=rf"287g.yaml:{line}: field 'dimensions.estimator.cs.estimators.0' "
+        r"unknown estimator 'cs_simple'",
+    ):
         multiverse.read_multiverse(path)
-    path, line = _edit(config.ROOT / "analysis" / "multiverse" / "287g.yaml", tmp_path, "cs: {estimators: [cs]}",
-                       "cs: {estimators: [bacon]}")
+    path, line = _edit(
+        config.ROOT / "analysis" / "multiverse" / "287g.yaml",
+        tmp_path,
+        "cs: {estimators: [cs]}",
+        "cs: {estimators: [bacon]}",
+    )
     with pytest.raises(SpecError, match=rf"287g.yaml:{line}: .* bacon cannot run in a multiverse"):
         multiverse.read_multiverse(path)
 
 
 def test_unknown_estimator_in_inference_yaml(tmp_path):
     path, line = _edit(inference.CONFIG, tmp_path, "tost:\n  estimator: twfe", "tost:\n  estimator: twfe_x")
-    with pytest.raises(SpecError, match=rf"inference.yaml:{line + 1}: field 'tost.estimator' unknown estimate row "
-                                        r"'twfe_x'"):
+    with pytest.raises(
+        SpecError,
+        match=rf"inference.yaml:{line + 1}: field 'tost.estimator' unknown estimate row "
+        r"'twfe_x'",
+    ):
         inference.read_config(path)
 
 
 def test_unknown_estimator_in_the_wave_plan(tmp_path):
     path, line = _edit(wave_plan.PLAN, tmp_path, "{estimator: cs_simple,", "{estimator: cs_simpel,")
-    with pytest.raises(SpecError, match=rf"wave_2025.yaml:{line}: field 'robustness.cs_simple.estimator' "
-                                        r"unknown estimate row 'cs_simpel'"):
+    with pytest.raises(
+        SpecError,
+        match=rf"wave_2025.yaml:{line}: field 'robustness.cs_simple.estimator' "
+        r"unknown estimate row 'cs_simpel'",
+    ):
         wave_plan.read_plan(path)
     assert issubclass(SpecError, InputError)

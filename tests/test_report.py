@@ -1,10 +1,10 @@
 """The student's helpers: results by name in one tidy format, event-study plots and booktabs tables
 with labels, rows and notes from the specs."""
+
 from __future__ import annotations
 
 import warnings
 
-import pandas as pd
 import pytest
 
 from analysis import estimate, results
@@ -17,15 +17,15 @@ from tests.spec_text import spec_yaml
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
 
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Two specs run on a simulated panel, written to a results folder."""
     root = tmp_path_factory.mktemp("report")
     panel = simulate_panel(100, seed=9)
     out = []
-    for n, (label, ests) in enumerate([("Static & event", ["twfe", "event_twfe", "imputation", "sunab"]),
-                                       ("Callaway-Sant'Anna", ["cs", "twfe"])]):
+    for n, (label, ests) in enumerate(
+        [("Static & event", ["twfe", "event_twfe", "imputation", "sunab"]), ("Callaway-Sant'Anna", ["cs", "twfe"])]
+    ):
         path = root / f"spec{n}.yaml"
         path.write_text(spec_yaml(description=f"Helper test {n}", label=label, estimators=ests))
         spec = load_spec(path)

@@ -1,4 +1,5 @@
 """Tests of the rollout exhibits: agreements in force per month, SC per quarter, seed numbers."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -30,8 +31,9 @@ def series(agreements, lists):
 def _direct(agreements: pd.DataFrame, date) -> tuple[int, int]:
     """Agencies (and states) in force on ``date``, straight from the agreements table."""
     date = pd.Timestamp(date)
-    live = agreements[(agreements["first_signed"] <= date)
-                      & (agreements["end_date"].isna() | (agreements["end_date"] >= date))]
+    live = agreements[
+        (agreements["first_signed"] <= date) & (agreements["end_date"].isna() | (agreements["end_date"] >= date))
+    ]
     return live["agency_id"].nunique(), live["state"].nunique()
 
 

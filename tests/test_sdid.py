@@ -1,5 +1,6 @@
 """Synthetic DiD (analysis/estimators/sdid.py) checked before use: diff-diff ships no copy of the
 Proposition 99 data (load_prop99 downloads it), so the checks are an identity and a simulation."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,14 @@ def factor_panel(n: int = 120, n_treated: int = 20, effect: float = -0.1, seed: 
     factor = np.cumsum(rng.normal(0, 0.1, len(years)))
     y = rng.normal(size=n)[:, None] + np.outer(loading, factor) + rng.normal(0, 0.05, (n, len(years)))
     y += effect * (treated[:, None] & (years >= 2008)[None, :])
-    return pd.DataFrame({"fips": np.repeat(np.arange(n), len(years)), "year": np.tile(years, n), "y": y.ravel(),
-                         "g": np.repeat(np.where(treated, 2008, 0), len(years))})
+    return pd.DataFrame(
+        {
+            "fips": np.repeat(np.arange(n), len(years)),
+            "year": np.tile(years, n),
+            "y": y.ravel(),
+            "g": np.repeat(np.where(treated, 2008, 0), len(years)),
+        }
+    )
 
 
 def test_sdid_with_uniform_weights_is_the_2x2_did():
@@ -35,7 +42,7 @@ def test_sdid_recovers_a_known_effect_where_did_does_not():
     data = sdid.block(factor_panel(), "fips", "year", "g", 2008, 2012)
     fit = sdid.fit_block(data, "y", "fips", "year", 2008, 2012, seed=1)
     assert fit["estimate"] == pytest.approx(-0.1, abs=0.02) and fit["ci_low"] < -0.1 < fit["ci_high"]
-    assert abs(sdid.did_2x2(data, "y", "fips", "year", 2008) + 0.1) > 0.1   # the check can fail
+    assert abs(sdid.did_2x2(data, "y", "fips", "year", 2008) + 0.1) > 0.1  # the check can fail
 
 
 def test_cohort_blocks_and_aggregate():
@@ -53,6 +60,10 @@ def test_cohort_blocks_and_aggregate():
     w = np.array([20 * 4, 10 * 2]) / 100
     assert agg["estimate"] == pytest.approx((w * rows["estimate"]).sum())
     assert agg["se"] == pytest.approx((w * rows["se"]).sum()) and agg["left_out"] == []
-    one = pd.concat([rows, pd.DataFrame([{"cohort": 2009, "estimate": 5.0, "se": np.nan, "n_treated": 1,
-                                          "n_post": 3}])], ignore_index=True)
-    assert sdid.aggregate(one)["estimate"] == pytest.approx(agg["estimate"]) and sdid.aggregate(one)["left_out"] == [2009]
+    one = pd.concat(
+        [rows, pd.DataFrame([{"cohort": 2009, "estimate": 5.0, "se": np.nan, "n_treated": 1, "n_post": 3}])],
+        ignore_index=True,
+    )
+    assert sdid.aggregate(one)["estimate"] == pytest.approx(agg["estimate"]) and sdid.aggregate(one)["left_out"] == [
+        2009
+    ]

@@ -1,4 +1,5 @@
 """Tests of the Secure Communities activation table: known counts, recodes, log, cross-check."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -58,9 +59,17 @@ def test_yearly_pattern_agrees_with_the_cpuma_file(cleaned):
 
 
 def test_bad_month_names_file_line_and_field(tmp_path):
-    df = pd.DataFrame({"countyname": ["A", "B"], "countyfips": [1001, 1003], "state": ["AL", "AL"],
-                       "statefips": [1, 1], "activation_month": [4.0, 13.0],
-                       "activation_year": [2011.0, 2011.0], "l": ["", ""]})
+    df = pd.DataFrame(
+        {
+            "countyname": ["A", "B"],
+            "countyfips": [1001, 1003],
+            "state": ["AL", "AL"],
+            "statefips": [1, 1],
+            "activation_month": [4.0, 13.0],
+            "activation_year": [2011.0, 2011.0],
+            "l": ["", ""],
+        }
+    )
     target = tmp_path / scr.SOURCE
     target.parent.mkdir(parents=True)
     df.to_stata(target, write_index=False, version=118)

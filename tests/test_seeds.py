@@ -1,4 +1,5 @@
 """One seed: every draw comes from config.SEED unless a spec overrides it, and nothing is drawn unseeded."""
+
 from __future__ import annotations
 
 import ast

@@ -1,5 +1,6 @@
 """The helpers shared instead of copied: result folder names (config and the Makefile agree), the one
 minus-sign rule of macros and tables, the treatment indicator D_it and the population weights."""
+
 from __future__ import annotations
 
 import re
@@ -9,11 +10,10 @@ import pandas as pd
 import pytest
 
 from analysis import config, ri
-
-from analysis.infra import specdeps
 from analysis.estimators import twfe
 from analysis.exhibits.latex import fmt_number
 from analysis.exhibits.numbers import fmt_num
+from analysis.infra import specdeps
 from analysis.model import population_weights, treated_indicator
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
@@ -27,13 +27,17 @@ def test_makefile_result_folders_are_the_config_ones():
     assert re.search(rf"^RI_RESULTS := .*,{re.escape(rif)}/ri\.csv,", make, re.M)
     assert re.search(rf"^{re.escape(grid)}/estimates\.csv:", make, re.M)
     assert re.search(rf"^{re.escape(rif)}/ri\.csv {re.escape(rif)}/permutations\.csv &:", make, re.M)
-    _, targets = specdeps.rules()                 # the grids' targets of .make/specs.mk
+    _, targets = specdeps.rules()  # the grids' targets of .make/specs.mk
     for path in config.GRIDS.glob("*.yaml"):
-        assert {f"{grid.replace('%', path.stem)}/estimates.csv", f"{rif.replace('%', path.stem)}/ri.csv"} <= set(targets)
+        assert {f"{grid.replace('%', path.stem)}/estimates.csv", f"{rif.replace('%', path.stem)}/ri.csv"} <= set(
+            targets
+        )
 
 
-@pytest.mark.parametrize("x, digits, text", [(-0.0004, 3, "0.000"), (-0.0, 1, "0.0"), (-0.05, 1, "$-$0.1"),
-                                              (-1234.5, 1, "$-$1234.5"), (0.25, 2, "0.25")])
+@pytest.mark.parametrize(
+    "x, digits, text",
+    [(-0.0004, 3, "0.000"), (-0.0, 1, "0.0"), (-0.05, 1, "$-$0.1"), (-1234.5, 1, "$-$1234.5"), (0.25, 2, "0.25")],
+)
 def test_one_minus_rule_for_macros_and_tables(x, digits, text):
     assert fmt_num(x, digits) == text
     assert fmt_number(x, digits) == text.replace("1234", "1{,}234")
@@ -50,6 +54,7 @@ def test_one_treatment_indicator():
 
 
 def test_population_weights_are_first_period_population():
-    df = pd.DataFrame({"fips": ["a", "a", "b", "b"], "year": [2001, 2000, 2000, 2001],
-                       "population": [20.0, 10.0, 5.0, 7.0]})
+    df = pd.DataFrame(
+        {"fips": ["a", "a", "b", "b"], "year": [2001, 2000, 2000, 2001], "population": [20.0, 10.0, 5.0, 7.0]}
+    )
     assert df.assign(w=population_weights(df))["w"].tolist() == [10.0, 10.0, 5.0, 5.0]  # aligned on the index

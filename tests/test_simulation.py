@@ -1,5 +1,6 @@
 """Known-effect simulations: heterogeneity-robust estimators recover the truth, static TWFE does not;
 Monte Carlo coverage of Callaway–Sant'Anna intervals; equal weights change nothing."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,8 +31,11 @@ def test_robust_estimators_recover_heterogeneous_dynamic_effects_and_twfe_does_n
     res = cs.att_gt(panel, Y, T, UNIT, G)
     dyn = cs.aggregate(res, "dynamic").table.set_index("element")["att"]
     sa, imp = sunab.sunab(panel, Y, UNIT, T, G), imputation.imputation(panel, Y, UNIT, T, G)
-    estimates = {"cs": cs.aggregate(res, "simple").overall_att, "sunab": sa.summary["estimate"],
-                 "imputation": imp.summary["estimate"]}
+    estimates = {
+        "cs": cs.aggregate(res, "simple").overall_att,
+        "sunab": sa.summary["estimate"],
+        "imputation": imp.summary["estimate"],
+    }
     for name, est in estimates.items():
         assert est == pytest.approx(overall, abs=TOL), name
     for e in range(0, 8):
@@ -46,10 +50,12 @@ def test_robust_estimators_recover_heterogeneous_dynamic_effects_and_twfe_does_n
 
 def test_equal_population_weights_change_nothing(panel):
     equal = panel.assign(w=1000.0)
-    for fit in (lambda d, w: cs.aggregate(cs.att_gt(d, Y, T, UNIT, G, weights=w), "dynamic").overall_att,
-                lambda d, w: twfe.static(d, Y, UNIT, T, G, weights=w).summary["estimate"],
-                lambda d, w: sunab.sunab(d, Y, UNIT, T, G, weights=w).summary["estimate"],
-                lambda d, w: imputation.imputation(d, Y, UNIT, T, G, weights=w).summary["estimate"]):
+    for fit in (
+        lambda d, w: cs.aggregate(cs.att_gt(d, Y, T, UNIT, G, weights=w), "dynamic").overall_att,
+        lambda d, w: twfe.static(d, Y, UNIT, T, G, weights=w).summary["estimate"],
+        lambda d, w: sunab.sunab(d, Y, UNIT, T, G, weights=w).summary["estimate"],
+        lambda d, w: imputation.imputation(d, Y, UNIT, T, G, weights=w).summary["estimate"],
+    ):
         assert fit(equal, "w") == pytest.approx(fit(panel, None), abs=1e-9)
 
 
@@ -64,8 +70,11 @@ def monte_carlo(reps: int, n: int = 200):
         dyn = cs.aggregate(res, "dynamic").table.set_index("element").loc[2]
         static = twfe.static(panel, Y, UNIT, T, G).summary
         z = 1.959963984540054
-        hits[r] = [abs(simple.overall_att - overall) <= z * simple.overall_se,
-                   dyn["ci_low"] <= by_e[2] <= dyn["ci_high"], static["ci_low"] <= overall <= static["ci_high"]]
+        hits[r] = [
+            abs(simple.overall_att - overall) <= z * simple.overall_se,
+            dyn["ci_low"] <= by_e[2] <= dyn["ci_high"],
+            static["ci_low"] <= overall <= static["ci_high"],
+        ]
     return hits.mean(axis=0)
 
 
@@ -77,10 +86,12 @@ def test_monte_carlo_coverage_quick():
     assert cover_twfe < 0.5
 
 
-@pytest.mark.e2e   # 200 simulated panels, about a minute: the slow tier
+@pytest.mark.e2e  # 200 simulated panels, about a minute: the slow tier
 def test_monte_carlo_coverage():
     cover_simple, cover_e2, cover_twfe = monte_carlo(200)
-    print(f"\ncoverage of 95% CIs over 200 draws: CS simple {cover_simple:.3f}, CS e=2 {cover_e2:.3f}, "
-          f"static TWFE {cover_twfe:.3f}")
+    print(
+        f"\ncoverage of 95% CIs over 200 draws: CS simple {cover_simple:.3f}, CS e=2 {cover_e2:.3f}, "
+        f"static TWFE {cover_twfe:.3f}"
+    )
     assert 0.90 <= cover_simple <= 0.99 and 0.90 <= cover_e2 <= 0.99  # binomial sd about 0.015
     assert cover_twfe < 0.5

@@ -1,13 +1,14 @@
 """Specifications: the committed specs load; bad ones fail fast naming file, line and field; run_spec writes
 deterministic, atomic result folders."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
 from analysis import config, estimate, workspace
-from analysis.infra.errors import InputError
 from analysis.estimators.simulate import simulate_panel
+from analysis.infra.errors import InputError
 from analysis.spec import load_spec, validate_spec
 from tests.spec_text import spec_yaml, write_spec
 
@@ -31,12 +32,15 @@ def test_examples_load_and_validate(panel):
         validate_spec(load_spec(path), panel.columns)
 
 
-@pytest.mark.parametrize("change, field, line", [
-    ("colour: red\n", "colour", 10),
-    ("weights: people\n", "weights", 10),
-    ("bootstrap: yes\n", "bootstrap", 10),
-    ("event_window: [0, 5]\n", "event_window", 10),
-])
+@pytest.mark.parametrize(
+    "change, field, line",
+    [
+        ("colour: red\n", "colour", 10),
+        ("weights: people\n", "weights", 10),
+        ("bootstrap: yes\n", "bootstrap", 10),
+        ("event_window: [0, 5]\n", "event_window", 10),
+    ],
+)
 def test_load_rejects_bad_fields(tmp_path, change, field, line):
     path = write(tmp_path, BASE + change)
     with pytest.raises(InputError) as err:
@@ -54,15 +58,18 @@ def test_load_rejects_unknown_sample_and_estimator(tmp_path):
         load_spec(write(tmp_path, BASE.replace("outcome: violent\n", "")))
 
 
-@pytest.mark.parametrize("old, new, field", [
-    ("outcome: violent", "outcome: arson", "outcome"),
-    ("treatment: g287_county", "treatment: g287_nowhere", "treatment"),
-    ("transform: log_rate\n", "transform: log_rate\nestimators_x: 1\n", "estimators_x"),
-    ("[twfe, cs]", "[twfe, ppml]", "transform"),
-    ("program: 287g\n", "program: sc\n", "treatment"),
-    ("treatment: g287_county\n", "treatment: sc_year\nprogram_x: 1\n", "program_x"),
-    ("[twfe, cs]", "[cs, honest]", "base_period"),
-])
+@pytest.mark.parametrize(
+    "old, new, field",
+    [
+        ("outcome: violent", "outcome: arson", "outcome"),
+        ("treatment: g287_county", "treatment: g287_nowhere", "treatment"),
+        ("transform: log_rate\n", "transform: log_rate\nestimators_x: 1\n", "estimators_x"),
+        ("[twfe, cs]", "[twfe, ppml]", "transform"),
+        ("program: 287g\n", "program: sc\n", "treatment"),
+        ("treatment: g287_county\n", "treatment: sc_year\nprogram_x: 1\n", "program_x"),
+        ("[twfe, cs]", "[cs, honest]", "base_period"),
+    ],
+)
 def test_validate_rejects_impossible_specs(tmp_path, panel, old, new, field):
     with pytest.raises(InputError) as err:
         validate_spec(load_spec(write(tmp_path, BASE.replace(old, new))), panel.columns)
@@ -83,14 +90,38 @@ def test_run_spec_writes_deterministic_atomic_folders(tmp_path, panel):
     first = estimate.write_results("a", estimate.run_spec(spec, panel), root=tmp_path)
     second = estimate.write_results("a", estimate.run_spec(spec, panel), root=tmp_path / "again")
     names = sorted(p.name for p in first.iterdir())
-    assert names == ["aggregations.csv", "attgt.csv", "bacon.csv", "dropped.csv", "event_study.csv", "event_vcov.csv",
-                     "honest.csv", "models.csv", "overall.csv", "pretest.csv", "sample_log.csv", "warnings.csv"]
+    assert names == [
+        "aggregations.csv",
+        "attgt.csv",
+        "bacon.csv",
+        "dropped.csv",
+        "event_study.csv",
+        "event_vcov.csv",
+        "honest.csv",
+        "models.csv",
+        "overall.csv",
+        "pretest.csv",
+        "sample_log.csv",
+        "warnings.csv",
+    ]
     assert all((first / n).read_bytes() == (second / n).read_bytes() for n in names)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "again"]  # no temporary folders left
     overall = pd.read_csv(first / "overall.csv")
-    assert {"estimator", "estimate", "se", "ci_low", "ci_high", "pvalue", "n_obs", "n_units", "n_clusters"} <= set(overall)
-    assert set(overall["estimator"]) == {"twfe", "twfe_trends", "event_twfe", "cs_simple", "cs_group", "cs_dynamic",
-                                         "cs_calendar", "sunab", "imputation", "bacon"}
+    assert {"estimator", "estimate", "se", "ci_low", "ci_high", "pvalue", "n_obs", "n_units", "n_clusters"} <= set(
+        overall
+    )
+    assert set(overall["estimator"]) == {
+        "twfe",
+        "twfe_trends",
+        "event_twfe",
+        "cs_simple",
+        "cs_group",
+        "cs_dynamic",
+        "cs_calendar",
+        "sunab",
+        "imputation",
+        "bacon",
+    }
     dropped = pd.read_csv(first / "dropped.csv")
     assert "treated after the last period: recoded as control (g=0)" in set(dropped["reason"])
     vcov = pd.read_csv(first / "event_vcov.csv")

@@ -1,16 +1,16 @@
 """Validation that teaches: every mistake of a spec in one message (file:line: field, nearest valid name),
 bounded inputs, identity of name and file, estimators refusing what they cannot honour, small cohorts."""
+
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from analysis import estimate
-from analysis.infra.errors import InputError
 from analysis.estimators.simulate import simulate_panel
+from analysis.infra.errors import InputError
 from analysis.spec import MAX_BOOTSTRAP, SpecError, check_spec, load_spec, validate_spec
 from tests.spec_text import SC, spec_yaml, write_spec
 
@@ -50,30 +50,34 @@ def test_four_mistakes_in_one_message_with_lines_and_nearest_names(tmp_path):
     message = str(err.value)
     assert message.startswith(f"{path}: 4 mistakes\n")
     assert [line.split(": field")[0].strip() for line in message.splitlines()[1:]] == [
-        f"{path}:{n}" for n in (4, 8, 9, 10)]
+        f"{path}:{n}" for n in (4, 8, 9, 10)
+    ]
 
 
-@pytest.mark.parametrize("change, field, words", [
-    ("name: ''\n", "name", "name is empty"),
-    ("name: ../results/sc_index\n", "name", "not a plain name"),
-    ("name: other\n", "name", "differs from the file name 't'"),
-    ("seed: -1\n", "seed", "not a valid seed"),
-    ("seed: 5000000000\n", "seed", "not a valid seed"),
-    (f"bootstrap: {MAX_BOOTSTRAP + 1}\n", "bootstrap", "GB of memory"),
-    ("bootstrap: -5\n", "bootstrap", "must be >= 0"),
-    ("covariates: [x]\n", "covariates", "use controls"),
-    ("colour: red\n", "colour", "unknown field 'colour'"),
-    ("weights: popultion\n", "weights", "did you mean 'population'?"),
-    ("sample_rules: {states_include: [AL, XX]}\n", "sample_rules.states_include", "unknown state code 'XX'"),
-    ("sample_rules: {years: [1999, 2012]}\n", "sample_rules.years", "should be [first, last]"),
-    ("sample_rules: {covind_mn: 50}\n", "sample_rules.covind_mn", "did you mean 'covind_min'?"),
-    ("derived: {x: {log: population, year: 2000}}\n", "derived.x.year", "unknown key 'year'"),
-    ("derived: {x: {baseline: population}}\n", "derived.x.baseline", "baseline needs either year"),
-    ("fixed_effects: [state^year]\n", "fixed_effects", "must include county"),
-    ("fixed_effects: [county, state]\n", "fixed_effects", "need a year dimension"),
-    ("fixed_effects: [county, year, state^year]\n", "fixed_effects", "year is nested in state^year"),
-    ("est_method: ipw\n", None, None),
-])
+@pytest.mark.parametrize(
+    "change, field, words",
+    [
+        ("name: ''\n", "name", "name is empty"),
+        ("name: ../results/sc_index\n", "name", "not a plain name"),
+        ("name: other\n", "name", "differs from the file name 't'"),
+        ("seed: -1\n", "seed", "not a valid seed"),
+        ("seed: 5000000000\n", "seed", "not a valid seed"),
+        (f"bootstrap: {MAX_BOOTSTRAP + 1}\n", "bootstrap", "GB of memory"),
+        ("bootstrap: -5\n", "bootstrap", "must be >= 0"),
+        ("covariates: [x]\n", "covariates", "use controls"),
+        ("colour: red\n", "colour", "unknown field 'colour'"),
+        ("weights: popultion\n", "weights", "did you mean 'population'?"),
+        ("sample_rules: {states_include: [AL, XX]}\n", "sample_rules.states_include", "unknown state code 'XX'"),
+        ("sample_rules: {years: [1999, 2012]}\n", "sample_rules.years", "should be [first, last]"),
+        ("sample_rules: {covind_mn: 50}\n", "sample_rules.covind_mn", "did you mean 'covind_min'?"),
+        ("derived: {x: {log: population, year: 2000}}\n", "derived.x.year", "unknown key 'year'"),
+        ("derived: {x: {baseline: population}}\n", "derived.x.baseline", "baseline needs either year"),
+        ("fixed_effects: [state^year]\n", "fixed_effects", "must include county"),
+        ("fixed_effects: [county, state]\n", "fixed_effects", "need a year dimension"),
+        ("fixed_effects: [county, year, state^year]\n", "fixed_effects", "year is nested in state^year"),
+        ("est_method: ipw\n", None, None),
+    ],
+)
 def test_each_bad_value_is_named_with_its_line(tmp_path, change, field, words):
     path = write(tmp_path, BASE + change)
     if field is None:
@@ -97,10 +101,13 @@ def test_name_may_be_left_out_and_label_defaults_to_it(tmp_path):
     assert spec["seed"] == __import__("analysis.config", fromlist=["SEED"]).SEED
 
 
-@pytest.mark.parametrize("change, field, estimator", [
-    ("fixed_effects: [county, state^year]\n", "fixed_effects", "cs"),
-    ("controls: [covind]\n", "controls", "cs"),
-])
+@pytest.mark.parametrize(
+    "change, field, estimator",
+    [
+        ("fixed_effects: [county, state^year]\n", "fixed_effects", "cs"),
+        ("controls: [covind]\n", "controls", "cs"),
+    ],
+)
 def test_an_estimator_that_cannot_honour_a_field_refuses_naming_itself(tmp_path, change, field, estimator):
     with pytest.raises(SpecError) as err:
         check_spec(write(tmp_path, BASE + change))
@@ -132,8 +139,10 @@ def test_validate_spec_checks_modified_copies_in_memory(panel):
 
 
 def test_derived_columns_are_checked_against_the_panel(tmp_path, panel):
-    text = BASE + "derived:\n  population: {log: covind}\n  z: {log: nowhere}\n  a: {product: [b, covind]}\n" \
-                  "  b: {product: [a, covind]}\n"
+    text = (
+        BASE + "derived:\n  population: {log: covind}\n  z: {log: nowhere}\n  a: {product: [b, covind]}\n"
+        "  b: {product: [a, covind]}\n"
+    )
     with pytest.raises(SpecError) as err:
         validate_spec(load_spec(write(tmp_path, text)), panel.columns)
     messages = " | ".join(m for _, _, m in err.value.problems)
@@ -151,10 +160,14 @@ def test_baseline_controls_must_be_constant_within_counties(tmp_path, panel):
 def test_a_single_treated_county_runs_with_a_warning_naming_it(tmp_path):
     df = simulate_panel(120, seed=3)
     lone = df.loc[df["g287_county"] == 2005, "fips"].iloc[0]
-    df = df.assign(g287_county=np.where(df["g287_county"] == 2005, np.where(df["fips"] == lone, 2005, 0),
-                                        df["g287_county"]))
-    text = BASE.replace("program: sc", "program: 287g").replace("sc_year", "g287_county").replace(
-        "not_yet_treated", "never_treated")
+    df = df.assign(
+        g287_county=np.where(df["g287_county"] == 2005, np.where(df["fips"] == lone, 2005, 0), df["g287_county"])
+    )
+    text = (
+        BASE.replace("program: sc", "program: 287g")
+        .replace("sc_year", "g287_county")
+        .replace("not_yet_treated", "never_treated")
+    )
     spec = load_spec(write(tmp_path, text))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", estimate.SmallCohortWarning)
@@ -162,8 +175,9 @@ def test_a_single_treated_county_runs_with_a_warning_naming_it(tmp_path):
     messages = [str(w.message) for w in caught if issubclass(w.category, estimate.SmallCohortWarning)]
     assert any(f"g=2005: 1 county ({lone})" in m for m in messages)
     assert any("Still valid: the point estimates" in m and "reflect only the controls" in m for m in messages)
-    assert "very small cohorts" in tables["warnings"]["warning"].iloc[0] or \
-           "very small cohorts" in " ".join(tables["warnings"]["warning"])
+    assert "very small cohorts" in tables["warnings"]["warning"].iloc[0] or "very small cohorts" in " ".join(
+        tables["warnings"]["warning"]
+    )
     assert "cs_simple" in set(tables["overall"]["estimator"])  # it ran
 
 

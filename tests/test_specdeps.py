@@ -1,5 +1,6 @@
 """Make's view of each spec: content stamps of samples and derived columns change only with their rules,
 so adding a sample or a derived column rebuilds nothing and changing one rebuilds only its users."""
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,15 @@ estimators: [twfe]
 
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
-    for name, rel in {"ROOT": ".", "SPECS": "specs", "MINE": "myspecs", "GRIDS": "grids", "SAMPLES": "samples.yaml",
-                      "DERIVED": "derived.yaml", "MAKE_STATE": ".make"}.items():
+    for name, rel in {
+        "ROOT": ".",
+        "SPECS": "specs",
+        "MINE": "myspecs",
+        "GRIDS": "grids",
+        "SAMPLES": "samples.yaml",
+        "DERIVED": "derived.yaml",
+        "MAKE_STATE": ".make",
+    }.items():
         monkeypatch.setattr(specdeps, name, tmp_path / rel)
     for folder in ("specs", "myspecs", "grids"):
         (tmp_path / folder).mkdir()
@@ -46,13 +54,15 @@ def repo(tmp_path, monkeypatch):
     (tmp_path / "derived.yaml").write_text(DERIVED)
     (tmp_path / "specs" / "a.yaml").write_text(SPEC.format(sample="main", extra=""))
     (tmp_path / "myspecs" / "b.yaml").write_text(SPEC.format(sample="nc", extra="baseline_controls: [log_pop_2000]\n"))
-    (tmp_path / "grids" / "g.yaml").write_text(textwrap.dedent("""\
+    (tmp_path / "grids" / "g.yaml").write_text(
+        textwrap.dedent("""\
         program: 287g
         base: {sample: main}
         variants:
           - {variant: base, dimension: base, changes: {}}
           - {variant: nc, dimension: sample, changes: {sample: nc}}
-        """))
+        """)
+    )
     return tmp_path
 
 
@@ -73,8 +83,9 @@ def test_adding_a_sample_or_derived_column_touches_no_stamp(repo):
     specdeps.main()
     before = _times(repo)
     (repo / "samples.yaml").write_text(SAMPLES + "south:\n  states_include: [AL, GA]\n")
-    (repo / "derived.yaml").write_text(DERIVED.replace("meaning: log population", "meaning: reworded") +
-                                       "x:\n  log1p: covind\n")
+    (repo / "derived.yaml").write_text(
+        DERIVED.replace("meaning: log population", "meaning: reworded") + "x:\n  log1p: covind\n"
+    )
     os.utime(repo / "samples.yaml")
     specdeps.main()
     after = _times(repo)

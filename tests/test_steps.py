@@ -2,6 +2,7 @@
 success is skipped and its outputs stamped done; anything else reruns it. Atomic folders
 (analysis.infra.atomic.atomic_dir): replaced whole, unchanged files keep their times, normal permissions,
 temporaries of killed writers removed by the next write."""
+
 from __future__ import annotations
 
 import os
@@ -12,13 +13,15 @@ import time
 
 import pytest
 
+from analysis.config import ROOT
 from analysis.infra import runlog
 from analysis.infra.atomic import atomic_dir, write_text
-from analysis.config import ROOT
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
-WRITE = "import sys, pathlib; p = pathlib.Path(sys.argv[1]); p.write_text(pathlib.Path(sys.argv[2]).read_text().upper())"
+WRITE = (
+    "import sys, pathlib; p = pathlib.Path(sys.argv[1]); p.write_text(pathlib.Path(sys.argv[2]).read_text().upper())"
+)
 
 
 @pytest.fixture
@@ -33,6 +36,7 @@ def step(tmp_path, monkeypatch):
 
     def run(command=cmd):
         return runlog.run_step("upper", command, [str(source)], [str(out)])
+
     return run, source, out
 
 
@@ -45,10 +49,10 @@ def test_same_content_skips_and_stamps_the_outputs(step, tmp_path):
     assert run() == 0 and out.read_text() == "HELLO\n"
     old = out.stat().st_mtime_ns
     time.sleep(0.01)
-    os.utime(source)   # a touch, a checkout: same bytes
+    os.utime(source)  # a touch, a checkout: same bytes
     assert run() == 0
     assert runs(tmp_path) == ["ran", "skipped: inputs and outputs unchanged"]
-    assert out.stat().st_mtime_ns > old   # stamped done for make
+    assert out.stat().st_mtime_ns > old  # stamped done for make
 
 
 def test_changed_input_command_or_output_reruns(step, tmp_path):
@@ -122,16 +126,18 @@ def test_atomic_dir_keeps_unchanged_files_and_normal_modes(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o777 & ~umask
-    assert [p.name for p in target.parent.iterdir()] == ["spec"]   # no temporary left
+    assert [p.name for p in target.parent.iterdir()] == ["spec"]  # no temporary left
 
 
 def test_atomic_dir_leaves_the_old_folder_when_the_writer_dies(tmp_path):
     target = tmp_path / "spec"
     with atomic_dir(target) as tmp:
         (tmp / "a.csv").write_text("old\n")
-    code = ("import sys, time; from analysis.infra.atomic import atomic_dir\n"
-            "with atomic_dir(sys.argv[1]) as tmp:\n"
-            "    (tmp / 'a.csv').write_text('half'); print(tmp, flush=True); time.sleep(60)\n")
+    code = (
+        "import sys, time; from analysis.infra.atomic import atomic_dir\n"
+        "with atomic_dir(sys.argv[1]) as tmp:\n"
+        "    (tmp / 'a.csv').write_text('half'); print(tmp, flush=True); time.sleep(60)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code, str(target)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     stale = proc.stdout.readline().strip()
     proc.kill()

@@ -1,4 +1,5 @@
 """Tests of the figure style: palette, sizes, and byte-identical, atomic saves."""
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,7 @@ def test_palette_is_okabe_ito_and_the_default_cycle():
     fig, ax = style.figure()
     cycle = [to_hex(c["color"]) for c in matplotlib.rcParams["axes.prop_cycle"]]
     assert set(cycle) <= OKABE_ITO and len(cycle) == len(set(cycle)) >= 6
-    line, = ax.plot([0, 1], [0, 1])
+    (line,) = ax.plot([0, 1], [0, 1])
     assert to_hex(line.get_color()) == cycle[0]
 
 
@@ -47,6 +48,7 @@ def test_figure_size_fonts_and_no_tex():
     assert matplotlib.rcParams["text.usetex"] is False
     assert matplotlib.rcParams["font.family"] == ["serif"]
     from matplotlib import font_manager
+
     path = font_manager.findfont(font_manager.FontProperties(family="serif"), fallback_to_default=False)
     assert "DejaVuSerif" in os.path.basename(path)
 
@@ -59,6 +61,7 @@ def test_save_writes_pdf_and_png_atomically(tmp_path):
     assert b"CreationDate" not in pdf.read_bytes() and b"matplotlib" not in pdf.read_bytes().lower()
     assert b"Software" not in png.read_bytes()
     from PIL import Image
+
     with Image.open(png) as im:  # 3in x 2in at 150 dpi
         assert im.size == (3 * style.PNG_DPI, 2 * style.PNG_DPI)
     assert style.save.__defaults__[0] == config.FIGURES
@@ -71,9 +74,11 @@ def test_two_renders_are_byte_identical(tmp_path):
 
 
 def test_renders_in_separate_processes_are_byte_identical(tmp_path):
-    code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]);"
-            "import tests.test_style as t; from analysis.exhibits import style;"
-            "style.save(t._draw(), 'fig', directory=Path(sys.argv[1]))")
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]);"
+        "import tests.test_style as t; from analysis.exhibits import style;"
+        "style.save(t._draw(), 'fig', directory=Path(sys.argv[1]))"
+    )
     outs = []
     for seed in ("1", "2"):
         out = tmp_path / seed

@@ -1,4 +1,5 @@
 """The shared inference helper: normal CIs and p-values, with no p-value where the se is zero."""
+
 from __future__ import annotations
 
 import warnings

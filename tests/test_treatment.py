@@ -1,4 +1,5 @@
 """Tests of 287(g) treatment timing: a hand-built table with known answers, properties, real data."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -12,33 +13,50 @@ from analysis.treatment import county_dating, exposure, list_dates, statewide_28
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
 ROWS = [  # fips, state_fips, level, model, first_signed, end_date, wapo_first_year, agency_id
-    ("37001", "37", "county", "JEM", "2008-06-30", None, 2008, "a"),     # 30 June: mid-year rule keeps 2008
-    ("37001", "37", "municipal", "TF", "2007-07-01", None, None, "b"),   # earlier, but municipal; 1 July -> next
+    ("37001", "37", "county", "JEM", "2008-06-30", None, 2008, "a"),  # 30 June: mid-year rule keeps 2008
+    ("37001", "37", "municipal", "TF", "2007-07-01", None, None, "b"),  # earlier, but municipal; 1 July -> next
     ("37003", "37", "municipal", "JEM", "2009-03-01", None, None, "c"),  # municipal only: g287_county stays 0
     ("37005", "37", "county", "hybrid", "2010-12-01", "2011-05-01", 2019, "d"),  # hybrid counts for JEM and TF
     ("37005", "37", "county", None, "2009-01-15", "2012-09-30", None, "e"),  # model unknown: county/any only
-    ("37007", "37", "county", "TF", "2016-08-01", None, None, "f"),      # after the panel: not yet treated in 2012
+    ("37007", "37", "county", "TF", "2016-08-01", None, None, "f"),  # after the panel: not yet treated in 2012
     ("37009", "37", "county", "JEM", "2008-06-30", "2010-01-01", None, "g"),  # shares 30 June 2008 with 37001
-    ("37009", "37", "county", "JEM", "2009-02-01", None, 2009, "h"),     # a second, never-ended agreement
-    (None, "04", "state", "TF", "2008-06-30", None, None, "i"),          # state agency: no county; 3rd on that date
+    ("37009", "37", "county", "JEM", "2009-02-01", None, 2009, "h"),  # a second, never-ended agreement
+    (None, "04", "state", "TF", "2008-06-30", None, None, "i"),  # state agency: no county; 3rd on that date
 ]
-COLUMNS = ["fips", "g287_county", "g287_any", "g287_jem", "g287_tf", "g287_county_midyear", "g287_any_midyear",
-           "g287_county_wapo", "g287_county_month", "g287_county_end", "g287_county_list_date"]
+COLUMNS = [
+    "fips",
+    "g287_county",
+    "g287_any",
+    "g287_jem",
+    "g287_tf",
+    "g287_county_midyear",
+    "g287_any_midyear",
+    "g287_county_wapo",
+    "g287_county_month",
+    "g287_county_end",
+    "g287_county_list_date",
+]
 EXPECTED = pd.DataFrame(
-    [("37001", 2008, 2007, 2008, 2007, 2008, 2008, 2008, 6, 0, True),
-     ("37003", 0, 2009, 2009, 0, 0, 2009, 0, 0, 0, False),
-     # the Post's 2019 for the hybrid; the undated 2009 agreement keeps its own year: min 2009
-     ("37005", 2009, 2009, 2010, 2010, 2009, 2009, 2009, 1, 2012, False),
-     ("37007", 2016, 2016, 0, 2016, 2017, 2017, 2016, 8, 0, False),
-     ("37009", 2008, 2008, 2008, 0, 2008, 2008, 2008, 6, 0, True)],  # one agreement never ended: no end
-    columns=COLUMNS)
+    [
+        ("37001", 2008, 2007, 2008, 2007, 2008, 2008, 2008, 6, 0, True),
+        ("37003", 0, 2009, 2009, 0, 0, 2009, 0, 0, 0, False),
+        # the Post's 2019 for the hybrid; the undated 2009 agreement keeps its own year: min 2009
+        ("37005", 2009, 2009, 2010, 2010, 2009, 2009, 2009, 1, 2012, False),
+        ("37007", 2016, 2016, 0, 2016, 2017, 2017, 2016, 8, 0, False),
+        ("37009", 2008, 2008, 2008, 0, 2008, 2008, 2008, 6, 0, True),
+    ],  # one agreement never ended: no end
+    columns=COLUMNS,
+)
 
 
 def _table(rows) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=["fips", "state_fips", "level", "model", "first_signed", "end_date",
-                                     "wapo_first_year", "agency_id"])
+    df = pd.DataFrame(
+        rows,
+        columns=["fips", "state_fips", "level", "model", "first_signed", "end_date", "wapo_first_year", "agency_id"],
+    )
     return df.astype({"fips": "string", "model": "string", "wapo_first_year": "Int64"}).assign(
-        first_signed=pd.to_datetime(df["first_signed"]), end_date=pd.to_datetime(df["end_date"]))
+        first_signed=pd.to_datetime(df["first_signed"]), end_date=pd.to_datetime(df["end_date"])
+    )
 
 
 def test_known_answers():
@@ -55,21 +73,25 @@ def test_list_dates_count_agencies_not_rows():
 
 def test_exposure_shares():
     year = pd.Series([2007, 2008, 2009, 2008, 2008])
-    got = exposure(year, pd.Series([2008, 2008, 2008, 0, None], dtype="Int64"),
-                   pd.Series([4, 4, 4, 0, None], dtype="Int64"))
+    got = exposure(
+        year, pd.Series([2008, 2008, 2008, 0, None], dtype="Int64"), pd.Series([4, 4, 4, 0, None], dtype="Int64")
+    )
     assert got.tolist()[:4] == [0.0, 0.75, 1.0, 0.0] and pd.isna(got.iloc[4])
 
 
 def test_county_dating_flags_disagreements():
-    table = _table(ROWS).assign(oig_signed=pd.to_datetime(
-        [None, None, None, "2010-12-01", None, None, "2008-06-30", None, None]))
+    table = _table(ROWS).assign(
+        oig_signed=pd.to_datetime([None, None, None, "2010-12-01", None, None, "2008-06-30", None, None])
+    )
     got = county_dating(table).set_index("fips")
     assert got.loc["37001", "wapo_agrees"] and pd.isna(got.loc["37001", "oig_agrees"])
-    assert not got.loc["37005", "wapo_agrees"]          # the Post says 2019, we say 2009
-    assert not got.loc["37005", "oig_agrees"]           # the OIG's date is the later agreement's
+    assert not got.loc["37005", "wapo_agrees"]  # the Post says 2019, we say 2009
+    assert not got.loc["37005", "oig_agrees"]  # the OIG's date is the later agreement's
     assert got.loc["37009", "oig_agrees"] and got.loc["37009", "list_date"]
-    early = table.assign(first_signed=table["first_signed"].where(table["fips"] != "37001", pd.Timestamp("2003-05-01")),
-                         wapo_first_year=table["wapo_first_year"].where(table["fips"] != "37001", 2005))
+    early = table.assign(
+        first_signed=table["first_signed"].where(table["fips"] != "37001", pd.Timestamp("2003-05-01")),
+        wapo_first_year=table["wapo_first_year"].where(table["fips"] != "37001", 2005),
+    )
     assert county_dating(early).set_index("fips").loc["37001", "wapo_agrees"]  # 2005 is the Post's first column
 
 
@@ -82,14 +104,19 @@ agreement = st.tuples(
     st.sampled_from(["county", "municipal", "state"]),
     st.sampled_from(["JEM", "TF", "hybrid", None]),
     st.dates(pd.Timestamp("2002-01-01").date(), pd.Timestamp("2017-12-31").date()),
-    st.one_of(st.none(), st.dates(pd.Timestamp("2002-01-01").date(), pd.Timestamp("2017-12-31").date())))
+    st.one_of(st.none(), st.dates(pd.Timestamp("2002-01-01").date(), pd.Timestamp("2017-12-31").date())),
+)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(agreement, min_size=1, max_size=12))
 def test_timing_properties(rows):
-    table = _table([(None if lvl == "state" else f, f[:2], lvl, m, str(d), None if e is None else str(max(d, e)),
-                     None, f"a{i}") for i, (f, lvl, m, d, e) in enumerate(rows)])
+    table = _table(
+        [
+            (None if lvl == "state" else f, f[:2], lvl, m, str(d), None if e is None else str(max(d, e)), None, f"a{i}")
+            for i, (f, lvl, m, d, e) in enumerate(rows)
+        ]
+    )
     got = timing_287g(table).set_index("fips")
     local = table[table["level"] != "state"]
     assert set(got.index) == set(local["fips"])

@@ -1,6 +1,7 @@
 """The paper says the imputation estimator with county trends fitted on untreated observations is not
 reported because the maintained libraries do not estimate it. This checks that claim against the
 installed versions: when a library gains the feature, this test fails and the row should be added."""
+
 from __future__ import annotations
 
 import inspect
@@ -25,7 +26,8 @@ def tiny() -> pd.DataFrame:
 
 def test_diff_diff_imputation_has_no_unit_trend_option():
     params = set(inspect.signature(ImputationDiD.__init__).parameters) | set(
-        inspect.signature(ImputationDiD.fit).parameters)
+        inspect.signature(ImputationDiD.fit).parameters
+    )
     assert not [p for p in params if "trend" in p.lower() and p != "pretrends"]
 
 
@@ -35,4 +37,4 @@ def test_pyfixest_did2s_rejects_unit_trends_in_its_first_stage(first_stage):
         warnings.simplefilter("ignore")
         with pytest.raises((KeyError, NotImplementedError, ValueError)):
             pf.did2s(tiny(), "y", first_stage, "~i(D)", "D", "u")
-    pf.did2s(tiny(), "y", "~ 0 | u + t", "~i(D)", "D", "u")   # the plain two-stage estimator runs
+    pf.did2s(tiny(), "y", "~ 0 | u + t", "~i(D)", "D", "u")  # the plain two-stage estimator runs

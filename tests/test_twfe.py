@@ -1,4 +1,5 @@
 """Static TWFE on mpdta (linearmodels and pyfixest agree on -0.036549), trends and the event study."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,8 +41,9 @@ def test_weights_and_state_clusters_change_what_they_should(mpdta):
     assert equal["se"] == pytest.approx(base["se"], rel=1e-10)
     pop = twfe.static(mpdta.assign(w=np.exp(mpdta["lpop"])), "lemp", "countyreal", "year", "first.treat", weights="w")
     assert pop.summary["estimate"] != pytest.approx(base["estimate"], abs=1e-4)
-    state = twfe.static(mpdta.assign(st=mpdta["countyreal"] // 1000), "lemp", "countyreal", "year", "first.treat",
-                        cluster="st").summary
+    state = twfe.static(
+        mpdta.assign(st=mpdta["countyreal"] // 1000), "lemp", "countyreal", "year", "first.treat", cluster="st"
+    ).summary
     assert state["estimate"] == base["estimate"] and state["n_clusters"] == mpdta["countyreal"].floordiv(1000).nunique()
 
 

@@ -1,5 +1,6 @@
 """The wave-design appendix (analysis/exhibits/wave_design.py, paper/sections/wave_plan.tex): the MDE
 table from hand-built results, the macros against results/wave_power/, the section's macros and labels."""
+
 from __future__ import annotations
 
 import re
@@ -18,9 +19,12 @@ SECTION = config.PAPER / "sections" / "wave_plan.tex"
 
 
 def _mde() -> pd.DataFrame:
-    rows = [{"design": d, "outcome": o, "horizon": h, "mde": 0.01 * h + i, "mde_empirical": 0.02 * h,
-             "size": 0.05 * h} for i, d in enumerate(wave_design.DESIGN_NAMES)
-            for o in wave_design.OUTCOME_NAMES for h in (1, 2, 3)]
+    rows = [
+        {"design": d, "outcome": o, "horizon": h, "mde": 0.01 * h + i, "mde_empirical": 0.02 * h, "size": 0.05 * h}
+        for i, d in enumerate(wave_design.DESIGN_NAMES)
+        for o in wave_design.OUTCOME_NAMES
+        for h in (1, 2, 3)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -32,7 +36,11 @@ def test_mde_frame_one_row_per_design_and_outcome():
     assert (frame["design"] != "").sum() == len(wave_design.DESIGN_NAMES)
     assert frame.loc[3, "t2"] == pytest.approx(1.02) and frame.loc[8, "s3"] == pytest.approx(0.15)
     # the plan's primary design (within state, county clusters) comes first
-    assert frame.loc[0, "design"] == wave_design.DESIGN_NAMES[wave_design.PRIMARY] == "Within state, county clusters (plan)"
+    assert (
+        frame.loc[0, "design"]
+        == wave_design.DESIGN_NAMES[wave_design.PRIMARY]
+        == "Within state, county clusters (plan)"
+    )
     assert list(wave_design.DESIGN_NAMES) == list(wave_design.TAGS)
 
 
@@ -45,7 +53,9 @@ def test_mde_frame_stops_on_a_missing_design():
 def built():
     if not config.NUMBERS.exists() or not (wave_design.FOLDER / "mde.csv").exists():
         pytest.skip("wave power or exhibits not built (make all)")
-    return parse(config.NUMBERS), pd.read_csv(wave_design.FOLDER / "mde.csv").set_index(["design", "outcome", "horizon"])
+    return parse(config.NUMBERS), pd.read_csv(wave_design.FOLDER / "mde.csv").set_index(
+        ["design", "outcome", "horizon"]
+    )
 
 
 def test_macros_match_the_power_results(built):
@@ -57,7 +67,8 @@ def test_macros_match_the_power_results(built):
         assert macros[f"WavePowerCsMde{w}"] == fmt_num(mde.loc[("cs_state", "index", h), "mde"], 3)
         assert macros[f"WavePowerCsCountySize{w}"] == fmt_num(100 * mde.loc[("cs", "index", h), "size"], 0)
         assert macros[f"WavePowerStateClSize{w}"] == fmt_num(
-            100 * mde.loc[("within_state_state", "index", h), "size"], 0)
+            100 * mde.loc[("within_state_state", "index", h), "size"], 0
+        )
         assert macros[f"WavePowerMdePct{w}"] == fmt_num(100 * np.expm1(mde.loc[("within_state", "index", h), "mde"]), 1)
     assert macros["WavePowerBiasThree"] == fmt_num(mde.loc[("within_state", "index", 3), "bias"], 3)
     assert macros["WavePowerCsBiasThree"] == fmt_num(mde.loc[("cs", "index", 3), "bias"], 3)
@@ -78,7 +89,7 @@ def test_section_uses_only_defined_macros_and_generated_numbers(built):
     used = set(re.findall(r"\\([A-Z][A-Za-z]+)", text))
     assert not used - set(macros), f"undefined macros: {sorted(used - set(macros))}"
     body = re.sub(r"%.*", "", text)
-    body = re.sub(r"z_\{0\.\d+\}", "", body)      # quantile notation, not a result
+    body = re.sub(r"z_\{0\.\d+\}", "", body)  # quantile notation, not a result
     assert not re.findall(r"(?<![\w{.])-?\d+\.\d+", body)
 
 

@@ -1,5 +1,6 @@
 """The 2025 wave plan (analysis/plans/wave_2025.yaml) and its runner (analysis.wave_plan): the refusal
 without data, bad input, and an end-to-end run on simulated 2013-2026 data that recovers a known effect."""
+
 from __future__ import annotations
 
 import csv
@@ -26,8 +27,19 @@ def _manifest(path, raw, files):
         w.writerow(FIELDS)
         for f in files:
             rel = f.relative_to(raw).as_posix()
-            w.writerow([rel, sha256_of(f), f.stat().st_size, f"https://example.org/{rel}", "simulated", "none",
-                        "simulated data", "none", ""])
+            w.writerow(
+                [
+                    rel,
+                    sha256_of(f),
+                    f.stat().st_size,
+                    f"https://example.org/{rel}",
+                    "simulated",
+                    "none",
+                    "simulated data",
+                    "none",
+                    "",
+                ]
+            )
 
 
 def simulate(folder, n_states=20, per_state=25, years=range(2013, 2027), seed=11):
@@ -43,10 +55,19 @@ def simulate(folder, n_states=20, per_state=25, years=range(2013, 2027), seed=11
     wave, pre = u < 0.35, (u >= 0.35) & (u < 0.40)
     year = np.where(rng.random(n) < 0.6, 2025, 2026)
     month = rng.integers(1, 13, n)
-    first = pd.to_datetime([f"{y}-{m:02d}-01" if w else ("2021-01-01" if p else None)
-                            for y, m, w, p in zip(year, month, wave, pre)])
-    timing = pd.DataFrame({"fips": fips, "state_fips": state_fips, "state": [f"S{s}" for s in state_fips],
-                           "adopted": wave | pre, "wave_adopter": wave, "first_month": first})
+    first = pd.to_datetime(
+        [f"{y}-{m:02d}-01" if w else ("2021-01-01" if p else None) for y, m, w, p in zip(year, month, wave, pre)]
+    )
+    timing = pd.DataFrame(
+        {
+            "fips": fips,
+            "state_fips": state_fips,
+            "state": [f"S{s}" for s in state_fips],
+            "adopted": wave | pre,
+            "wave_adopter": wave,
+            "first_month": first,
+        }
+    )
     timing["first_year"] = timing["first_month"].dt.year.astype("Int64")
     timing.to_parquet(folder / "timing.parquet")
     level = rng.normal(0, 0.4, n) + 0.2 * wave
@@ -58,8 +79,17 @@ def simulate(folder, n_states=20, per_state=25, years=range(2013, 2027), seed=11
         shift = level + np.array([state_shock[(s, y)] for s in state_fips]) + 0.01 * (y - 2013) + EFFECT * treated
         violent = rng.poisson(pop / 1e5 * 400 * np.exp(shift))
         prop = rng.poisson(pop / 1e5 * 2500 * np.exp(shift))
-        df = pd.DataFrame({"fips": fips, "year": y, "population": pop.astype(int), "index": violent + prop,
-                           "violent": violent, "property": prop, "covind": np.where(rng.random(n) < 0.02, 50, 100)})
+        df = pd.DataFrame(
+            {
+                "fips": fips,
+                "year": y,
+                "population": pop.astype(int),
+                "index": violent + prop,
+                "violent": violent,
+                "property": prop,
+                "covind": np.where(rng.random(n) < 0.02, 50, 100),
+            }
+        )
         path = raw / "crime_wave" / f"county_crime_{y}.csv"
         df.to_csv(path, index=False)
         files.append(path)
@@ -87,8 +117,15 @@ def test_refuses_without_data_on_todays_manifest():
     assert done.returncode == 1
     err = done.stderr.strip()
     assert err.startswith("error: the plan wave_2025") and len(err.splitlines()) == 1
-    for words in ("2015-2025", "missing: 2015-2025", "FBI Uniform Crime Reporting", "crime_wave/county_crime_{year}.csv",
-                  "fips,year,population,index,violent,property,covind", "data_raw/manifest.csv", "sha256"):
+    for words in (
+        "2015-2025",
+        "missing: 2015-2025",
+        "FBI Uniform Crime Reporting",
+        "crime_wave/county_crime_{year}.csv",
+        "fips,year,population,index,violent,property,covind",
+        "data_raw/manifest.csv",
+        "sha256",
+    ):
         assert words in err
     assert done.stdout == ""
 
@@ -118,9 +155,24 @@ def test_bad_value_named_by_file_line_field(tmp_path):
 def test_runs_end_to_end_on_simulated_2013_2026_data_and_recovers_the_effect(tmp_path):
     raw, manifest, timing, t = simulate(tmp_path)
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "analysis.wave_plan", "--raw-dir", str(raw), "--manifest",
-                           str(manifest), "--timing", str(timing), "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis.wave_plan",
+            "--raw-dir",
+            str(raw),
+            "--manifest",
+            str(manifest),
+            "--timing",
+            str(timing),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "wave plan: estimated in" in done.stdout
     est = pd.read_csv(out / "estimates.csv")
@@ -132,7 +184,7 @@ def test_runs_end_to_end_on_simulated_2013_2026_data_and_recovers_the_effect(tmp
     assert cs_row["n_clusters"] == 20 and "clustered by state" in cs_row["inference"]
     assert primary["ci_low"] < EFFECT < primary["ci_high"] and primary["ci_high"] < 0
     assert abs(primary["estimate"] - EFFECT) < 0.03
-    for _, row in est.iterrows():   # every outcome and design recovers the effect
+    for _, row in est.iterrows():  # every outcome and design recovers the effect
         assert abs(row["estimate"] - EFFECT) < 0.05
     # every outcome: the primary design first, then the two robustness estimates, not tested
     assert list(est["estimator"]) == ["twfe_within_state", "cs_simple", "imputation_within_state"] * 3
@@ -144,7 +196,9 @@ def test_runs_end_to_end_on_simulated_2013_2026_data_and_recovers_the_effect(tmp
     # the data years used: the plan's 2015 on, every later consecutive year (2013-2014 present, not used)
     assert "2015-2026" in log.loc[0, "reason"]
     # pre-wave adopters and the low-coverage counties are dropped and counted
-    assert log.set_index("rule").at["pre_wave_adopters", "counties_dropped"] == int((t["adopted"] & ~t["wave_adopter"]).sum())
+    assert log.set_index("rule").at["pre_wave_adopters", "counties_dropped"] == int(
+        (t["adopted"] & ~t["wave_adopter"]).sum()
+    )
     assert log.set_index("rule").at["covind_min", "counties_dropped"] > 0
     assert (log["counties_after"].iloc[-1]) == primary["n_counties"]
     assert (out / "plan.yaml").read_text() == wave_plan.PLAN.read_text()
@@ -165,14 +219,20 @@ def test_data_after_the_window_shorten_the_controls(tmp_path):
     assert log.set_index("rule").at["adopt_after_data", "counties_dropped"] == len(late)
 
 
-@pytest.mark.parametrize("edit,field", [
-    (lambda t: t.replace("primary_outcome: index\n", ""), "primary_outcome"),
-    (lambda t: t.replace("cluster: county\n", "cluster: county_pair\n"), "cluster"),
-    (lambda t: t.replace("bootstrap: 999", "bootstrap: many"), "robustness"),
-    (lambda t: t.replace("estimator: twfe\n", "estimator: cs_simple\n"), "estimator"),
-    (lambda t: t.replace("fixed_effects: [county, state^year]\n", "fixed_effects: [county, year]\n"), "fixed_effects"),
-    (lambda t: t.replace("imputation: {estimator", "imputed: {estimator"), "robustness"),
-])
+@pytest.mark.parametrize(
+    "edit,field",
+    [
+        (lambda t: t.replace("primary_outcome: index\n", ""), "primary_outcome"),
+        (lambda t: t.replace("cluster: county\n", "cluster: county_pair\n"), "cluster"),
+        (lambda t: t.replace("bootstrap: 999", "bootstrap: many"), "robustness"),
+        (lambda t: t.replace("estimator: twfe\n", "estimator: cs_simple\n"), "estimator"),
+        (
+            lambda t: t.replace("fixed_effects: [county, state^year]\n", "fixed_effects: [county, year]\n"),
+            "fixed_effects",
+        ),
+        (lambda t: t.replace("imputation: {estimator", "imputed: {estimator"), "robustness"),
+    ],
+)
 def test_a_broken_plan_is_refused_naming_the_field(tmp_path, edit, field):
     path = tmp_path / "plan.yaml"
     path.write_text(edit(wave_plan.PLAN.read_text()))

@@ -1,4 +1,5 @@
 """The power simulation of the 2025-2026 wave (analysis.wave_power) on hand-built and simulated data."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,16 @@ def _timing(states: list[str], n_per_state: int = 12, seed: int = 0) -> pd.DataF
             fips = f"{s + 1:02d}{i:03d}"
             wave, pre = i % 3 == 0, i == 1
             month = pd.Timestamp(f"{2025 + (i % 2)}-{1 + rng.integers(12):02d}-01") if wave else pd.NaT
-            rows.append({"fips": fips, "panel_fips": fips, "state": st, "adopted": wave or pre, "wave_adopter": wave,
-                         "first_month": pd.Timestamp("2021-01-01") if pre else month})
+            rows.append(
+                {
+                    "fips": fips,
+                    "panel_fips": fips,
+                    "state": st,
+                    "adopted": wave or pre,
+                    "wave_adopter": wave,
+                    "first_month": pd.Timestamp("2021-01-01") if pre else month,
+                }
+            )
     t = pd.DataFrame(rows)
     t["first_year"] = t["first_month"].dt.year.astype("Int64")
     return t
@@ -37,11 +46,22 @@ def sim():
     rng = np.random.default_rng(5)
     wave = rng.random(len(counties)) < 0.3
     pre = ~wave & (rng.random(len(counties)) < 0.05)
-    month = [pd.Timestamp(f"{rng.choice([2025, 2026])}-{rng.integers(1, 13):02d}-01") if w else
-             (pd.Timestamp("2021-01-01") if p else pd.NaT) for w, p in zip(wave, pre)]
-    timing = pd.DataFrame({"fips": counties["fips"].to_numpy(), "panel_fips": counties["fips"].to_numpy(),
-                           "state": counties["state"].to_numpy(), "adopted": wave | pre, "wave_adopter": wave,
-                           "first_month": month})
+    month = [
+        pd.Timestamp(f"{rng.choice([2025, 2026])}-{rng.integers(1, 13):02d}-01")
+        if w
+        else (pd.Timestamp("2021-01-01") if p else pd.NaT)
+        for w, p in zip(wave, pre)
+    ]
+    timing = pd.DataFrame(
+        {
+            "fips": counties["fips"].to_numpy(),
+            "panel_fips": counties["fips"].to_numpy(),
+            "state": counties["state"].to_numpy(),
+            "adopted": wave | pre,
+            "wave_adopter": wave,
+            "first_month": month,
+        }
+    )
     timing["first_year"] = timing["first_month"].dt.year.astype("Int64")
     population = panel[panel["year"] == 2012].set_index("fips")["population"]
     return panel, timing, population
@@ -65,8 +85,13 @@ def test_draw_is_seeded_and_respects_cells():
     timing = _timing(["AA", "BB"])
     pop = pd.Series(np.arange(1, len(timing) + 1) * 1000.0, index=timing["fips"])
     cells, months, cuts = wp.structure(timing, pop)
-    counties = pd.DataFrame({"fips": [f"9{i:04d}" for i in range(400)], "state": ["AA"] * 200 + ["CC"] * 200,
-                             "size": np.tile([0, 1, 2, 0], 100)})
+    counties = pd.DataFrame(
+        {
+            "fips": [f"9{i:04d}" for i in range(400)],
+            "state": ["AA"] * 200 + ["CC"] * 200,
+            "size": np.tile([0, 1, 2, 0], 100),
+        }
+    )
     a = wp.draw(counties, cells, months, np.random.default_rng(1))
     b = wp.draw(counties, cells, months, np.random.default_rng(1))
     pd.testing.assert_frame_equal(a, b)
@@ -82,11 +107,17 @@ def test_draw_is_seeded_and_respects_cells():
 
 def test_placebo_panel_codes_years_exposure_and_drops():
     sample = pd.DataFrame({"fips": np.repeat(["a", "b", "c", "d"], 13), "year": np.tile(range(2000, 2013), 4)})
-    placebo = pd.DataFrame({"fips": ["a", "b", "c", "d"], "status": ["wave", "wave", "pre", "none"],
-                            "wave_year": [2025, 2026, 0, 0], "month": [7, 1, 0, 0]})
+    placebo = pd.DataFrame(
+        {
+            "fips": ["a", "b", "c", "d"],
+            "status": ["wave", "wave", "pre", "none"],
+            "wave_year": [2025, 2026, 0, 0],
+            "month": [7, 1, 0, 0],
+        }
+    )
     one = wp.placebo_panel(sample, placebo, 1)
     assert one["year"].max() == 2010
-    assert sorted(one["fips"].unique()) == ["a", "d"]           # pre-wave left out; 2026 adopter after the data
+    assert sorted(one["fips"].unique()) == ["a", "d"]  # pre-wave left out; 2026 adopter after the data
     a = one[one["fips"] == "a"].set_index("year")
     assert a.at[2010, "g"] == 2010 and a.at[2010, "x"] == pytest.approx(0.5) and a.at[2009, "x"] == 0
     three = wp.placebo_panel(sample, placebo, 3)
@@ -111,7 +142,7 @@ def test_within_state_equals_package_twfe(sim):
         by_state = twfe.static(df, y, "fips", "year", "g", fe=["fips", "sy"], cluster="state_fips").summary
         assert ours[y][0] == pytest.approx(by_county["estimate"], abs=1e-8)
         assert ours[y][1] == pytest.approx(by_state["se"], rel=1e-6)
-        assert ours[y][2] == pytest.approx(by_county["se"], rel=1e-6)    # the plan's inference
+        assert ours[y][2] == pytest.approx(by_county["se"], rel=1e-6)  # the plan's inference
         assert by_state["n_clusters"] == df["state_fips"].nunique() < by_county["n_clusters"]
 
 
@@ -130,22 +161,38 @@ def test_three_fits_give_every_effect_exactly(sim, design):
     panel = sim[0]
     df = wp.placebo_panel(panel, _placebo(sim), 2)
     df = df.assign(plus=df["log_rate_index"] + df["x"])
-    fits = {"cs": lambda y: wp.fit_cs(df, y)[:2], "cs_state": lambda y: wp.fit_cs(df, y)[::2],
-            "within_state": lambda y: wp.fit_within_state(df, [y])[y][::2],
-            "within_state_state": lambda y: wp.fit_within_state(df, [y])[y][:2]}
+    fits = {
+        "cs": lambda y: wp.fit_cs(df, y)[:2],
+        "cs_state": lambda y: wp.fit_cs(df, y)[::2],
+        "within_state": lambda y: wp.fit_within_state(df, [y])[y][::2],
+        "within_state_state": lambda y: wp.fit_within_state(df, [y])[y][:2],
+    }
     fit = fits[design]
     (e0, s0), (ex, sx), (_, s1) = fit("log_rate_index"), fit("x"), fit("plus")
     for tau in (-0.2, 0.07, 0.3):
         df["inj"] = df["log_rate_index"] + tau * df["x"]
         est, se = fit("inj")
         assert e0 + tau * ex == pytest.approx(est, abs=1e-9)
-        assert np.sqrt(s0 ** 2 + tau * (s1 ** 2 - s0 ** 2 - sx ** 2) + tau ** 2 * sx ** 2) == pytest.approx(se, rel=1e-6)
+        assert np.sqrt(s0**2 + tau * (s1**2 - s0**2 - sx**2) + tau**2 * sx**2) == pytest.approx(se, rel=1e-6)
 
 
 def test_power_and_mde_on_hand_built_replications():
     """With est(0) = 0 and SE 0.01 the test rejects exactly when |tau| > 1.96 x 0.01: MDE 0.02."""
-    reps = pd.DataFrame({"rep": range(4), "horizon": 1, "design": "cs", "outcome": "index", "est0": 0.0,
-                         "se0": 0.01, "est_x": 1.0, "se_x": 0.0, "se_sum": 0.01, "counties": 100, "treated": 30})
+    reps = pd.DataFrame(
+        {
+            "rep": range(4),
+            "horizon": 1,
+            "design": "cs",
+            "outcome": "index",
+            "est0": 0.0,
+            "se0": 0.01,
+            "est_x": 1.0,
+            "se_x": 0.0,
+            "se_sum": 0.01,
+            "counties": 100,
+            "treated": 30,
+        }
+    )
     power = wp.power_table(reps)
     assert power.loc[power["effect"] == 0, "power"].item() == 0
     assert power.loc[power["effect"] == 0.02, "power"].item() == 1
@@ -159,9 +206,9 @@ def test_power_and_mde_on_hand_built_replications():
     power = wp.power_table(reps)
     mde = wp.mde_table(power, reps)
     assert mde["size"].item() == 0.5
-    assert mde["mde_empirical"].item() == pytest.approx((1.959964 + 0.841621) * np.sqrt(0.03 ** 2 / 2), rel=1e-5)
+    assert mde["mde_empirical"].item() == pytest.approx((1.959964 + 0.841621) * np.sqrt(0.03**2 / 2), rel=1e-5)
     assert mde["bias"].item() == pytest.approx(0.015)
-    assert mde["mde"].item() == pytest.approx(0.05)   # -tau: |0.03 - tau| > 0.0196 needs tau > 0.0496
+    assert mde["mde"].item() == pytest.approx(0.05)  # -tau: |0.03 - tau| > 0.0196 needs tau > 0.0496
 
 
 def test_injected_effect_is_detected_in_a_simulated_panel(sim):

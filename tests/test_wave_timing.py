@@ -1,15 +1,16 @@
 """The 2025-2026 wave timing on the real ICE lists: known facts, real counties, checks against the
 raw lists that do not go through the rules, the schema validator and the build step's loud stops."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
 from analysis import config, wave_timing
+from analysis.infra.errors import InputError
 from analysis.readers import wave_287g as w
 from analysis.readers.ice_lists import clean_ice_lists, count_agreements
 from analysis.readers.places import read_counties, read_states
-from analysis.infra.errors import InputError
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
@@ -84,12 +85,17 @@ def test_printed_counties_agree_with_the_timing_except_where_a_rule_says_why(lis
     late = rows[~(rows["list_date"] >= rows["fips"].map(first))]
     assert len(rows) > 10_000
     assert late[["agency", "county"]].drop_duplicates().values.tolist() == [
-        ["Bradford County Sheriff's Office", "Bedford County"]]   # placed in Bradford County by its name
+        ["Bradford County Sheriff's Office", "Bedford County"]
+    ]  # placed in Bradford County by its name
     # Agency by agency, the county placed differs from the one ICE last printed only by a committed fix.
     moved = agreements[agreements["printed_fips"].notna() & (agreements["fips"] != agreements["printed_fips"])]
     assert (moved["placed_by"] == "fips_fixes").all()
-    assert set(moved["agency"]) == {"Cherokee Police Department", "Monroe Police Department",
-                                    "Tye Police Department", "Yoakum Police Department"}
+    assert set(moved["agency"]) == {
+        "Cherokee Police Department",
+        "Monroe Police Department",
+        "Tye Police Department",
+        "Yoakum Police Department",
+    }
 
 
 def test_sheriffs_named_for_their_county_date_it(lists, built, census):
@@ -97,12 +103,19 @@ def test_sheriffs_named_for_their_county_date_it(lists, built, census):
     printed counties), dates its county no later than the row's list."""
     timing, _, _ = built
     usps = read_states().set_index("state_name")["state"]
-    sheriffs = {(s, f"{n} Sheriff's Office"): f for s, n, f in zip(census["state"], census["county_name"], census["fips"])}
-    rows = lists.assign(fips=[sheriffs.get((usps.get(s), a)) for s, a in zip(lists["state"], lists["agency"])]).dropna(subset=["fips"])
+    sheriffs = {
+        (s, f"{n} Sheriff's Office"): f for s, n, f in zip(census["state"], census["county_name"], census["fips"])
+    }
+    rows = lists.assign(fips=[sheriffs.get((usps.get(s), a)) for s, a in zip(lists["state"], lists["agency"])]).dropna(
+        subset=["fips"]
+    )
     first = timing.set_index("fips")["first_list_date"]
     assert len(rows) > 10_000 and (rows["list_date"] >= rows["fips"].map(first)).all()
-    early = rows[rows["list_date"] < "2025-03-17"]   # no COUNTY column yet: placed by carry or name
-    assert early["fips"].nunique() > 100 and (timing.set_index("fips").loc[early["fips"].unique(), "first_year"] <= 2025).all()
+    early = rows[rows["list_date"] < "2025-03-17"]  # no COUNTY column yet: placed by carry or name
+    assert (
+        early["fips"].nunique() > 100
+        and (timing.set_index("fips").loc[early["fips"].unique(), "first_year"] <= 2025).all()
+    )
 
 
 def test_counties_active_at_the_wave_start(lists, built, census):
@@ -114,7 +127,9 @@ def test_counties_active_at_the_wave_start(lists, built, census):
     current = lists[lists["list_date"] == last]
     assert last == pd.Timestamp("2025-01-04") and len(current) == 135
     usps = read_states().set_index("state_name")["state"]
-    sheriffs = {(s, f"{n} Sheriff's Office"): f for s, n, f in zip(census["state"], census["county_name"], census["fips"])}
+    sheriffs = {
+        (s, f"{n} Sheriff's Office"): f for s, n, f in zip(census["state"], census["county_name"], census["fips"])
+    }
     named = {sheriffs.get((usps.get(s), a)) for s, a in zip(current["state"], current["agency"])} - {None}
     t = timing.set_index("fips")
     active = set(t.index[t["active_at_wave_start"]])
@@ -154,12 +169,15 @@ def test_build_step_stops_on_a_bad_fix_and_writes_nothing(tmp_path, monkeypatch,
     text = config.WAVE_FIXES.read_text().splitlines()
     text.insert(3, "FLORIDA,Nowhere Police Department,fips,12099,Invented.")
     bad.write_text("\n".join(text) + "\n")
-    outputs = {name: tmp_path / f"out_{name}" for name in ["WAVE_TIMING", "WAVE_AGREEMENTS", "WAVE_LOG", "WAVE_CODEBOOK"]}
+    outputs = {
+        name: tmp_path / f"out_{name}" for name in ["WAVE_TIMING", "WAVE_AGREEMENTS", "WAVE_LOG", "WAVE_CODEBOOK"]
+    }
     for name, path in outputs.items():
         monkeypatch.setattr(wave_timing, name, path)
     real = w.clean_wave_287g
-    monkeypatch.setattr(wave_timing, "clean_wave_287g",
-                        lambda raw_dir, lists=None: real(raw_dir, fixes_path=bad, lists=lists))
+    monkeypatch.setattr(
+        wave_timing, "clean_wave_287g", lambda raw_dir, lists=None: real(raw_dir, fixes_path=bad, lists=lists)
+    )
     with pytest.raises(InputError, match=r"fixes\.csv:4: field 'agency' no agency 'Nowhere Police Department'"):
-        wave_timing.main([])   # analysis.infra.cli prints it as one line and exits 1
+        wave_timing.main([])  # analysis.infra.cli prints it as one line and exits 1
     assert not any(p.exists() for p in outputs.values())

@@ -1,4 +1,5 @@
 """Spec weights reach every estimator (Bacon, PPML) and run_spec copes with event studies without a covariance."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,9 +8,9 @@ import pyfixest as pf
 import pytest
 
 from analysis import config, estimate
-from analysis.infra.errors import InputError
 from analysis.estimators import bacon, ppml, twfe
 from analysis.estimators.simulate import simulate_panel
+from analysis.infra.errors import InputError
 from analysis.spec import load_spec
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
@@ -45,8 +46,11 @@ def test_weighted_ppml_equals_direct_pyfixest_call(panel):
     ours = ppml.ppml(df, "violent", UNIT, T, G, weights="_w").summary
     plain = ppml.ppml(df, "violent", UNIT, T, G).summary
     data = df.assign(d=twfe.treated(df, T, G), log_pop=np.log(df["population"]))
-    direct = pf.fepois(f"violent ~ d | {UNIT} + {T}", data=data, vcov={"CRV1": UNIT}, offset="log_pop",
-                       weights="_w").tidy().loc["d"]
+    direct = (
+        pf.fepois(f"violent ~ d | {UNIT} + {T}", data=data, vcov={"CRV1": UNIT}, offset="log_pop", weights="_w")
+        .tidy()
+        .loc["d"]
+    )
     assert abs(ours["estimate"] - plain["estimate"]) > 1e-4
     assert ours["estimate"] == pytest.approx(direct["Estimate"], abs=1e-8)
     assert ours["se"] == pytest.approx(direct["Std. Error"], rel=1e-6)
@@ -55,8 +59,10 @@ def test_weighted_ppml_equals_direct_pyfixest_call(panel):
 def test_run_spec_passes_population_weights_to_bacon_and_ppml(panel):
     overall = estimate.run_spec(_spec(estimators=["twfe", "bacon"]), panel)["overall"].set_index("estimator")
     assert overall.loc["bacon", "estimate"] == pytest.approx(overall.loc["twfe", "estimate"], abs=1e-8)
-    counts = {w: estimate.run_spec(_spec(transform="count", estimators=["ppml"], weights=w), panel)["overall"]
-              for w in ("population", "none")}
+    counts = {
+        w: estimate.run_spec(_spec(transform="count", estimators=["ppml"], weights=w), panel)["overall"]
+        for w in ("population", "none")
+    }
     assert abs(counts["population"]["estimate"].iloc[0] - counts["none"]["estimate"].iloc[0]) > 1e-4
 
 

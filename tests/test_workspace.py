@@ -1,5 +1,6 @@
 """Spec identity and the user workspace: one folder per spec, never shared; specs outside analysis/specs
 never write the paper's results; program membership is a field, not a file-name prefix."""
+
 from __future__ import annotations
 
 import warnings
@@ -20,8 +21,12 @@ SPEC = spec_yaml(description="workspace", estimators=["twfe"])
 @pytest.fixture
 def roots(tmp_path, monkeypatch):
     """A paper folder, a workspace and their results folders, all in tmp_path."""
-    paths = {"SPECS": tmp_path / "specs", "MINE": tmp_path / "myspecs", "RESULTS": tmp_path / "results",
-             "MINE_RESULTS": tmp_path / "myspecs" / "results"}
+    paths = {
+        "SPECS": tmp_path / "specs",
+        "MINE": tmp_path / "myspecs",
+        "RESULTS": tmp_path / "results",
+        "MINE_RESULTS": tmp_path / "myspecs" / "results",
+    }
     for name, path in paths.items():
         monkeypatch.setattr(workspace, name, path)
     paths["SPECS"].mkdir()
@@ -47,13 +52,13 @@ def test_results_roots(roots, tmp_path):
 
 def test_identity_conflicts_are_all_found(roots, tmp_path):
     (roots["SPECS"] / "sc_x.yaml").write_text(SPEC)
-    (roots["SPECS"] / "grid_x.yaml").write_text(SPEC)        # a grid's folder name
-    (roots["SPECS"] / "old.yml").write_text(SPEC)            # make would not run it
-    (roots["MINE"] / "sc_x.yaml").write_text(SPEC)           # reuses a paper spec's name
+    (roots["SPECS"] / "grid_x.yaml").write_text(SPEC)  # a grid's folder name
+    (roots["SPECS"] / "old.yml").write_text(SPEC)  # make would not run it
+    (roots["MINE"] / "sc_x.yaml").write_text(SPEC)  # reuses a paper spec's name
     (roots["MINE"] / "mine.yaml").write_text(SPEC)
     other = tmp_path / "copy"
     other.mkdir()
-    (other / "mine.yaml").write_text(SPEC)                   # would overwrite myspecs/results/mine
+    (other / "mine.yaml").write_text(SPEC)  # would overwrite myspecs/results/mine
     (other / "bad name.yaml").write_text(SPEC)
     messages = [str(e) for e in workspace.identity_problems([other / "mine.yaml", other / "bad name.yaml"])]
     text = "\n".join(messages)
@@ -67,6 +72,7 @@ def test_identity_conflicts_are_all_found(roots, tmp_path):
 
 def test_a_spec_outside_analysis_specs_never_writes_the_paper_results(roots, tmp_path, monkeypatch):
     from analysis.estimators.simulate import simulate_panel
+
     panel = simulate_panel(40, seed=2)
     monkeypatch.setattr(estimate, "PANEL", tmp_path / "panel.parquet")
     panel.to_parquet(tmp_path / "panel.parquet")
@@ -93,8 +99,9 @@ def test_two_specs_given_for_one_folder_write_nothing(roots, tmp_path, capsys):
 
 
 def test_main_tables_use_the_program_field_not_file_names(monkeypatch):
-    monkeypatch.setitem(main_tables.MAIN_SPECS, "sc", {"index": "us_287g_index", "violent": "sc_violent",
-                                                       "property": "sc_property"})
+    monkeypatch.setitem(
+        main_tables.MAIN_SPECS, "sc", {"index": "us_287g_index", "violent": "sc_violent", "property": "sc_property"}
+    )
     with pytest.raises(ValueError, match="us_287g_index: program 287g"):
         main_tables.program_table("sc", main_tables.COLUMNS_SC)
 

@@ -43,10 +43,10 @@ combination of those (``_weighted_elements`` keeps its coefficients), so its dra
 the stored draws, with no further pass over units. Aggregations combine influence functions
 ``UNIT_BLOCK`` units at a time. The arithmetic depends on these fixed constants only.
 """
+
 from __future__ import annotations
 
 import functools
-
 import warnings
 from dataclasses import dataclass
 
@@ -65,9 +65,9 @@ TINY_SE = np.sqrt(np.finfo(float).eps) * 10  # R did: standard errors below this
 # Blocking (see the module docstring). CLUSTER_BLOCK and UNIT_BLOCK fix the order of floating-point
 # sums, so changing them may change the last bits of bootstrap draws and aggregated influence
 # functions; DRAW_BATCH only bounds memory. CLUSTER_BLOCK is a multiple of 8 (whole bytes of bits).
-CLUSTER_BLOCK = 4096      # clusters expanded per bootstrap product (999 draws: 33 MB of +-1)
-UNIT_BLOCK = 65536        # units per block when aggregations combine influence functions
-DRAW_BATCH = 2 ** 26      # multipliers drawn per batch (int8, 64 MB) before packing into bits
+CLUSTER_BLOCK = 4096  # clusters expanded per bootstrap product (999 draws: 33 MB of +-1)
+UNIT_BLOCK = 65536  # units per block when aggregations combine influence functions
+DRAW_BATCH = 2**26  # multipliers drawn per batch (int8, 64 MB) before packing into bits
 _SIGNS = np.where(np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1) == 1, 1.0, -1.0)  # byte -> 8 signs
 
 
@@ -75,13 +75,13 @@ _SIGNS = np.where(np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1)
 class AttGtResult:
     """Group-time ATTs with the per-unit quantities every aggregation needs."""
 
-    table: pd.DataFrame        # group, time, event_time, att, se, ci_low, ci_high[, cband_*], n_treated, n_control
-    inf: np.ndarray            # n_units x n_cells influence functions (R scale), columns in table order
-    units: np.ndarray          # unit ids, rows of ``inf``
-    cohort: np.ndarray         # each unit's g after recoding (0 = control throughout)
-    unit_weight: np.ndarray    # each unit's weight, mean 1
-    cluster: np.ndarray        # each unit's cluster code 0..C-1 (the unit itself without clustering)
-    dropped: pd.DataFrame      # level, id, reason, rows
+    table: pd.DataFrame  # group, time, event_time, att, se, ci_low, ci_high[, cband_*], n_treated, n_control
+    inf: np.ndarray  # n_units x n_cells influence functions (R scale), columns in table order
+    units: np.ndarray  # unit ids, rows of ``inf``
+    cohort: np.ndarray  # each unit's g after recoding (0 = control throughout)
+    unit_weight: np.ndarray  # each unit's weight, mean 1
+    cluster: np.ndarray  # each unit's cluster code 0..C-1 (the unit itself without clustering)
+    dropped: pd.DataFrame  # level, id, reason, rows
     n_obs: int
     alpha: float
     bootstrap: int
@@ -96,12 +96,12 @@ class Aggregation:
     """An aggregation of ATT(g,t): one row per element plus the overall summary."""
 
     kind: str
-    table: pd.DataFrame        # element, att, se, ci_low, ci_high[, cband_low, cband_high]
+    table: pd.DataFrame  # element, att, se, ci_low, ci_high[, cband_low, cband_high]
     overall_att: float
     overall_se: float
-    inf: np.ndarray            # n_units x n_elements
-    vcov: np.ndarray           # analytic covariance of the elements (cluster sums of the IF)
-    crit: float | None         # sup-t critical value of the uniform band (bootstrap only)
+    inf: np.ndarray  # n_units x n_elements
+    vcov: np.ndarray  # analytic covariance of the elements (cluster sums of the IF)
+    crit: float | None  # sup-t critical value of the uniform band (bootstrap only)
 
 
 BALANCED = "not observed in every period (CS uses a balanced panel)"
@@ -114,17 +114,29 @@ def _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, a
     missing = [c for c in needed if c not in data.columns]
     if missing:
         raise ValueError(f"att_gt: columns not in data: {', '.join(missing)}")
-    df, records = staggered_frame(data, needed, unit, t, g, last_cohort_control=control_group != "never_treated",
-                                  anticipation=anticipation, balanced=BALANCED, all_treated=ALL_CS_TREATED)
+    df, records = staggered_frame(
+        data,
+        needed,
+        unit,
+        t,
+        g,
+        last_cohort_control=control_group != "never_treated",
+        anticipation=anticipation,
+        balanced=BALANCED,
+        all_treated=ALL_CS_TREATED,
+    )
     if not (df["_g"] == 0).any() and control_group == "never_treated":
-        raise ValueError("att_gt: no never-treated units (g=0 or after the last period); "
-                         "use control_group='not_yet_treated'")
+        raise ValueError(
+            "att_gt: no never-treated units (g=0 or after the last period); use control_group='not_yet_treated'"
+        )
     if g not in (y, t, unit, *(covariates or []), weights, cluster):  # only '_g' is used from here on
         df = df.drop(columns=g)
     varying = [c for c in covariates or [] if (df.groupby(unit)[c].nunique() > 1).any()]
     if varying:
-        raise ValueError(f"att_gt: covariates {', '.join(varying)} vary within units; Callaway-Sant'Anna "
-                         "conditions on time-invariant covariates (use a baseline value)")
+        raise ValueError(
+            f"att_gt: covariates {', '.join(varying)} vary within units; Callaway-Sant'Anna "
+            "conditions on time-invariant covariates (use a baseline value)"
+        )
     if weights and (df.groupby(unit)[weights].nunique() > 1).any():
         raise ValueError(f"att_gt: weights '{weights}' vary within units; pass a time-invariant weight")
     if cluster and (df.groupby(unit)[cluster].nunique() > 1).any():
@@ -142,10 +154,23 @@ def _first_rows(unit: pd.Series) -> np.ndarray:
     return first[np.asarray(pd.Index(ids).argsort())]
 
 
-def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group: str = "never_treated",
-           est_method: str = "dr", covariates: list[str] | None = None, weights: str | None = None,
-           cluster: str | None = None, base_period: str = "varying", anticipation: int = 0,
-           bootstrap: int = 0, seed: int = SEED, alpha: float = 0.05) -> AttGtResult:
+def att_gt(
+    data: pd.DataFrame,
+    y: str,
+    t: str,
+    unit: str,
+    g: str,
+    control_group: str = "never_treated",
+    est_method: str = "dr",
+    covariates: list[str] | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+    base_period: str = "varying",
+    anticipation: int = 0,
+    bootstrap: int = 0,
+    seed: int = SEED,
+    alpha: float = 0.05,
+) -> AttGtResult:
     """Every estimable ATT(g,t) by diff-diff's CallawaySantAnna, with influence functions.
 
     Arguments: ``data`` a long panel; ``y`` the outcome column; ``t`` the period column; ``unit``
@@ -163,16 +188,29 @@ def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group:
     n_treated, n_control; ``dropped`` lists every unit, period or cell left out and why. Aggregate
     it with :func:`aggregate`."""
     if seed is None:
-        raise ValueError("att_gt: seed=None would draw unseeded bootstrap weights; pass an int "
-                         "(default analysis.config.SEED)")
+        raise ValueError(
+            "att_gt: seed=None would draw unseeded bootstrap weights; pass an int (default analysis.config.SEED)"
+        )
     cluster = None if cluster == unit else cluster
     df, records = _prepare(data, y, t, unit, g, covariates, weights, cluster, control_group, anticipation)
-    estimator = CallawaySantAnna(control_group=control_group, anticipation=anticipation,
-                                 estimation_method=est_method, alpha=alpha, base_period=base_period)
+    estimator = CallawaySantAnna(
+        control_group=control_group,
+        anticipation=anticipation,
+        estimation_method=est_method,
+        alpha=alpha,
+        base_period=base_period,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        fit = estimator.fit(df, outcome=y, unit=unit, time=t, first_treat="_g", covariates=covariates,
-                            survey_design=SurveyDesign(weights=weights) if weights else None)
+        fit = estimator.fit(
+            df,
+            outcome=y,
+            unit=unit,
+            time=t,
+            first_treat="_g",
+            covariates=covariates,
+            survey_design=SurveyDesign(weights=weights) if weights else None,
+        )
     first_rows = df.iloc[_first_rows(df[unit])].set_index(unit)  # unit-level columns are time-invariant
     units, cohort = first_rows.index.to_numpy(), first_rows["_g"].to_numpy()
     kit = fit._aggregation_kit
@@ -181,8 +219,9 @@ def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group:
     n, rows, infos = len(units), [], []
     for (gg, tt), cell in sorted(fit.group_time_effects.items()):
         if not np.isfinite(cell["effect"]) or (gg, tt) not in kit.influence:
-            records.append({"level": "cell", "id": f"g={gg} t={tt}", "reason": f"not estimable ({cell['skip_reason']})",
-                            "rows": 0})
+            records.append(
+                {"level": "cell", "id": f"g={gg} t={tt}", "reason": f"not estimable ({cell['skip_reason']})", "rows": 0}
+            )
             continue
         infos.append(kit.influence[(gg, tt)])
         rows.append((gg, tt, tt - gg, cell["effect"], cell["n_treated"], cell["n_control"]))
@@ -194,13 +233,27 @@ def att_gt(data: pd.DataFrame, y: str, t: str, unit: str, g: str, control_group:
         inf[i["treated_idx"], j] += i["treated_inf"]
         inf[i["control_idx"], j] += i["control_inf"]
     inf *= n
-    columns = {name: np.array(v, dtype=float if name == "att" else np.int64)
-               for name, v in zip(CELL_COLUMNS, list(zip(*rows)) or [()] * len(CELL_COLUMNS))}
+    columns = {
+        name: np.array(v, dtype=float if name == "att" else np.int64)
+        for name, v in zip(CELL_COLUMNS, list(zip(*rows)) or [()] * len(CELL_COLUMNS))
+    }
     w = first_rows[weights].to_numpy(float) if weights else np.ones(n)
     codes = pd.factorize(first_rows[cluster], sort=True)[0] if cluster else np.arange(n)
-    result = AttGtResult(table=pd.DataFrame(columns), inf=inf, units=units, cohort=cohort, unit_weight=w / w.mean(),
-                         cluster=codes, dropped=dropped_frame(records), n_obs=len(df), alpha=alpha, bootstrap=bootstrap,
-                         seed=seed, control_group=control_group, est_method=est_method)
+    result = AttGtResult(
+        table=pd.DataFrame(columns),
+        inf=inf,
+        units=units,
+        cohort=cohort,
+        unit_weight=w / w.mean(),
+        cluster=codes,
+        dropped=dropped_frame(records),
+        n_obs=len(df),
+        alpha=alpha,
+        bootstrap=bootstrap,
+        seed=seed,
+        control_group=control_group,
+        est_method=est_method,
+    )
     sums = _cluster_sums(result, inf)
     if bootstrap and sums.shape[0] > CLUSTER_BLOCK and sums.shape[1]:
         # One pass over the multipliers for every later aggregation: the draws of the cells and of
@@ -269,7 +322,7 @@ def multiplier_draws(packed: np.ndarray, *sums: np.ndarray) -> np.ndarray:
     out = np.zeros((n_draws, sum(x.shape[1] for x in sums)))
     for c0 in range(0, n_clusters, CLUSTER_BLOCK):
         c1 = min(c0 + CLUSTER_BLOCK, n_clusters)
-        signs = _SIGNS[packed[:, c0 // 8:-(-c1 // 8)]].reshape(n_draws, -1)[:, :c1 - c0]
+        signs = _SIGNS[packed[:, c0 // 8 : -(-c1 // 8)]].reshape(n_draws, -1)[:, : c1 - c0]
         out += signs @ np.hstack([x[c0:c1] for x in sums])
     return out
 
@@ -302,15 +355,16 @@ def _bootstrap_draws(result: AttGtResult, sums: np.ndarray, coef: np.ndarray | N
     return multiplier_draws(_multipliers(result.seed, result.bootstrap, sums.shape[0]), sums)
 
 
-def _inference(result: AttGtResult, sums: np.ndarray, band: bool = True,
-               coef: np.ndarray | None = None) -> tuple[np.ndarray, float | None]:
+def _inference(
+    result: AttGtResult, sums: np.ndarray, band: bool = True, coef: np.ndarray | None = None
+) -> tuple[np.ndarray, float | None]:
     """Standard errors of the estimators whose influence functions have cluster sums ``sums``, and
     the sup-t critical value of their uniform band (bootstrap with ``band`` only, else None).
     Bootstrap: Rademacher multipliers per cluster, R's IQR-based SE (below TINY_SE: NaN); ``coef``
     (basis x estimators) says how each influence function combines the cells and cohort indicators."""
     n = len(result.units)
     if not result.bootstrap:
-        return np.sqrt((sums ** 2).sum(axis=0)) / n, None
+        return np.sqrt((sums**2).sum(axis=0)) / n, None
     draws = _bootstrap_draws(result, sums, coef) / n
     q25, q75 = np.quantile(draws, [0.25, 0.75], axis=0, method="inverted_cdf")
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
@@ -335,7 +389,9 @@ def _vcov(result: AttGtResult, sums: np.ndarray) -> np.ndarray:
     return sums.T @ sums / len(result.units) ** 2
 
 
-def _weighted_elements(att, inf, columns, weights, share_groups=None, shares=None, result=None, coef=None, cohorts=None):
+def _weighted_elements(
+    att, inf, columns, weights, share_groups=None, shares=None, result=None, coef=None, cohorts=None
+):
     """Weighted sum of estimates ``att`` and its influence function, from the ``columns`` (mask) of
     ``inf``; with ``share_groups`` add R's ``wif`` term for the estimated cohort shares (``shares`` =
     P(G=g) of each item's cohort). Computed ``UNIT_BLOCK`` units at a time. With ``coef`` (basis x
@@ -346,7 +402,9 @@ def _weighted_elements(att, inf, columns, weights, share_groups=None, shares=Non
         rows = slice(r0, r0 + UNIT_BLOCK)
         part = inf[rows][:, columns] @ weights
         if share_groups is not None:
-            ind = (result.cohort[rows, None] == share_groups[None, :]) * result.unit_weight[rows, None] - shares[None, :]
+            ind = (result.cohort[rows, None] == share_groups[None, :]) * result.unit_weight[rows, None] - shares[
+                None, :
+            ]
             wif = ind / shares.sum() - ind.sum(axis=1, keepdims=True) * (shares / shares.sum() ** 2)[None, :]
             part = part + wif @ att
         inf_agg[rows] = part
@@ -355,8 +413,11 @@ def _weighted_elements(att, inf, columns, weights, share_groups=None, shares=Non
     coef_agg = coef[:, columns] @ weights
     if share_groups is not None:
         total = shares.sum()
-        np.add.at(coef_agg, len(coef) - len(cohorts) + np.searchsorted(cohorts, share_groups),
-                  att / total - (shares @ att) / total ** 2)
+        np.add.at(
+            coef_agg,
+            len(coef) - len(cohorts) + np.searchsorted(cohorts, share_groups),
+            att / total - (shares @ att) / total**2,
+        )
     return att_agg, inf_agg, coef_agg
 
 
@@ -383,8 +444,9 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
 
     def cells(mask, with_shares=True):
         w = pg[mask] / pg[mask].sum()
-        return _weighted_elements(att[mask], result.inf, mask, w, grp[mask] if with_shares else None, pg[mask], result,
-                        base, cohorts)
+        return _weighted_elements(
+            att[mask], result.inf, mask, w, grp[mask] if with_shares else None, pg[mask], result, base, cohorts
+        )
 
     if kind == "simple":
         overall_att, overall_inf, overall_coef = cells(post)
@@ -408,20 +470,40 @@ def aggregate(result: AttGtResult, kind: str, min_e: int | None = None, max_e: i
         el_coef = None if base is None else np.zeros((len(base), 0))
     if kind == "group":
         shares = np.array([p_of[e] for e in elements])
-        overall_att, overall_inf, overall_coef = _weighted_elements(el_att, el_inf, np.ones(len(elements), bool),
-                                                          shares / shares.sum(), np.array(elements), shares, result,
-                                                          el_coef, cohorts)
+        overall_att, overall_inf, overall_coef = _weighted_elements(
+            el_att,
+            el_inf,
+            np.ones(len(elements), bool),
+            shares / shares.sum(),
+            np.array(elements),
+            shares,
+            result,
+            el_coef,
+            cohorts,
+        )
     elif kind in ("dynamic", "calendar"):
         keep = np.array(elements) >= 0 if kind == "dynamic" else np.ones(len(elements), bool)
-        overall_att, overall_inf, overall_coef = _weighted_elements(el_att[keep], el_inf, keep, np.full(keep.sum(), 1 / keep.sum()),
-                                                          coef=el_coef)
+        overall_att, overall_inf, overall_coef = _weighted_elements(
+            el_att[keep], el_inf, keep, np.full(keep.sum(), 1 / keep.sum()), coef=el_coef
+        )
     sums = _cluster_sums(result, el_inf)
     se, crit = _inference(result, sums, coef=el_coef)
     table = _table(result, {"element": elements, "att": el_att}, se, crit)
-    overall_se = _inference(result, _cluster_sums(result, overall_inf[:, None]), band=False,
-                            coef=None if overall_coef is None else overall_coef[:, None])[0][0]
-    return Aggregation(kind=kind, table=table, overall_att=float(overall_att), overall_se=float(overall_se),
-                       inf=el_inf, vcov=_vcov(result, sums), crit=crit)
+    overall_se = _inference(
+        result,
+        _cluster_sums(result, overall_inf[:, None]),
+        band=False,
+        coef=None if overall_coef is None else overall_coef[:, None],
+    )[0][0]
+    return Aggregation(
+        kind=kind,
+        table=table,
+        overall_att=float(overall_att),
+        overall_se=float(overall_se),
+        inf=el_inf,
+        vcov=_vcov(result, sums),
+        crit=crit,
+    )
 
 
 def _wald(test: str, att: np.ndarray, vcov: np.ndarray, note: str) -> dict:
@@ -453,8 +535,10 @@ def pretest(result: AttGtResult) -> dict:
     small = cells.index[units <= cells]
     if np.isnan(out["W"]) and len(small):
         listed = ", ".join(f"g={g}: {units[g]}/{cells[g]}" for g in small)
-        out["note"] += (f"; {len(small)} cohorts have no more treated units than pre-period cells (units/cells "
-                        f"{listed}), {int((units[small] == 1).sum())} of them a single unit")
+        out["note"] += (
+            f"; {len(small)} cohorts have no more treated units than pre-period cells (units/cells "
+            f"{listed}), {int((units[small] == 1).sum())} of them a single unit"
+        )
     return out
 
 
@@ -467,5 +551,9 @@ def pretest_leads(agg: Aggregation) -> dict:
         raise ValueError(f"pretest_leads: needs the dynamic aggregation, got {agg.kind!r}")
     e = agg.table["element"].to_numpy()
     lead = (e < 0) & (np.sqrt(np.diag(agg.vcov)) > TINY_SE)
-    return _wald(PRETESTS[1], agg.table["att"].to_numpy()[lead], agg.vcov[np.ix_(lead, lead)],
-                 f"event times {', '.join(map(str, e[lead]))}")
+    return _wald(
+        PRETESTS[1],
+        agg.table["att"].to_numpy()[lead],
+        agg.vcov[np.ix_(lead, lead)],
+        f"event times {', '.join(map(str, e[lead]))}",
+    )

@@ -8,6 +8,7 @@ imputation estimator). With one second-stage dummy per cohort x horizon cell, di
 (Butts & Gardner) is BJS's conservative variance with their cohort x horizon auxiliary model:
 tests/test_model_fields.py checks that both paths agree with unit and year effects.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -15,9 +16,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pyfixest as pf
+from diff_diff import ImputationDiD, SurveyDesign
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from diff_diff import ImputationDiD, SurveyDesign
 
 from analysis.estimators.tidy import EstimatorFit, dropped_frame, normal_inference, staggered_frame, summary_row
 from analysis.estimators.twfe import SINGLETON
@@ -26,23 +27,40 @@ from analysis.model import drop_singletons, is_default, treated_indicator
 TARGET = "average effect over treated unit-years"
 
 
-def imputation(data: pd.DataFrame, y: str, unit: str, t: str, g: str, weights: str | None = None,
-               cluster: str | None = None, alpha: float = 0.05, controls: list[str] = (),
-               fe: list[str] | None = None, window: tuple[int, int] | None = None) -> EstimatorFit:
+def imputation(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    t: str,
+    g: str,
+    weights: str | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+    controls: list[str] = (),
+    fe: list[str] | None = None,
+    window: tuple[int, int] | None = None,
+) -> EstimatorFit:
     """Fixed effects (default unit and year) and ``controls`` fitted on untreated observations,
     treated outcomes imputed. Summary: the average effect over all treated unit-years; event table:
     the post-period horizons 0..``window[1]`` (all of them without a window), with their covariance
     when the method gives one (did2s does; diff-diff 3.13 does not)."""
     if not is_default(fe, unit, t):
         return _did2s(data, y, unit, t, g, weights, cluster or unit, alpha, list(controls), list(fe), window)
-    df, records = staggered_frame(data, [y, *controls, *[c for c in (weights, cluster) if c]], unit, t, g,
-                                  last_cohort_control=True)
+    df, records = staggered_frame(
+        data, [y, *controls, *[c for c in (weights, cluster) if c]], unit, t, g, last_cohort_control=True
+    )
     cluster = cluster or unit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         fit = ImputationDiD(cluster=cluster, alpha=alpha).fit(
-            df, outcome=y, unit=unit, time=t, first_treat="_g", covariates=list(controls) or None,
-            survey_design=SurveyDesign(weights=weights) if weights else None)
+            df,
+            outcome=y,
+            unit=unit,
+            time=t,
+            first_treat="_g",
+            covariates=list(controls) or None,
+            survey_design=SurveyDesign(weights=weights) if weights else None,
+        )
         es = fit.aggregate("event_study")
     keep = ~np.asarray(es.is_reference, bool)
     times = [int(e) for e in np.asarray(es.event_time)[keep]]
@@ -53,8 +71,17 @@ def imputation(data: pd.DataFrame, y: str, unit: str, t: str, g: str, weights: s
         rows = [list(map(int, es.vcov_index)).index(e) for e in times]
         vcov = pd.DataFrame(np.asarray(es.vcov)[np.ix_(rows, rows)], index=times, columns=times)
     event, vcov = _window(event, vcov, window)
-    summary = summary_row("imputation", fit.overall_att, fit.overall_se, fit.n_obs, df[unit].nunique(),
-                          df[cluster].nunique(), TARGET, ci=fit.overall_conf_int, pvalue=fit.overall_p_value)
+    summary = summary_row(
+        "imputation",
+        fit.overall_att,
+        fit.overall_se,
+        fit.n_obs,
+        df[unit].nunique(),
+        df[cluster].nunique(),
+        TARGET,
+        ci=fit.overall_conf_int,
+        pvalue=fit.overall_p_value,
+    )
     return EstimatorFit(summary=summary, event=event, vcov=vcov, dropped=dropped_frame(records))
 
 
@@ -84,8 +111,9 @@ def _did2s(data, y, unit, t, g, weights, cluster, alpha, controls, fe, window) -
     (weighted) treated observations: overall and by horizon, with the delta-method covariance."""
     if len(fe) != 2 or unit not in fe:
         raise ValueError(f"imputation: takes the {unit} fixed effect plus one other (e.g. state x year), not {fe}")
-    df, records = staggered_frame(data, [y, *controls, *fe, cluster, *([weights] if weights else [])], unit, t, g,
-                                  last_cohort_control=True)
+    df, records = staggered_frame(
+        data, [y, *controls, *fe, cluster, *([weights] if weights else [])], unit, t, g, last_cohort_control=True
+    )
     df = df.assign(_d=treated_indicator(df["_g"], df[t]).astype(int))
     # untreated singletons (alone in a fixed-effect level) carry no information and fixest drops them
     kept, n_single = drop_singletons(df[df["_d"] == 0], fe)
@@ -103,18 +131,30 @@ def _did2s(data, y, unit, t, g, weights, cluster, alpha, controls, fe, window) -
     same = df[unit].map(unit_part) == df[other].map(level_part)
     orphan = treated & ~same.fillna(False).astype(bool)
     if orphan.any():
-        records.append({"level": "row", "id": "fixed effects", "rows": int(orphan.sum()),
-                        "reason": f"treated, and its {unit} and {term} effects are not connected through untreated "
-                                  f"rows (e.g. no untreated row in its {term} cell): its untreated outcome cannot be "
-                                  "imputed"})
+        records.append(
+            {
+                "level": "row",
+                "id": "fixed effects",
+                "rows": int(orphan.sum()),
+                "reason": f"treated, and its {unit} and {term} effects are not connected through untreated "
+                f"rows (e.g. no untreated row in its {term} cell): its untreated outcome cannot be "
+                "imputed",
+            }
+        )
     df = df[~orphan].reset_index(drop=True)
     # a control that is zero on every untreated row (e.g. baseline x year for a year with no untreated
     # county) has no first-stage coefficient: it is left out, as fixest drops collinear variables
     idle = [c for c in controls if not df.loc[df["_d"] == 0, c].astype(float).ne(0).any()]
     if idle:
-        records.append({"level": "column", "id": ", ".join(idle), "rows": 0,
-                        "reason": "control zero on every untreated row (no untreated county-year it applies to): "
-                                  "left out of the first stage"})
+        records.append(
+            {
+                "level": "column",
+                "id": ", ".join(idle),
+                "rows": 0,
+                "reason": "control zero on every untreated row (no untreated county-year it applies to): "
+                "left out of the first stage",
+            }
+        )
         controls = [c for c in controls if c not in idle]
     # one level of `other` per connected part merged into a shared reference: the same column space without
     # the part-by-part collinearity that makes pyfixest's did2s variance matrix singular
@@ -128,10 +168,21 @@ def _did2s(data, y, unit, t, g, weights, cluster, alpha, controls, fe, window) -
     first = "~ " + (" + ".join(controls) if controls else "0") + " | " + " + ".join(fe)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = pf.did2s(df, yname=y, first_stage=first, second_stage="~ " + " + ".join(names), treatment="_d",
-                       cluster=cluster, weights=weights)
-    beta, cov = fit.coef()[names].to_numpy(), pd.DataFrame(np.asarray(fit._vcov), index=fit.coef().index,
-                                                            columns=fit.coef().index).loc[names, names].to_numpy()
+        fit = pf.did2s(
+            df,
+            yname=y,
+            first_stage=first,
+            second_stage="~ " + " + ".join(names),
+            treatment="_d",
+            cluster=cluster,
+            weights=weights,
+        )
+    beta, cov = (
+        fit.coef()[names].to_numpy(),
+        pd.DataFrame(np.asarray(fit._vcov), index=fit.coef().index, columns=fit.coef().index)
+        .loc[names, names]
+        .to_numpy(),
+    )
     w = df[weights] if weights else pd.Series(1.0, index=df.index)
     mass = np.array([w[df[n] == 1].sum() for n in names])
     horizon = np.array([h for _, h in cells])
@@ -139,8 +190,9 @@ def _did2s(data, y, unit, t, g, weights, cluster, alpha, controls, fe, window) -
     rows = np.vstack([mass / mass.sum()] + [np.where(horizon == h, mass, 0) / mass[horizon == h].sum() for h in shown])
     est, var = rows @ beta, rows @ cov @ rows.T
     se = np.sqrt(np.diag(var))
-    summary = summary_row("imputation", est[0], se[0], len(df), df[unit].nunique(), df[cluster].nunique(), TARGET,
-                          alpha=alpha)
+    summary = summary_row(
+        "imputation", est[0], se[0], len(df), df[unit].nunique(), df[cluster].nunique(), TARGET, alpha=alpha
+    )
     event = pd.DataFrame({"event_time": shown, "estimate": est[1:], "se": se[1:]})
     event = event.assign(**normal_inference(event["estimate"], event["se"], alpha))
     vcov = pd.DataFrame(var[1:, 1:], index=shown, columns=shown)

@@ -9,12 +9,13 @@ analysis.wave_plan, analysis.report and the exhibits read this table; :func:`get
 fail loudly on a name that is not registered. Adding an estimator is one module plus one
 :func:`register` call (tests use :func:`registered`, which restores the table afterwards).
 """
+
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pandas as pd
 
@@ -58,8 +59,9 @@ class Context:
     @property
     def common(self) -> dict:
         """The keyword arguments every regression estimator takes."""
-        return dict(weights=self.design["weights"], cluster=self.cluster, controls=self.design["controls"],
-                    fe=self.design["fe"])
+        return dict(
+            weights=self.design["weights"], cluster=self.cluster, controls=self.design["controls"], fe=self.design["fe"]
+        )
 
 
 @dataclass
@@ -74,7 +76,7 @@ class Output:
     tables: dict = field(default_factory=dict)
 
     @classmethod
-    def of(cls, fit, **tables) -> "Output":
+    def of(cls, fit, **tables) -> Output:
         """From an analysis.estimators.tidy.EstimatorFit."""
         return cls([fit.summary], fit.event, fit.vcov, fit.dropped, tables)
 
@@ -189,14 +191,23 @@ def problems(spec: dict, ests: set, bad: set, default_fe: bool) -> list[tuple[st
         out += e.check(spec, ests) if e.check else []
     if "fixed_effects" not in bad:
         if not default_fe:
-            out += [("fixed_effects", f"{e.name} cannot take fixed effects {spec['fixed_effects']}: {e.fixed_effects}")
-                    for e in sorted(entries, key=lambda e: e.name) if e.fixed_effects]
-        out += [("fixed_effects", e.fe_terms_reason) for e in entries
-                if e.max_fe_terms is not None and len(spec["fixed_effects"]) > e.max_fe_terms]
+            out += [
+                ("fixed_effects", f"{e.name} cannot take fixed effects {spec['fixed_effects']}: {e.fixed_effects}")
+                for e in sorted(entries, key=lambda e: e.name)
+                if e.fixed_effects
+            ]
+        out += [
+            ("fixed_effects", e.fe_terms_reason)
+            for e in entries
+            if e.max_fe_terms is not None and len(spec["fixed_effects"]) > e.max_fe_terms
+        ]
     for fld in ("controls", "baseline_controls"):
         if fld not in bad and spec[fld]:
-            out += [(fld, f"{e.name} cannot take {fld}: {getattr(e, fld)}")
-                    for e in sorted(entries, key=lambda e: e.name) if getattr(e, fld)]
+            out += [
+                (fld, f"{e.name} cannot take {fld}: {getattr(e, fld)}")
+                for e in sorted(entries, key=lambda e: e.name)
+                if getattr(e, fld)
+            ]
     for e in _REGISTRY.values():
         for fld, message in e.fields.items():
             if e.name not in ests and fld in spec.get("lines", {}):
@@ -210,9 +221,12 @@ def _m(module: str):
     return importlib.import_module(f"analysis.estimators.{module}")
 
 
-TARGETS = {"simple": "cohort-size weighted average of post-period ATT(g,t)",
-           "group": "cohort-share weighted average of each cohort's average effect",
-           "dynamic": "average of event-time effects 0..hi", "calendar": "average over years of each year's effect"}
+TARGETS = {
+    "simple": "cohort-size weighted average of post-period ATT(g,t)",
+    "group": "cohort-share weighted average of each cohort's average effect",
+    "dynamic": "average of event-time effects 0..hi",
+    "calendar": "average over years of each year's effect",
+}
 
 
 def _fit_cs(ctx: Context) -> Output:
@@ -220,16 +234,39 @@ def _fit_cs(ctx: Context) -> Output:
     covariance, the group and calendar elements, the ATT(g,t) cells and the pre-tests."""
     from analysis.estimators import cs
     from analysis.estimators.tidy import EVENT_COLUMNS, normal_inference, summary_row
+
     spec, design = ctx.spec, ctx.design
-    res = cs.att_gt(ctx.df, ctx.y, ctx.time, ctx.unit, ctx.g, control_group=spec["control_group"],
-                    est_method=spec["est_method"], covariates=design["covariates"] or None,
-                    weights=design["weights"], cluster=ctx.cluster, base_period=spec["base_period"],
-                    anticipation=spec["anticipation"], bootstrap=spec["bootstrap"], seed=spec["seed"])
+    res = cs.att_gt(
+        ctx.df,
+        ctx.y,
+        ctx.time,
+        ctx.unit,
+        ctx.g,
+        control_group=spec["control_group"],
+        est_method=spec["est_method"],
+        covariates=design["covariates"] or None,
+        weights=design["weights"],
+        cluster=ctx.cluster,
+        base_period=spec["base_period"],
+        anticipation=spec["anticipation"],
+        bootstrap=spec["bootstrap"],
+        seed=spec["seed"],
+    )
     out, (lo, hi), elements = [], spec["event_window"], []
     for kind in cs.KINDS:
         agg = cs.aggregate(res, kind, min_e=lo, max_e=hi) if kind == "dynamic" else cs.aggregate(res, kind)
-        out.append(summary_row(f"cs_{kind}", agg.overall_att, agg.overall_se, res.n_obs, len(res.units),
-                               res.cluster.max() + 1, TARGETS[kind], alpha=res.alpha))
+        out.append(
+            summary_row(
+                f"cs_{kind}",
+                agg.overall_att,
+                agg.overall_se,
+                res.n_obs,
+                len(res.units),
+                res.cluster.max() + 1,
+                TARGETS[kind],
+                alpha=res.alpha,
+            )
+        )
         table = agg.table.rename(columns={"att": "estimate"})
         table = table.assign(pvalue=normal_inference(table["estimate"], table["se"], res.alpha)["pvalue"])
         if kind == "dynamic":
@@ -239,9 +276,17 @@ def _fit_cs(ctx: Context) -> Output:
         elif kind in ("group", "calendar"):
             elements.append(table.assign(estimator=f"cs_{kind}"))
     aggregations = pd.concat(elements).reindex(columns=["estimator", "element", *EVENT_COLUMNS[1:]])
-    return Output(out, event, vcov, res.dropped,
-                  {"aggregations": aggregations, "attgt": res.table.rename(columns={"att": "estimate"}),
-                   "pretest": pd.DataFrame([cs.pretest(res), leads])})
+    return Output(
+        out,
+        event,
+        vcov,
+        res.dropped,
+        {
+            "aggregations": aggregations,
+            "attgt": res.table.rename(columns={"att": "estimate"}),
+            "pretest": pd.DataFrame([cs.pretest(res), leads]),
+        },
+    )
 
 
 def _fit_bacon(ctx: Context) -> Output:
@@ -272,72 +317,140 @@ def _check_honest(spec: dict, ests: set) -> list[tuple[str, str]]:
 
 def _imputation_se(spec: dict, m: dict) -> str:
     from analysis.spec import default_terms
+
     return f"BJS conservative variance, clustered by {m['cluster']}" + (
-        "" if default_terms(spec["fixed_effects"]) else " (pyfixest did2s, one second-stage dummy per cohort x horizon)")
+        "" if default_terms(spec["fixed_effects"]) else " (pyfixest did2s, one second-stage dummy per cohort x horizon)"
+    )
 
 
-NO_CONTROLS_CS = ("Callaway-Sant'Anna conditions on covariates fixed at baseline: put time-invariant columns in "
-                  "baseline_controls (e.g. a derived baseline) or run the others in their own spec")
+NO_CONTROLS_CS = (
+    "Callaway-Sant'Anna conditions on covariates fixed at baseline: put time-invariant columns in "
+    "baseline_controls (e.g. a derived baseline) or run the others in their own spec"
+)
 NO_CONTROLS_BACON = "the Goodman-Bacon decomposition is of the regression without controls"
 
 for _entry in (
-    Estimator("twfe", lambda c: Output.of(_m("twfe").static(c.df, c.y, c.unit, c.time, c.g, **c.common)),
-              (Row("twfe", "Twfe", "TWFE", "TWFE"),), "TWFE",
-              lambda s, m: (f"{m['y']} ~ {m['rhs']} | {m['fe']}", m["crv1"]), grid=True, multiverse=True),
-    Estimator("twfe_trends",
-              lambda c: Output.of(_m("twfe").static(c.df, c.y, c.unit, c.time, c.g, trends=True, **c.common)),
-              (Row("twfe_trends", "TwfeTrends", "Trends", "TWFE with county trends"),), "TWFE with county trends",
-              lambda s, m: (f"{m['y']} ~ {m['rhs']} | {m['fe']} + fips[year]", m["crv1"]), grid=True, multiverse=True),
-    Estimator("event_twfe",
-              lambda c: Output.of(_m("twfe").event_study(c.df, c.y, c.unit, c.time, c.g, window=c.window, **c.common)),
-              (Row("event_twfe", "EventTwfe", "Event TWFE", "TWFE event study"),), "TWFE event study",
-              lambda s, m: (f"{m['y']} ~ i(event_time, ref = -1, binned at {s['event_window']}){m['rest']} | "
-                            f"{m['fe']}", m["crv1"])),
-    Estimator("cs", _fit_cs,
-              (Row("cs_simple", "Cs", "CS", "Callaway–Sant'Anna (simple ATT)"),
-               Row("cs_group", "CsGroup", "CS (cohort)", "Callaway–Sant'Anna (by cohort)"),
-               Row("cs_dynamic", "CsDynamic", "CS (event time)", "Callaway–Sant'Anna (event-time mean)"),
-               Row("cs_calendar", "CsCalendar", "CS (year)", "Callaway–Sant'Anna (by year)")),
-              "Callaway–Sant'Anna",
-              lambda s, m: (f"att_gt({m['y']}, gname = {s['treatment']}, xformla = "
-                            f"~{' + '.join(s['baseline_controls']) or '1'}, est_method = {s['est_method']}, "
-                            f"control_group = {s['control_group']})", f"{m['boot']}, clustered by {m['cluster']}"),
-              fixed_effects="Callaway-Sant'Anna compares each cohort with its controls in 2x2 differences; it has no "
-                            "fixed effects to add (condition on baseline_controls instead, or run cs in its own spec)",
-              controls=NO_CONTROLS_CS,
-              fields={"est_method": "est_method applies to cs only (Callaway-Sant'Anna): add cs or remove it"},
-              grid=True, multiverse=True, order=0),
-    Estimator("sunab",
-              lambda c: Output.of(_m("sunab").sunab(c.df, c.y, c.unit, c.time, c.g, control_group=c.spec["control_group"],
-                                              window=c.window, **c.common)),
-              (Row("sunab", "Sunab", "Sun–Abraham", "Sun–Abraham"),), "Sun–Abraham",
-              lambda s, m: (f"{m['y']} ~ sunab(cohort, period){m['rest']} | {m['fe']}",
-                            f"cluster-robust by {m['cluster']} (diff-diff)"),
-              fixed_effects="diff-diff's SunAbraham absorbs county and year effects only (use event_twfe or "
-                            "imputation, which take any fixed effects, or run sunab in its own spec)"),
-    Estimator("imputation",
-              lambda c: Output.of(_m("imputation").imputation(c.df, c.y, c.unit, c.time, c.g, window=c.window, **c.common)),
-              (Row("imputation", "Imputation", "Imputation", "Imputation (BJS)"),), "Imputation (BJS)",
-              lambda s, m: (f"{m['y']} ~ {' + '.join(m['extra']) or '0'} | {m['fe']} on untreated rows, treated rows "
-                            "imputed", _imputation_se(s, m)),
-              max_fe_terms=2, fe_terms_reason="imputation cannot take more than two fixed-effect terms: its "
-                                              "untreated-outcome model takes county plus one other term (e.g. state^year)",
-              multiverse=True),
-    Estimator("ppml", lambda c: Output.of(_m("ppml").ppml(c.df, c.y, c.unit, c.time, c.g, **c.common)),
-              (Row("ppml", "Ppml", "PPML", "PPML (log rate ratio)"),), "PPML (log rate ratio)",
-              lambda s, m: (f"fepois({s['outcome']} ~ {m['rhs']} | {m['fe']}, offset = log(population))", m["crv1"]),
-              transforms=("count",), transform_reason="ppml models counts (population as exposure): use transform count",
-              grid=True),
-    Estimator("wild", lambda c: Output.of(_m("wild").wild(c.df, c.y, c.unit, c.time, c.g, seed=c.spec["seed"], **c.common)),
-              (Row("wild", "Wild", "Wild bootstrap", "TWFE, wild bootstrap"),), "TWFE, wild bootstrap",
-              lambda s, m: (f"{m['y']} ~ {m['rhs']} | {m['fe']}", f"wild cluster bootstrap p-value (WCR, 9999 draws, "
-                                                                  f"seed {s['seed']}) by {m['cluster']}")),
-    Estimator("bacon", _fit_bacon, (Row("bacon", "Bacon", "Bacon", "Bacon (TWFE)"),), "Bacon (TWFE)",
-              lambda s, m: (f"{m['y']} ~ {m['d']} | fips + year, decomposed into 2x2 comparisons", "none"),
-              fixed_effects="the Goodman-Bacon decomposition is of the regression with county and year effects only",
-              controls=NO_CONTROLS_BACON, baseline_controls=NO_CONTROLS_BACON, order=2),
-    Estimator("honest", _fit_honest, (), "HonestDiD",
-              lambda s, m: (f"HonestDiD of the {_honest_source(s['estimators'])} event study", "robust confidence sets"),
-              check=_check_honest, order=3),
+    Estimator(
+        "twfe",
+        lambda c: Output.of(_m("twfe").static(c.df, c.y, c.unit, c.time, c.g, **c.common)),
+        (Row("twfe", "Twfe", "TWFE", "TWFE"),),
+        "TWFE",
+        lambda s, m: (f"{m['y']} ~ {m['rhs']} | {m['fe']}", m["crv1"]),
+        grid=True,
+        multiverse=True,
+    ),
+    Estimator(
+        "twfe_trends",
+        lambda c: Output.of(_m("twfe").static(c.df, c.y, c.unit, c.time, c.g, trends=True, **c.common)),
+        (Row("twfe_trends", "TwfeTrends", "Trends", "TWFE with county trends"),),
+        "TWFE with county trends",
+        lambda s, m: (f"{m['y']} ~ {m['rhs']} | {m['fe']} + fips[year]", m["crv1"]),
+        grid=True,
+        multiverse=True,
+    ),
+    Estimator(
+        "event_twfe",
+        lambda c: Output.of(_m("twfe").event_study(c.df, c.y, c.unit, c.time, c.g, window=c.window, **c.common)),
+        (Row("event_twfe", "EventTwfe", "Event TWFE", "TWFE event study"),),
+        "TWFE event study",
+        lambda s, m: (
+            f"{m['y']} ~ i(event_time, ref = -1, binned at {s['event_window']}){m['rest']} | {m['fe']}",
+            m["crv1"],
+        ),
+    ),
+    Estimator(
+        "cs",
+        _fit_cs,
+        (
+            Row("cs_simple", "Cs", "CS", "Callaway–Sant'Anna (simple ATT)"),
+            Row("cs_group", "CsGroup", "CS (cohort)", "Callaway–Sant'Anna (by cohort)"),
+            Row("cs_dynamic", "CsDynamic", "CS (event time)", "Callaway–Sant'Anna (event-time mean)"),
+            Row("cs_calendar", "CsCalendar", "CS (year)", "Callaway–Sant'Anna (by year)"),
+        ),
+        "Callaway–Sant'Anna",
+        lambda s, m: (
+            f"att_gt({m['y']}, gname = {s['treatment']}, xformla = "
+            f"~{' + '.join(s['baseline_controls']) or '1'}, est_method = {s['est_method']}, "
+            f"control_group = {s['control_group']})",
+            f"{m['boot']}, clustered by {m['cluster']}",
+        ),
+        fixed_effects="Callaway-Sant'Anna compares each cohort with its controls in 2x2 differences; it has no "
+        "fixed effects to add (condition on baseline_controls instead, or run cs in its own spec)",
+        controls=NO_CONTROLS_CS,
+        fields={"est_method": "est_method applies to cs only (Callaway-Sant'Anna): add cs or remove it"},
+        grid=True,
+        multiverse=True,
+        order=0,
+    ),
+    Estimator(
+        "sunab",
+        lambda c: Output.of(
+            _m("sunab").sunab(
+                c.df, c.y, c.unit, c.time, c.g, control_group=c.spec["control_group"], window=c.window, **c.common
+            )
+        ),
+        (Row("sunab", "Sunab", "Sun–Abraham", "Sun–Abraham"),),
+        "Sun–Abraham",
+        lambda s, m: (
+            f"{m['y']} ~ sunab(cohort, period){m['rest']} | {m['fe']}",
+            f"cluster-robust by {m['cluster']} (diff-diff)",
+        ),
+        fixed_effects="diff-diff's SunAbraham absorbs county and year effects only (use event_twfe or "
+        "imputation, which take any fixed effects, or run sunab in its own spec)",
+    ),
+    Estimator(
+        "imputation",
+        lambda c: Output.of(_m("imputation").imputation(c.df, c.y, c.unit, c.time, c.g, window=c.window, **c.common)),
+        (Row("imputation", "Imputation", "Imputation", "Imputation (BJS)"),),
+        "Imputation (BJS)",
+        lambda s, m: (
+            f"{m['y']} ~ {' + '.join(m['extra']) or '0'} | {m['fe']} on untreated rows, treated rows imputed",
+            _imputation_se(s, m),
+        ),
+        max_fe_terms=2,
+        fe_terms_reason="imputation cannot take more than two fixed-effect terms: its "
+        "untreated-outcome model takes county plus one other term (e.g. state^year)",
+        multiverse=True,
+    ),
+    Estimator(
+        "ppml",
+        lambda c: Output.of(_m("ppml").ppml(c.df, c.y, c.unit, c.time, c.g, **c.common)),
+        (Row("ppml", "Ppml", "PPML", "PPML (log rate ratio)"),),
+        "PPML (log rate ratio)",
+        lambda s, m: (f"fepois({s['outcome']} ~ {m['rhs']} | {m['fe']}, offset = log(population))", m["crv1"]),
+        transforms=("count",),
+        transform_reason="ppml models counts (population as exposure): use transform count",
+        grid=True,
+    ),
+    Estimator(
+        "wild",
+        lambda c: Output.of(_m("wild").wild(c.df, c.y, c.unit, c.time, c.g, seed=c.spec["seed"], **c.common)),
+        (Row("wild", "Wild", "Wild bootstrap", "TWFE, wild bootstrap"),),
+        "TWFE, wild bootstrap",
+        lambda s, m: (
+            f"{m['y']} ~ {m['rhs']} | {m['fe']}",
+            f"wild cluster bootstrap p-value (WCR, 9999 draws, seed {s['seed']}) by {m['cluster']}",
+        ),
+    ),
+    Estimator(
+        "bacon",
+        _fit_bacon,
+        (Row("bacon", "Bacon", "Bacon", "Bacon (TWFE)"),),
+        "Bacon (TWFE)",
+        lambda s, m: (f"{m['y']} ~ {m['d']} | fips + year, decomposed into 2x2 comparisons", "none"),
+        fixed_effects="the Goodman-Bacon decomposition is of the regression with county and year effects only",
+        controls=NO_CONTROLS_BACON,
+        baseline_controls=NO_CONTROLS_BACON,
+        order=2,
+    ),
+    Estimator(
+        "honest",
+        _fit_honest,
+        (),
+        "HonestDiD",
+        lambda s, m: (f"HonestDiD of the {_honest_source(s['estimators'])} event study", "robust confidence sets"),
+        check=_check_honest,
+        order=3,
+    ),
 ):
     register(_entry)

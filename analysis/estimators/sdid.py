@@ -23,11 +23,11 @@ Checked in tests/test_sdid.py: with near-uniform unit and time weights (large re
 equals the 2x2 difference in means, and on a simulated factor-model panel with a known effect SDID
 recovers it.
 """
+
 from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 from diff_diff import SyntheticDiD
 from scipy import stats
@@ -48,21 +48,48 @@ def block(df: pd.DataFrame, unit: str, t: str, g: str, cohort: int, end: int) ->
     return out
 
 
-def fit_block(data: pd.DataFrame, y: str, unit: str, t: str, cohort: int, end: int, seed: int,
-              weights: str | None = None, replications: int = REPLICATIONS, **options) -> dict:
+def fit_block(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    t: str,
+    cohort: int,
+    end: int,
+    seed: int,
+    weights: str | None = None,
+    replications: int = REPLICATIONS,
+    **options,
+) -> dict:
     """SDID of one block design; ``weights`` a unit-constant column of sampling weights (pweights)."""
     survey = None
     if weights:
         from diff_diff import SurveyDesign
+
         survey = SurveyDesign(weights=weights)
     model = SyntheticDiD(variance_method=VARIANCE, n_bootstrap=replications, seed=seed, **options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = model.fit(data, outcome=y, treatment="_treated", unit=unit, time=t,
-                        post_periods=list(range(cohort, end + 1)), survey_design=survey)
-    return {"cohort": cohort, "estimate": float(res.att), "se": float(res.se), "ci_low": float(res.conf_int[0]),
-            "ci_high": float(res.conf_int[1]), "n_treated": int(res.n_treated), "n_control": int(res.n_control),
-            "n_post": end - cohort + 1, "n_obs": int(len(data)), "n_units": int(data[unit].nunique())}
+        res = model.fit(
+            data,
+            outcome=y,
+            treatment="_treated",
+            unit=unit,
+            time=t,
+            post_periods=list(range(cohort, end + 1)),
+            survey_design=survey,
+        )
+    return {
+        "cohort": cohort,
+        "estimate": float(res.att),
+        "se": float(res.se),
+        "ci_low": float(res.conf_int[0]),
+        "ci_high": float(res.conf_int[1]),
+        "n_treated": int(res.n_treated),
+        "n_control": int(res.n_control),
+        "n_post": end - cohort + 1,
+        "n_obs": int(len(data)),
+        "n_units": int(data[unit].nunique()),
+    }
 
 
 def window_end(df: pd.DataFrame, unit: str, t: str, g: str) -> int:
@@ -75,16 +102,25 @@ def window_end(df: pd.DataFrame, unit: str, t: str, g: str) -> int:
     return int(timing.max()) - 1
 
 
-def by_cohort(df: pd.DataFrame, y: str, unit: str, t: str, g: str, seed: int, weights: str | None = None,
-              replications: int = REPLICATIONS) -> pd.DataFrame:
+def by_cohort(
+    df: pd.DataFrame,
+    y: str,
+    unit: str,
+    t: str,
+    g: str,
+    seed: int,
+    weights: str | None = None,
+    replications: int = REPLICATIONS,
+) -> pd.DataFrame:
     """One SDID row per cohort adopting after the first year and by ``window_end`` (counties with no
     date, NA, are in no design)."""
     df = df[df[g].notna()]
     end, first = window_end(df, unit, t, g), int(df[t].min())
     timing = pd.to_numeric(df.groupby(unit)[g].first())
     cohorts = sorted(int(c) for c in timing[(timing > first) & (timing <= end)].unique())
-    return pd.DataFrame([fit_block(block(df, unit, t, g, c, end), y, unit, t, c, end, seed, weights, replications)
-                         for c in cohorts])
+    return pd.DataFrame(
+        [fit_block(block(df, unit, t, g, c, end), y, unit, t, c, end, seed, weights, replications) for c in cohorts]
+    )
 
 
 def aggregate(rows: pd.DataFrame, alpha: float = 0.05) -> dict:
@@ -97,9 +133,15 @@ def aggregate(rows: pd.DataFrame, alpha: float = 0.05) -> dict:
     w = w / w.sum()
     est, se = float((w * rows["estimate"]).sum()), float((w * rows["se"]).sum())
     z = stats.norm.ppf(1 - alpha / 2)
-    return {"estimate": est, "se": se, "ci_low": est - z * se, "ci_high": est + z * se,
-            "n_treated": int(rows["n_treated"].sum()), "cohorts": [int(c) for c in rows["cohort"]],
-            "left_out": [int(c) for c in left_out["cohort"]]}
+    return {
+        "estimate": est,
+        "se": se,
+        "ci_low": est - z * se,
+        "ci_high": est + z * se,
+        "n_treated": int(rows["n_treated"].sum()),
+        "cohorts": [int(c) for c in rows["cohort"]],
+        "left_out": [int(c) for c in left_out["cohort"]],
+    }
 
 
 def did_2x2(data: pd.DataFrame, y: str, unit: str, t: str, cohort: int) -> float:
@@ -112,5 +154,3 @@ def did_2x2(data: pd.DataFrame, y: str, unit: str, t: str, cohort: int) -> float
 def largest(rows: pd.DataFrame) -> pd.Series:
     """The row of the cohort with the most treated counties (the earliest on a tie)."""
     return rows.sort_values(["n_treated", "cohort"], ascending=[False, True]).iloc[0]
-
-

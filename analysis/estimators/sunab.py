@@ -5,6 +5,7 @@ refused by the spec check (analysis.spec) and here. ``controls`` enter the satur
 linearly (diff-diff ``covariates``). The regression estimates every relative period; the event
 table reports those within ``window`` (the spec's event_window), like the other event studies.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -16,30 +17,61 @@ from analysis.estimators.tidy import EstimatorFit, dropped_frame, normal_inferen
 from analysis.model import is_default
 
 
-def sunab(data: pd.DataFrame, y: str, unit: str, t: str, g: str, control_group: str = "never_treated",
-          weights: str | None = None, cluster: str | None = None, alpha: float = 0.05, controls: list[str] = (),
-          window: tuple[int, int] | None = None, fe: list[str] | None = None) -> EstimatorFit:
+def sunab(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    t: str,
+    g: str,
+    control_group: str = "never_treated",
+    weights: str | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+    controls: list[str] = (),
+    window: tuple[int, int] | None = None,
+    fe: list[str] | None = None,
+) -> EstimatorFit:
     """Cohort x relative-period interactions with unit and year FE, averaged with cohort-share weights.
     Summary: diff-diff's overall ATT (cohort-size weighted average of post-period cells); event
     table: the interaction-weighted effect at each event time (reference -1) with its covariance."""
     if not is_default(fe, unit, t):
         raise ValueError(f"sunab: diff-diff's SunAbraham absorbs {unit} and {t} fixed effects only, not {fe}")
-    df, records = staggered_frame(data, [y, *controls, *[c for c in (weights, cluster) if c]], unit, t, g,
-                                  last_cohort_control=True)
+    df, records = staggered_frame(
+        data, [y, *controls, *[c for c in (weights, cluster) if c]], unit, t, g, last_cohort_control=True
+    )
     cluster = cluster or unit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         fit = SunAbraham(control_group=control_group, cluster=cluster, alpha=alpha).fit(
-            df, outcome=y, unit=unit, time=t, first_treat="_g", covariates=list(controls) or None,
-            survey_design=SurveyDesign(weights=weights) if weights else None)
+            df,
+            outcome=y,
+            unit=unit,
+            time=t,
+            first_treat="_g",
+            covariates=list(controls) or None,
+            survey_design=SurveyDesign(weights=weights) if weights else None,
+        )
     times = [int(e) for e in fit.event_study_vcov_index if window is None or window[0] <= e <= window[1]]
     effects = [fit.event_study_effects[e] for e in times]
-    event = pd.DataFrame({"event_time": times, "estimate": [float(x["effect"]) for x in effects],
-                          "se": [float(x["se"]) for x in effects]})
+    event = pd.DataFrame(
+        {
+            "event_time": times,
+            "estimate": [float(x["effect"]) for x in effects],
+            "se": [float(x["se"]) for x in effects],
+        }
+    )
     event = event.assign(**normal_inference(event["estimate"], event["se"], alpha))
     index = [int(e) for e in fit.event_study_vcov_index]
     vcov = pd.DataFrame(fit.event_study_vcov, index=index, columns=index).loc[times, times]
-    summary = summary_row("sunab", fit.overall_att, fit.overall_se, fit.n_obs, df[unit].nunique(),
-                          df[cluster].nunique(), "cohort-share weighted average of post-period effects",
-                          ci=fit.overall_conf_int, pvalue=fit.overall_p_value)
+    summary = summary_row(
+        "sunab",
+        fit.overall_att,
+        fit.overall_se,
+        fit.n_obs,
+        df[unit].nunique(),
+        df[cluster].nunique(),
+        "cohort-share weighted average of post-period effects",
+        ci=fit.overall_conf_int,
+        pvalue=fit.overall_p_value,
+    )
     return EstimatorFit(summary=summary, event=event, vcov=vcov, dropped=dropped_frame(records))

@@ -1,4 +1,5 @@
 """Tidy containers shared by the estimators: one summary row, an event-study table, what was dropped."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,8 +14,18 @@ ALL_TREATED = "no untreated units (all treated): period dropped"
 # overall.csv has OVERALL_COLUMNS (one row per estimator or aggregation; 'target' says what it averages);
 # every event study (event_study.csv, any estimator) has 'estimator' + EVENT_COLUMNS, event times relative
 # to the first treated year (-1 the reference); aggregations.csv has 'estimator', 'element' + EVENT_COLUMNS[1:].
-OVERALL_COLUMNS = ["estimator", "estimate", "se", "ci_low", "ci_high", "pvalue", "n_obs", "n_units", "n_clusters",
-                   "target"]
+OVERALL_COLUMNS = [
+    "estimator",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "pvalue",
+    "n_obs",
+    "n_units",
+    "n_clusters",
+    "target",
+]
 EVENT_COLUMNS = ["event_time", "estimate", "se", "ci_low", "ci_high", "cband_low", "cband_high", "pvalue"]
 
 
@@ -47,17 +58,26 @@ def normal_inference(estimate, se, alpha: float = 0.05) -> dict:
     return {"ci_low": estimate - z * se, "ci_high": estimate + z * se, "pvalue": 2 * stats.norm.sf(np.abs(tstat))}
 
 
-def summary_row(estimator: str, estimate, se, n_obs, n_units, n_clusters, target: str, ci=None, pvalue=None,
-                alpha: float = 0.05) -> dict:
+def summary_row(
+    estimator: str, estimate, se, n_obs, n_units, n_clusters, target: str, ci=None, pvalue=None, alpha: float = 0.05
+) -> dict:
     """One row of overall.csv (OVERALL_COLUMNS). ``ci`` (low, high) and ``pvalue`` are the library's
     when given, else the normal ones of ``estimate`` and ``se`` (NaN where se is NaN or 0);
     ``n_clusters`` None is written as NaN (no clustered inference)."""
     normal = normal_inference(estimate, se, alpha)
     low, high = (normal["ci_low"], normal["ci_high"]) if ci is None else ci
-    return {"estimator": estimator, "estimate": float(estimate), "se": float(se), "ci_low": float(low),
-            "ci_high": float(high), "pvalue": float(normal["pvalue"] if pvalue is None else pvalue),
-            "n_obs": int(n_obs), "n_units": int(n_units),
-            "n_clusters": float("nan") if n_clusters is None else int(n_clusters), "target": target}
+    return {
+        "estimator": estimator,
+        "estimate": float(estimate),
+        "se": float(se),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "pvalue": float(normal["pvalue"] if pvalue is None else pvalue),
+        "n_obs": int(n_obs),
+        "n_units": int(n_units),
+        "n_clusters": float("nan") if n_clusters is None else int(n_clusters),
+        "target": target,
+    }
 
 
 @dataclass(frozen=True)
@@ -82,9 +102,17 @@ def unbalanced(unit: pd.Series, t: pd.Series) -> np.ndarray:
     return (seen.sum(axis=1) < len(t_ids))[u_codes]
 
 
-def staggered_frame(data: pd.DataFrame, columns: list[str], unit: str, t: str, g: str,
-                    last_cohort_control: bool = False, anticipation: int = 0, balanced: str | None = None,
-                    all_treated: str = ALL_TREATED) -> tuple[pd.DataFrame, list[dict]]:
+def staggered_frame(
+    data: pd.DataFrame,
+    columns: list[str],
+    unit: str,
+    t: str,
+    g: str,
+    last_cohort_control: bool = False,
+    anticipation: int = 0,
+    balanced: str | None = None,
+    all_treated: str = ALL_TREATED,
+) -> tuple[pd.DataFrame, list[dict]]:
     """Rows with every column present, timing recoded in '_g' (the cohort recoding of every staggered
     estimator): with ``balanced`` (the reason) units not observed in every period are dropped; a
     cohort treated after the last period (plus ``anticipation``) is untreated in the window (recoded
@@ -100,28 +128,40 @@ def staggered_frame(data: pd.DataFrame, columns: list[str], unit: str, t: str, g
     def drop_units(mask, reason):
         nonlocal df
         if mask.any():
-            records.extend({"level": "unit", "id": str(u), "reason": reason, "rows": int(n)}
-                           for u, n in df[mask].groupby(unit).size().items())
+            records.extend(
+                {"level": "unit", "id": str(u), "reason": reason, "rows": int(n)}
+                for u, n in df[mask].groupby(unit).size().items()
+            )
             df = df[~mask]
 
     if balanced:
         drop_units(unbalanced(df[unit], df[t]), balanced)
     first, last = df[t].min(), df[t].max()
-    drop_units((df["_g"] > last) & (df["_g"] - anticipation <= last),
-               "treated within the anticipation window after the last period")
+    drop_units(
+        (df["_g"] > last) & (df["_g"] - anticipation <= last),
+        "treated within the anticipation window after the last period",
+    )
     late = df["_g"] > last + anticipation
-    records += [{"level": "unit", "id": str(u), "reason": "treated after the last period: recoded as control (g=0)",
-                 "rows": 0} for u in df.loc[late, unit].unique()]
+    records += [
+        {"level": "unit", "id": str(u), "reason": "treated after the last period: recoded as control (g=0)", "rows": 0}
+        for u in df.loc[late, unit].unique()
+    ]
     df = df.copy()
     df.loc[late, "_g"] = 0
     if last_cohort_control and not (df["_g"] == 0).any() and len(df):
         gmax = df["_g"].max()
         cut = df[t] >= gmax - anticipation
-        records += [{"level": "period", "id": str(p), "reason": all_treated, "rows": int(n)}
-                    for p, n in df[cut].groupby(t).size().items()]
-        records += [{"level": "unit", "id": str(u), "reason": "last cohort: used as control for earlier periods",
-                     "rows": 0} for u in df.loc[df["_g"] == gmax, unit].unique()]
+        records += [
+            {"level": "period", "id": str(p), "reason": all_treated, "rows": int(n)}
+            for p, n in df[cut].groupby(t).size().items()
+        ]
+        records += [
+            {"level": "unit", "id": str(u), "reason": "last cohort: used as control for earlier periods", "rows": 0}
+            for u in df.loc[df["_g"] == gmax, unit].unique()
+        ]
         df = df[~cut].copy()
         df.loc[df["_g"] == gmax, "_g"] = 0
-    drop_units((df["_g"] > 0) & (df["_g"] <= first + anticipation), "treated in or before the first period: no pre-period")
+    drop_units(
+        (df["_g"] > 0) & (df["_g"] <= first + anticipation), "treated in or before the first period: no pre-period"
+    )
     return df.reset_index(drop=True), records

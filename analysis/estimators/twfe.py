@@ -10,6 +10,7 @@ small-sample factor (analysis.model: CR0 x G/(G-1) x (n-1)/(n-K), fixed effects 
 clusters not counted in K), so they equal pyfixest's ``feols(..., vcov={"CRV1": cluster})``;
 singletons are dropped first, as fixest does. ``weights`` are regression weights.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,24 +50,47 @@ def _fit(df, y, exog, unit, t, fe, weights, clusters, trends=False):
     w = df[weights] if weights else None
     if is_default(fe, unit, t) and not trends:
         fit = PanelOLS(df[y], exog, weights=w, entity_effects=True, time_effects=True, drop_absorbed=True).fit(
-            cov_type="clustered", clusters=pd.DataFrame({"cluster": codes}, index=df.index),
-            auto_df=False, count_effects=False, debiased=False, group_debias=False)
+            cov_type="clustered",
+            clusters=pd.DataFrame({"cluster": codes}, index=df.index),
+            auto_df=False,
+            count_effects=False,
+            debiased=False,
+            group_debias=False,
+        )
     else:
         absorb = pd.DataFrame({c: pd.Categorical(df[c]) for c in fe}, index=df.index)
-        slopes = [Interaction(cat=pd.DataFrame({"unit": pd.Categorical(df[unit])}, index=df.index),
-                              cont=(df[[t]] - df[t].mean()).astype(float))] if trends else None
+        slopes = (
+            [
+                Interaction(
+                    cat=pd.DataFrame({"unit": pd.Categorical(df[unit])}, index=df.index),
+                    cont=(df[[t]] - df[t].mean()).astype(float),
+                )
+            ]
+            if trends
+            else None
+        )
         fit = AbsorbingLS(df[y], exog, absorb=absorb, interactions=slopes, weights=w, drop_absorbed=True).fit(
-            cov_type="clustered", clusters=codes, debiased=False)
+            cov_type="clustered", clusters=codes, debiased=False
+        )
     fe_frame = df[fe].copy()
     if trends:
-        fe_frame["_unit_slopes"] = df[unit].to_numpy()   # one slope per unit: counted like unit effects
+        fe_frame["_unit_slopes"] = df[unit].to_numpy()  # one slope per unit: counted like unit effects
     factor = ssc(len(df), len(fit.params), fe_frame.reset_index(drop=True), pd.Series(codes))
     return fit.params, fit.cov * factor
 
 
-def static(data: pd.DataFrame, y: str, unit: str, t: str, g: str, weights: str | None = None,
-           cluster: str | None = None, trends: bool = False, controls: list[str] = (),
-           fe: list[str] | None = None) -> EstimatorFit:
+def static(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    t: str,
+    g: str,
+    weights: str | None = None,
+    cluster: str | None = None,
+    trends: bool = False,
+    controls: list[str] = (),
+    fe: list[str] | None = None,
+) -> EstimatorFit:
     """y on D_it, ``controls`` and fixed effects ``fe`` (default unit and year); with ``trends`` also
     unit-specific linear time trends (AbsorbingLS absorbs unit x year-slope interactions).
     Returns the coefficient on D_it with its clustered SE; dropped rows are listed."""
@@ -76,8 +100,10 @@ def static(data: pd.DataFrame, y: str, unit: str, t: str, g: str, weights: str |
     params, cov = _fit(df, y, exog, unit, t, fe, weights, clusters, trends)
     se = np.sqrt(cov.loc["treated", "treated"])
     name = "twfe_trends" if trends else "twfe"
-    return EstimatorFit(summary=_summary(params["treated"], se, df, unit, clusters, "coefficient on D_it", name),
-                        dropped=dropped_frame(records))
+    return EstimatorFit(
+        summary=_summary(params["treated"], se, df, unit, clusters, "coefficient on D_it", name),
+        dropped=dropped_frame(records),
+    )
 
 
 def event_dummies(data: pd.DataFrame, t: str, g: str, window: tuple[int, int]) -> pd.DataFrame:
@@ -88,9 +114,18 @@ def event_dummies(data: pd.DataFrame, t: str, g: str, window: tuple[int, int]) -
     return pd.DataFrame({f"e{k}": (event == k).astype(float) for k in range(lo, hi + 1) if k != -1}, index=data.index)
 
 
-def event_study(data: pd.DataFrame, y: str, unit: str, t: str, g: str, window: tuple[int, int] = (-5, 5),
-                weights: str | None = None, cluster: str | None = None, controls: list[str] = (),
-                fe: list[str] | None = None) -> EstimatorFit:
+def event_study(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    t: str,
+    g: str,
+    window: tuple[int, int] = (-5, 5),
+    weights: str | None = None,
+    cluster: str | None = None,
+    controls: list[str] = (),
+    fe: list[str] | None = None,
+) -> EstimatorFit:
     """TWFE event study: y on relative-time dummies (binned endpoints, -1 omitted), ``controls`` and
     fixed effects ``fe`` (default unit and year). The summary is the average of the post-period
     coefficients (event times 0..hi); the event table has one row per event time with its covariance."""

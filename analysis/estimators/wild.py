@@ -11,7 +11,9 @@ bootstrap residuals unchanged (partialling out effects that cut across clusters 
 bootstrap errors are sign-flipped by cluster), so the bootstrap t-statistics are those of the full
 model up to the small-sample factor, which cancels in the p-value. Unweighted, ``wcr`` gives
 pyfixest's ``wildboottest`` p-value; with integer weights, that of the regression on duplicated rows
-(tests/test_inference.py). ``wcr`` also returns the bootstrap t-statistics, which Romano-Wolf needs (analysis.inference)."""
+(tests/test_inference.py). ``wcr`` also returns the bootstrap t-statistics, which Romano-Wolf needs
+(analysis.inference)."""
+
 from __future__ import annotations
 
 import warnings
@@ -29,8 +31,19 @@ from analysis.estimators.twfe import treated
 from analysis.model import nested
 
 
-def wild(data: pd.DataFrame, y: str, unit: str, t: str, g: str, cluster: str, weights: str | None = None,
-         reps: int = 9999, seed: int = SEED, controls: list[str] = (), fe: list[str] | None = None) -> EstimatorFit:
+def wild(
+    data: pd.DataFrame,
+    y: str,
+    unit: str,
+    t: str,
+    g: str,
+    cluster: str,
+    weights: str | None = None,
+    reps: int = 9999,
+    seed: int = SEED,
+    controls: list[str] = (),
+    fe: list[str] | None = None,
+) -> EstimatorFit:
     """y ~ D_it + controls | fe (default unit + year); WCR11 bootstrap (null imposed, Rademacher weights)
     clustered by ``cluster``, drawn from ``seed`` (default config.SEED). The summary carries the CRV1
     estimate and SE with the bootstrap p-value."""
@@ -42,15 +55,27 @@ def wild(data: pd.DataFrame, y: str, unit: str, t: str, g: str, cluster: str, we
     df = df.assign(_d=treated(df, t, g), _cluster=pd.factorize(df[cluster])[0])  # wildboottest needs integer ids
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = pf.feols(f"{y} ~ {' + '.join(['_d', *controls])} | {' + '.join(fe)}", data=df,
-                       vcov={"CRV1": "_cluster"}, weights=weights)
+        fit = pf.feols(
+            f"{y} ~ {' + '.join(['_d', *controls])} | {' + '.join(fe)}",
+            data=df,
+            vcov={"CRV1": "_cluster"},
+            weights=weights,
+        )
         # wcr unweighted gives pyfixest's wildboottest p-value (tests/test_inference.py), without its numba
         # compilation at every call
         pvalue = wcr(df, y, ["_d", *controls], fe, "_cluster", weights, reps=reps, seed=seed).pvalue
     tidy = fit.tidy().loc["_d"]
-    summary = summary_row("wild", tidy["Estimate"], tidy["Std. Error"], fit._N, df[unit].nunique(),
-                          df[cluster].nunique(), f"coefficient on D_it, wild cluster bootstrap p-value ({reps} draws)",
-                          ci=(float("nan"), float("nan")), pvalue=pvalue)
+    summary = summary_row(
+        "wild",
+        tidy["Estimate"],
+        tidy["Std. Error"],
+        fit._N,
+        df[unit].nunique(),
+        df[cluster].nunique(),
+        f"coefficient on D_it, wild cluster bootstrap p-value ({reps} draws)",
+        ci=(float("nan"), float("nan")),
+        pvalue=pvalue,
+    )
     return EstimatorFit(summary=summary, dropped=dropped_frame(records))
 
 
@@ -72,14 +97,23 @@ class _WildboottestCL(WildboottestCL):
 class WcrResult(NamedTuple):
     """The WCR11 bootstrap of one coefficient: its t-statistic (up to the small-sample factor), the
     bootstrap t-statistics (same scale) and the two-sided bootstrap p-value."""
+
     coef: float
     tstat: float
     boot_t: np.ndarray
     pvalue: float
 
 
-def wcr(df: pd.DataFrame, y: str, regressors: list[str], fe: list[str], cluster: str, weights: str | None = None,
-        reps: int = 9999, seed: int = SEED) -> WcrResult:
+def wcr(
+    df: pd.DataFrame,
+    y: str,
+    regressors: list[str],
+    fe: list[str],
+    cluster: str,
+    weights: str | None = None,
+    reps: int = 9999,
+    seed: int = SEED,
+) -> WcrResult:
     """WCR11 wild cluster bootstrap (null imposed, Rademacher weights by ``cluster``, drawn from
     ``seed``) of the first of ``regressors`` in y ~ regressors | fe, weighted by ``weights`` or not;
     rows must be complete. The same seed and the same clusters give the same draws for every outcome,
@@ -104,8 +138,7 @@ def wcr(df: pd.DataFrame, y: str, regressors: list[str], fe: list[str], cluster:
     r[0] = 1
     coef = float(np.linalg.lstsq(tilde[:, 1:], tilde[:, 0], rcond=None)[0][0])
     codes = pd.factorize(df[cluster], sort=True)[0]  # wildboottest needs integer ids; sorted: same draws per cluster
-    boot = _WildboottestCL(X=tilde[:, 1:], Y=tilde[:, 0], cluster=codes, R=r, B=reps, seed=seed,
-                           parallel=False)
+    boot = _WildboottestCL(X=tilde[:, 1:], Y=tilde[:, 0], cluster=codes, R=r, B=reps, seed=seed, parallel=False)
     boot.get_scores(bootstrap_type="11", impose_null=True, adj=True, cluster_adj=True)
     boot.get_weights(weights_type="rademacher")
     boot.get_numer()
@@ -115,5 +148,9 @@ def wcr(df: pd.DataFrame, y: str, regressors: list[str], fe: list[str], cluster:
     boot.get_tstat()
     boot.get_pvalue(pval_type="two-tailed")
     tstat = float(np.asarray(boot.t_stat).ravel()[0])
-    return WcrResult(coef=coef, tstat=tstat, boot_t=np.asarray(boot.t_boot, float).ravel(),
-                     pvalue=float(np.asarray(boot.pvalue).ravel()[0]))
+    return WcrResult(
+        coef=coef,
+        tstat=tstat,
+        boot_t=np.asarray(boot.t_boot, float).ravel(),
+        pvalue=float(np.asarray(boot.pvalue).ravel()[0]),
+    )

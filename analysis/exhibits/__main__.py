@@ -4,20 +4,40 @@ Each exhibit module has ``build() -> dict[str, str]``: it writes its figures and
 ``paper/generated/`` and returns the macros it contributes to ``numbers.tex``.  A macro name
 used twice is an error.
 """
+
 from __future__ import annotations
 
 import importlib
 
-from analysis.infra.atomic import write_text
 from analysis.config import NUMBERS
 from analysis.exhibits.numbers import render
 from analysis.infra import cli
+from analysis.infra.atomic import write_text
 
 # In the order of the paper.
-MODULES = ["data_section", "rollout", "trends", "sample_tables", "headline", "main_tables", "event_studies",
-           "diagnostics", "robustness", "credibility", "replication_exhibits", "coverage_audit", "treatment_coding",
-           "wave", "wave_design", "program_maps", "treated_counties", "event_counts", "levels", "estimator_identity",
-           "assignment_inference"]
+MODULES = [
+    "data_section",
+    "rollout",
+    "trends",
+    "sample_tables",
+    "headline",
+    "main_tables",
+    "event_studies",
+    "diagnostics",
+    "robustness",
+    "credibility",
+    "replication_exhibits",
+    "coverage_audit",
+    "treatment_coding",
+    "wave",
+    "wave_design",
+    "program_maps",
+    "treated_counties",
+    "event_counts",
+    "levels",
+    "estimator_identity",
+    "assignment_inference",
+]
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ by state, Romano-Wolf p-values over the three outcomes, minimum detectable effec
 * ``Primary<P>Mde``, ``MdePct``, ``MdeState`` - 2.8 x SE (80% power, 5% two-sided);
 * ``Nc<Outcome>Tost...`` - the North Carolina equivalence tests (results/inference/tost.csv).
 """
+
 from __future__ import annotations
 
 import math
@@ -32,7 +33,7 @@ PRIMARY = {"287g": ("us_287g_index", "cs_simple", "National"), "sc": ("sc_index"
 STATE_TWIN = {"us_287g_index": "us_287g_index_state", "sc_index": "sc_index_state"}
 # Fields a state twin may change; every other field must equal the primary spec's.
 TWIN_FIELDS = {"name", "description", "cluster", "estimators", "path", "lines", "label"}
-MDE_FACTOR = 2.8    # z_{0.975} + z_{0.80} = 1.96 + 0.84: 80% power at the 5% level, two-sided
+MDE_FACTOR = 2.8  # z_{0.975} + z_{0.80} = 1.96 + 0.84: 80% power at the 5% level, two-sided
 OUTCOME_MACRO = {"index": "Index", "violent": "Violent", "property": "Property"}
 LEVEL_MACRO = {"county": "County", "state": "State"}
 PROGRAM_LABEL = {"287g": "287(g)", "sc": "Secure Communities"}
@@ -50,8 +51,10 @@ def check_twin(primary: str) -> dict:
     a, b = spec_file(primary), spec_file(STATE_TWIN[primary])
     differ = sorted(k for k in set(a) | set(b) if k not in TWIN_FIELDS and a.get(k) != b.get(k))
     if differ or b["cluster"] != "state" or a["cluster"] != "county":
-        raise ValueError(f"{STATE_TWIN[primary]} must be {primary} clustered by state (and {primary} by county); "
-                         f"they differ in {differ or 'cluster'}")
+        raise ValueError(
+            f"{STATE_TWIN[primary]} must be {primary} clustered by state (and {primary} by county); "
+            f"they differ in {differ or 'cluster'}"
+        )
     return b
 
 
@@ -75,9 +78,14 @@ def tost_conclusion(p_values: list[float], alpha: float = 0.05) -> str:
     if rejected == len(p_values):
         return "every outcome's effect is shown to lie within the bound"
     if rejected == 0:
-        return ("none of the three rejects, so these data cannot tell no effect from an effect as large as the "
-                "bound: the North Carolina estimates are not evidence of no effect")
-    return f"{rejected} of the {len(p_values)} tests reject; the others cannot tell no effect from one as large as the bound"
+        return (
+            "none of the three rejects, so these data cannot tell no effect from an effect as large as the "
+            "bound: the North Carolina estimates are not evidence of no effect"
+        )
+    return (
+        f"{rejected} of the {len(p_values)} tests reject; "
+        "the others cannot tell no effect from one as large as the bound"
+    )
 
 
 def _code(name: str) -> str:
@@ -89,13 +97,17 @@ def _p(p: float) -> latex.Raw:
 
 
 def romano_wolf() -> pd.DataFrame:
-    return inputs.read_csv(config.RESULTS / "inference" / "romano_wolf.csv",
-                           ["program", "cluster", "spec", "outcome", "estimate", "p_wild", "p_romano_wolf", "reps"])
+    return inputs.read_csv(
+        config.RESULTS / "inference" / "romano_wolf.csv",
+        ["program", "cluster", "spec", "outcome", "estimate", "p_wild", "p_romano_wolf", "reps"],
+    )
 
 
 def tost_results() -> pd.DataFrame:
-    return inputs.read_csv(config.RESULTS / "inference" / "tost.csv",
-                           ["spec", "outcome", "estimate", "se", "pre_mean", "bound_pct", "bound", "p_tost"])
+    return inputs.read_csv(
+        config.RESULTS / "inference" / "tost.csv",
+        ["spec", "outcome", "estimate", "se", "pre_mean", "bound_pct", "bound", "p_tost"],
+    )
 
 
 def table_rows() -> pd.DataFrame:
@@ -111,12 +123,22 @@ def table_rows() -> pd.DataFrame:
         for spec, est, label in entries:
             county = inputs.estimate(spec, est)
             state = inputs.estimate(twin, est) if spec == primary else None
-            row = {"program": PROGRAM_LABEL[program], "row": label, "spec": spec, "estimator": est,
-                   "estimate": county["estimate"], "se_county": county["se"], "p_county": county["pvalue"],
-                   "se_state": state["se"] if state is not None else math.nan,
-                   "p_state": state["pvalue"] if state is not None else math.nan,
-                   "p_wild_state": math.nan, "p_rw_county": math.nan, "p_rw_state": math.nan,
-                   "mde_county": mde(county["se"]), "mde_state": mde(state["se"]) if state is not None else math.nan}
+            row = {
+                "program": PROGRAM_LABEL[program],
+                "row": label,
+                "spec": spec,
+                "estimator": est,
+                "estimate": county["estimate"],
+                "se_county": county["se"],
+                "p_county": county["pvalue"],
+                "se_state": state["se"] if state is not None else math.nan,
+                "p_state": state["pvalue"] if state is not None else math.nan,
+                "p_wild_state": math.nan,
+                "p_rw_county": math.nan,
+                "p_rw_state": math.nan,
+                "mde_county": mde(county["se"]),
+                "mde_state": mde(state["se"]) if state is not None else math.nan,
+            }
             if est == "twfe":
                 row["p_rw_county"] = rw.loc[(spec, "county"), "p_romano_wolf"]
                 row["p_rw_state"] = rw.loc[(spec, "state"), "p_romano_wolf"]
@@ -131,14 +153,25 @@ def table() -> str:
     """Body of table inference_primary: numbers with 3 decimals, p-values as fmt_p prints them."""
     t = table_rows()
 
-    def p_column(col: str) -> pd.Series:   # Raw cells built as a list: Series.map would turn them into str
+    def p_column(col: str) -> pd.Series:  # Raw cells built as a list: Series.map would turn them into str
         return pd.Series([_p(v) for v in t[col]], dtype=object)
 
-    body = pd.DataFrame({"Program": t["program"].where(~t["program"].duplicated(), ""), "Estimand": t["row"],
-                         "Estimate": t["estimate"], "SE": t["se_county"], "p": p_column("p_county"),
-                         "RW p": p_column("p_rw_county"), "MDE": t["mde_county"], "SE ": t["se_state"],
-                         "p ": p_column("p_state"), "Wild p": p_column("p_wild_state"),
-                         "RW p ": p_column("p_rw_state"), "MDE ": t["mde_state"]})
+    body = pd.DataFrame(
+        {
+            "Program": t["program"].where(~t["program"].duplicated(), ""),
+            "Estimand": t["row"],
+            "Estimate": t["estimate"],
+            "SE": t["se_county"],
+            "p": p_column("p_county"),
+            "RW p": p_column("p_rw_county"),
+            "MDE": t["mde_county"],
+            "SE ": t["se_state"],
+            "p ": p_column("p_state"),
+            "Wild p": p_column("p_wild_state"),
+            "RW p ": p_column("p_rw_state"),
+            "MDE ": t["mde_state"],
+        }
+    )
     formats = {c: ("text" if c in ("Program", "Estimand") or c.strip().endswith("p") else 3) for c in body.columns}
     groups = [[("", 3), ("Clustered by county", 4), ("Clustered by state", 5)]]
     return latex.data_table(body, formats, groups=groups)
@@ -151,21 +184,35 @@ def primary_macros(program: str) -> dict[str, str]:
     twin = check_twin(spec_name)
     m = f"Primary{name}"
     county, state = inputs.estimate(spec_name, estimator), inputs.estimate(twin["name"], estimator)
-    out = {m + "Spec": _code(spec_name), m + "Estimator": _code(estimator), m + "TwinSpec": _code(twin["name"]),
-           m + "Controls": CONTROL_WORDS[spec["control_group"]], m + "Weights": WEIGHT_WORDS[spec["weights"]],
-           m + "Sample": _code(spec["sample"]), m + "Treatment": _code(spec["treatment"]),
-           m + "Bootstrap": f"{spec['bootstrap']:,}".replace(",", "{,}"), m + "Seed": str(spec["seed"]),
-           m: fmt_num(county["estimate"], 3), m + "Se": fmt_num(county["se"], 3),
-           m + "CiLow": fmt_num(county["ci_low"], 3), m + "CiHigh": fmt_num(county["ci_high"], 3),
-           m + "Pct": fmt_num(pct(county["estimate"]), 1), m + "PText": fmt_p_text(county["pvalue"]),
-           m + "SeState": fmt_num(state["se"], 3), m + "PStateText": fmt_p_text(state["pvalue"]),
-           m + "CiLowState": fmt_num(state["ci_low"], 3), m + "CiHighState": fmt_num(state["ci_high"], 3),
-           m + "ClustersState": str(int(state["n_clusters"])),
-           m + "CiVerdict": ci_verdict(county["ci_low"], county["ci_high"]),
-           m + "CiStateVerdict": ci_verdict(state["ci_low"], state["ci_high"]),
-           m + "StateSeRatio": fmt_num(state["se"] / county["se"], 2),
-           m + "Mde": fmt_num(mde(county["se"]), 3), m + "MdePct": fmt_num(pct(mde(county["se"])), 1),
-           m + "MdeState": fmt_num(mde(state["se"]), 3), m + "MdeStatePct": fmt_num(pct(mde(state["se"])), 1)}
+    out = {
+        m + "Spec": _code(spec_name),
+        m + "Estimator": _code(estimator),
+        m + "TwinSpec": _code(twin["name"]),
+        m + "Controls": CONTROL_WORDS[spec["control_group"]],
+        m + "Weights": WEIGHT_WORDS[spec["weights"]],
+        m + "Sample": _code(spec["sample"]),
+        m + "Treatment": _code(spec["treatment"]),
+        m + "Bootstrap": f"{spec['bootstrap']:,}".replace(",", "{,}"),
+        m + "Seed": str(spec["seed"]),
+        m: fmt_num(county["estimate"], 3),
+        m + "Se": fmt_num(county["se"], 3),
+        m + "CiLow": fmt_num(county["ci_low"], 3),
+        m + "CiHigh": fmt_num(county["ci_high"], 3),
+        m + "Pct": fmt_num(pct(county["estimate"]), 1),
+        m + "PText": fmt_p_text(county["pvalue"]),
+        m + "SeState": fmt_num(state["se"], 3),
+        m + "PStateText": fmt_p_text(state["pvalue"]),
+        m + "CiLowState": fmt_num(state["ci_low"], 3),
+        m + "CiHighState": fmt_num(state["ci_high"], 3),
+        m + "ClustersState": str(int(state["n_clusters"])),
+        m + "CiVerdict": ci_verdict(county["ci_low"], county["ci_high"]),
+        m + "CiStateVerdict": ci_verdict(state["ci_low"], state["ci_high"]),
+        m + "StateSeRatio": fmt_num(state["se"] / county["se"], 2),
+        m + "Mde": fmt_num(mde(county["se"]), 3),
+        m + "MdePct": fmt_num(pct(mde(county["se"])), 1),
+        m + "MdeState": fmt_num(mde(state["se"]), 3),
+        m + "MdeStatePct": fmt_num(pct(mde(state["se"])), 1),
+    }
     prefix = SPECS[spec_name][0]
     twfe = inputs.estimate(twin["name"], "twfe")
     out[prefix + "TwfeSeState"] = fmt_num(twfe["se"], 3)
@@ -206,16 +253,21 @@ def honest_macros() -> dict[str, str]:
     """HonestDiD breakdown values of each primary estimand (relative magnitudes): ``Primary<P>HonestBreakdownAll``
     (every pre-period) and ``...Window`` (the event-study window), with their numbers of pre-periods."""
     from analysis.exhibits.diagnostics import breakdown
-    h = inputs.read_csv(config.RESULTS / "inference" / "honest_simple.csv",
-                        ["spec", "pre_periods", "n_pre", "method", "M", "ci_low", "ci_high"])
+
+    h = inputs.read_csv(
+        config.RESULTS / "inference" / "honest_simple.csv",
+        ["spec", "pre_periods", "n_pre", "method", "M", "ci_low", "ci_high"],
+    )
     out = {}
-    for spec, estimator, name in PRIMARY.values():
+    for spec, _estimator, name in PRIMARY.values():
         for pre, label in (("all", "All"), ("5", "Window")):
             part = h[(h["spec"] == spec) & (h["pre_periods"].astype(str) == pre)]
             if part.empty:
-                raise inputs.MissingResult(f"results/inference/honest_simple.csv has no rows for {spec}, pre_periods {pre}")
+                raise inputs.MissingResult(
+                    f"results/inference/honest_simple.csv has no rows for {spec}, pre_periods {pre}"
+                )
             b = breakdown(part, "relative_magnitude")
-            out[f"Primary{name}HonestBreakdown{label}"] = (f"above {part['M'].max():g}" if math.isnan(b) else f"{b:g}")
+            out[f"Primary{name}HonestBreakdown{label}"] = f"above {part['M'].max():g}" if math.isnan(b) else f"{b:g}"
             out[f"Primary{name}HonestPre{label}"] = str(int(part["n_pre"].iloc[0]))
     return out
 

@@ -10,6 +10,7 @@ asks for first, one table per program, the leave-one-state-out figure, and the g
   (``compare``), whether its 95% interval excludes zero (``interval_words``), which designs move an
   estimate by more than one headline standard error (``moved``), the placebo's verdict.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,25 +24,43 @@ from analysis.exhibits.numbers import fmt_int, fmt_num
 from analysis.exhibits.style import PROGRAM_LABELS
 
 PROGRAM_SPECS = {"287g": (*PROGRAM_LABELS["287g"], "us_287g_index"), "sc": (*PROGRAM_LABELS["sc"], "sc_index")}
-COLUMNS = {"twfe": "TWFE", "event_twfe": "Event-study TWFE", "imputation": "Imputation", "cs": "CS",
-           "sdid": "SDID"}
+COLUMNS = {"twfe": "TWFE", "event_twfe": "Event-study TWFE", "imputation": "Imputation", "cs": "CS", "sdid": "SDID"}
 # design key -> (label, source: a spec stem with {base} for the headline stem, or "loop:<design>"; a
 # mapping program -> source when the programs differ, a program missing from it has no such design),
 # and for each table column the estimator it shows.
 DESIGNS = [
-    ("headline", "County and year effects (headline)", "{base}",
-     {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation", "cs": "cs_simple"}),
-    ("stateyear", "State-by-year effects", "{base}_stateyear",
-     {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation"}),
-    ("sizeyear", "Population-tercile-by-year effects", "{base}_sizeyear",
-     {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation"}),
+    (
+        "headline",
+        "County and year effects (headline)",
+        "{base}",
+        {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation", "cs": "cs_simple"},
+    ),
+    (
+        "stateyear",
+        "State-by-year effects",
+        "{base}_stateyear",
+        {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation"},
+    ),
+    (
+        "sizeyear",
+        "Population-tercile-by-year effects",
+        "{base}_sizeyear",
+        {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation"},
+    ),
     ("covariates", "Baseline covariates (doubly robust CS)", "{base}_covariates", {"cs": "cs_simple"}),
     ("trends", "County linear trends", {"287g": "us_287g_index_trends", "sc": "sc_index"}, {"twfe": "twfe_trends"}),
-    ("otherprogram", "Controlling for the other program's exposure",
-     {"287g": "us_287g_index_sc_control", "sc": "sc_index_287g_control"},
-     {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation"}),
-    ("late", f"Late adopters (after {config.LAST_YEAR}) as the only controls", {"287g": "{base}_late"},
-     {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation", "cs": "cs_simple"}),
+    (
+        "otherprogram",
+        "Controlling for the other program's exposure",
+        {"287g": "us_287g_index_sc_control", "sc": "sc_index_287g_control"},
+        {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation"},
+    ),
+    (
+        "late",
+        f"Late adopters (after {config.LAST_YEAR}) as the only controls",
+        {"287g": "{base}_late"},
+        {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation", "cs": "cs_simple"},
+    ),
     ("sdid", "Synthetic DiD, cohorts aggregated", "loop:sdid", {"sdid": "sdid"}),
     ("sdidlargest", "Synthetic DiD, largest cohort", "loop:sdid", {"sdid": "sdid_largest"}),
     ("droplargest", "Without the largest treated county", "loop:drop_largest", {"twfe": "twfe", "cs": "cs_simple"}),
@@ -69,13 +88,17 @@ def designs(program: str) -> list[tuple]:
 
 
 def loops() -> pd.DataFrame:
-    return inputs.read_csv(config.RESULTS / "credibility" / "estimates.csv",
-                           ["program", "design", "detail", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs"])
+    return inputs.read_csv(
+        config.RESULTS / "credibility" / "estimates.csv",
+        ["program", "design", "detail", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs"],
+    )
 
 
 def sdid_cohorts() -> pd.DataFrame:
-    return inputs.read_csv(config.RESULTS / "credibility" / "sdid.csv",
-                           ["program", "cohort", "estimate", "se", "n_treated", "n_control", "n_post"])
+    return inputs.read_csv(
+        config.RESULTS / "credibility" / "sdid.csv",
+        ["program", "cohort", "estimate", "se", "n_treated", "n_control", "n_post"],
+    )
 
 
 def sdid_macros(prefix: str, cohorts: pd.DataFrame) -> dict[str, str]:
@@ -87,20 +110,29 @@ def sdid_macros(prefix: str, cohorts: pd.DataFrame) -> dict[str, str]:
     post = cohorts["cohort"] + cohorts["n_post"] - 1
     if post.nunique() != 1:
         raise ValueError("results/credibility/sdid.csv: cohorts of one program end in different years")
-    return {prefix + "SdidFirst": str(int(used["cohort"].min())), prefix + "SdidLast": str(int(used["cohort"].max())),
-            prefix + "SdidEnd": str(int(post.iloc[0])), prefix + "SdidLargestCohort": str(int(top["cohort"])),
-            prefix + "SdidLargestTreated": fmt_int(top["n_treated"]), prefix + "SdidControls": fmt_int(top["n_control"]),
-            prefix + "SdidLeftOut": words(left) if left else "none",
-            prefix + "SdidLeftOutCount": fmt_int(len(left))}
+    return {
+        prefix + "SdidFirst": str(int(used["cohort"].min())),
+        prefix + "SdidLast": str(int(used["cohort"].max())),
+        prefix + "SdidEnd": str(int(post.iloc[0])),
+        prefix + "SdidLargestCohort": str(int(top["cohort"])),
+        prefix + "SdidLargestTreated": fmt_int(top["n_treated"]),
+        prefix + "SdidControls": fmt_int(top["n_control"]),
+        prefix + "SdidLeftOut": words(left) if left else "none",
+        prefix + "SdidLeftOutCount": fmt_int(len(left)),
+    }
 
 
 def loso() -> pd.DataFrame:
-    return inputs.read_csv(config.RESULTS / "credibility" / "loso.csv", ["program", "state", "estimator", "estimate", "se"])
+    return inputs.read_csv(
+        config.RESULTS / "credibility" / "loso.csv", ["program", "state", "estimator", "estimate", "se"]
+    )
 
 
 def loco() -> pd.DataFrame:
     """Leave one cohort out, with the cohort in the ``state`` column (loso_range reads either)."""
-    table = inputs.read_csv(config.RESULTS / "credibility" / "loco.csv", ["program", "cohort", "estimator", "estimate", "se"])
+    table = inputs.read_csv(
+        config.RESULTS / "credibility" / "loco.csv", ["program", "cohort", "estimator", "estimate", "se"]
+    )
     return table.assign(state=table["cohort"].astype(int).astype(str))
 
 
@@ -117,8 +149,17 @@ def cells(program: str, loop: pd.DataFrame) -> pd.DataFrame:
             if est not in part.index:
                 raise inputs.MissingResult(f"{stem}: no estimator {est!r} for the credibility table ({label})")
             r = part.loc[est]
-            rows.append({"design": key, "label": label, "column": column, "estimator": est, "source": stem,
-                         **{f: float(r[f]) for f in ("estimate", "se", "ci_low", "ci_high")}, "n_obs": int(r["n_obs"])})
+            rows.append(
+                {
+                    "design": key,
+                    "label": label,
+                    "column": column,
+                    "estimator": est,
+                    "source": stem,
+                    **{f: float(r[f]) for f in ("estimate", "se", "ci_low", "ci_high")},
+                    "n_obs": int(r["n_obs"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -140,10 +181,19 @@ def table_body(c: pd.DataFrame, ranges: dict, cohort_ranges: dict | None = None)
     rows = []
     for key, label in dict.fromkeys(zip(c["design"], c["label"])):
         part = c[c["design"] == key].set_index("column")
-        rows.append((label, [{"estimate": part.loc[col, "estimate"], "se": part.loc[col, "se"]}
-                             if col in part.index else None for col in COLUMNS]))
+        rows.append(
+            (
+                label,
+                [
+                    {"estimate": part.loc[col, "estimate"], "se": part.loc[col, "se"]} if col in part.index else None
+                    for col in COLUMNS
+                ],
+            )
+        )
+
     def span(r):
         return [latex.Raw(f"[{fmt_num(r[col][0])}, {fmt_num(r[col][2])}]") if col in r else None for col in COLUMNS]
+
     extra = [("Leave one state out: range", span(ranges))]
     if cohort_ranges:
         extra.append(("Leave one cohort out: range", span(cohort_ranges)))
@@ -170,8 +220,10 @@ def ref(column: str) -> str:
 def survives(head: pd.DataFrame, part: pd.DataFrame) -> str:
     """'survives' if every estimate of a design has the sign of the headline's in its column and a 95%
     interval that excludes zero; else 'does not survive'."""
-    ok = all(np.sign(r.estimate) == np.sign(head.loc[ref(r.column), "estimate"]) and not (r.ci_low <= 0 <= r.ci_high)
-             for r in part.itertuples())
+    ok = all(
+        np.sign(r.estimate) == np.sign(head.loc[ref(r.column), "estimate"]) and not (r.ci_low <= 0 <= r.ci_high)
+        for r in part.itertuples()
+    )
     return "survives" if ok else "does not survive"
 
 
@@ -190,8 +242,11 @@ def moved(c: pd.DataFrame) -> list[str]:
         if key in ("headline", "placebo") or key not in set(c["design"]):
             continue
         part = c[c["design"] == key]
-        if any(abs(r.estimate - head.loc[ref(r.column), "estimate"]) > head.loc[ref(r.column), "se"]
-               for r in part.itertuples() if ref(r.column) in head.index):
+        if any(
+            abs(r.estimate - head.loc[ref(r.column), "estimate"]) > head.loc[ref(r.column), "se"]
+            for r in part.itertuples()
+            if ref(r.column) in head.index
+        ):
             out.append(label[0].lower() + label[1:])
     return out
 
@@ -214,8 +269,14 @@ def macros_of(program: str, c: pd.DataFrame, ranges: dict, loo: pd.DataFrame, lo
             out[name + "Compare"] = compare(head.loc[ref(r.column), "estimate"], r.estimate)
     for column, (lo, lo_state, hi, hi_state) in ranges.items():
         name = prefix + "Loso" + camel(column)
-        out.update({name + "Min": fmt_num(lo), name + "MinState": lo_state, name + "Max": fmt_num(hi),
-                    name + "MaxState": hi_state})
+        out.update(
+            {
+                name + "Min": fmt_num(lo),
+                name + "MinState": lo_state,
+                name + "Max": fmt_num(hi),
+                name + "MaxState": hi_state,
+            }
+        )
         part = loo[(loo["program"] == program) & (loo["estimator"] == LOSO_COLUMNS[column])]
         out[name + "Negative"] = fmt_int((part["estimate"] < 0).sum())
     for key in dict.fromkeys(c["design"]):
@@ -227,8 +288,11 @@ def macros_of(program: str, c: pd.DataFrame, ranges: dict, loo: pd.DataFrame, lo
     out[prefix + "LargestCounty"] = latex.escape(detail.removeprefix("without ").split(" (")[0])
     placebo = c[c["design"] == "placebo"]
     zero = all(lo <= 0 <= hi for lo, hi in zip(placebo["ci_low"], placebo["ci_high"]))
-    out[prefix + "PlaceboVerdict"] = ("both 95\\% intervals include zero" if zero else
-                                      "a 95\\% interval excludes zero, a sign of differential pre-trends")
+    out[prefix + "PlaceboVerdict"] = (
+        "both 95\\% intervals include zero"
+        if zero
+        else "a 95\\% interval excludes zero, a sign of differential pre-trends"
+    )
     return out
 
 
@@ -241,8 +305,13 @@ def within_state_cells(rows: pd.DataFrame, treatment: str, last: int = config.LA
     g = first[treatment]
     treated = first[(g > 0) & (g <= last)]
     cells = treated.groupby(["state", treatment]).size()
-    return {"Treated": len(treated), "TreatedStates": treated["state"].nunique(), "StateCohortCells": len(cells),
-            "StateCohortSingle": int((cells == 1).sum()), "Untreated": int(((g == 0) | (g > last)).fillna(False).sum())}
+    return {
+        "Treated": len(treated),
+        "TreatedStates": treated["state"].nunique(),
+        "StateCohortCells": len(cells),
+        "StateCohortSingle": int((cells == 1).sum()),
+        "Untreated": int(((g == 0) | (g > last)).fillna(False).sum()),
+    }
 
 
 def imputation_lost(spec: str) -> int:
@@ -259,8 +328,14 @@ def figure_loso(loo: pd.DataFrame, heads: dict[str, pd.DataFrame]) -> None:
         for column, (colour, marker) in {"twfe": ("blue", "o"), "cs": ("vermillion", "s")}.items():
             part = loo[(loo["program"] == program) & (loo["estimator"] == LOSO_COLUMNS[column])]
             y = np.sort(part["estimate"].to_numpy())
-            ax.plot(np.arange(1, len(y) + 1), y, marker, ms=3, color=style.OKABE_ITO[colour],
-                    label=f"{COLUMNS[column]}, one state left out")
+            ax.plot(
+                np.arange(1, len(y) + 1),
+                y,
+                marker,
+                ms=3,
+                color=style.OKABE_ITO[colour],
+                label=f"{COLUMNS[column]}, one state left out",
+            )
             ax.axhline(heads[program].loc[column, "estimate"], color=style.OKABE_ITO[colour], lw=0.8, ls="--")
         ax.axhline(0, color="black", lw=0.6)
         ax.set_title(PROGRAM_SPECS[program][1])
@@ -280,14 +355,21 @@ def build() -> dict[str, str]:
         latex.write_table(table_body(c, ranges, cohorts), f"credibility_{program}")
         macros.update(macros_of(program, c, ranges, loo, loop))
         macros[PROGRAM_SPECS[program][0] + "CredStateyearImputationLost"] = fmt_int(
-            imputation_lost(f"{PROGRAM_SPECS[program][2]}_stateyear"))
+            imputation_lost(f"{PROGRAM_SPECS[program][2]}_stateyear")
+        )
         years = lco.loc[lco["program"] == program, "cohort"].astype(int)
         macros[PROGRAM_SPECS[program][0] + "CredLocoFirst"] = str(years.min())
         macros[PROGRAM_SPECS[program][0] + "CredLocoLast"] = str(years.max())
         for column, (lo, lo_cohort, hi, hi_cohort) in cohorts.items():
             name = PROGRAM_SPECS[program][0] + "CredLoco" + camel(column)
-            macros.update({name + "Min": fmt_num(lo), name + "MinCohort": lo_cohort, name + "Max": fmt_num(hi),
-                           name + "MaxCohort": hi_cohort})
+            macros.update(
+                {
+                    name + "Min": fmt_num(lo),
+                    name + "MinCohort": lo_cohort,
+                    name + "Max": fmt_num(hi),
+                    name + "MaxCohort": hi_cohort,
+                }
+            )
         heads[program] = c[c["design"] == "headline"].set_index("column")
         rows, _ = design_sample(panel, headline(program))
         for name, n in within_state_cells(rows, headline(program)["treatment"]).items():
@@ -297,7 +379,8 @@ def build() -> dict[str, str]:
         macros[PROGRAM_SPECS[program][0] + "CredAdoptAfterWindow"] = fmt_int(len(late))
         if len(late):
             macros[PROGRAM_SPECS[program][0] + "CredAdoptAfterYears"] = (
-                f"{int(late.min())}--{int(late.max())}" if late.min() != late.max() else str(int(late.min())))
+                f"{int(late.min())}--{int(late.max())}" if late.min() != late.max() else str(int(late.min()))
+            )
         macros.update(sdid_macros(PROGRAM_SPECS[program][0] + "Cred", syn[syn["program"] == program]))
     figure_loso(loo, heads)
     return macros

@@ -1,4 +1,5 @@
 """Numbers for the data section: raw files, panel and main sample."""
+
 from __future__ import annotations
 
 from analysis import config

@@ -7,6 +7,7 @@ the Callaway–Sant'Anna pre-test, for the headline specification of each progra
   post-period Callaway–Sant'Anna event-time effects (event times 0..max), under relative
   magnitudes (Mbar) and smoothness (M) restrictions, next to the original CI.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,12 +19,13 @@ from analysis.exhibits.headline import fmt_p, fmt_p_text
 from analysis.exhibits.numbers import fmt_int, fmt_num
 
 HEADLINE_SPECS = {"us_287g_index": ("National", "287(g)"), "sc_index": ("Sc", "Secure Communities")}
-TYPES = {"treated_vs_never": ("Treated vs untreated through 2012", "blue", "o"),
-         "earlier_vs_later": ("Earlier vs later treated (later as control)", "green", "^"),
-         "later_vs_earlier": ("Later vs earlier treated (earlier as control)", "vermillion", "s")}
+TYPES = {
+    "treated_vs_never": ("Treated vs untreated through 2012", "blue", "o"),
+    "earlier_vs_later": ("Earlier vs later treated (later as control)", "green", "^"),
+    "later_vs_earlier": ("Later vs earlier treated (earlier as control)", "vermillion", "s"),
+}
 METHODS = {"relative_magnitude": r"Relative magnitudes, $\bar M$", "smoothness": "Smoothness, $M$"}
-TYPE_MACRO = {"treated_vs_never": "Untreated", "earlier_vs_later": "EarlierTreated",
-              "later_vs_earlier": "LaterTreated"}
+TYPE_MACRO = {"treated_vs_never": "Untreated", "earlier_vs_later": "EarlierTreated", "later_vs_earlier": "LaterTreated"}
 
 
 def bacon_table(spec: str) -> pd.DataFrame:
@@ -49,8 +51,16 @@ def figure_bacon() -> None:
         b = bacon_table(spec)
         for kind, (label, colour, marker) in TYPES.items():
             part = b[b["type"] == kind]
-            ax.scatter(part["weight"], part["estimate"], s=18, marker=marker, color=style.OKABE_ITO[colour],
-                       label=label, alpha=0.85, lw=0)
+            ax.scatter(
+                part["weight"],
+                part["estimate"],
+                s=18,
+                marker=marker,
+                color=style.OKABE_ITO[colour],
+                label=label,
+                alpha=0.85,
+                lw=0,
+            )
         total = float((b["weight"] * b["estimate"]).sum())
         ax.axhline(total, color="black", lw=0.8, ls="--", label="Weighted sum = TWFE")
         ax.axhline(0, color="#888888", lw=0.5)
@@ -89,12 +99,26 @@ def plot_honest():
             part = h[h["method"] == method].sort_values("M").reset_index(drop=True)
             x = np.arange(len(part)) + 1
             mid = (part["ci_low"] + part["ci_high"]) / 2
-            ax.errorbar(x, mid, yerr=[mid - part["ci_low"], part["ci_high"] - mid], fmt="none",
-                        color=style.OKABE_ITO["blue"], elinewidth=2, capsize=3, label="Robust 95% CI")
-            ax.errorbar([0], [original["estimate"]], yerr=[[original["estimate"] - original["ci_low"]],
-                                                            [original["ci_high"] - original["estimate"]]],
-                        fmt="o", color=style.OKABE_ITO["vermillion"], elinewidth=2, capsize=3,
-                        label="Original 95% CI")
+            ax.errorbar(
+                x,
+                mid,
+                yerr=[mid - part["ci_low"], part["ci_high"] - mid],
+                fmt="none",
+                color=style.OKABE_ITO["blue"],
+                elinewidth=2,
+                capsize=3,
+                label="Robust 95% CI",
+            )
+            ax.errorbar(
+                [0],
+                [original["estimate"]],
+                yerr=[[original["estimate"] - original["ci_low"]], [original["ci_high"] - original["estimate"]]],
+                fmt="o",
+                color=style.OKABE_ITO["vermillion"],
+                elinewidth=2,
+                capsize=3,
+                label="Original 95% CI",
+            )
             ax.axhline(0, color="black", lw=0.6)
             ax.set_xticks(np.r_[0, x], ["Orig."] + [f"{m:g}" for m in part["M"]])
             ax.set_xlabel(xlabel)
@@ -139,8 +163,9 @@ def build() -> dict[str, str]:
         tests = inputs.result(spec, "pretest", ["test", "W", "df", "pvalue"]).set_index("test")
         cells, pre = tests.loc[PRETESTS[0]], tests.loc[PRETESTS[1]]
         macros[f"{prefix}IndexPretestCellsDf"] = fmt_int(cells["df"])
-        macros[f"{prefix}IndexPretestCellsW"] = (r"\textrm{none (singular)}" if pd.isna(cells["W"])
-                                                 else fmt_big(float(cells["W"])))
+        macros[f"{prefix}IndexPretestCellsW"] = (
+            r"\textrm{none (singular)}" if pd.isna(cells["W"]) else fmt_big(float(cells["W"]))
+        )
         macros[f"{prefix}IndexPretestDf"] = fmt_int(pre["df"])
         macros[f"{prefix}IndexPretestP"] = fmt_p(float(pre["pvalue"]))
         macros[f"{prefix}IndexPretestPText"] = fmt_p_text(float(pre["pvalue"]))

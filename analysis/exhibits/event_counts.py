@@ -8,6 +8,7 @@ estimates far from adoption rest on these counties only.
 Macros: for each headline spec, the window its event-study figure shows (the TWFE event study's
 event times, from results/<spec>/event_study.csv) and the smallest count at either end of it.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -21,9 +22,14 @@ from analysis.spec import load_spec
 
 EVENT_TIMES = list(range(-5, 6))
 # (spec, row label, macro prefix or None)
-SPECS = [("us_287g_index", "287(g), index", "EventCountsNational"), ("us_287g_violent", "287(g), violent", None),
-         ("us_287g_property", "287(g), property", None), ("sc_index", "SC, index", "EventCountsSc"),
-         ("sc_violent", "SC, violent", None), ("sc_property", "SC, property", None)]
+SPECS = [
+    ("us_287g_index", "287(g), index", "EventCountsNational"),
+    ("us_287g_violent", "287(g), violent", None),
+    ("us_287g_property", "287(g), property", None),
+    ("sc_index", "SC, index", "EventCountsSc"),
+    ("sc_violent", "SC, violent", None),
+    ("sc_property", "SC, property", None),
+]
 
 
 def counts_by_event_time(df: pd.DataFrame, treatment: str, event_times=EVENT_TIMES) -> pd.Series:
@@ -65,10 +71,12 @@ def build() -> dict[str, str]:
     rows = {label: spec_counts(name, panel) for name, label, _ in SPECS}
     table = pd.DataFrame(rows).T
     table.columns = [str(e) for e in EVENT_TIMES]
-    body = latex.data_table(table.reset_index(names="design"), {"design": "text", **{c: "int" for c in table.columns}},
-                            labels={"design": "Design", **{c: latex.Raw(c.replace("-", "$-$")) for c in table.columns}},
-                            groups=[[("", 1), ("Event time (years since adoption)",
-                                                                            len(EVENT_TIMES))]])
+    body = latex.data_table(
+        table.reset_index(names="design"),
+        {"design": "text", **{c: "int" for c in table.columns}},
+        labels={"design": "Design", **{c: latex.Raw(c.replace("-", "$-$")) for c in table.columns}},
+        groups=[[("", 1), ("Event time (years since adoption)", len(EVENT_TIMES))]],
+    )
     latex.write_table(body, "event_counts")
     macros = {}
     for name, label, prefix in SPECS:
@@ -76,7 +84,13 @@ def build() -> dict[str, str]:
             continue
         window = shown_window(name)
         e, n = smallest_at_ends(rows[label], window)
-        macros.update({f"{prefix}WindowLo": str(window[0]).replace("-", "$-$"), f"{prefix}WindowHi": str(window[1]),
-                       f"{prefix}MinTime": str(e).replace("-", "$-$"), f"{prefix}Min": fmt_int(n),
-                       f"{prefix}AtZero": fmt_int(rows[label][0])})
+        macros.update(
+            {
+                f"{prefix}WindowLo": str(window[0]).replace("-", "$-$"),
+                f"{prefix}WindowHi": str(window[1]),
+                f"{prefix}MinTime": str(e).replace("-", "$-$"),
+                f"{prefix}Min": fmt_int(n),
+                f"{prefix}AtZero": fmt_int(rows[label][0]),
+            }
+        )
     return macros

@@ -6,6 +6,7 @@ Names are ``<Spec><Estimator><Field>``, letters only, e.g. ``\\ScIndexTwfe`` (th
 3 decimals; estimates on rates per 100,000 (North Carolina) with 1.  Every specification below is
 required: a missing results folder or estimator stops the build.
 """
+
 from __future__ import annotations
 
 import math
@@ -92,8 +93,10 @@ def spec_macros(spec: str) -> dict[str, str]:
     return out
 
 
-ARTICLE_CLAIMS = {"Agreements, December 2024": "ArticleAgreementsDecTwentyFour",
-                  "Agreements, 28 May 2025": "ArticleAgreementsMayTwentyFive"}
+ARTICLE_CLAIMS = {
+    "Agreements, December 2024": "ArticleAgreementsDecTwentyFour",
+    "Agreements, 28 May 2025": "ArticleAgreementsMayTwentyFive",
+}
 
 
 def article_macros() -> dict[str, str]:

@@ -4,6 +4,7 @@ Every exhibit module reads its inputs through here, so ``make exhibits`` stops w
 :class:`MissingResult` that names the missing file (or the missing estimator/column inside
 it) instead of silently leaving a figure, table or macro out.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,8 +27,9 @@ def require(path: Path) -> Path:
             shown = path.relative_to(config.ROOT)
         except ValueError:
             shown = path
-        raise MissingResult(f"make exhibits needs {shown}, which is missing "
-                            "(run `make estimates` / `make panel` first)")
+        raise MissingResult(
+            f"make exhibits needs {shown}, which is missing (run `make estimates` / `make panel` first)"
+        )
     return path
 
 
@@ -57,8 +59,9 @@ def estimate(spec: str, estimator: str) -> pd.Series:
     """One row of ``results/<spec>/overall.csv``; MissingResult if the estimator was not run."""
     table = overall(spec)
     if estimator not in table.index:
-        raise MissingResult(f"results/{spec}/overall.csv has no estimator {estimator!r} "
-                            f"(has: {', '.join(table.index)})")
+        raise MissingResult(
+            f"results/{spec}/overall.csv has no estimator {estimator!r} (has: {', '.join(table.index)})"
+        )
     return table.loc[estimator]
 
 

@@ -17,6 +17,7 @@ Conventions (one choice, used everywhere):
   stars are asked for).  Anything else (a t-statistic, a z-score) is refused, as is a
   negative standard error.  Stars are off by default.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,14 +29,24 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config
-from analysis.infra.atomic import write_text
 from analysis.exhibits.numbers import signed
+from analysis.infra.atomic import write_text
 
 _ESCAPES = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-    "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
-    "|": r"\textbar{}", "\n": " ",
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "\n": " ",
 }
 _SPECIAL = re.compile("|".join(re.escape(c) for c in _ESCAPES))
 _CELL_KEYS = {"estimate", "se", "p", "digits"}
@@ -113,8 +124,10 @@ def _check_cell(cell: Mapping, stars: bool, where: str) -> None:
     """Refuse cells that are not (estimate, se[, p]) or that carry a negative se."""
     extra = set(cell) - _CELL_KEYS
     if extra:
-        raise ValueError(f"{where}: only 'estimate', 'se' (and 'p', 'digits') are accepted, got {sorted(extra)}"
-                         " -- the parentheses hold standard errors, never t-statistics")
+        raise ValueError(
+            f"{where}: only 'estimate', 'se' (and 'p', 'digits') are accepted, got {sorted(extra)}"
+            " -- the parentheses hold standard errors, never t-statistics"
+        )
     est, se = cell.get("estimate"), cell.get("se")
     if _missing(est) != _missing(se):
         raise ValueError(f"{where}: estimate and se must both be given or both be missing")
@@ -216,8 +229,10 @@ def data_table(
     """
     cols = list(df.columns)
     if set(formats) != set(cols):
-        raise KeyError(f"formats must cover exactly the columns: missing {sorted(set(cols) - set(formats))},"
-                       f" unknown {sorted(set(formats) - set(cols))}")
+        raise KeyError(
+            f"formats must cover exactly the columns: missing {sorted(set(cols) - set(formats))},"
+            f" unknown {sorted(set(formats) - set(cols))}"
+        )
     for c in cols:
         f = formats[c]
         if not (f in ("text", "int") or (isinstance(f, int) and not isinstance(f, bool) and f >= 0)):

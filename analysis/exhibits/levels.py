@@ -6,6 +6,7 @@ spec's design sample (weighted by the spec's weights, e.g. SC's population weigh
 estimate times that mean (the level effect the log estimate implies, to first order), and the
 level estimate with its standard error.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,10 @@ from analysis.exhibits.numbers import fmt_int, fmt_num
 from analysis.spec import load_spec
 
 # (program label, log spec, level spec, macro prefix)
-PAIRS = [("287(g)", "us_287g_index", "us_287g_index_rate", "LevelNational"),
-         ("SC", "sc_index", "sc_index_rate", "LevelSc")]
+PAIRS = [
+    ("287(g)", "us_287g_index", "us_287g_index_rate", "LevelNational"),
+    ("SC", "sc_index", "sc_index_rate", "LevelSc"),
+]
 ROWS = ("twfe", "cs_simple")  # overall.csv rows (labels and macro names: analysis.estimators.registry)
 
 
@@ -46,9 +49,19 @@ def rows(panel: pd.DataFrame) -> pd.DataFrame:
         for est in ROWS:
             est_label = registry.row(est).short
             log, level = inputs.estimate(log_name, est), inputs.estimate(level_name, est)
-            out.append({"program": label, "estimator": est_label, "log": log["estimate"], "log_se": log["se"],
-                        "mean": mean, "implied": log["estimate"] * mean, "level": level["estimate"],
-                        "level_se": level["se"], "key": est})
+            out.append(
+                {
+                    "program": label,
+                    "estimator": est_label,
+                    "log": log["estimate"],
+                    "log_se": log["se"],
+                    "mean": mean,
+                    "implied": log["estimate"] * mean,
+                    "level": level["estimate"],
+                    "level_se": level["se"],
+                    "key": est,
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -57,17 +70,39 @@ def build() -> dict[str, str]:
     t = rows(inputs.panel())
     body = latex.data_table(
         t[["program", "estimator", "log", "log_se", "mean", "implied", "level", "level_se"]],
-        {"program": "text", "estimator": "text", "log": 3, "log_se": 3, "mean": 0, "implied": 0, "level": 0,
-         "level_se": 0},
-        labels={"program": "Program", "estimator": "Estimator", "log": "Estimate", "log_se": "SE",
-                "mean": "Pre-period mean", "implied": latex.Raw(r"Log $\times$ mean"), "level": "Estimate", "level_se": "SE"},
-        groups=[[("", 2), ("Log rate", 2), ("Implied level", 2), ("Rate per 100,000", 2)]])
+        {
+            "program": "text",
+            "estimator": "text",
+            "log": 3,
+            "log_se": 3,
+            "mean": 0,
+            "implied": 0,
+            "level": 0,
+            "level_se": 0,
+        },
+        labels={
+            "program": "Program",
+            "estimator": "Estimator",
+            "log": "Estimate",
+            "log_se": "SE",
+            "mean": "Pre-period mean",
+            "implied": latex.Raw(r"Log $\times$ mean"),
+            "level": "Estimate",
+            "level_se": "SE",
+        },
+        groups=[[("", 2), ("Log rate", 2), ("Implied level", 2), ("Rate per 100,000", 2)]],
+    )
     latex.write_table(body, "levels")
     macros = {}
     for label, _, _, prefix in PAIRS:
         for _, r in t[t["program"] == label].iterrows():
             name = prefix + registry.row(r["key"]).macro
-            macros.update({name: fmt_num(r["level"], 0), f"{name}Se": fmt_num(r["level_se"], 0),
-                           f"{name}Implied": fmt_num(r["implied"], 0)})
+            macros.update(
+                {
+                    name: fmt_num(r["level"], 0),
+                    f"{name}Se": fmt_num(r["level_se"], 0),
+                    f"{name}Implied": fmt_num(r["implied"], 0),
+                }
+            )
         macros[f"{prefix}PreMean"] = fmt_int(round(t.loc[t["program"] == label, "mean"].iloc[0]))
     return macros

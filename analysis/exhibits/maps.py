@@ -12,6 +12,7 @@ since (Shannon SD 46113 -> 46102, Wade Hampton AK 02270 -> 02158), Bedford city 
 A map county's own value wins over values recoded into it; two recoded values that disagree, or
 a code that reaches no map county, raise ValueError.
 """
+
 from __future__ import annotations
 
 import functools
@@ -31,21 +32,21 @@ from analysis.exhibits import style
 from analysis.readers.fips_recodes import read_recodes
 from analysis.readers.topojson import decode_arcs, features, mesh, read_topology, signed_area
 
-MISSING_COLOR = "#BDBDBD"     # counties without a value
-EDGE_COLOR = "#FFFFFF"        # thin county borders
-BORDER_COLOR = "#4D4D4D"      # state borders and coast
-LEGEND_HEIGHT = 0.6           # inches below the map for the legend or colour bar
+MISSING_COLOR = "#BDBDBD"  # counties without a value
+EDGE_COLOR = "#FFFFFF"  # thin county borders
+BORDER_COLOR = "#4D4D4D"  # state borders and coast
+LEGEND_HEIGHT = 0.6  # inches below the map for the legend or colour bar
 
 
 @dataclass(frozen=True)
 class Boundaries:
     """County outlines (one compound path per county id) and the state borders as polylines."""
 
-    ids: tuple[str, ...]                  # the counties drawn, in the order of ``paths``
+    ids: tuple[str, ...]  # the counties drawn, in the order of ``paths``
     paths: tuple[MplPath, ...]
     state_lines: tuple[np.ndarray, ...]
     bbox: tuple[float, float, float, float]
-    all_ids: frozenset[str]               # every county of the file, also those too small to draw
+    all_ids: frozenset[str]  # every county of the file, also those too small to draw
 
 
 def _path(polygons: list[list[np.ndarray]]) -> MplPath | None:
@@ -78,8 +79,13 @@ def boundaries(path: str | Path = COUNTY_BOUNDARIES, counties: str = "counties",
     lines = tuple(mesh(topology, states, "all", arcs)) if states in topology["objects"] else ()
     points = np.concatenate([p.vertices for _, p in drawn])
     bbox = (*points.min(axis=0), *points.max(axis=0))
-    return Boundaries(tuple(f for f, _ in drawn), tuple(p for _, p in drawn), lines, bbox,
-                      frozenset(f.id for f in feats if f.id is not None))
+    return Boundaries(
+        tuple(f for f, _ in drawn),
+        tuple(p for _, p in drawn),
+        lines,
+        bbox,
+        frozenset(f.id for f in feats if f.id is not None),
+    )
 
 
 def map_ids(codes, on_map: set[str], recodes: pd.DataFrame | None = None) -> dict[str, list[str]]:
@@ -89,8 +95,9 @@ def map_ids(codes, on_map: set[str], recodes: pd.DataFrame | None = None) -> dic
     merges = recodes[recodes["action"] == "merge"]
     forward = merges.groupby("old_fips")["new_fips"].agg(list).to_dict()
     backward = merges.groupby("new_fips")["old_fips"].agg(list).to_dict()
-    return {c: [c] if c in on_map else [x for x in forward.get(c, []) + backward.get(c, []) if x in on_map]
-            for c in codes}
+    return {
+        c: [c] if c in on_map else [x for x in forward.get(c, []) + backward.get(c, []) if x in on_map] for c in codes
+    }
 
 
 def _values_on_map(values: pd.Series, on_map: set[str], recodes) -> pd.Series:
@@ -115,7 +122,9 @@ def _values_on_map(values: pd.Series, on_map: set[str], recodes) -> pd.Series:
             continue
         distinct = {v for _, v in given if not pd.isna(v)}
         if len(distinct) > 1:
-            raise ValueError(f"map county {t} gets different values from {[c for c, _ in given]}: {sorted(map(str, distinct))}")
+            raise ValueError(
+                f"map county {t} gets different values from {[c for c, _ in given]}: {sorted(map(str, distinct))}"
+            )
         own[t] = given[0][1]
     return pd.Series(own, dtype=values.dtype if not isinstance(values.dtype, pd.CategoricalDtype) else "object")
 
@@ -146,18 +155,34 @@ def _category_colors(categories: list, colors, ordered: bool, cmap) -> dict:
         return dict(zip(categories, [ramp(x) for x in np.linspace(0.1, 0.9, len(categories))]))
     palette = [style.OKABE_ITO[c] for c in style.CYCLE]
     if len(categories) > len(palette):
-        raise ValueError(f"{len(categories)} categories and {len(palette)} colour-blind-safe colours: "
-                         "pass colors=, merge categories, or use ordered=True")
+        raise ValueError(
+            f"{len(categories)} categories and {len(palette)} colour-blind-safe colours: "
+            "pass colors=, merge categories, or use ordered=True"
+        )
     return dict(zip(categories, palette))
 
 
-def county_map(values_by_fips: Mapping | pd.Series, *, kind: str | None = None, categories: Sequence | None = None,
-               colors: Sequence | Mapping | None = None, ordered: bool = False, cmap: str | None = None,
-               vmin: float | None = None, vmax: float | None = None, legend_title: str | None = None,
-               counts: bool = False, missing_label: str = "No data", missing_color: str = MISSING_COLOR,
-               legend_columns: int | None = None, ax=None, width: float = style.TEXT_WIDTH,
-               height: float | None = None, path: str | Path = COUNTY_BOUNDARIES,
-               recodes: pd.DataFrame | None = None):
+def county_map(
+    values_by_fips: Mapping | pd.Series,
+    *,
+    kind: str | None = None,
+    categories: Sequence | None = None,
+    colors: Sequence | Mapping | None = None,
+    ordered: bool = False,
+    cmap: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    legend_title: str | None = None,
+    counts: bool = False,
+    missing_label: str = "No data",
+    missing_color: str = MISSING_COLOR,
+    legend_columns: int | None = None,
+    ax=None,
+    width: float = style.TEXT_WIDTH,
+    height: float | None = None,
+    path: str | Path = COUNTY_BOUNDARIES,
+    recodes: pd.DataFrame | None = None,
+):
     """A county map of ``values_by_fips`` ({5-digit FIPS: value}); returns (fig, ax).
 
     kind: 'categorical' or 'continuous'; by default numbers are continuous, anything else
@@ -186,40 +211,59 @@ def county_map(values_by_fips: Mapping | pd.Series, *, kind: str | None = None, 
     handles = []
     if kind == "categorical":
         cats = _categories(values, categories)
-        palette = _category_colors(cats, colors, ordered or (isinstance(values.dtype, pd.CategoricalDtype)
-                                                             and values.cat.ordered), cmap)
+        palette = _category_colors(
+            cats, colors, ordered or (isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered), cmap
+        )
         for i, fips in enumerate(geo.ids):
             v = on_map.get(fips)
             face[i] = missing_color if v is None or pd.isna(v) else palette[v]
         given = values.value_counts()
-        handles = [Patch(facecolor=palette[c], edgecolor="none",
-                         label=f"{c} ({given.get(c, 0):,})" if counts else str(c)) for c in cats]
+        handles = [
+            Patch(facecolor=palette[c], edgecolor="none", label=f"{c} ({given.get(c, 0):,})" if counts else str(c))
+            for c in cats
+        ]
     else:
         numbers = pd.to_numeric(on_map, errors="raise").astype(float)
-        norm = mpl.colors.Normalize(vmin=numbers.min() if vmin is None else vmin,
-                                    vmax=numbers.max() if vmax is None else vmax)
+        norm = mpl.colors.Normalize(
+            vmin=numbers.min() if vmin is None else vmin, vmax=numbers.max() if vmax is None else vmax
+        )
         ramp = mpl.colormaps[cmap or style.SEQUENTIAL]
         for i, fips in enumerate(geo.ids):
             v = numbers.get(fips)
             face[i] = missing_color if v is None or np.isnan(v) else ramp(norm(v))
-        bar = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=ramp), ax=ax, orientation="horizontal",
-                           fraction=0.035, pad=0.01, shrink=0.5, aspect=40)
+        bar = fig.colorbar(
+            mpl.cm.ScalarMappable(norm=norm, cmap=ramp),
+            ax=ax,
+            orientation="horizontal",
+            fraction=0.035,
+            pad=0.01,
+            shrink=0.5,
+            aspect=40,
+        )
         bar.outline.set_visible(False)
         if legend_title:
             bar.set_label(legend_title)
     if any(c == missing_color for c in face):
         handles.append(Patch(facecolor=missing_color, edgecolor="none", label=missing_label))
-    ax.add_collection(PathCollection(list(geo.paths), facecolors=list(face), edgecolors=EDGE_COLOR,
-                                     linewidths=0.08), autolim=False)
+    ax.add_collection(
+        PathCollection(list(geo.paths), facecolors=list(face), edgecolors=EDGE_COLOR, linewidths=0.08), autolim=False
+    )
     if geo.state_lines:
         ax.add_collection(LineCollection(list(geo.state_lines), colors=BORDER_COLOR, linewidths=0.3), autolim=False)
     x0, y0, x1, y1 = geo.bbox
     ax.set_xlim(x0, x1)
-    ax.set_ylim(y1, y0)   # projected coordinates, y pointing down
+    ax.set_ylim(y1, y0)  # projected coordinates, y pointing down
     ax.set_aspect("equal")
     ax.set_axis_off()
     if handles:
-        ax.legend(handles=handles, title=legend_title if kind == "categorical" else None, loc="upper center",
-                  bbox_to_anchor=(0.5, 0.0), ncol=legend_columns or min(len(handles), 4), frameon=False,
-                  handlelength=1.2, columnspacing=1.2)
+        ax.legend(
+            handles=handles,
+            title=legend_title if kind == "categorical" else None,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=legend_columns or min(len(handles), 4),
+            frameon=False,
+            handlelength=1.2,
+            columnspacing=1.2,
+        )
     return fig, ax

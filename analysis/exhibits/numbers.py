@@ -3,11 +3,11 @@
 Every number in the text is a ``\\newcommand`` written here, named for what it is
 (``\\NCountiesPanel``, not ``\\numA``).  Tests compare the headline macros with the data.
 """
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
-
 
 _NAME = re.compile(r"^[A-Za-z]+$")
 

@@ -8,6 +8,7 @@
   grey ("Not in panel"). Legend counts are counties of the panel.
 * Macros: the counts behind the captions (Map*).
 """
+
 from __future__ import annotations
 
 import matplotlib as mpl
@@ -21,15 +22,20 @@ from analysis.exhibits.maps import LEGEND_HEIGHT, boundaries, county_map, map_id
 from analysis.exhibits.numbers import fmt_int
 
 # 287(g) year bins (label, first year, last year), in legend order; then LATE and NONE.
-BINS_287G = [("2002-2006", 2002, 2006), ("2007", 2007, 2007), ("2008", 2008, 2008), ("2009", 2009, 2009),
-             ("2010-2012", 2010, LAST_YEAR)]
+BINS_287G = [
+    ("2002-2006", 2002, 2006),
+    ("2007", 2007, 2007),
+    ("2008", 2008, 2008),
+    ("2009", 2009, 2009),
+    ("2010-2012", 2010, LAST_YEAR),
+]
 LATE_287G = f"After {LAST_YEAR}"
 NONE_287G = "None"
 SC_NONE = "No date"
 HATCH = "////"
 HATCH_COLOR = "#7F7F7F"
 OUTSIDE_LABEL = "Outside main sample (hatched)"
-EXTRA_LEGEND_ROW = 0.35   # inches: the legend has a third row (the hatched entry)
+EXTRA_LEGEND_ROW = 0.35  # inches: the legend has a third row (the hatched entry)
 
 
 def counties(panel: pd.DataFrame) -> pd.DataFrame:
@@ -39,8 +45,12 @@ def counties(panel: pd.DataFrame) -> pd.DataFrame:
     if varying:
         raise ValueError(f"county_panel.parquet: {varying} vary within a county; a county has one timing")
     return panel.groupby("fips", as_index=False).agg(
-        state=("state", "first"), county_name=("county_name", "first"), g287_county=("g287_county", "first"),
-        sc_year=("sc_year", "first"), in_main=("in_main", "any"))
+        state=("state", "first"),
+        county_name=("county_name", "first"),
+        g287_county=("g287_county", "first"),
+        sc_year=("sc_year", "first"),
+        in_main=("in_main", "any"),
+    )
 
 
 def g287_categories(g: pd.Series) -> pd.Series:
@@ -80,8 +90,9 @@ def hatch_counties(ax, fips: list[str]) -> int:
     geo = boundaries()
     targets = {t for ids in map_ids(fips, set(geo.all_ids)).values() for t in ids}
     paths = [p for f, p in zip(geo.ids, geo.paths) if f in targets]
-    ax.add_collection(PathCollection(paths, facecolors="none", edgecolors=HATCH_COLOR, linewidths=0,
-                                     hatch=HATCH), autolim=False)
+    ax.add_collection(
+        PathCollection(paths, facecolors="none", edgecolors=HATCH_COLOR, linewidths=0, hatch=HATCH), autolim=False
+    )
     return len(paths)
 
 
@@ -90,15 +101,33 @@ def draw(categories: pd.Series, order: list[str], colors: list, outside: list[st
     hatched and a legend entry for them."""
     x0, y0, x1, y1 = boundaries().bbox
     height = style.TEXT_WIDTH * (y1 - y0) / (x1 - x0) + LEGEND_HEIGHT + EXTRA_LEGEND_ROW
-    fig, ax = county_map(categories, categories=order, colors=colors, counts=True, legend_title=title,
-                         missing_label="Not in panel", legend_columns=4, height=height)
+    fig, ax = county_map(
+        categories,
+        categories=order,
+        colors=colors,
+        counts=True,
+        legend_title=title,
+        missing_label="Not in panel",
+        legend_columns=4,
+        height=height,
+    )
     hatch_counties(ax, outside)
     legend = ax.get_legend()
-    handles = list(legend.legend_handles) + [Patch(facecolor="white", edgecolor=HATCH_COLOR, hatch=HATCH,
-                                                   linewidth=0, label=OUTSIDE_LABEL)]
+    handles = list(legend.legend_handles) + [
+        Patch(facecolor="white", edgecolor=HATCH_COLOR, hatch=HATCH, linewidth=0, label=OUTSIDE_LABEL)
+    ]
     labels = [t.get_text() for t in legend.get_texts()] + [OUTSIDE_LABEL]
-    ax.legend(handles=handles, labels=labels, title=title, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4,
-              frameon=False, handlelength=1.2, columnspacing=1.2)
+    ax.legend(
+        handles=handles,
+        labels=labels,
+        title=title,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=4,
+        frameon=False,
+        handlelength=1.2,
+        columnspacing=1.2,
+    )
     return fig
 
 
@@ -119,7 +148,8 @@ def macros(c: pd.DataFrame) -> dict[str, str]:
     sc_window = c["sc_year"].notna() & (c["sc_year"] <= LAST_YEAR)
     main = c["in_main"]
     return {
-        "MapPanelCounties": fmt_int(len(c)), "MapMainCounties": fmt_int(main.sum()),
+        "MapPanelCounties": fmt_int(len(c)),
+        "MapMainCounties": fmt_int(main.sum()),
         "MapOutsideCounties": fmt_int((~main).sum()),
         "MapTwoEightySevenCounties": fmt_int(in_window.sum()),
         "MapTwoEightySevenMainCounties": fmt_int((in_window & main).sum()),
@@ -136,8 +166,16 @@ def build() -> dict[str, str]:
     outside = c.index[~c["in_main"]].tolist()
     ramp = [style.OKABE_ITO[k] for k in ("blue", "sky_blue", "green", "yellow", "orange")]
     g = g287_categories(c["g287_county"])
-    style.save(draw(g, g287_order(), ramp + [style.OKABE_ITO["purple"], "#F0F0F0"], outside,
-                    "First county-level 287(g) agreement"), "map_287g")
+    style.save(
+        draw(
+            g,
+            g287_order(),
+            ramp + [style.OKABE_ITO["purple"], "#F0F0F0"],
+            outside,
+            "First county-level 287(g) agreement",
+        ),
+        "map_287g",
+    )
     s = sc_categories(c["sc_year"])
     order = sc_order(s)
     cmap = mpl.colormaps[style.SEQUENTIAL]

@@ -1,5 +1,6 @@
 """The replication: North Carolina 287(g) trends (Forrester & Nowrasteh's state) and the table of
 published results against ours (results/replication.csv)."""
+
 from __future__ import annotations
 
 import re
@@ -12,11 +13,26 @@ from analysis.exhibits.headline import fmt_p
 from analysis.exhibits.numbers import fmt_int, fmt_num
 from analysis.sample import apply_sample
 
-NC_TREATMENT = "g287_any"   # the NC specs' treatment (analysis/specs/nc_287g_*.yaml)
+NC_TREATMENT = "g287_any"  # the NC specs' treatment (analysis/specs/nc_287g_*.yaml)
 NC_OUTCOMES = [("rate_violent", "Violent crimes per 100,000"), ("rate_property", "Property crimes per 100,000")]
-REPLICATION_COLUMNS = ["study", "outcome", "published", "published_value", "source_type", "closest_spec", "closest_estimator", "closest_estimate",
-                       "closest_se", "closest_pvalue", "robust_spec", "robust_estimator", "robust_estimate",
-                       "robust_se", "robust_pvalue", "verdict"]
+REPLICATION_COLUMNS = [
+    "study",
+    "outcome",
+    "published",
+    "published_value",
+    "source_type",
+    "closest_spec",
+    "closest_estimator",
+    "closest_estimate",
+    "closest_se",
+    "closest_pvalue",
+    "robust_spec",
+    "robust_estimator",
+    "robust_estimate",
+    "robust_se",
+    "robust_pvalue",
+    "verdict",
+]
 _WORDS = r"(consistent|differs|not comparable|no counterpart)"
 _VERDICT = re.compile(rf"^{_WORDS}\b.*?robust estimator {_WORDS}\b", re.S)
 
@@ -43,16 +59,30 @@ def figure_nc(df: pd.DataFrame) -> None:
     fig, axes = style.figure(height=2.9, ncols=2)
     for ax, (col, ylabel) in zip(axes, NC_OUTCOMES):
         ax.axvspan(adopted.min() - 0.5, adopted.max() + 0.5, color="#EEEEEE", lw=0, zorder=0)
-        for grp, colour, ls, name in [("treated", "vermillion", "-", "287(g) county"),
-                                      ("untreated", "blue", "--", "No 287(g) by 2012")]:
+        for grp, colour, ls, name in [
+            ("treated", "vermillion", "-", "287(g) county"),
+            ("untreated", "blue", "--", "No 287(g) by 2012"),
+        ]:
             part = means[means["group"] == grp]
-            ax.plot(part["year"], part[col], ls=ls, marker="o", ms=3, color=style.OKABE_ITO[colour],
-                    label=f"{name} ({counts[grp]})")
+            ax.plot(
+                part["year"],
+                part[col],
+                ls=ls,
+                marker="o",
+                ms=3,
+                color=style.OKABE_ITO[colour],
+                label=f"{name} ({counts[grp]})",
+            )
         ax.set_ylabel(ylabel)
         ax.set_ylim(bottom=0)
         ax.set_xticks(range(config.FIRST_YEAR, config.LAST_YEAR + 1, 2))
-    axes[0].text(adopted.min() - 0.4, axes[0].get_ylim()[1] * 0.04, f"agreements\n{adopted.min()}–{adopted.max()}",
-                 fontsize=7, color="#555555")
+    axes[0].text(
+        adopted.min() - 0.4,
+        axes[0].get_ylim()[1] * 0.04,
+        f"agreements\n{adopted.min()}–{adopted.max()}",
+        fontsize=7,
+        color="#555555",
+    )
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
     style.save(fig, "nc_trends")
@@ -75,8 +105,13 @@ def _stack(estimate: float, se: float, digits: int) -> str:
     without an estimate)."""
     if pd.isna(estimate):
         return ""
-    return (r"\begin{tabular}[t]{@{}r@{}}" + latex.fmt_number(estimate, digits) + r" \\ ("
-            + latex.fmt_number(se, digits) + r")\end{tabular}")
+    return (
+        r"\begin{tabular}[t]{@{}r@{}}"
+        + latex.fmt_number(estimate, digits)
+        + r" \\ ("
+        + latex.fmt_number(se, digits)
+        + r")\end{tabular}"
+    )
 
 
 def published(row: pd.Series) -> str:
@@ -86,22 +121,36 @@ def published(row: pd.Series) -> str:
 
 def replication_table(rep: pd.DataFrame) -> str:
     """Table body: study, outcome, published result, our closest and robust estimates (SE below), p, verdicts."""
-    rag = r">{\raggedright\arraybackslash}p"   # needs \usepackage{array}
-    lines = [rf"\begin{{tabular}}{{{rag}{{0.13\textwidth}}{rag}{{0.10\textwidth}}{rag}{{0.19\textwidth}}rrrrll}}",
-             r"\toprule",
-             r" & & & \multicolumn{2}{c}{Ours: closest} & \multicolumn{2}{c}{Ours: robust (CS)} & "
-             r"\multicolumn{2}{c}{Verdict} \\",
-             r"\cmidrule(lr){4-5} \cmidrule(lr){6-7} \cmidrule(lr){8-9}",
-             r"Study & Outcome & Published & \multicolumn{1}{c}{Est.} & \multicolumn{1}{c}{$p$} & "
-             r"\multicolumn{1}{c}{Est.} & \multicolumn{1}{c}{$p$} & Closest & Robust \\", r"\midrule"]
+    rag = r">{\raggedright\arraybackslash}p"  # needs \usepackage{array}
+    lines = [
+        rf"\begin{{tabular}}{{{rag}{{0.13\textwidth}}{rag}{{0.10\textwidth}}{rag}{{0.19\textwidth}}rrrrll}}",
+        r"\toprule",
+        r" & & & \multicolumn{2}{c}{Ours: closest} & \multicolumn{2}{c}{Ours: robust (CS)} & "
+        r"\multicolumn{2}{c}{Verdict} \\",
+        r"\cmidrule(lr){4-5} \cmidrule(lr){6-7} \cmidrule(lr){8-9}",
+        r"Study & Outcome & Published & \multicolumn{1}{c}{Est.} & \multicolumn{1}{c}{$p$} & "
+        r"\multicolumn{1}{c}{Est.} & \multicolumn{1}{c}{$p$} & Closest & Robust \\",
+        r"\midrule",
+    ]
     for _, r in rep.iterrows():
         close, robust = verdicts(r["verdict"])
         dc, dr = _digits(r["closest_spec"]), _digits(r["robust_spec"])
-        lines.append(" & ".join([latex.escape(r["study"]), latex.escape(r["outcome"]), published(r),
-                                 _stack(r["closest_estimate"], r["closest_se"], dc), fmt_p(float(r["closest_pvalue"])),
-                                 _stack(r["robust_estimate"], r["robust_se"], dr),
-                                 "" if pd.isna(r["robust_pvalue"]) else fmt_p(float(r["robust_pvalue"])),
-                                 close, robust]) + r" \\[3pt]")
+        lines.append(
+            " & ".join(
+                [
+                    latex.escape(r["study"]),
+                    latex.escape(r["outcome"]),
+                    published(r),
+                    _stack(r["closest_estimate"], r["closest_se"], dc),
+                    fmt_p(float(r["closest_pvalue"])),
+                    _stack(r["robust_estimate"], r["robust_se"], dr),
+                    "" if pd.isna(r["robust_pvalue"]) else fmt_p(float(r["robust_pvalue"])),
+                    close,
+                    robust,
+                ]
+            )
+            + r" \\[3pt]"
+        )
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 

@@ -4,6 +4,7 @@ permutation distributions.
 Grid rows on the rate scale (variants whose grid ``changes`` set ``transform: rate``) are not
 comparable with log points: the curves leave them out and the table shows them in their own row.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,39 +14,79 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from analysis import config
+from analysis.credibility import HEADLINE
 from analysis.exhibits import inputs, latex, style
 from analysis.exhibits.headline import fmt_p, fmt_p_text
 from analysis.exhibits.numbers import fmt_int, fmt_num
-from analysis.credibility import HEADLINE
 from analysis.exhibits.style import PROGRAM_LABELS
 from analysis.grid import read_grid
 from analysis.spec import load_spec
 
-GRID_COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs",
-                "n_units"]
-LABELS = {"base": "Baseline", "rate": "Rate per 100,000 (not logs)", "ppml_counts": "PPML on counts",
-          "cov75": "COVIND ≥ 75, unbalanced", "cov_pos": "Any reporting, unbalanced",
-          "midyear_rule": "Mid-year rule (after 30 June: next year)", "not_yet_treated": "Not-yet-treated controls",
-          "late_adopters": "Late adopters as the only controls",
-          "covind90": "Pre-audit sample (COVIND ≥ 90 only)", "covind90_no_cook": "Pre-audit sample without Cook County",
-          "audit_level_only": "Coverage level rule only", "audit_jumps_only": "Coverage jump rules only",
-          "audit_loose": "Looser coverage bounds", "audit_strict": "Stricter coverage bounds",
-          "wapo_dates": "Washington Post first year", "no_list_dates": "Without list-date counties",
-          "municipal_controls": "Municipal-only counties as controls", "jail_model": "Jail-model agreements",
-          "jail_model_uncleaned": "Jail model, as coded before", "task_force": "Task-force agreements",
-          "task_force_uncleaned": "Task force, as coded before", "end_at_termination": "Exposure ends at termination",
-          "population_weights": "Population weights", "unweighted": "Unweighted",
-          "no_nyc2001": "Without NYC 2001", "no_coverage_hole_states": "Without coverage-hole states",
-          "county_trends": "County linear trends"}
-ESTIMATOR_STYLE = {"twfe": ("TWFE", "blue", "o"), "twfe_trends": ("TWFE + county trends", "purple", "D"),
-                   "cs_simple": ("Callaway–Sant'Anna", "vermillion", "s"), "ppml": ("PPML", "green", "^")}
+GRID_COLUMNS = [
+    "program",
+    "variant",
+    "dimension",
+    "estimator",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "n_obs",
+    "n_units",
+]
+LABELS = {
+    "base": "Baseline",
+    "rate": "Rate per 100,000 (not logs)",
+    "ppml_counts": "PPML on counts",
+    "cov75": "COVIND ≥ 75, unbalanced",
+    "cov_pos": "Any reporting, unbalanced",
+    "midyear_rule": "Mid-year rule (after 30 June: next year)",
+    "not_yet_treated": "Not-yet-treated controls",
+    "late_adopters": "Late adopters as the only controls",
+    "covind90": "Pre-audit sample (COVIND ≥ 90 only)",
+    "covind90_no_cook": "Pre-audit sample without Cook County",
+    "audit_level_only": "Coverage level rule only",
+    "audit_jumps_only": "Coverage jump rules only",
+    "audit_loose": "Looser coverage bounds",
+    "audit_strict": "Stricter coverage bounds",
+    "wapo_dates": "Washington Post first year",
+    "no_list_dates": "Without list-date counties",
+    "municipal_controls": "Municipal-only counties as controls",
+    "jail_model": "Jail-model agreements",
+    "jail_model_uncleaned": "Jail model, as coded before",
+    "task_force": "Task-force agreements",
+    "task_force_uncleaned": "Task force, as coded before",
+    "end_at_termination": "Exposure ends at termination",
+    "population_weights": "Population weights",
+    "unweighted": "Unweighted",
+    "no_nyc2001": "Without NYC 2001",
+    "no_coverage_hole_states": "Without coverage-hole states",
+    "county_trends": "County linear trends",
+}
+ESTIMATOR_STYLE = {
+    "twfe": ("TWFE", "blue", "o"),
+    "twfe_trends": ("TWFE + county trends", "purple", "D"),
+    "cs_simple": ("Callaway–Sant'Anna", "vermillion", "s"),
+    "ppml": ("PPML", "green", "^"),
+}
 TWFE_LIKE = ("twfe", "twfe_trends", "ppml")
 # Grid variants left out of the robustness table because a table of their own shows them
 # (audit_sensitivity, treatment_coding, variants_287g), and variants that are not alternative designs but the
 # old coding, shown only beside the rule that replaced it (left out of the specification curves too).
-OWN_TABLE = {"audit_level_only", "audit_jumps_only", "audit_loose", "audit_strict", "jail_model",
-             "jail_model_uncleaned", "task_force", "task_force_uncleaned", "wapo_dates", "no_list_dates",
-             "end_at_termination", "municipal_controls"}
+OWN_TABLE = {
+    "audit_level_only",
+    "audit_jumps_only",
+    "audit_loose",
+    "audit_strict",
+    "jail_model",
+    "jail_model_uncleaned",
+    "task_force",
+    "task_force_uncleaned",
+    "wapo_dates",
+    "no_list_dates",
+    "end_at_termination",
+    "municipal_controls",
+}
 OLD_CODING = {"jail_model_uncleaned", "task_force_uncleaned"}
 PLURAL = {"county": "counties", "state": "states"}
 MAX_CURVE_HEIGHT = 7.8  # inches: a curve and its caption fit the 9in text block
@@ -83,17 +124,19 @@ def se_note(bases: dict[str, dict], main: dict[str, dict]) -> str:
     tables' specs (\\GridSeNote). The grids of both programs must use the same kind."""
     kinds = {(b.get("cluster", "county"), int(b.get("bootstrap", 0))) for b in bases.values()}
     if len(kinds) != 1:
-        raise ValueError(f"the grids' base specs use different standard errors {sorted(kinds)}: one note cannot "
-                         "describe the robustness table; give them the same cluster and bootstrap")
+        raise ValueError(
+            f"the grids' base specs use different standard errors {sorted(kinds)}: one note cannot "
+            "describe the robustness table; give them the same cluster and bootstrap"
+        )
     cluster, draws = kinds.pop()
-    same = all(int(main[p].get("bootstrap", 0)) == draws and main[p].get("cluster", "county") == cluster
-               for p in bases)
+    same = all(int(main[p].get("bootstrap", 0)) == draws and main[p].get("cluster", "county") == cluster for p in bases)
     if draws:
         cs = f"CS: multiplier bootstrap over {PLURAL[cluster]}, {fmt_int(draws)} draws"
         cs += ", as in the main tables" if same else ", unlike the main tables"
         return f"standard errors clustered by {cluster} in parentheses ({cs}; TWFE and PPML: analytic cluster-robust)"
-    return (f"analytic standard errors clustered by {cluster} in parentheses, for CS too"
-            + (" (not the main tables' bootstrap ones)" if not same else ""))
+    return f"analytic standard errors clustered by {cluster} in parentheses, for CS too" + (
+        " (not the main tables' bootstrap ones)" if not same else ""
+    )
 
 
 def curve_points(est: pd.DataFrame) -> pd.DataFrame:
@@ -113,9 +156,16 @@ def plot_curve(program: str, est: pd.DataFrame | None = None):
     for est, (name, colour, marker) in ESTIMATOR_STYLE.items():
         m = (pts["estimator"] == est).to_numpy()
         if m.any():
-            ax.errorbar(pts["estimate"][m], y[m], xerr=[pts["estimate"][m] - pts["ci_low"][m],
-                                                        pts["ci_high"][m] - pts["estimate"][m]],
-                        fmt=marker, color=style.OKABE_ITO[colour], ms=4, elinewidth=1, label=name)
+            ax.errorbar(
+                pts["estimate"][m],
+                y[m],
+                xerr=[pts["estimate"][m] - pts["ci_low"][m], pts["ci_high"][m] - pts["estimate"][m]],
+                fmt=marker,
+                color=style.OKABE_ITO[colour],
+                ms=4,
+                elinewidth=1,
+                label=name,
+            )
     ax.axvline(0, color="black", lw=0.6)
     if len(base):
         ax.axvline(float(base.iloc[0]), color="#888888", lw=0.6, ls="--", label="Baseline TWFE")
@@ -146,22 +196,33 @@ def robustness_table(grids: dict[str, pd.DataFrame]) -> str:
             part = grids[p][grids[p]["variant"] == variant].set_index("estimator")
             twfe = next((e for e in TWFE_LIKE if e in part.index), None)
             for est in (twfe, "cs_simple"):
-                cells.append({"estimate": part.loc[est, "estimate"], "se": part.loc[est, "se"],
-                              "digits": 3 if part.loc[est, "log_scale"] else 1} if est in part.index else None)
+                cells.append(
+                    {
+                        "estimate": part.loc[est, "estimate"],
+                        "se": part.loc[est, "se"],
+                        "digits": 3 if part.loc[est, "log_scale"] else 1,
+                    }
+                    if est in part.index
+                    else None
+                )
         rows.append((latex.Raw(tex(label(variant))), cells))
     groups = [[(PROGRAM_LABELS[p][1], 2) for p in PROGRAM_LABELS]]
     return latex.regression_table(["TWFE", "CS", "TWFE", "CS"], rows, groups=groups)
 
 
-RI_SCHEMES = {"unrestricted": ("", "All counties", "blue"),
-              "within_state": ("State", "Within state", "orange"),
-              "within_size3_2000": ("Size", "Within population tercile", "green")}
+RI_SCHEMES = {
+    "unrestricted": ("", "All counties", "blue"),
+    "within_state": ("State", "Within state", "orange"),
+    "within_size3_2000": ("Size", "Within population tercile", "green"),
+}
 
 
 def ri(program: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """results/ri_<program>/ri.csv (one row per permutation scheme, indexed by scheme) and its draws."""
-    summary = inputs.read_csv(config.ri_folder(program) / "ri.csv",
-                              ["scheme", "estimate", "p_perm", "n_perm", "seed", "n_strata", "n_strata_varying"])
+    summary = inputs.read_csv(
+        config.ri_folder(program) / "ri.csv",
+        ["scheme", "estimate", "p_perm", "n_perm", "seed", "n_strata", "n_strata_varying"],
+    )
     draws = inputs.read_csv(config.ri_folder(program) / "permutations.csv", ["scheme", "estimate"])
     summary = summary.set_index("scheme")
     missing = [k for k in RI_SCHEMES if k not in summary.index]
@@ -169,8 +230,9 @@ def ri(program: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise inputs.MissingResult(f"results/ri_{program}/ri.csv: no scheme {', '.join(missing)}")
     for scheme, row in summary.iterrows():
         if (draws["scheme"] == scheme).sum() != int(row["n_perm"]):
-            raise ValueError(f"results/ri_{program}: {(draws['scheme'] == scheme).sum()} {scheme} draws, "
-                             f"ri.csv says {row['n_perm']}")
+            raise ValueError(
+                f"results/ri_{program}: {(draws['scheme'] == scheme).sum()} {scheme} draws, ri.csv says {row['n_perm']}"
+            )
     return summary, draws
 
 
@@ -182,8 +244,14 @@ def figure_ri() -> None:
         summary, draws = ri(program)
         bins = np.histogram_bin_edges(draws["estimate"], bins=50)
         for scheme, (_, label, colour) in RI_SCHEMES.items():
-            ax.hist(draws.loc[draws["scheme"] == scheme, "estimate"], bins=bins, histtype="step", lw=1.2,
-                    color=style.OKABE_ITO[colour], label=f"{label}, $p$ = {summary.loc[scheme, 'p_perm']:.3f}")
+            ax.hist(
+                draws.loc[draws["scheme"] == scheme, "estimate"],
+                bins=bins,
+                histtype="step",
+                lw=1.2,
+                color=style.OKABE_ITO[colour],
+                label=f"{label}, $p$ = {summary.loc[scheme, 'p_perm']:.3f}",
+            )
         ax.axvline(summary["estimate"].iloc[0], color=style.OKABE_ITO["vermillion"], lw=1.5, label="Observed")
         ax.set_title(PROGRAM_LABELS[program][1])
         ax.set_xlabel("TWFE estimate (log points)")
@@ -201,7 +269,7 @@ def ri_macros(prefix: str, summary: pd.DataFrame, draws: pd.DataFrame) -> dict[s
     for scheme, (key, _, _) in RI_SCHEMES.items():
         row = summary.loc[scheme]
         mean = float(draws.loc[draws["scheme"] == scheme, "estimate"].mean())
-        mean = mean if abs(mean) >= 0.0005 else 0.0   # no "-0.000"
+        mean = mean if abs(mean) >= 0.0005 else 0.0  # no "-0.000"
         out[f"{prefix}Ri{key}Mean"] = fmt_num(mean)
         share = round(100 * mean / float(row["estimate"]))
         out[f"{prefix}Ri{key}MeanShare"] = ("$-$" if share < 0 else "") + fmt_int(abs(share))
@@ -211,8 +279,9 @@ def ri_macros(prefix: str, summary: pd.DataFrame, draws: pd.DataFrame) -> dict[s
             out[f"{prefix}Ri{key}Strata"] = fmt_int(row["n_strata"])
             out[f"{prefix}Ri{key}StrataVarying"] = fmt_int(row["n_strata_varying"])
     below = [RI_SCHEMES[k][1].lower() for k in RI_SCHEMES if summary.loc[k, "p_perm"] < 0.05]
-    out[f"{prefix}RiBelowFive"] = ("none" if not below else below[0] if len(below) == 1
-                                   else ", ".join(below[:-1]) + " and " + below[-1])
+    out[f"{prefix}RiBelowFive"] = (
+        "none" if not below else below[0] if len(below) == 1 else ", ".join(below[:-1]) + " and " + below[-1]
+    )
     return out
 
 
@@ -235,7 +304,7 @@ def build() -> dict[str, str]:
         macros[f"{prefix}GridNegative"] = fmt_int((pts["estimate"] < 0).sum())
         macros[f"{prefix}GridNegativeSignificant"] = fmt_int(neg)
         macros[f"{prefix}GridCoverZero"] = covering_zero(pts)
-        for r in grids[program].itertuples():   # every grid estimate, e.g. \ScGridUnweightedTwfe
+        for r in grids[program].itertuples():  # every grid estimate, e.g. \ScGridUnweightedTwfe
             if re.fullmatch(r"[a-z_]+", r.variant + r.estimator):
                 name = "".join(w.capitalize() for w in f"{r.variant}_{r.estimator}".split("_"))
                 macros[f"{prefix}Grid{name}"] = fmt_num(r.estimate, 3 if r.log_scale else 1)

@@ -1,13 +1,14 @@
 """Figures and table of the rollout of 287(g) and Secure Communities and of the seed article's numbers,
 drawn from results/rollout/ (written by the pipeline step analysis.rollout, which holds the counting
 rules)."""
+
 from __future__ import annotations
 
 import json
 
 import numpy as np
 import pandas as pd
-from matplotlib.dates import YearLocator, DateFormatter
+from matplotlib.dates import DateFormatter, YearLocator
 from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
 
 from analysis import config
@@ -25,20 +26,36 @@ def _plot_agreements(series: pd.DataFrame, marks: dict):
     x = series["month"].dt.to_timestamp(how="end").dt.normalize()
     y = series["n_active"].astype("float").where(lambda v: v > 0)  # log scale: zeros not drawn
     history, ice = series["source"] == SOURCES["history"], series["source"] == SOURCES["ice"]
-    ax.plot(x[history], y[history], color=style.OKABE_ITO["blue"],
-            label="Pre-2018 history: agencies with an MOA")
-    ax.plot(x[ice], y[ice], color=style.OKABE_ITO["vermillion"],
-            label="ICE lists: agreements (agency $\\times$ support type)")
+    ax.plot(x[history], y[history], color=style.OKABE_ITO["blue"], label="Pre-2018 history: agencies with an MOA")
+    ax.plot(
+        x[ice],
+        y[ice],
+        color=style.OKABE_ITO["vermillion"],
+        label="ICE lists: agreements (agency $\\times$ support type)",
+    )
     gap = x[series["source"] == SOURCES["none"]]
     ax.axvspan(HISTORY_END, gap.max(), color="#EEEEEE", lw=0, zorder=0)
-    ax.text(HISTORY_END + (gap.max() - HISTORY_END) / 2, 3, "no source\nAug 2017–\nDec 2020",
-            ha="center", va="bottom", fontsize=7.5, color="#555555")
+    ax.text(
+        HISTORY_END + (gap.max() - HISTORY_END) / 2,
+        3,
+        "no source\nAug 2017–\nDec 2020",
+        ha="center",
+        va="bottom",
+        fontsize=7.5,
+        color="#555555",
+    )
     for (label, date), dx in zip(MARKS.items(), (-0.6, 0.6)):
         n, k = marks[label]
         ax.plot([date], [n], "o", color="black", ms=4, zorder=5)
-        ax.annotate(f"{label}: {n} in {k} states", (date, n), xytext=(-6 if dx < 0 else -8, 14 if dx < 0 else 10),
-                    textcoords="offset points", ha="right", fontsize=7.5,
-                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "black"})
+        ax.annotate(
+            f"{label}: {n} in {k} states",
+            (date, n),
+            xytext=(-6 if dx < 0 else -8, 14 if dx < 0 else 10),
+            textcoords="offset points",
+            ha="right",
+            fontsize=7.5,
+            arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "black"},
+        )
     ax.set_yscale("log")
     ax.set_ylim(0.8, 3000)
     ax.yaxis.set_major_locator(FixedLocator([1, 3, 10, 30, 100, 300, 1000, 3000]))
@@ -56,14 +73,24 @@ def _plot_sc(quarters: pd.DataFrame):
     """Figure sc_rollout: activations per quarter (bars), cumulative share of dated counties (line)."""
     fig, ax = style.figure(height=3.0)
     pos = np.arange(len(quarters))
-    ax.bar(pos, quarters["activations"], color=style.OKABE_ITO["sky_blue"], width=0.75,
-           label="Counties activated in the quarter (left axis)")
+    ax.bar(
+        pos,
+        quarters["activations"],
+        color=style.OKABE_ITO["sky_blue"],
+        width=0.75,
+        label="Counties activated in the quarter (left axis)",
+    )
     ax.set_ylabel("Counties activated per quarter")
     share = ax.twinx()
     share.spines["right"].set_visible(True)
     share.grid(False)
-    share.plot(pos, 100 * quarters["cum_share"], color=style.OKABE_ITO["vermillion"], marker="o",
-               label="Cumulative share of dated counties (right axis)")
+    share.plot(
+        pos,
+        100 * quarters["cum_share"],
+        color=style.OKABE_ITO["vermillion"],
+        marker="o",
+        label="Cumulative share of dated counties (right axis)",
+    )
     share.set_ylim(0, 105)
     share.set_ylabel("Cumulative share activated (%)")
     years = quarters["quarter"].dt.year
@@ -83,8 +110,11 @@ def _plot_sc(quarters: pd.DataFrame):
 def read_rollout() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     """results/rollout/: the monthly series (month as Period), SC quarters, the seed table, details."""
     series = inputs.read_csv(ROLLOUT / "agreements_per_month.csv", ["month", "n_active", "n_states", "source"])
-    series = series.assign(month=pd.PeriodIndex(series["month"], freq="M"),
-                           n_active=series["n_active"].astype("Int64"), n_states=series["n_states"].astype("Int64"))
+    series = series.assign(
+        month=pd.PeriodIndex(series["month"], freq="M"),
+        n_active=series["n_active"].astype("Int64"),
+        n_states=series["n_states"].astype("Int64"),
+    )
     quarters = inputs.read_csv(ROLLOUT / "sc_quarters.csv", ["quarter", "activations", "cum_share"])
     quarters = quarters.assign(quarter=pd.PeriodIndex(quarters["quarter"], freq="Q"))
     table = inputs.read_csv(ROLLOUT / "seed_numbers.csv", ["claim", "article", "ours", "match", "how"])
@@ -99,10 +129,11 @@ def build() -> dict[str, str]:
     series, quarters, table, det = read_rollout()
     style.save(_plot_agreements(series, det["marks"]), "agreements_per_month")
     style.save(_plot_sc(quarters), "sc_rollout")
-    body = latex.data_table(table, {"claim": "text", "article": "int", "ours": "int", "match": "text",
-                                    "how": "text"},
-                            labels={"claim": "Claim", "article": "Article", "ours": "Ours",
-                                    "match": "Match", "how": "How we counted"})
+    body = latex.data_table(
+        table,
+        {"claim": "text", "article": "int", "ours": "int", "match": "text", "how": "text"},
+        labels={"claim": "Claim", "article": "Article", "ours": "Ours", "match": "Match", "how": "How we counted"},
+    )
     head = r"\begin{tabular}{lrrll}"
     if not body.startswith(head):
         raise ValueError("unexpected table header from latex.data_table")

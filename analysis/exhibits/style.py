@@ -10,6 +10,7 @@
   ``paper/generated/figures/`` atomically; neither file carries a date or a software
   version, so the same figure gives byte-identical files on every run.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,13 +26,19 @@ from analysis.infra.atomic import atomic_path
 # program -> (macro prefix, title): how exhibits name the two programs.
 PROGRAM_LABELS = {"287g": ("National", "287(g)"), "sc": ("Sc", "Secure Communities")}
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
 }
 CYCLE = ["blue", "vermillion", "green", "orange", "purple", "sky_blue", "yellow"]
-SEQUENTIAL = "viridis"             # ordered and continuous values (maps): perceptually uniform, colour-blind safe
-TEXT_WIDTH = 6.5                   # inches: letter paper minus two 1in margins
-GOLDEN = (5 ** 0.5 - 1) / 2        # default height / width
+SEQUENTIAL = "viridis"  # ordered and continuous values (maps): perceptually uniform, colour-blind safe
+TEXT_WIDTH = 6.5  # inches: letter paper minus two 1in margins
+GOLDEN = (5**0.5 - 1) / 2  # default height / width
 PNG_DPI = 150
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -57,7 +64,7 @@ RC = {
     "lines.linewidth": 1.3,
     "lines.markersize": 4,
     "errorbar.capsize": 2,
-    "pdf.fonttype": 42,            # embed TrueType subsets: text stays text
+    "pdf.fonttype": 42,  # embed TrueType subsets: text stays text
     "savefig.dpi": PNG_DPI,
 }
 
@@ -67,16 +74,16 @@ def use() -> None:
     matplotlib.rcParams.update(RC)
 
 
-def figure(width: float = TEXT_WIDTH, height: float | None = None,
-           nrows: int = 1, ncols: int = 1, **subplot_kw) -> tuple[Figure, object]:
+def figure(
+    width: float = TEXT_WIDTH, height: float | None = None, nrows: int = 1, ncols: int = 1, **subplot_kw
+) -> tuple[Figure, object]:
     """A new styled figure (no pyplot state) of ``width`` x ``height`` inches and its axes.
 
     ``height`` defaults to ``GOLDEN * width``; layout is constrained so labels fit inside
     the declared size.  Returns ``(fig, ax)``, ``ax`` an array when there are several.
     """
     use()
-    fig = Figure(figsize=(width, GOLDEN * width if height is None else height),
-                 layout="constrained")
+    fig = Figure(figsize=(width, GOLDEN * width if height is None else height), layout="constrained")
     ax = fig.subplots(nrows, ncols, **subplot_kw)
     return fig, ax
 
@@ -86,8 +93,10 @@ def save(fig: Figure, name: str, directory: Path = config.FIGURES) -> tuple[Path
     if not _NAME.match(name):
         raise ValueError(f"figure name {name!r}: use letters, digits, '_' and '-' only")
     targets = Path(directory) / f"{name}.pdf", Path(directory) / f"{name}.png"
-    metadata = {"pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
-                "png": {"Software": None}}
+    metadata = {
+        "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+        "png": {"Software": None},
+    }
     with matplotlib.rc_context(RC):
         for target, fmt in zip(targets, ("pdf", "png")):
             with atomic_path(target) as tmp:

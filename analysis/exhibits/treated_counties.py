@@ -7,6 +7,7 @@ year its last county-level agreement ended, its Secure Communities activation (y
 FIRST_YEAR (2000) population and whether it is in the main sample. Dates come from treatment_coding.dating
 (the same per-county dating as the dating table); the other columns from the panel.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -46,25 +47,51 @@ def treated_table(panel: pd.DataFrame, agreements: pd.DataFrame) -> pd.DataFrame
     models = county_models(agreements).reindex(treated.index)
     end = treated["g287_county_end"]
     sc = [f"{int(y)}-{int(m):02d}" if pd.notna(y) else "none" for y, m in zip(treated["sc_year"], treated["sc_month"])]
-    out = pd.DataFrame({
-        "county": treated["county_name"], "state": treated["state"], "year": treated["g287_county"].astype(int),
-        "ours": d["first_signed"].dt.strftime("%Y-%m-%d"),
-        "wapo": ["" if pd.isna(v) else str(int(v)) for v in d["wapo_year"]],
-        "oig": d["oig_signed"].dt.strftime("%Y-%m-%d").fillna(""),
-        "model": models.fillna(""),
-        "end": ["" if v == 0 else str(int(v)) for v in end],
-        "sc": sc, "pop2000": pop2000.astype(int),
-        "main": treated.index.map(panel.groupby("fips")["in_main"].any()).map({True: "yes", False: "no"})},
-        index=treated.index)
+    out = pd.DataFrame(
+        {
+            "county": treated["county_name"],
+            "state": treated["state"],
+            "year": treated["g287_county"].astype(int),
+            "ours": d["first_signed"].dt.strftime("%Y-%m-%d"),
+            "wapo": ["" if pd.isna(v) else str(int(v)) for v in d["wapo_year"]],
+            "oig": d["oig_signed"].dt.strftime("%Y-%m-%d").fillna(""),
+            "model": models.fillna(""),
+            "end": ["" if v == 0 else str(int(v)) for v in end],
+            "sc": sc,
+            "pop2000": pop2000.astype(int),
+            "main": treated.index.map(panel.groupby("fips")["in_main"].any()).map({True: "yes", False: "no"}),
+        },
+        index=treated.index,
+    )
     if (d["year"] != out["year"]).any():
         raise ValueError("the dating table's first year differs from the panel's g287_county")
     return out.sort_values(["year", "state", "county"])
 
 
-FORMATS = {"county": "text", "state": "text", "ours": "text", "wapo": "text", "oig": "text", "model": "text",
-           "end": "text", "sc": "text", "pop2000": "int", "main": "text"}
-LABELS = {"county": "County", "state": "State", "ours": "First signed", "wapo": "Post year", "oig": "OIG 2009",
-          "model": "Model", "end": "Ended", "sc": "SC", "pop2000": "Pop. 2000", "main": "Main"}
+FORMATS = {
+    "county": "text",
+    "state": "text",
+    "ours": "text",
+    "wapo": "text",
+    "oig": "text",
+    "model": "text",
+    "end": "text",
+    "sc": "text",
+    "pop2000": "int",
+    "main": "text",
+}
+LABELS = {
+    "county": "County",
+    "state": "State",
+    "ours": "First signed",
+    "wapo": "Post year",
+    "oig": "OIG 2009",
+    "model": "Model",
+    "end": "Ended",
+    "sc": "SC",
+    "pop2000": "Pop. 2000",
+    "main": "Main",
+}
 
 
 def build() -> dict[str, str]:
@@ -74,7 +101,8 @@ def build() -> dict[str, str]:
     t = treated_table(panel, agreements)
     latex.write_table(latex.data_table(t[list(FORMATS)], FORMATS, labels=LABELS), "treated_287g")
     return {
-        "TreatedTableCounties": fmt_int(len(t)), "TreatedTableMain": fmt_int((t["main"] == "yes").sum()),
+        "TreatedTableCounties": fmt_int(len(t)),
+        "TreatedTableMain": fmt_int((t["main"] == "yes").sum()),
         "TreatedTableWapoListed": fmt_int((t["wapo"] != "").sum()),
         "TreatedTableOigListed": fmt_int((t["oig"] != "").sum()),
         "TreatedTableEnded": fmt_int((t["end"] != "").sum()),

@@ -8,6 +8,7 @@
   list date shared by several agreements.
 * Macros: the counts behind both tables.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -21,22 +22,30 @@ from analysis.readers.fips_recodes import read_recodes, successor
 from analysis.treatment import LIST_DATE_MIN_AGREEMENTS, county_dating, list_dates
 
 # (grid variant, label, grid variant coded as before or None, timing column for the contamination count)
-CODING = [("base", "County agreements (baseline)", "municipal_controls", "g287_county"),
-          ("jail_model", "Jail-model agreements", "jail_model_uncleaned", "g287_jem"),
-          ("task_force", "Task-force agreements", "task_force_uncleaned", "g287_tf"),
-          ("end_at_termination", "Exposure ends at termination", None, None),
-          ("wapo_dates", "Washington Post first year", None, "g287_county_wapo"),
-          ("no_list_dates", "Without list-date counties", None, None),
-          ("midyear_rule", "Mid-year rule (after 30 June: next year)", None, None)]
+CODING = [
+    ("base", "County agreements (baseline)", "municipal_controls", "g287_county"),
+    ("jail_model", "Jail-model agreements", "jail_model_uncleaned", "g287_jem"),
+    ("task_force", "Task-force agreements", "task_force_uncleaned", "g287_tf"),
+    ("end_at_termination", "Exposure ends at termination", None, None),
+    ("wapo_dates", "Washington Post first year", None, "g287_county_wapo"),
+    ("no_list_dates", "Without list-date counties", None, None),
+    ("midyear_rule", "Mid-year rule (after 30 June: next year)", None, None),
+]
 
 
 def dating(agreements: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     """county_dating on the panel's county codes, with names and whether the county is in the main sample."""
     local = agreements["fips"].notna()
-    recoded = agreements["fips"].astype("string").where(~local, successor(agreements["fips"].astype(str), read_recodes()))
+    recoded = (
+        agreements["fips"].astype("string").where(~local, successor(agreements["fips"].astype(str), read_recodes()))
+    )
     out = county_dating(agreements.assign(fips=recoded))
-    info = panel.groupby("fips").agg(county=("county_name", "first"), state=("state", "first"),
-                                     in_main=("in_main", "any"), g287_county=("g287_county", "first"))
+    info = panel.groupby("fips").agg(
+        county=("county_name", "first"),
+        state=("state", "first"),
+        in_main=("in_main", "any"),
+        g287_county=("g287_county", "first"),
+    )
     out = out.join(info, on="fips", how="inner")
     if (out["year"] != out["g287_county"]).any():
         raise ValueError("county_dating's first year differs from the panel's g287_county")
@@ -48,38 +57,60 @@ def dating_table(d: pd.DataFrame) -> str:
     listed = d["list_date"] & (d["year"] <= config.LAST_YEAR)  # list dates after the window do not matter here
     rows = d[(d["wapo_agrees"] == False) | (d["oig_agrees"] == False) | listed]  # noqa: E712
     rows = rows.sort_values(["year", "state", "county"])
-    df = pd.DataFrame({
-        "county": rows["county"], "state": rows["state"], "ours": rows["first_signed"].dt.strftime("%Y-%m-%d"),
-        "wapo": ["not listed" if pd.isna(v) else str(int(v)) for v in rows["wapo_year"]],
-        "oig": rows["oig_signed"].dt.strftime("%Y-%m-%d").fillna("not listed"),
-        "list": rows["list_date"].map({True: "yes", False: ""}),
-        "main": rows["in_main"].map({True: "yes", False: "no"})})
-    return latex.data_table(df, {c: "text" for c in df.columns},
-                            labels={"county": "County", "state": "State", "ours": "First signed (ours)",
-                                    "wapo": "Post first year", "oig": "OIG 2009 date", "list": "List date",
-                                    "main": "In main"})
+    df = pd.DataFrame(
+        {
+            "county": rows["county"],
+            "state": rows["state"],
+            "ours": rows["first_signed"].dt.strftime("%Y-%m-%d"),
+            "wapo": ["not listed" if pd.isna(v) else str(int(v)) for v in rows["wapo_year"]],
+            "oig": rows["oig_signed"].dt.strftime("%Y-%m-%d").fillna("not listed"),
+            "list": rows["list_date"].map({True: "yes", False: ""}),
+            "main": rows["in_main"].map({True: "yes", False: "no"}),
+        }
+    )
+    return latex.data_table(
+        df,
+        {c: "text" for c in df.columns},
+        labels={
+            "county": "County",
+            "state": "State",
+            "ours": "First signed (ours)",
+            "wapo": "Post first year",
+            "oig": "OIG 2009 date",
+            "list": "List date",
+            "main": "In main",
+        },
+    )
 
 
 def coding_table(grid: pd.DataFrame, counts: dict[str, int | None]) -> str:
     """Rows = coding rules; TWFE and CS (s.e.) with clean controls, counties, controls dropped, and
     TWFE and CS as coded before (where a rule changed the coding)."""
+
     def cell(variant, est):
         if variant is None or (variant, est) not in grid.index:
             return "", ""
         r = grid.loc[(variant, est)]
         return latex.fmt_number(r["estimate"], 3), f"({latex.fmt_number(r['se'], 3)})"
-    lines = [r"\begin{tabular}{lrrrrrr}", r"\toprule",
-             r" & \multicolumn{4}{c}{Rule applied} & \multicolumn{2}{c}{As coded before} \\",
-             r"\cmidrule(lr){2-5} \cmidrule(lr){6-7}",
-             r"Design & \multicolumn{1}{c}{TWFE} & \multicolumn{1}{c}{CS} & \multicolumn{1}{c}{Counties} & "
-             r"\multicolumn{1}{c}{Dropped} & \multicolumn{1}{c}{TWFE} & \multicolumn{1}{c}{CS} \\", r"\midrule"]
+
+    lines = [
+        r"\begin{tabular}{lrrrrrr}",
+        r"\toprule",
+        r" & \multicolumn{4}{c}{Rule applied} & \multicolumn{2}{c}{As coded before} \\",
+        r"\cmidrule(lr){2-5} \cmidrule(lr){6-7}",
+        r"Design & \multicolumn{1}{c}{TWFE} & \multicolumn{1}{c}{CS} & \multicolumn{1}{c}{Counties} & "
+        r"\multicolumn{1}{c}{Dropped} & \multicolumn{1}{c}{TWFE} & \multicolumn{1}{c}{CS} \\",
+        r"\midrule",
+    ]
     for variant, label, before, _ in CODING:
         (t, ts), (c, cs_) = cell(variant, "twfe"), cell(variant, "cs_simple")
         (bt, bts), (bc, bcs) = cell(before, "twfe"), cell(before, "cs_simple")
         n = latex.fmt_count(grid.loc[(variant, "twfe"), "n_units"])
         dropped = "" if counts.get(variant) is None else latex.fmt_count(counts[variant])
-        lines += [" & ".join([latex.escape(label), t, c, n, dropped, bt, bc]) + r" \\",
-                  " & ".join(["", ts, cs_, "", "", bts, bcs]) + r" \\"]
+        lines += [
+            " & ".join([latex.escape(label), t, c, n, dropped, bt, bc]) + r" \\",
+            " & ".join(["", ts, cs_, "", "", bts, bcs]) + r" \\",
+        ]
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 
@@ -91,7 +122,8 @@ def dating_macros(d: pd.DataFrame, agreements: pd.DataFrame) -> dict[str, str]:
     dates = sorted(list_dates(agreements))
     words = [f"{pd.Timestamp(x).day} {pd.Timestamp(x):%B %Y} ({shared[x]})" for x in dates]
     return {
-        "DatingCounties": fmt_int(len(d)), "DatingCountiesWindow": fmt_int(len(window)),
+        "DatingCounties": fmt_int(len(d)),
+        "DatingCountiesWindow": fmt_int(len(window)),
         "DatingWapoListed": fmt_int(d["wapo_agrees"].notna().sum()),
         "DatingWapoAgree": fmt_int((d["wapo_agrees"] == True).sum()),  # noqa: E712
         "DatingWapoDisagree": fmt_int((d["wapo_agrees"] == False).sum()),  # noqa: E712
@@ -105,7 +137,9 @@ def dating_macros(d: pd.DataFrame, agreements: pd.DataFrame) -> dict[str, str]:
         "DatingListDateCounties": fmt_int(d["list_date"].sum()),
         "DatingListDateCountiesWindow": fmt_int(window["list_date"].sum()),
         "DatingListDateMin": fmt_int(LIST_DATE_MIN_AGREEMENTS),
-        "DatingListDates": latex.escape(", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)),
+        "DatingListDates": latex.escape(
+            ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+        ),
     }
 
 
@@ -115,20 +149,29 @@ def build() -> dict[str, str]:
     agreements = pd.read_parquet(inputs.require(config.AGREEMENTS))
     grid = grid_rows("287g")
     main = panel[panel["in_main"]]
-    counts = {variant: int(main.loc[contaminated(main, column, ["g287_any"]), "fips"].nunique())
-              for variant, _, _, column in CODING if column}
+    counts = {
+        variant: int(main.loc[contaminated(main, column, ["g287_any"]), "fips"].nunique())
+        for variant, _, _, column in CODING
+        if column
+    }
     latex.write_table(coding_table(grid, counts), "treatment_coding")
     d = dating(agreements, panel)
     latex.write_table(dating_table(d), "dating_287g")
     macros = dating_macros(d, agreements)
-    macros.update({
-        "CodingMunicipalOnlyMain": fmt_int(counts["base"]), "CodingJailDropped": fmt_int(counts["jail_model"]),
-        "CodingTaskForceDropped": fmt_int(counts["task_force"]), "CodingWapoDropped": fmt_int(counts["wapo_dates"]),
-        "CodingTerminatedMain": fmt_int(main.loc[(main["g287_county_end"] > 0)
-                                                 & (main["g287_county_end"] < config.LAST_YEAR), "fips"].nunique()),
-        "CodingPostTerminationCountyYears": fmt_int(((main["g287_county_end"] > 0)
-                                                     & (main["year"] > main["g287_county_end"])).sum()),
-    })
+    macros.update(
+        {
+            "CodingMunicipalOnlyMain": fmt_int(counts["base"]),
+            "CodingJailDropped": fmt_int(counts["jail_model"]),
+            "CodingTaskForceDropped": fmt_int(counts["task_force"]),
+            "CodingWapoDropped": fmt_int(counts["wapo_dates"]),
+            "CodingTerminatedMain": fmt_int(
+                main.loc[(main["g287_county_end"] > 0) & (main["g287_county_end"] < config.LAST_YEAR), "fips"].nunique()
+            ),
+            "CodingPostTerminationCountyYears": fmt_int(
+                ((main["g287_county_end"] > 0) & (main["year"] > main["g287_county_end"])).sum()
+            ),
+        }
+    )
     for variant, _, before, _ in CODING:
         for est, suffix in (("twfe", "Twfe"), ("cs_simple", "Cs")):
             for v, tag in ((variant, ""), (before, "Before")):

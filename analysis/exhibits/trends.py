@@ -7,6 +7,7 @@ activated by 2013, so the 2013 cohort is the not-yet-treated comparison.  Lines 
 means over counties of the rate per 100,000 residents; filled markers are years at or after the
 cohort's (first) adoption year.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,10 +18,20 @@ from analysis.exhibits import inputs, style
 from analysis.exhibits.numbers import fmt_int
 
 # (label, first year, last year) of each cohort bin; None = the comparison group.
-COHORTS_287G = [("Adopted 2005–06", 2005, 2006), ("Adopted 2007", 2007, 2007), ("Adopted 2008", 2008, 2008),
-                ("Adopted 2009–10", 2009, 2010), ("No agreement by 2012", None, None)]
-COHORTS_SC = [("Activated 2008–09", 2008, 2009), ("Activated 2010", 2010, 2010), ("Activated 2011", 2011, 2011),
-              ("Activated 2012", 2012, 2012), ("Activated 2013 (not yet)", 2013, 2013)]
+COHORTS_287G = [
+    ("Adopted 2005–06", 2005, 2006),
+    ("Adopted 2007", 2007, 2007),
+    ("Adopted 2008", 2008, 2008),
+    ("Adopted 2009–10", 2009, 2010),
+    ("No agreement by 2012", None, None),
+]
+COHORTS_SC = [
+    ("Activated 2008–09", 2008, 2009),
+    ("Activated 2010", 2010, 2010),
+    ("Activated 2011", 2011, 2011),
+    ("Activated 2012", 2012, 2012),
+    ("Activated 2013 (not yet)", 2013, 2013),
+]
 TREND_COLUMNS = [("rate_violent", "Violent crimes per 100,000"), ("rate_property", "Property crimes per 100,000")]
 
 

@@ -5,6 +5,7 @@ Counting rules: an adoption is an agreement (agency x model) in the month of the
 shows it; agreements already in the first list (13 Jan 2021) began earlier and are not adoptions
 of a month. A county adopts in the month of its first local (county or municipal) agreement.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,12 +22,21 @@ from analysis.readers.wave_287g import MODELS, read_county_names, read_fixes, re
 MODEL_NAMES = {"JEM": "Jail enforcement (JEM)", "TFM": "Task force (TFM)", "WSO": "Warrant service officer (WSO)"}
 MODEL_COLORS = {"JEM": style.OKABE_ITO["blue"], "TFM": style.OKABE_ITO["vermillion"], "WSO": style.OKABE_ITO["green"]}
 # Map categories, in legend order: before the wave, then the wave by half-year, then none.
-PERIODS = [("Before 2025", None, "2025-01-01"), ("Jan-Jun 2025", "2025-01-01", "2025-07-01"),
-           ("Jul-Dec 2025", "2025-07-01", "2026-01-01"), ("Jan-May 2026", "2026-01-01", None)]
+PERIODS = [
+    ("Before 2025", None, "2025-01-01"),
+    ("Jan-Jun 2025", "2025-01-01", "2025-07-01"),
+    ("Jul-Dec 2025", "2025-07-01", "2026-01-01"),
+    ("Jan-May 2026", "2026-01-01", None),
+]
 NONE = "No local agreement"
-COUNTY_PRINTED_FROM = pd.Timestamp("2025-03-17")   # first ICE list with a COUNTY column (287g/SOURCES.md)
-MAP_COLORS = [style.OKABE_ITO["blue"], style.OKABE_ITO["vermillion"], style.OKABE_ITO["orange"],
-              style.OKABE_ITO["yellow"], "#F0F0F0"]
+COUNTY_PRINTED_FROM = pd.Timestamp("2025-03-17")  # first ICE list with a COUNTY column (287g/SOURCES.md)
+MAP_COLORS = [
+    style.OKABE_ITO["blue"],
+    style.OKABE_ITO["vermillion"],
+    style.OKABE_ITO["orange"],
+    style.OKABE_ITO["yellow"],
+    "#F0F0F0",
+]
 
 
 def read_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -56,8 +66,11 @@ def counties_by_month(timing: pd.DataFrame) -> pd.DataFrame:
     last = timing["first_list_date"].max().to_period("M")
     months = pd.period_range(first, last, freq="M")
     out = {}
-    for name, column in [("any", "first_month"), ("county_agency", "first_month_county_agency"),
-                         ("municipal", "first_month_municipal")]:
+    for name, column in [
+        ("any", "first_month"),
+        ("county_agency", "first_month_county_agency"),
+        ("municipal", "first_month_municipal"),
+    ]:
         per = timing[column].dropna().dt.to_period("M").value_counts()
         out[name] = per.reindex(months, fill_value=0).cumsum()
     return pd.DataFrame(out, index=months)
@@ -85,11 +98,16 @@ def by_state(timing: pd.DataFrame) -> pd.DataFrame:
     """Counts by state: counties, adopting before 2025 / in 2025 / in 2026, share adopting, counties
     with each model, and the month of the state's first state-agency agreement."""
     year = timing["first_month"].dt.year
-    flags = pd.DataFrame({
-        "state": timing["state"], "counties": 1,
-        "before": timing["adopted"] & ~timing["wave_adopter"],
-        "y2025": timing["wave_adopter"] & (year == 2025), "y2026": timing["wave_adopter"] & (year == 2026),
-        **{m.lower(): timing[f"first_month_{m.lower()}"].notna() for m in MODELS}})
+    flags = pd.DataFrame(
+        {
+            "state": timing["state"],
+            "counties": 1,
+            "before": timing["adopted"] & ~timing["wave_adopter"],
+            "y2025": timing["wave_adopter"] & (year == 2025),
+            "y2026": timing["wave_adopter"] & (year == 2026),
+            **{m.lower(): timing[f"first_month_{m.lower()}"].notna() for m in MODELS},
+        }
+    )
     out = flags.groupby("state").sum().astype(int)
     out["state_agency"] = timing.groupby("state")["first_month_state_agency"].first()
     out["adopting"] = out["before"] + out["y2025"] + out["y2026"]
@@ -118,18 +136,35 @@ def _plot_adoptions(monthly: pd.DataFrame, counties: pd.DataFrame, n_left: int, 
         base += monthly[m].to_numpy()
     for month in double:
         if month in monthly.index:
-            top.text(month.to_timestamp() + pd.Timedelta(days=14), monthly.loc[month].sum() + 4, "2",
-                     ha="center", va="bottom", fontsize=7, color="#555555")
+            top.text(
+                month.to_timestamp() + pd.Timedelta(days=14),
+                monthly.loc[month].sum() + 4,
+                "2",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color="#555555",
+            )
     top.set_ylabel("New agreements per month")
     top.legend(loc="upper left")
     first, last = quiet_months(monthly)
-    top.text(0.01, 0.56, f"{first:%b %Y} - {last:%b %Y}: no new agreement.\n"
-             f"Not shown: {n_left} agreements already in the first\nlist (13 Jan 2021), begun earlier.\n"
-             "2: two lists in the month.", transform=top.transAxes, fontsize=7.5, color="#555555", va="top")
+    top.text(
+        0.01,
+        0.56,
+        f"{first:%b %Y} - {last:%b %Y}: no new agreement.\n"
+        f"Not shown: {n_left} agreements already in the first\nlist (13 Jan 2021), begun earlier.\n"
+        "2: two lists in the month.",
+        transform=top.transAxes,
+        fontsize=7.5,
+        color="#555555",
+        va="top",
+    )
     cx = counties.index.to_timestamp(how="end").normalize()
-    for name, label, color in [("any", "Any local agency", "black"),
-                               ("county_agency", "County agency (sheriff, county jail)", style.OKABE_ITO["blue"]),
-                               ("municipal", "Municipal agency", style.OKABE_ITO["vermillion"])]:
+    for name, label, color in [
+        ("any", "Any local agency", "black"),
+        ("county_agency", "County agency (sheriff, county jail)", style.OKABE_ITO["blue"]),
+        ("municipal", "Municipal agency", style.OKABE_ITO["vermillion"]),
+    ]:
         bottom.step(cx, counties[name], where="post", color=color, label=label)
     bottom.set_ylabel("Counties with a local\nagreement (cumulative)")
     bottom.legend(loc="upper left")
@@ -145,11 +180,19 @@ def _plot_adoptions(monthly: pd.DataFrame, counties: pd.DataFrame, n_left: int, 
 def _rules_table(log: pd.DataFrame) -> pd.DataFrame:
     """The log as a table: rule, agreements after, agencies changed, rows dropped, counties after,
     wave counties after, counties redated or flagged."""
-    return pd.DataFrame({
-        "step": log["step"], "rule": log["rule"].str.replace("_", " "),
-        "dropped": log["dropped_units"], "agreements": log["units_after"], "changed": log["agencies_changed"],
-        "counties": log["counties_after"], "wave": log["wave_counties_after"],
-        "redated": log["counties_redated"], "flagged": log["counties_flagged"]})
+    return pd.DataFrame(
+        {
+            "step": log["step"],
+            "rule": log["rule"].str.replace("_", " "),
+            "dropped": log["dropped_units"],
+            "agreements": log["units_after"],
+            "changed": log["agencies_changed"],
+            "counties": log["counties_after"],
+            "wave": log["wave_counties_after"],
+            "redated": log["counties_redated"],
+            "flagged": log["counties_flagged"],
+        }
+    )
 
 
 def lag_share(wave: pd.DataFrame) -> float:
@@ -185,8 +228,9 @@ def build() -> dict[str, str]:
     style.save(_plot_adoptions(monthly, counties, n_left, double), "wave_adoptions")
 
     labels = map_categories(timing)
-    fig, _ = county_map(labels, categories=[p[0] for p in PERIODS] + [NONE], colors=MAP_COLORS, counts=True,
-                        legend_columns=3)
+    fig, _ = county_map(
+        labels, categories=[p[0] for p in PERIODS] + [NONE], colors=MAP_COLORS, counts=True, legend_columns=3
+    )
     style.save(fig, "wave_map")
 
     states = by_state(timing)
@@ -196,23 +240,67 @@ def build() -> dict[str, str]:
         raise ValueError("the states' adopting counties do not add up to the national count")
     table["state_agency"] = table["state_agency"].map(lambda t: "" if pd.isna(t) else f"{t:%b %Y}")
     cols = ["state", "counties", "before", "y2025", "y2026", "share", "jem", "tfm", "wso", "state_agency"]
-    body = latex.data_table(table[cols], {"state": "text", "counties": "int", "before": "int", "y2025": "int",
-                                          "y2026": "int", "share": 0, "jem": "int", "tfm": "int", "wso": "int",
-                                          "state_agency": "text"},
-                            labels={"state": "State", "counties": "Counties", "before": "Before 2025", "y2025": "2025",
-                                    "y2026": "2026", "share": "Share (%)", "jem": "JEM", "tfm": "TFM", "wso": "WSO",
-                                    "state_agency": "State agency"},
-                            groups=[[("", 2), ("Counties adopting", 4), ("Counties with model", 3), ("", 1)]])
+    body = latex.data_table(
+        table[cols],
+        {
+            "state": "text",
+            "counties": "int",
+            "before": "int",
+            "y2025": "int",
+            "y2026": "int",
+            "share": 0,
+            "jem": "int",
+            "tfm": "int",
+            "wso": "int",
+            "state_agency": "text",
+        },
+        labels={
+            "state": "State",
+            "counties": "Counties",
+            "before": "Before 2025",
+            "y2025": "2025",
+            "y2026": "2026",
+            "share": "Share (%)",
+            "jem": "JEM",
+            "tfm": "TFM",
+            "wso": "WSO",
+            "state_agency": "State agency",
+        },
+        groups=[[("", 2), ("Counties adopting", 4), ("Counties with model", 3), ("", 1)]],
+    )
     lines = body.splitlines()
     last = max(i for i, line in enumerate(lines) if line.startswith("All counties"))
     lines.insert(last, r"\midrule")
     latex.write_table("\n".join(lines) + "\n", "wave_states")
-    latex.write_table(latex.data_table(_rules_table(log), {
-        "step": "int", "rule": "text", "dropped": "int", "agreements": "int", "changed": "int",
-        "counties": "int", "wave": "int", "redated": "int", "flagged": "int"},
-        labels={"step": "", "rule": "Rule", "dropped": "Removed", "agreements": "After", "changed": "Agencies changed",
-                "counties": "All", "wave": "Wave", "redated": "Redated", "flagged": "Flagged"},
-        groups=[[("", 2), ("Agreements", 2), ("", 1), ("Counties", 4)]]), "wave_rules")
+    latex.write_table(
+        latex.data_table(
+            _rules_table(log),
+            {
+                "step": "int",
+                "rule": "text",
+                "dropped": "int",
+                "agreements": "int",
+                "changed": "int",
+                "counties": "int",
+                "wave": "int",
+                "redated": "int",
+                "flagged": "int",
+            },
+            labels={
+                "step": "",
+                "rule": "Rule",
+                "dropped": "Removed",
+                "agreements": "After",
+                "changed": "Agencies changed",
+                "counties": "All",
+                "wave": "Wave",
+                "redated": "Redated",
+                "flagged": "Flagged",
+            },
+            groups=[[("", 2), ("Agreements", 2), ("", 1), ("Counties", 4)]],
+        ),
+        "wave_rules",
+    )
 
     lg = log.set_index("rule")
     adopted = timing[timing["adopted"]]
@@ -224,9 +312,11 @@ def build() -> dict[str, str]:
     lists_first, lists_last = agreements["first_list_date"].min(), agreements["last_list_date"].max()
     by_model = {m: int(wave[f"first_month_{m.lower()}"].notna().sum()) for m in MODELS}
     macros = {
-        "WaveFirstList": _day(lists_first), "WaveLatestList": _day(lists_last),
+        "WaveFirstList": _day(lists_first),
+        "WaveLatestList": _day(lists_last),
         "WaveStart": _day(rules.wave_start),
-        "WaveListRows": fmt_int(lg["rows_before"].iloc[0]), "WaveAgreementsPrinted": fmt_int(lg["units_before"].iloc[0]),
+        "WaveListRows": fmt_int(lg["rows_before"].iloc[0]),
+        "WaveAgreementsPrinted": fmt_int(lg["units_before"].iloc[0]),
         "WaveAgreements": fmt_int(len(agreements)),
         "WaveAgreementsLocal": fmt_int(agreements["in_timing"].sum()),
         "WaveAgreementsState": fmt_int((agreements["level"] == "state").sum()),
@@ -242,41 +332,55 @@ def build() -> dict[str, str]:
         "WavePrintedCounties": fmt_int(lg.at["county_printed", "counties_after"]),
         "WaveCarryAgencies": fmt_int(lg.at["carry_latest_county", "agencies_changed"]),
         "WaveCarryRedated": fmt_int(lg.at["carry_latest_county", "counties_redated"]),
-        "WaveCarryPreWave": fmt_int(lg.at["county_printed", "wave_counties_after"] - lg.at["carry_latest_county", "wave_counties_after"]),
+        "WaveCarryPreWave": fmt_int(
+            lg.at["county_printed", "wave_counties_after"] - lg.at["carry_latest_county", "wave_counties_after"]
+        ),
         "WaveByNameAgencies": fmt_int(lg.at["county_agency_by_name", "agencies_changed"]),
-        "WaveByNameCounties": fmt_int(lg.at["county_agency_by_name", "counties_after"] - lg.at["carry_latest_county", "counties_after"]),
+        "WaveByNameCounties": fmt_int(
+            lg.at["county_agency_by_name", "counties_after"] - lg.at["carry_latest_county", "counties_after"]
+        ),
         "WaveCrosswalkAgencies": fmt_int(lg.at["crosswalk_by_name", "agencies_changed"]),
-        "WaveCrosswalkCounties": fmt_int(lg.at["crosswalk_by_name", "counties_after"] - lg.at["county_agency_by_name", "counties_after"]),
+        "WaveCrosswalkCounties": fmt_int(
+            lg.at["crosswalk_by_name", "counties_after"] - lg.at["county_agency_by_name", "counties_after"]
+        ),
         "WaveCrosswalkCompared": fmt_int(len(compared)),
         "WaveCrosswalkAgree": fmt_int((compared["printed_fips"] == compared["crosswalk_fips"]).sum()),
         "WaveFixAgencies": fmt_int(lg.at["fips_fixes", "agencies_changed"]),
-        "WaveFixCounties": fmt_int(lg.at["fips_fixes", "counties_after"] - lg.at["crosswalk_by_name", "counties_after"]),
-        "WaveFixRows": fmt_int(len(fixes)), "WaveCountyNameRows": fmt_int(len(names)),
+        "WaveFixCounties": fmt_int(
+            lg.at["fips_fixes", "counties_after"] - lg.at["crosswalk_by_name", "counties_after"]
+        ),
+        "WaveFixRows": fmt_int(len(fixes)),
+        "WaveCountyNameRows": fmt_int(len(names)),
         "WaveGapCounties": fmt_int(lg.at["gaps", "counties_flagged"]),
-        "WaveLists": fmt_int(len(lists)), "WaveListMonths": fmt_int(lists["month"].nunique()),
+        "WaveLists": fmt_int(len(lists)),
+        "WaveListMonths": fmt_int(lists["month"].nunique()),
         "WaveListMonthsSpan": fmt_int(len(pd.period_range(lists["month"].min(), lists["month"].max(), freq="M"))),
         "WaveListGaps": fmt_int(lists["after_gap"].sum()),
         "WaveTwoListMonths": _and([f"{m:%B %Y}" for m in double]),
-        "WaveQuietFirst": f"{quiet_months(monthly)[0]:%B %Y}", "WaveQuietLast": f"{quiet_months(monthly)[1]:%B %Y}",
+        "WaveQuietFirst": f"{quiet_months(monthly)[0]:%B %Y}",
+        "WaveQuietLast": f"{quiet_months(monthly)[1]:%B %Y}",
         "WaveSignedLagShare": fmt_num(100 * lag_share(wave), 0),
         "WaveCounties": fmt_int(len(timing)),
         "WaveCountiesAdopted": fmt_int(len(adopted)),
         "WaveCountiesPreWave": fmt_int(len(adopted) - len(wave)),
         "WaveCountiesLeftCensored": fmt_int(timing["left_censored"].sum()),
         "WaveCountiesActiveAtStart": fmt_int(timing["active_at_wave_start"].sum()),
-        "WaveCountiesPreWaveNewAgreement": fmt_int((timing["adopted"] & ~timing["wave_adopter"]
-                                                    & timing["first_month_new_in_wave"].notna()).sum()),
+        "WaveCountiesPreWaveNewAgreement": fmt_int(
+            (timing["adopted"] & ~timing["wave_adopter"] & timing["first_month_new_in_wave"].notna()).sum()
+        ),
         "WaveCountiesWave": fmt_int(len(wave)),
         "WaveCountiesWaveShare": fmt_num(100 * len(wave) / len(timing), 1),
         "WaveCountiesTwentyFive": fmt_int((wave["first_year"] == 2025).sum()),
         "WaveCountiesTwentySix": fmt_int((wave["first_year"] == 2026).sum()),
         "WaveCountiesCountyAgency": fmt_int(wave["first_month_county_agency"].notna().sum()),
         "WaveCountiesMunicipalOnly": fmt_int((wave["first_month_county_agency"].isna()).sum()),
-        "WaveCountiesJem": fmt_int(by_model["JEM"]), "WaveCountiesTfm": fmt_int(by_model["TFM"]),
+        "WaveCountiesJem": fmt_int(by_model["JEM"]),
+        "WaveCountiesTfm": fmt_int(by_model["TFM"]),
         "WaveCountiesWso": fmt_int(by_model["WSO"]),
         "WaveCountiesExited": fmt_int(timing["exited"].sum()),
         "WaveFirstMonth": _month(wave["first_month"].min()),
-        "WavePeakMonth": _month(per_month.idxmax()), "WavePeakMonthCounties": fmt_int(per_month.max()),
+        "WavePeakMonth": _month(per_month.idxmax()),
+        "WavePeakMonthCounties": fmt_int(per_month.max()),
         "WaveStatesAdopting": fmt_int(adopted["state"].nunique()),
         "WaveStatesWave": fmt_int(wave["state"].nunique()),
         "WaveStatesStateAgency": fmt_int(timing.loc[timing["first_month_state_agency"].notna(), "state"].nunique()),
@@ -284,13 +388,16 @@ def build() -> dict[str, str]:
         "WavePeakAgreements": fmt_int(monthly.sum(axis=1).max()),
     }
     gaps = int(lists["after_gap"].sum())
-    macros["WaveGapText"] = ("Every month from the first list to the last has a list, so the rule for gaps "
-                             "changes no date today" if gaps == 0 else
-                             f"{fmt_int(gaps)} lists follow a month without a list, and "
-                             f"{fmt_int(lg.at['gaps', 'counties_flagged'])} counties are first seen in one of them")
+    macros["WaveGapText"] = (
+        "Every month from the first list to the last has a list, so the rule for gaps changes no date today"
+        if gaps == 0
+        else f"{fmt_int(gaps)} lists follow a month without a list, and "
+        f"{fmt_int(lg.at['gaps', 'counties_flagged'])} counties are first seen in one of them"
+    )
     pre, left = len(adopted) - len(wave), int(timing["left_censored"].sum())
-    macros["WaveBeforeFirstList"] = "all of them already in the first list" if pre == left else \
-        f"{fmt_int(left)} of them already in the first list"
+    macros["WaveBeforeFirstList"] = (
+        "all of them already in the first list" if pre == left else f"{fmt_int(left)} of them already in the first list"
+    )
     by_name = agreements[agreements["placed_by"] == "county_agency_by_name"].drop_duplicates("agency_id")
     macros["WaveByNameGoneAgencies"] = fmt_int((by_name["last_list_date"] < COUNTY_PRINTED_FROM).sum())
     macros["WaveListsEarly"] = fmt_int((lists["list_date"].dt.day <= 5).sum())

@@ -4,6 +4,7 @@ Reads results/wave_power/ (``make wave-power``: analysis.wave_power) and the pla
 (analysis/plans/wave_2025.yaml); writes the MDE table ``wave_mde``, the power figure ``wave_power``
 and the macros of paper/sections/wave_plan.tex.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,12 @@ from analysis.exhibits.numbers import fmt_int, fmt_num
 from analysis.wave_plan import read_plan, required_years
 
 FOLDER = config.RESULTS / "wave_power"
-DESIGN_NAMES = {"within_state": "Within state, county clusters (plan)", "within_state_state": "Within state, state clusters",
-                "cs_state": "CS, state clusters", "cs": "CS, county clusters"}   # the plan's primary first
+DESIGN_NAMES = {
+    "within_state": "Within state, county clusters (plan)",
+    "within_state_state": "Within state, state clusters",
+    "cs_state": "CS, state clusters",
+    "cs": "CS, county clusters",
+}  # the plan's primary first
 PRIMARY = "within_state"
 # macro tag of every design: WavePower<tag>Mde..., the plan's primary without a tag
 TAGS = {"within_state": "", "within_state_state": "StateCl", "cs_state": "Cs", "cs": "CsCounty"}
@@ -30,8 +35,10 @@ WORDS = {1: "One", 2: "Two", 3: "Three"}
 
 def read_power() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(mde, power, meta) from results/wave_power/ (MissingResult naming a missing file)."""
-    mde = read_csv(FOLDER / "mde.csv", ["design", "outcome", "horizon", "mde", "mde_empirical", "size", "treated",
-                                        "bias", "sd_placebo", "exposure"])
+    mde = read_csv(
+        FOLDER / "mde.csv",
+        ["design", "outcome", "horizon", "mde", "mde_empirical", "size", "treated", "bias", "sd_placebo", "exposure"],
+    )
     power = read_csv(FOLDER / "power.csv", ["design", "outcome", "horizon", "effect", "power"])
     meta = json.loads(require(FOLDER / "meta.json").read_text())
     return mde, power, meta
@@ -45,11 +52,15 @@ def mde_frame(mde: pd.DataFrame) -> pd.DataFrame:
             m = mde[(mde["design"] == design) & (mde["outcome"] == outcome)].set_index("horizon")
             if m.empty:
                 raise ValueError(f"results/wave_power/mde.csv: no rows for {design} {outcome}")
-            rows.append({"design": DESIGN_NAMES[design] if outcome == "index" else "",
-                         "outcome": OUTCOME_NAMES[outcome],
-                         **{f"t{h}": m.at[h, "mde"] for h in (1, 2, 3)},
-                         **{f"e{h}": m.at[h, "mde_empirical"] for h in (1, 2, 3)},
-                         **{f"s{h}": m.at[h, "size"] for h in (1, 2, 3)}})
+            rows.append(
+                {
+                    "design": DESIGN_NAMES[design] if outcome == "index" else "",
+                    "outcome": OUTCOME_NAMES[outcome],
+                    **{f"t{h}": m.at[h, "mde"] for h in (1, 2, 3)},
+                    **{f"e{h}": m.at[h, "mde_empirical"] for h in (1, 2, 3)},
+                    **{f"s{h}": m.at[h, "size"] for h in (1, 2, 3)},
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -82,30 +93,45 @@ def build() -> dict[str, str]:
     mde, power, meta = read_power()
     plan = read_plan()
     frame = mde_frame(mde)
-    formats = {"design": "text", "outcome": "text", **{f"{k}{h}": 3 for k in "te" for h in (1, 2, 3)},
-               **{f"s{h}": 2 for h in (1, 2, 3)}}
-    labels = {"design": "Design", "outcome": "Outcome",
-              **{f"{k}{h}": f"{h} yr" for k in "tes" for h in (1, 2, 3)}}
-    latex.write_table(latex.data_table(frame, formats, labels=labels,
-                                       groups=[[("", 2), ("MDE, tests", 3), ("MDE, placebo RMS", 3),
-                                                ("Size at zero effect", 3)]]), "wave_mde")
+    formats = {
+        "design": "text",
+        "outcome": "text",
+        **{f"{k}{h}": 3 for k in "te" for h in (1, 2, 3)},
+        **{f"s{h}": 2 for h in (1, 2, 3)},
+    }
+    labels = {"design": "Design", "outcome": "Outcome", **{f"{k}{h}": f"{h} yr" for k in "tes" for h in (1, 2, 3)}}
+    latex.write_table(
+        latex.data_table(
+            frame,
+            formats,
+            labels=labels,
+            groups=[[("", 2), ("MDE, tests", 3), ("MDE, placebo RMS", 3), ("Size at zero effect", 3)]],
+        ),
+        "wave_mde",
+    )
     style.save(_plot_power(power, meta["power"], meta["alpha"]), "wave_power")
 
     m = mde.set_index(["design", "outcome", "horizon"])
     reps = int(meta["reps"])
     years = required_years(plan)
-    noise = 2 * np.sqrt(meta["alpha"] * (1 - meta["alpha"]) / reps)   # two binomial SEs of a 5% rejection rate
+    noise = 2 * np.sqrt(meta["alpha"] * (1 - meta["alpha"]) / reps)  # two binomial SEs of a 5% rejection rate
     macros = {
-        "WavePowerReps": fmt_int(reps), "WavePowerSeed": str(meta["seed"]),
+        "WavePowerReps": fmt_int(reps),
+        "WavePowerSeed": str(meta["seed"]),
         "WavePowerSampleCounties": fmt_int(meta["sample_counties"]),
-        "WavePowerPreFirst": str(meta["sample_years"][0]), "WavePowerPreLast": str(meta["placebo_start"] - 1),
-        "WavePowerPlaceboStart": str(meta["placebo_start"]), "WavePowerPlaceboNext": str(meta["placebo_start"] + 1),
+        "WavePowerPreFirst": str(meta["sample_years"][0]),
+        "WavePowerPreLast": str(meta["placebo_start"] - 1),
+        "WavePowerPlaceboStart": str(meta["placebo_start"]),
+        "WavePowerPlaceboNext": str(meta["placebo_start"] + 1),
         "WavePowerPlaceboEnd": str(meta["placebo_start"] + 2),
         "WavePowerWaveShare": fmt_num(100 * meta["wave_share"], 1),
         "WavePowerSampleShare": fmt_num(100 * meta["expected_wave_share_in_sample"], 1),
-        "WavePowerSizeCutLow": fmt_int(meta["size_cuts"][0]), "WavePowerSizeCutHigh": fmt_int(meta["size_cuts"][1]),
+        "WavePowerSizeCutLow": fmt_int(meta["size_cuts"][0]),
+        "WavePowerSizeCutHigh": fmt_int(meta["size_cuts"][1]),
         "WavePowerNoise": fmt_num(100 * noise, 0),
-        "WavePlanFirstYear": str(years[0]), "WavePlanPreLast": str(years[-2]), "WavePlanFirstPost": str(years[-1]),
+        "WavePlanFirstYear": str(years[0]),
+        "WavePlanPreLast": str(years[-2]),
+        "WavePlanFirstPost": str(years[-1]),
         "WavePlanBootstrap": fmt_int(plan["robustness"]["cs_simple"]["bootstrap"]),
         "WavePlanSeed": str(plan["robustness"]["cs_simple"]["seed"]),
         "WavePlanFixed": str(plan["fixed"]),
@@ -125,11 +151,13 @@ def build() -> dict[str, str]:
     for design, tag in [(PRIMARY, ""), ("cs", "Cs")]:
         bias, sd = m.loc[(design, "index", 3), "bias"], m.loc[(design, "index", 3), "sd_placebo"]
         macros[f"WavePower{tag}BiasThree"] = fmt_num(bias, 3)
-        macros[f"WavePower{tag}BiasVerdict"] = ("not centred on zero" if abs(bias) > 2 * sd / np.sqrt(reps)
-                                                else "centred on zero")
+        macros[f"WavePower{tag}BiasVerdict"] = (
+            "not centred on zero" if abs(bias) > 2 * sd / np.sqrt(reps) else "centred on zero"
+        )
     # size verdicts: a rejection rate of a true null beyond two binomial SEs of 5% over-rejects
     for design, tag in TAGS.items():
         size = m.loc[(design, "index", 3), "size"]
-        macros[f"WavePower{tag}SizeVerdict"] = ("more often than the nominal 5\\%" if size > meta["alpha"] + noise
-                                               else "about as often as the nominal 5\\%")
+        macros[f"WavePower{tag}SizeVerdict"] = (
+            "more often than the nominal 5\\%" if size > meta["alpha"] + noise else "about as often as the nominal 5\\%"
+        )
     return macros

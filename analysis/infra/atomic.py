@@ -6,6 +6,7 @@ A crash or a kill mid-write never leaves a half-written output under the final n
 gone. A file whose new content equals the old is not rewritten (its time stays), so a step that
 reruns without changing anything does not make its dependents look out of date.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,8 +16,8 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -33,9 +34,9 @@ def _alive(pid: int) -> bool:
         return True
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:   # no procfs (not Linux) or the process just went away
+    except OSError:  # no procfs (not Linux) or the process just went away
         return True
-    return stat[stat.rindex(")") + 2] != "Z"   # the state field follows "(command) "
+    return stat[stat.rindex(")") + 2] != "Z"  # the state field follows "(command) "
 
 
 def remove_stale(target: str | os.PathLike) -> list[Path]:
@@ -100,7 +101,7 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
                 stat = before.stat()
                 os.utime(new, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         if target.exists():
-            os.rename(target, old)   # onto the empty folder ``old``
+            os.rename(target, old)  # onto the empty folder ``old``
         os.rename(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -21,6 +21,7 @@ reliability tests (tests/test_interrupt.py, tests/test_determinism.py).
     python -m analysis.infra.bench [--draws N] [--skip-build] [--skip-others] [--skip-scaling]
                              [--sizes N ...]   (default 3000 30000 300000; add 1000000, ~15 min more)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from analysis.config import BENCH_REPORT, BENCH_VENV, DATA_RAW, LAST_YEAR, PANEL, RAW_STAMP, ROOT, SEED
 from analysis.infra import bench_scaling
 from analysis.infra.atomic import write_text
-from analysis.config import BENCH_REPORT, BENCH_VENV, DATA_RAW, LAST_YEAR, PANEL, RAW_STAMP, ROOT, SEED
 from analysis.infra.timing import repeat
 
 GNU_TIME = Path("/usr/bin/time")
@@ -56,8 +57,11 @@ def clone(dest: Path, worktree: bool = True) -> Path:
     so the clone holds the code the tree's own build ran. Outputs are gitignored: none is copied."""
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(dest)], check=True)
     if worktree:
-        listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--modified", "--others",
-                                 "--exclude-standard"], capture_output=True, check=True).stdout
+        listed = subprocess.run(
+            ["git", "-C", str(ROOT), "ls-files", "-z", "--modified", "--others", "--exclude-standard"],
+            capture_output=True,
+            check=True,
+        ).stdout
         for rel in filter(None, listed.decode().split("\0")):
             source, target = ROOT / rel, Path(dest) / rel
             if source.is_file():
@@ -83,8 +87,9 @@ def clone_env() -> dict[str, str]:
 def check_clone_env(repo: Path, env: dict[str, str]) -> None:
     """Raise RuntimeError unless the clone's Makefile will accept this environment (envcheck),
     which would otherwise make it create a new .venv and install every package."""
-    done = subprocess.run(["python", "-m", "analysis.infra.envcheck"], cwd=repo, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["python", "-m", "analysis.infra.envcheck"], cwd=repo, env=env, capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise RuntimeError(f"this Python does not match {repo}/requirements.txt:\n{done.stderr}")
 
@@ -98,8 +103,9 @@ def ensure_gnu_time() -> str:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise RuntimeError("/usr/bin/time is missing: install the Debian package 'time'")
     subprocess.run(["apt-get", "update", "-qq"], check=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "time"], check=True,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "time"], check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    )
     return "GNU time was missing: installed with apt-get install -y time"
 
 
@@ -109,8 +115,12 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> dict:
     done = subprocess.run([str(GNU_TIME), "-v", *cmd], cwd=cwd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    return {"seconds": seconds, "peak_mb": int(peak.group(1)) / 1024 if peak else float("nan"),
-            "status": done.returncode, "tail": (done.stdout + done.stderr)[-2000:]}
+    return {
+        "seconds": seconds,
+        "peak_mb": int(peak.group(1)) / 1024 if peak else float("nan"),
+        "status": done.returncode,
+        "tail": (done.stdout + done.stderr)[-2000:],
+    }
 
 
 def build_benchmark() -> dict:
@@ -135,9 +145,14 @@ def cs_frame(design: str):
     panel = pd.read_parquet(PANEL)
     df = panel[panel["in_main"] & panel[column].notna()]
     g = df[column].astype("int64")
-    return pd.DataFrame({"id": df["fips"].astype(int), "year": df["year"].astype("int64"),
-                         "y": df["log_rate_index"].astype(float),
-                         "g": g.where(g <= LAST_YEAR, 0)}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "id": df["fips"].astype(int),
+            "year": df["year"].astype("int64"),
+            "y": df["log_rate_index"].astype(float),
+            "g": g.where(g <= LAST_YEAR, 0),
+        }
+    ).reset_index(drop=True)
 
 
 def cs_runners(df, control: str, draws: int) -> dict:
@@ -161,15 +176,16 @@ def cs_runners(df, control: str, draws: int) -> dict:
     def diff_diff():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = CallawaySantAnna(control_group=control, estimation_method="dr", n_bootstrap=draws,
-                                   seed=SEED).fit(df, outcome="y", unit="id", time="year", first_treat="g")
+            fit = CallawaySantAnna(control_group=control, estimation_method="dr", n_bootstrap=draws, seed=SEED).fit(
+                df, outcome="y", unit="id", time="year", first_treat="g"
+            )
             fit.aggregate("event_study")
         return float(fit.overall_att), float(fit.overall_se)
 
     return {"diff-diff direct": diff_diff, "ours (att_gt + aggregate)": ours}
 
 
-OTHERS_SCRIPT = r'''
+OTHERS_SCRIPT = r"""
 import contextlib, json, sys, time, warnings
 import numpy as np, pandas as pd
 warnings.simplefilter("ignore")
@@ -198,7 +214,7 @@ model.aggregate("event", boot_iterations=draws, random_state=seed)
 out["differences"] = {"seconds": time.perf_counter() - start, "att": float(simple.iloc[0, 0]),
                       "se": float(simple.iloc[0, 1])}
 print(json.dumps(out))
-'''
+"""
 
 
 def ensure_bench_venv() -> Path:
@@ -206,8 +222,9 @@ def ensure_bench_venv() -> Path:
     python = BENCH_VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        *OTHER_PACKAGES], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *OTHER_PACKAGES], check=True
+        )
     return python
 
 
@@ -217,8 +234,11 @@ def time_others(df, control: str, draws: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         path = Path(tmp) / "frame.csv"
         df.to_csv(path, index=False)
-        done = subprocess.run([str(python), "-c", OTHERS_SCRIPT, str(path), control, str(draws), str(SEED)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [str(python), "-c", OTHERS_SCRIPT, str(path), control, str(draws), str(SEED)],
+            capture_output=True,
+            text=True,
+        )
     if done.returncode != 0:
         return {name: {"error": done.stderr.strip().splitlines()[-1]} for name in ("csdid", "differences")}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -236,8 +256,7 @@ def cs_benchmark(designs: list[str], draws: int, others: bool) -> dict:
             row["seconds"] = row["median"]
         if others:
             rows.update(time_others(df, control, draws))
-        out[design] = {"units": df["id"].nunique(), "cohorts": int(df.loc[df["g"] > 0, "g"].nunique()),
-                       "rows": rows}
+        out[design] = {"units": df["id"].nunique(), "cohorts": int(df.loc[df["g"] > 0, "g"].nunique()), "rows": rows}
     return out
 
 
@@ -249,34 +268,53 @@ def _ok(value: float, target: float) -> str:
 def report(build: dict | None, cs: dict, draws: int, note: str, scaling: str | None = None) -> str:
     """The benchmark as Markdown: one table for the build, one per estimator design, then the
     scaling section (``scaling``, from analysis.infra.bench_scaling)."""
-    lines = ["# Benchmark", "", f"Machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; load average "
-             f"{os.getloadavg()[0]:.1f} when the report was written (the machine may be shared). {note}.", ""]
+    lines = [
+        "# Benchmark",
+        "",
+        f"Machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; load average "
+        f"{os.getloadavg()[0]:.1f} when the report was written (the machine may be shared). {note}.",
+        "",
+    ]
     if build:
         full, noop = build["full"], build["noop"]
-        lines += ["| measure | value | target | met |", "|---|---|---|---|",
-                  f"| `make all` from raw files (temp clone, no outputs) | {full['seconds']:.1f} s | "
-                  f"<= {TARGETS['build_s']:.0f} s | {_ok(full['seconds'], TARGETS['build_s'])} |",
-                  f"| `make all` with nothing to do | {noop['seconds']:.2f} s | <= {TARGETS['noop_s']:.0f} s | "
-                  f"{_ok(noop['seconds'], TARGETS['noop_s'])} |",
-                  f"| peak memory of the build (max RSS, one process) | {full['peak_mb']:.0f} MB | "
-                  f"<= {TARGETS['peak_mb']:.0f} MB | {_ok(full['peak_mb'], TARGETS['peak_mb'])} |", ""]
+        lines += [
+            "| measure | value | target | met |",
+            "|---|---|---|---|",
+            f"| `make all` from raw files (temp clone, no outputs) | {full['seconds']:.1f} s | "
+            f"<= {TARGETS['build_s']:.0f} s | {_ok(full['seconds'], TARGETS['build_s'])} |",
+            f"| `make all` with nothing to do | {noop['seconds']:.2f} s | <= {TARGETS['noop_s']:.0f} s | "
+            f"{_ok(noop['seconds'], TARGETS['noop_s'])} |",
+            f"| peak memory of the build (max RSS, one process) | {full['peak_mb']:.0f} MB | "
+            f"<= {TARGETS['peak_mb']:.0f} MB | {_ok(full['peak_mb'], TARGETS['peak_mb'])} |",
+            "",
+        ]
     for design, res in cs.items():
         base = res["rows"]["diff-diff direct"]["median"]
-        lines += [f"Callaway-Sant'Anna, {DESIGNS[design][2]}: {res['units']} counties x 13 years, "
-                  f"{res['cohorts']} cohorts, dr, {draws} bootstrap draws, simple + dynamic aggregation. "
-                  "Ours and diff-diff: seconds, median [quartiles] (runs), timed in turns in this process; "
-                  "ratio = ours / diff-diff of those medians. csdid and differences: one run each in "
-                  "bench/venv, another process, so no ratio is stated.", "",
-                  "| package | seconds | ratio to diff-diff | overall ATT | SE |", "|---|---|---|---|---|"]
+        lines += [
+            f"Callaway-Sant'Anna, {DESIGNS[design][2]}: {res['units']} counties x 13 years, "
+            f"{res['cohorts']} cohorts, dr, {draws} bootstrap draws, simple + dynamic aggregation. "
+            "Ours and diff-diff: seconds, median [quartiles] (runs), timed in turns in this process; "
+            "ratio = ours / diff-diff of those medians. csdid and differences: one run each in "
+            "bench/venv, another process, so no ratio is stated.",
+            "",
+            "| package | seconds | ratio to diff-diff | overall ATT | SE |",
+            "|---|---|---|---|---|",
+        ]
         for name, row in res["rows"].items():
             if "error" in row:
                 lines.append(f"| {name} | failed: {row['error'][:120]} | | | |")
                 continue
             if "median" in row:
                 ratio = row["median"] / base
-                flag = f" (target <= {TARGETS['ratio']}: {_ok(ratio, TARGETS['ratio'])})" if name.startswith("ours") else ""
-                lines.append(f"| {name} | {row['median']:.3g} [{row['q25']:.3g}, {row['q75']:.3g}] ({row['reps']}) | "
-                             f"{ratio:.2f}{flag} | {row['att']:.4f} | {row['se']:.4f} |")
+                flag = (
+                    f" (target <= {TARGETS['ratio']}: {_ok(ratio, TARGETS['ratio'])})"
+                    if name.startswith("ours")
+                    else ""
+                )
+                lines.append(
+                    f"| {name} | {row['median']:.3g} [{row['q25']:.3g}, {row['q75']:.3g}] ({row['reps']}) | "
+                    f"{ratio:.2f}{flag} | {row['att']:.4f} | {row['se']:.4f} |"
+                )
             else:
                 lines.append(f"| {name} | {row['seconds']:.2f} (one run) | | {row['att']:.4f} | {row['se']:.4f} |")
         lines.append("")
@@ -293,8 +331,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-build", action="store_true", help="skip the make all timings")
     parser.add_argument("--skip-others", action="store_true", help="skip csdid and differences")
     parser.add_argument("--skip-scaling", action="store_true", help="skip the panel-size scaling")
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(bench_scaling.SIZES),
-                        help=f"scaling sizes in units (default {' '.join(map(str, bench_scaling.SIZES))})")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=list(bench_scaling.SIZES),
+        help=f"scaling sizes in units (default {' '.join(map(str, bench_scaling.SIZES))})",
+    )
     args = parser.parse_args(argv)
     note = ensure_gnu_time()
     build = None if args.skip_build else build_benchmark()

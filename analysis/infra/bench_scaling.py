@@ -30,6 +30,7 @@ package, "baseline": another version of analysis/estimators/cs.py (e.g. an older
 exported with ``git show COMMIT:analysis/estimators/cs.py``), measured like ours and timed in
 the same turns, so ours against the baseline is also a ratio of same-process medians.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,13 +45,13 @@ import time
 import warnings
 from pathlib import Path
 
-from analysis.infra.atomic import write_text
 from analysis.config import BENCH, LAST_YEAR, ROOT, SEED
+from analysis.infra.atomic import write_text
 
-SIZES = (3_000, 30_000, 300_000)          # make bench; add 1_000_000 with --sizes (about 15 more minutes)
+SIZES = (3_000, 30_000, 300_000)  # make bench; add 1_000_000 with --sizes (about 15 more minutes)
 LARGE = 1_000_000
 DRAWS = 999
-PACKAGES = ("ours", "diff-diff")           # plus "baseline" with --baseline-cs
+PACKAGES = ("ours", "diff-diff")  # plus "baseline" with --baseline-cs
 STYLES = {"ours": "o-", "diff-diff": "s--", "baseline": "^:"}
 TARGETS = {"own_mb_at_large": 3072.0, "exponent": 1.1}  # own memory at LARGE units; time ~ units**exponent
 STATUS_FIELDS = ("VmRSS", "VmHWM")
@@ -65,9 +66,14 @@ def scaling_frame(units: int, seed: int = SEED):
 
     panel = simulate_panel(units, seed=seed)
     g = panel["g287_county"].astype("int64")
-    return pd.DataFrame({"id": pd.factorize(panel["fips"], sort=True)[0].astype("int64"),
-                         "year": panel["year"].astype("int64"), "y": panel["log_rate_index"].astype(float),
-                         "g": g.where(g <= LAST_YEAR, 0)})
+    return pd.DataFrame(
+        {
+            "id": pd.factorize(panel["fips"], sort=True)[0].astype("int64"),
+            "year": panel["year"].astype("int64"),
+            "y": panel["log_rate_index"].astype(float),
+            "g": g.where(g <= LAST_YEAR, 0),
+        }
+    )
 
 
 # ---- inside the measuring subprocesses -----------------------------------------------------------
@@ -92,11 +98,12 @@ def reset_peak() -> bool:
         return False
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_cs(cs_file: str | None):
     """analysis.estimators.cs, or the module in ``cs_file`` (another version of it)."""
     if not cs_file:
         from analysis.estimators import cs
+
         return cs
     spec = importlib.util.spec_from_file_location("cs_under_test", cs_file)
     module = importlib.util.module_from_spec(spec)
@@ -117,13 +124,15 @@ def runners(df, draws: int, baseline_cs: str | None = None) -> dict:
             simple = cs.aggregate(result, "simple")
             cs.aggregate(result, "dynamic")
             return simple.overall_att, simple.overall_se
+
         return run
 
     def diff_diff():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = CallawaySantAnna(estimation_method="dr", n_bootstrap=draws, seed=SEED).fit(
-                df, outcome="y", unit="id", time="year", first_treat="g")
+                df, outcome="y", unit="id", time="year", first_treat="g"
+            )
             fit.aggregate("event_study")
         return float(fit.overall_att), float(fit.overall_se)
 
@@ -143,7 +152,7 @@ def worker(task: str, frames: list[str], draws: int, package: str | None, baseli
     from analysis.infra.timing import repeat
 
     dfs = [pd.read_parquet(frame) for frame in frames]
-    info = [{"units": int(df["id"].nunique()), "frame_mb": df.memory_usage(deep=True).sum() / 2 ** 20} for df in dfs]
+    info = [{"units": int(df["id"].nunique()), "frame_mb": df.memory_usage(deep=True).sum() / 2**20} for df in dfs]
     if task == "memory":
         fn = runners(dfs[0], draws, baseline_cs)[package]
         gc.collect()
@@ -153,9 +162,20 @@ def worker(task: str, frames: list[str], draws: int, package: str | None, baseli
         att, se = fn()
         seconds = time.perf_counter() - start
         peak = status_mb()["VmHWM"]
-        return {**info[0], "package": package, "baseline_mb": base, "peak_mb": peak, "own_mb": peak - base,
-                "peak_reset": reset, "first_run_s": seconds, "att": att, "se": se}
-    fns = {f"{i['units']}:{name}": fn for i, df in zip(info, dfs) for name, fn in runners(df, draws, baseline_cs).items()}
+        return {
+            **info[0],
+            "package": package,
+            "baseline_mb": base,
+            "peak_mb": peak,
+            "own_mb": peak - base,
+            "peak_reset": reset,
+            "first_run_s": seconds,
+            "att": att,
+            "se": se,
+        }
+    fns = {
+        f"{i['units']}:{name}": fn for i, df in zip(info, dfs) for name, fn in runners(df, draws, baseline_cs).items()
+    }
     load = os.getloadavg()
     timed = repeat(fns)
     out = {str(i["units"]): {"time": {}, "load_before": load} for i in info}
@@ -172,8 +192,9 @@ def worker(task: str, frames: list[str], draws: int, package: str | None, baseli
 def _python(args: list[str]) -> dict:
     """Run this module with ``args`` in a fresh interpreter; its last stdout line, parsed as JSON,
     or {"error": ...} when it fails (e.g. killed for lack of memory)."""
-    done = subprocess.run([sys.executable, "-m", "analysis.infra.bench_scaling", *args], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "analysis.infra.bench_scaling", *args], cwd=ROOT, capture_output=True, text=True
+    )
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         return {"error": f"exit status {done.returncode}: {tail[:200]}"}
@@ -192,10 +213,13 @@ def measure(sizes, draws: int = DRAWS, baseline_cs: str | None = None, log=print
             start = time.perf_counter()
             sim = _python(["simulate", "--units", str(units), "--out", frame])
             row = {"units": units, "simulate": {**sim, "seconds": time.perf_counter() - start}}
-            row["memory"] = {p: _python(["worker", "memory", "--package", p, "--frame", frame, *common])
-                             for p in packages}
-            log(f"{units} units: simulated in {row['simulate']['seconds']:.0f} s; own memory (MB) "
-                + ", ".join(f"{p} {row['memory'][p].get('own_mb', float('nan')):.0f}" for p in packages))
+            row["memory"] = {
+                p: _python(["worker", "memory", "--package", p, "--frame", frame, *common]) for p in packages
+            }
+            log(
+                f"{units} units: simulated in {row['simulate']['seconds']:.0f} s; own memory (MB) "
+                + ", ".join(f"{p} {row['memory'][p].get('own_mb', float('nan')):.0f}" for p in packages)
+            )
             rows.append(row)
         timed = _python(["worker", "time", *[a for f in frames.values() for a in ("--frame", f)], *common])
     for row in rows:
@@ -226,24 +250,31 @@ def checks(rows: list[dict]) -> list[str]:
     lines = []
     last = exponents(rows)[-1:] or [float("nan")]
     ok = last[0] <= TARGETS["exponent"]
-    lines.append(f"- Time grows no faster than linearly: exponent between the two largest sizes {last[0]:.2f} "
-                 f"(target <= {TARGETS['exponent']}): {'yes' if ok else '**no**'}.")
+    lines.append(
+        f"- Time grows no faster than linearly: exponent between the two largest sizes {last[0]:.2f} "
+        f"(target <= {TARGETS['exponent']}): {'yes' if ok else '**no**'}."
+    )
     large = [r for r in rows if r["units"] == LARGE]
     own = large[0]["memory"]["ours"].get("own_mb", float("nan")) if large else None
     if own is None:
         lines.append(f"- Own memory at {LARGE:,} units: not measured in this run (add {LARGE} to --sizes).")
     else:
         ok = own < TARGETS["own_mb_at_large"]
-        lines.append(f"- Own memory at {LARGE:,} units: {own:.0f} MB (target < {TARGETS['own_mb_at_large']:.0f} MB): "
-                     f"{'yes' if ok else '**no**'}.")
+        lines.append(
+            f"- Own memory at {LARGE:,} units: {own:.0f} MB (target < {TARGETS['own_mb_at_large']:.0f} MB): "
+            f"{'yes' if ok else '**no**'}."
+        )
     return lines
 
 
 def _cell(row: dict, package: str) -> tuple[str, str, str]:
     t = row["timing"].get("time", {}).get(package)
     m = row["memory"].get(package, {})
-    time_s = (f"{t['median']:.3g} [{t['q25']:.3g}, {t['q75']:.3g}] ({t['reps']})" if t
-              else f"failed: {row['timing'].get('error', '')}")
+    time_s = (
+        f"{t['median']:.3g} [{t['q25']:.3g}, {t['q75']:.3g}] ({t['reps']})"
+        if t
+        else f"failed: {row['timing'].get('error', '')}"
+    )
     mem = f"{m['peak_mb']:.0f} / {m['own_mb']:.0f}" if "own_mb" in m else f"failed: {m.get('error', '')}"
     return time_s, mem, (f"{t['att']:.5f} ({t['se']:.5f})" if t else "")
 
@@ -254,26 +285,40 @@ def report(rows: list[dict], draws: int, baseline_label: str | None = None) -> s
     load = [timing.get(k, [float("nan")])[0] for k in ("load_before", "load_after")]
     packages = [p for p in (*PACKAGES, "baseline") if rows and p in rows[0]["memory"]]
     names = {"ours": "ours", "diff-diff": "diff-diff", "baseline": f"ours, baseline ({baseline_label})"}
-    lines = ["## Callaway-Sant'Anna against panel size", "",
-             f"Simulated staggered panels (analysis.estimators.simulate, seed {SEED}) x 13 years; dr, {draws} "
-             "multiplier draws, simple + dynamic aggregations; never-treated controls. Time: seconds, median "
-             "[quartiles] (runs), every size and package in turns in one process; ratio = the package's median / "
-             "diff-diff's; load average (1 min) of the machine, shared with other work: "
-             f"{load[0]:.1f} when the timing started, {load[1]:.1f} when it ended. Memory: MB, process peak / "
-             "the estimator's own (peak minus the RSS with the input frame loaded), each in a fresh process.", "",
-             "| units | frame MB | package | seconds | peak / own MB | ratio to diff-diff | overall ATT (SE) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "## Callaway-Sant'Anna against panel size",
+        "",
+        f"Simulated staggered panels (analysis.estimators.simulate, seed {SEED}) x 13 years; dr, {draws} "
+        "multiplier draws, simple + dynamic aggregations; never-treated controls. Time: seconds, median "
+        "[quartiles] (runs), every size and package in turns in one process; ratio = the package's median / "
+        "diff-diff's; load average (1 min) of the machine, shared with other work: "
+        f"{load[0]:.1f} when the timing started, {load[1]:.1f} when it ended. Memory: MB, process peak / "
+        "the estimator's own (peak minus the RSS with the input frame loaded), each in a fresh process.",
+        "",
+        "| units | frame MB | package | seconds | peak / own MB | ratio to diff-diff | overall ATT (SE) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         for package in packages:
             time_s, mem, est = _cell(row, package)
-            lead = f"| {row['units']:,} | {row['memory']['ours'].get('frame_mb', float('nan')):.1f}" if package == "ours" else "| |"
+            lead = (
+                f"| {row['units']:,} | {row['memory']['ours'].get('frame_mb', float('nan')):.1f}"
+                if package == "ours"
+                else "| |"
+            )
             ratio = "" if package == "diff-diff" else f"{_median(row, package) / _median(row, 'diff-diff'):.2f}"
             lines.append(f"{lead} | {names[package]} | {time_s} | {mem} | {ratio} | {est} |")
     for package in [p for p in packages if p != "diff-diff"]:
-        lines += ["", f"Growth exponents of the time of {names[package]} between consecutive sizes, log(t2/t1) / "
-                  "log(n2/n1), from the medians (from the minimums): "
-                  + ", ".join(f"{a['units']:,}->{b['units']:,}: {e:.2f} ({m:.2f})" for a, b, e, m in
-                              zip(rows, rows[1:], exponents(rows, package), exponents(rows, package, "min"))) + "."]
+        lines += [
+            "",
+            f"Growth exponents of the time of {names[package]} between consecutive sizes, log(t2/t1) / "
+            "log(n2/n1), from the medians (from the minimums): "
+            + ", ".join(
+                f"{a['units']:,}->{b['units']:,}: {e:.2f} ({m:.2f})"
+                for a, b, e, m in zip(rows, rows[1:], exponents(rows, package), exponents(rows, package, "min"))
+            )
+            + ".",
+        ]
     lines += [""] + checks(rows)
     return "\n".join(lines)
 
@@ -303,8 +348,13 @@ def plot(rows: list[dict], path: Path, baseline_label: str | None = None) -> Non
         ax.set_title(title, fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
     ax_m.axhline(TARGETS["own_mb_at_large"], color="grey", lw=0.8)
-    ax_m.annotate("3 GB target (1,000,000 units)", (rows[0]["units"] if rows else 1, TARGETS["own_mb_at_large"]),
-                  fontsize=7, color="grey", va="bottom")
+    ax_m.annotate(
+        "3 GB target (1,000,000 units)",
+        (rows[0]["units"] if rows else 1, TARGETS["own_mb_at_large"]),
+        fontsize=7,
+        color="grey",
+        va="bottom",
+    )
     ax_t.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -314,11 +364,22 @@ def plot(rows: list[dict], path: Path, baseline_label: str | None = None) -> Non
     tmp.replace(path)
 
 
-def run(sizes=SIZES, draws: int = DRAWS, baseline_cs: str | None = None, baseline_label: str = "baseline",
-        out: Path = BENCH / "scaling", log=print) -> tuple[dict, str]:
+def run(
+    sizes=SIZES,
+    draws: int = DRAWS,
+    baseline_cs: str | None = None,
+    baseline_label: str = "baseline",
+    out: Path = BENCH / "scaling",
+    log=print,
+) -> tuple[dict, str]:
     """Measure, write STEM.json, STEM.md and STEM.png, and return the data and the Markdown section."""
-    data = {"draws": draws, "baseline_cs": baseline_cs, "baseline_label": baseline_label, "cores": os.cpu_count(),
-            "rows": measure(sizes, draws, baseline_cs, log)}
+    data = {
+        "draws": draws,
+        "baseline_cs": baseline_cs,
+        "baseline_label": baseline_label,
+        "cores": os.cpu_count(),
+        "rows": measure(sizes, draws, baseline_cs, log),
+    }
     text = report(data["rows"], draws, baseline_label)
     write_text(out.with_suffix(".json"), json.dumps(data, indent=1) + "\n")
     write_text(out.with_suffix(".md"), text + "\n")

@@ -1,10 +1,12 @@
 """How every pipeline step ends: ``run(main, name)`` exits with main's status; an expected stop
 (``errors.StopBuild``) prints one line ``error: ...`` and exits 1; Ctrl-C prints one line and exits
 130. Outputs are written atomically, so neither leaves a partial file behind."""
+
 from __future__ import annotations
 
 import sys
-from typing import Callable, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 
 from analysis.infra.errors import StopBuild
 

@@ -3,6 +3,7 @@
 Every pipeline entry point runs through ``analysis.infra.cli.run``, which prints such an error as one
 line (no traceback) and exits 1; anything else is a bug and keeps its traceback.
 """
+
 from __future__ import annotations
 
 

@@ -12,6 +12,7 @@ Before starting the server it writes, under .lab/ (gitignored):
 Options are passed on to ``jupyter lab`` (e.g. ``--no-browser --port 8899``; ``make lab
 LAB_ARGS="--no-browser"``). The server listens on 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,11 +22,18 @@ import sys
 from analysis.config import ROOT
 
 LAB = ROOT / ".lab"
-KERNEL = {"display_name": "Python 3 (immigration-crime)", "language": "python",
-          "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-          "env": {"PYTHONPATH": str(ROOT)}, "metadata": {"debugger": True}}
-VIEWERS = {"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook",
-                                                                          "markdown": "Jupytext Notebook"}}}
+KERNEL = {
+    "display_name": "Python 3 (immigration-crime)",
+    "language": "python",
+    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    "env": {"PYTHONPATH": str(ROOT)},
+    "metadata": {"debugger": True},
+}
+VIEWERS = {
+    "@jupyterlab/docmanager-extension:plugin": {
+        "defaultViewers": {"python": "Jupytext Notebook", "markdown": "Jupytext Notebook"}
+    }
+}
 
 
 def prepare() -> dict[str, str]:
@@ -38,16 +46,27 @@ def prepare() -> dict[str, str]:
     overrides.write_text(json.dumps(VIEWERS, indent=1) + "\n", encoding="utf-8")
     path = os.pathsep.join(p for p in [str(LAB / "data"), os.environ.get("JUPYTER_PATH", "")] if p)
     config = os.pathsep.join(p for p in [str(LAB / "config"), os.environ.get("JUPYTER_CONFIG_PATH", "")] if p)
-    return {**os.environ, "JUPYTER_PATH": path, "JUPYTER_CONFIG_PATH": config,
-            "PYTHONPATH": os.pathsep.join(p for p in [str(ROOT), os.environ.get("PYTHONPATH", "")] if p)}
+    return {
+        **os.environ,
+        "JUPYTER_PATH": path,
+        "JUPYTER_CONFIG_PATH": config,
+        "PYTHONPATH": os.pathsep.join(p for p in [str(ROOT), os.environ.get("PYTHONPATH", "")] if p),
+    }
 
 
 def command(args: list[str]) -> list[str]:
     """The jupyter lab command line: root folder, localhost only (and --allow-root when run as root,
     e.g. in a container, where Jupyter refuses to start otherwise), then ``args``."""
     root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}", "--ServerApp.ip=127.0.0.1",
-            *root, *args]
+    return [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={ROOT}",
+        "--ServerApp.ip=127.0.0.1",
+        *root,
+        *args,
+    ]
 
 
 def main(args: list[str]) -> None:

@@ -8,6 +8,7 @@ Variables: ``DEPS_<step>`` for every entry point in STEPS; one extra prerequisit
 (``notebooks/_build/NAME.html: ...``); ``REPLICATION_SPECS``. A package entry point
 (``analysis.exhibits``) depends on every module of the package, which it may import by name.
 """
+
 from __future__ import annotations
 
 import ast
@@ -17,13 +18,27 @@ from pathlib import Path
 from analysis.config import NOTEBOOK_BUILD, NOTEBOOKS, PUBLISHED, ROOT
 
 # Make step -> entry module (python -m ...).
-STEPS = {"acquire": "analysis.acquire", "panel": "analysis.panel", "wave": "analysis.wave_timing", "checks": "analysis.checks", "rollout": "analysis.rollout",
-         "estimate": "analysis.estimate", "grid": "analysis.grid", "ri": "analysis.ri",
-         "replication": "analysis.replication", "exhibits": "analysis.exhibits", "paper": "analysis.paper",
-         "notebooks": "analysis.infra.notebooks", "derived": "analysis.derived",
-         "wave_power": "analysis.wave_power", "wave_plan": "analysis.wave_plan", "credibility": "analysis.credibility",
-         "multiverse": "analysis.multiverse", "multiverse_exhibits": "analysis.exhibits.multiverse",
-         "inference": "analysis.inference"}
+STEPS = {
+    "acquire": "analysis.acquire",
+    "panel": "analysis.panel",
+    "wave": "analysis.wave_timing",
+    "checks": "analysis.checks",
+    "rollout": "analysis.rollout",
+    "estimate": "analysis.estimate",
+    "grid": "analysis.grid",
+    "ri": "analysis.ri",
+    "replication": "analysis.replication",
+    "exhibits": "analysis.exhibits",
+    "paper": "analysis.paper",
+    "notebooks": "analysis.infra.notebooks",
+    "derived": "analysis.derived",
+    "wave_power": "analysis.wave_power",
+    "wave_plan": "analysis.wave_plan",
+    "credibility": "analysis.credibility",
+    "multiverse": "analysis.multiverse",
+    "multiverse_exhibits": "analysis.exhibits.multiverse",
+    "inference": "analysis.inference",
+}
 
 
 def module_file(name: str) -> Path | None:
@@ -58,8 +73,9 @@ def closure(modules: set[str], entry: bool = False) -> list[Path]:
         main = ROOT / Path(*name.split(".")) / "__main__.py"
         if main.is_file():
             files.add(main)
-            todo |= imported(main) | {f"{name}.{p.stem}" for p in main.parent.glob("*.py")
-                                      if p.stem not in ("__init__", "__main__")}
+            todo |= imported(main) | {
+                f"{name}.{p.stem}" for p in main.parent.glob("*.py") if p.stem not in ("__init__", "__main__")
+            }
     while todo:
         name = todo.pop()
         if name in seen:
@@ -75,8 +91,15 @@ def closure(modules: set[str], entry: bool = False) -> list[Path]:
 def replication_specs(path: Path = PUBLISHED) -> list[str]:
     """The specifications results/replication.csv is computed from (closest and robust, published.yaml)."""
     from analysis.replication import read_published
-    return sorted({entry[side]["spec"] for entry in read_published(path) for side in ("closest", "robust")
-                   if entry[side] is not None})
+
+    return sorted(
+        {
+            entry[side]["spec"]
+            for entry in read_published(path)
+            for side in ("closest", "robust")
+            if entry[side] is not None
+        }
+    )
 
 
 def render() -> str:

@@ -1,6 +1,7 @@
 """The manifest of raw files (data_raw/manifest.csv): one row per file with its sha256, size,
 pinned URL, source, licence and citation. Standard library only, so the build can check raw files
 before any environment exists (analysis.infra.rawcheck)."""
+
 from __future__ import annotations
 
 import csv
@@ -44,17 +45,19 @@ def _entry(row: dict, file: Path, line: int) -> Entry:
             raise InputError(file, "is empty", line=line, field=field)
     path = PurePosixPath(row["path"])
     if path.is_absolute() or ".." in path.parts or "\\" in row["path"] or str(path) != row["path"]:
-        raise InputError(file, f"'{row['path']}' must be a plain relative path inside data_raw/",
-                         line=line, field="path")
+        raise InputError(
+            file, f"'{row['path']}' must be a plain relative path inside data_raw/", line=line, field="path"
+        )
     if not re.fullmatch(r"[0-9a-f]{64}", row["sha256"]):
-        raise InputError(file, f"'{row['sha256']}' is not a sha256 (64 lowercase hex digits)",
-                         line=line, field="sha256")
+        raise InputError(
+            file, f"'{row['sha256']}' is not a sha256 (64 lowercase hex digits)", line=line, field="sha256"
+        )
     if not re.fullmatch(r"[0-9]+", row["bytes"]):
-        raise InputError(file, f"'{row['bytes']}' is not a whole number of bytes",
-                         line=line, field="bytes")
+        raise InputError(file, f"'{row['bytes']}' is not a whole number of bytes", line=line, field="bytes")
     if not re.fullmatch(r"https?://\S+", row["url"]):
-        raise InputError(file, f"'{row['url']}' is not an http(s) URL without spaces "
-                         "(encode them as %20)", line=line, field="url")
+        raise InputError(
+            file, f"'{row['url']}' is not an http(s) URL without spaces (encode them as %20)", line=line, field="url"
+        )
     return Entry(**{**row, "bytes": int(row["bytes"])})
 
 
@@ -70,8 +73,9 @@ def read_manifest(path: str | os.PathLike = config.MANIFEST) -> list[Entry]:
             for row in reader:
                 entry = _entry(row, path, reader.line_num)
                 if entry.path in lines:
-                    raise InputError(path, f"'{entry.path}' repeats line {lines[entry.path]}",
-                                     line=reader.line_num, field="path")
+                    raise InputError(
+                        path, f"'{entry.path}' repeats line {lines[entry.path]}", line=reader.line_num, field="path"
+                    )
                 lines[entry.path] = reader.line_num
                 entries.append(entry)
     except FileNotFoundError:

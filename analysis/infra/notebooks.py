@@ -9,6 +9,7 @@ timeout, dead kernel) it exits 1 naming the notebook and the failing cell (index
 source and first source line) and writes nothing. Options: ``--timeout SECONDS`` per cell
 (default TIMEOUT), ``--out FOLDER`` (default notebooks/_build).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,9 +28,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbconvert import HTMLExporter
 from traitlets import default
 
-from analysis.infra.atomic import atomic_path
 from analysis.config import NOTEBOOK_BUILD, ROOT
 from analysis.infra import cli
+from analysis.infra.atomic import atomic_path
 from analysis.infra.errors import StopBuild
 
 TIMEOUT = 600  # seconds per cell
@@ -47,9 +48,18 @@ class _SpecManager(KernelSpecManager):
     own log stays at ERROR: the local kernel's warning about unencrypted TCP on 127.0.0.1 is noise."""
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                                "--IPKernelApp.log_level=ERROR"],
-                          display_name=KERNELSPEC["display_name"], language="python")
+        return KernelSpec(
+            argv=[
+                sys.executable,
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "{connection_file}",
+                "--IPKernelApp.log_level=ERROR",
+            ],
+            display_name=KERNELSPEC["display_name"],
+            language="python",
+        )
 
 
 class _KernelManager(AsyncKernelManager):
@@ -81,7 +91,7 @@ def read_source(path: Path) -> nbformat.NotebookNode:
 def _source_line(text: str, nb: nbformat.NotebookNode, index: int) -> int | None:
     """1-based line in the source file where cell ``index`` starts its code (None if not found)."""
     pos = 0
-    for i, cell in enumerate(nb.cells[:index + 1]):
+    for i, cell in enumerate(nb.cells[: index + 1]):
         first = next((line for line in cell.source.splitlines() if line.strip()), "")
         found = text.find(first, pos) if first else -1
         if found < 0:
@@ -96,8 +106,13 @@ def _kernel_env(ipython_dir: str) -> dict[str, str]:
     """The kernel's environment: ours, with the repo importable, inline figures, a fixed hash seed
     and a throw-away IPython profile (no user startup files)."""
     path = os.pathsep.join(p for p in [str(ROOT), os.environ.get("PYTHONPATH", "")] if p)
-    return {**os.environ, "PYTHONPATH": path, "MPLBACKEND": INLINE, "IPYTHONDIR": ipython_dir,
-            "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")}
+    return {
+        **os.environ,
+        "PYTHONPATH": path,
+        "MPLBACKEND": INLINE,
+        "IPYTHONDIR": ipython_dir,
+        "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0"),
+    }
 
 
 def _describe(path: Path, nb: nbformat.NotebookNode, index: int | None, err: Exception) -> str:
@@ -121,8 +136,15 @@ def execute(path: Path, timeout: int = TIMEOUT) -> nbformat.NotebookNode:
     """Run the notebook of source ``path`` in a fresh kernel (cwd = repo root); NotebookError if a cell fails."""
     path = Path(path).resolve()
     nb = read_source(path)
-    client = _Client(nb, timeout=timeout, kernel_name=KERNEL, kernel_manager_class=_KernelManager,
-                     record_timing=False, allow_errors=False, resources={"metadata": {"path": str(ROOT)}})
+    client = _Client(
+        nb,
+        timeout=timeout,
+        kernel_name=KERNEL,
+        kernel_manager_class=_KernelManager,
+        record_timing=False,
+        allow_errors=False,
+        resources={"metadata": {"path": str(ROOT)}},
+    )
     with tempfile.TemporaryDirectory(prefix="ipython-") as ipython_dir:
         try:
             client.execute(env=_kernel_env(ipython_dir))

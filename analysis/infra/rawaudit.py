@@ -9,13 +9,14 @@ Files opened by compiled libraries through their own C calls (e.g. pyreadr, pyar
 filesystem) and files opened in other processes are not seen. An audit hook cannot be removed,
 so the one installed here does nothing outside an ``audit_raw_opens`` block.
 """
+
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from analysis import config
 from analysis.acquire import read_manifest

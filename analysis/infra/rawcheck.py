@@ -11,6 +11,7 @@ ctime changes whenever a file is written, renamed or replaced and cannot be set 
 a cache hit means the bytes hashed before are still the bytes on disk; any other file is hashed
 again. Standard library only: it runs before the Python environment exists.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -95,13 +96,17 @@ def problems(root: Path = config.DATA_RAW, manifest: Path = config.MANIFEST, cac
         actual = found[entry.path]
         where = Path(root) / entry.path
         if actual is None:
-            out.append(f"{where}: missing (expected sha256 {entry.sha256}). Run `make data` to fetch it "
-                       "again from DATA_MIRROR or its pinned URL.")
+            out.append(
+                f"{where}: missing (expected sha256 {entry.sha256}). Run `make data` to fetch it "
+                "again from DATA_MIRROR or its pinned URL."
+            )
         elif actual != entry.sha256:
             same = f"; its bytes are those of {owner[actual]}" if actual in owner else ""
-            out.append(f"{where}: sha256 {actual} ({where.stat().st_size} bytes), expected {entry.sha256} "
-                       f"({entry.bytes} bytes){same}. The raw files must not be edited: delete it and run "
-                       "`make data` to fetch the pinned file again.")
+            out.append(
+                f"{where}: sha256 {actual} ({where.stat().st_size} bytes), expected {entry.sha256} "
+                f"({entry.bytes} bytes){same}. The raw files must not be edited: delete it and run "
+                "`make data` to fetch the pinned file again."
+            )
     return out
 
 
@@ -118,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         found = [str(err)]
     if found:
-        print(f"error: {len(found)} raw file(s) in data_raw/ do not match data_raw/manifest.csv; "
-              "nothing was built:\n  " + "\n  ".join(found), file=sys.stderr)
+        print(
+            f"error: {len(found)} raw file(s) in data_raw/ do not match data_raw/manifest.csv; "
+            "nothing was built:\n  " + "\n  ".join(found),
+            file=sys.stderr,
+        )
         return 1
     return 0
 

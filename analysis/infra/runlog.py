@@ -14,6 +14,7 @@ step exits with CMD's status (130 on Ctrl-C, with one line, not a traceback).
 was dirty (untracked files that are not ignored count), Python and package versions, and the steps
 of the current Make run. Standard library only, so it starts fast.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,12 +25,12 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from analysis.infra.atomic import write_text
 from analysis.config import LOGS, ROOT
+from analysis.infra.atomic import write_text
 
 STEPS = LOGS / "steps.tsv"
 RECORD = LOGS / "run_record.json"
@@ -59,8 +60,11 @@ def digest(path: str | Path) -> str | None:
 
 def fingerprint(cmd: list[str], inputs: list[str], outputs: list[str]) -> dict:
     """What a step's result depends on, and what it produced."""
-    return {"cmd": cmd, "inputs": {p: digest(p) for p in sorted(set(inputs))},
-            "outputs": {p: digest(p) for p in sorted(set(outputs))}}
+    return {
+        "cmd": cmd,
+        "inputs": {p: digest(p) for p in sorted(set(inputs))},
+        "outputs": {p: digest(p) for p in sorted(set(outputs))},
+    }
 
 
 def _record_path(name: str) -> Path:
@@ -86,7 +90,7 @@ def _touch(outputs: list[str]) -> None:
 
 def _log(name: str, status: int, seconds: float, note: str = "") -> None:
     LOGS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
     with open(STEPS, "a", encoding="utf-8") as fh:
         fh.write(f"{stamp}\t{os.environ.get('RUN_ID', '')}\t{name}\t{status}\t{seconds:.2f}\t{note}\n")
 
@@ -104,7 +108,7 @@ def run_step(name: str, cmd: list[str], inputs: list[str] = (), outputs: list[st
     process = subprocess.Popen(cmd)
     try:
         status = process.wait()
-    except KeyboardInterrupt:   # Ctrl-C reaches the whole process group: give CMD time to stop cleanly
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: give CMD time to stop cleanly
         try:
             process.wait(timeout=5)
         except (subprocess.TimeoutExpired, KeyboardInterrupt):
@@ -114,7 +118,7 @@ def run_step(name: str, cmd: list[str], inputs: list[str] = (), outputs: list[st
             except (subprocess.TimeoutExpired, KeyboardInterrupt):
                 process.kill()
                 process.wait()
-        status = 130   # the step itself says so in one line (analysis.infra.cli)
+        status = 130  # the step itself says so in one line (analysis.infra.cli)
     seconds = time.perf_counter() - start
     if status == 0 and outputs:
         missing = [o for o in outputs if not Path(o).exists()]
@@ -130,8 +134,7 @@ def run_step(name: str, cmd: list[str], inputs: list[str] = (), outputs: list[st
 
 def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return ""
 
@@ -162,12 +165,19 @@ def read_steps(run_id: str | None = None) -> list[dict]:
     if STEPS.exists():
         for line in STEPS.read_text(encoding="utf-8").splitlines():
             fields = line.split("\t")
-            if len(fields) != 6:   # a line from an older format, or cut by a kill: not this run's
+            if len(fields) != 6:  # a line from an older format, or cut by a kill: not this run's
                 continue
             when, run, name, status, seconds, note = fields
             if run_id is None or run == run_id:
-                steps.append({"finished": when, "step": name, "status": int(status),
-                              "seconds": float(seconds), **({"note": note} if note else {})})
+                steps.append(
+                    {
+                        "finished": when,
+                        "step": name,
+                        "status": int(status),
+                        "seconds": float(seconds),
+                        **({"note": note} if note else {}),
+                    }
+                )
     return steps
 
 
@@ -175,7 +185,7 @@ def write_record(run_id: str | None = None) -> dict:
     """Write ``logs/run_record.json`` (the steps of Make run ``run_id``) and a copy in logs/history/."""
     steps = read_steps(run_id)
     record = {
-        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": _git("rev-parse", "HEAD") or "unknown",
         "git_dirty": bool(_git("status", "--porcelain")),
         "python": sys.version.split()[0],
@@ -186,7 +196,7 @@ def write_record(run_id: str | None = None) -> dict:
         "total_seconds": round(sum(s["seconds"] for s in steps), 2),
     }
     write_text(RECORD, json.dumps(record, indent=2) + "\n")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     write_text(LOGS / "history" / f"run_{stamp}.json", json.dumps(record, indent=2) + "\n")
     return record
 
@@ -195,7 +205,7 @@ def _split_step(argv: list[str]) -> tuple[str, list[str], list[str], list[str]]:
     """NAME [--out FILE...] [--in PATH...] -- CMD... -> (name, outputs, inputs, cmd)."""
     if "--" not in argv or argv.index("--") < 1:
         raise ValueError("usage: step NAME [--out FILE...] [--in PATH...] -- CMD ...")
-    head, cmd = argv[:argv.index("--")], argv[argv.index("--") + 1:]
+    head, cmd = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
     name, lists, current = head[0], {"--out": [], "--in": []}, None
     for word in head[1:]:
         if word in lists:
@@ -219,9 +229,11 @@ def main(argv: list[str]) -> int:
         return run_step(name, cmd, inputs, outputs)
     if argv == ["record"]:
         record = write_record(os.environ.get("RUN_ID") or None)
-        print(f"run record: {RECORD.relative_to(ROOT)} ({record['total_seconds']} s in "
-              f"{len(record['steps'])} steps, commit {record['git_commit'][:10]}"
-              f"{', dirty tree' if record['git_dirty'] else ''})")
+        print(
+            f"run record: {RECORD.relative_to(ROOT)} ({record['total_seconds']} s in "
+            f"{len(record['steps'])} steps, commit {record['git_commit'][:10]}"
+            f"{', dirty tree' if record['git_dirty'] else ''})"
+        )
         return 0
     print(__doc__, file=sys.stderr)
     return 2
@@ -230,6 +242,6 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
-    except KeyboardInterrupt:   # Ctrl-C while fingerprinting or logging: one line, no traceback
+    except KeyboardInterrupt:  # Ctrl-C while fingerprinting or logging: one line, no traceback
         print("interrupted: nothing was recorded for this step; rerun make", file=sys.stderr)
         sys.exit(130)

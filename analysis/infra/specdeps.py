@@ -12,6 +12,7 @@ So adding a named sample or a derived column rebuilds nothing, changing one rebu
 that use it, and the panel depends on the stamp of 'main' alone. A spec that does not parse gets no
 extra dependencies (its own run reports the mistakes).
 """
+
 from __future__ import annotations
 
 import sys
@@ -67,6 +68,7 @@ def _samples() -> dict:
     the raw file when it does not validate (the build's own run then reports the mistake)."""
     from analysis.infra.errors import InputError
     from analysis.sample import read_samples
+
     try:
         return read_samples(SAMPLES) if SAMPLES.exists() else {}
     except InputError:
@@ -82,11 +84,16 @@ def _relative(folder: Path) -> str:
 def rules() -> tuple[dict[str, str], dict[str, list[str]]]:
     """(stamp -> content, target -> stamps) for the whole repository."""
     from analysis import derived as derived_columns
+
     samples = _samples()
     derived = _read(DERIVED) if DERIVED.exists() else {}
     derived = {k: v for k, v in (derived or {}).items() if not derived_columns.definition_problems(k, v)}
-    stamps = {f"samples/{name}.yaml": yaml.safe_dump({k: v for k, v in (rule or {}).items() if k != "description"},
-                                                     sort_keys=True) for name, rule in samples.items()}
+    stamps = {
+        f"samples/{name}.yaml": yaml.safe_dump(
+            {k: v for k, v in (rule or {}).items() if k != "description"}, sort_keys=True
+        )
+        for name, rule in samples.items()
+    }
     for name in derived:
         try:
             stamps[f"derived/{name}.yaml"] = derived_columns.stamp(name, derived)
@@ -108,7 +115,9 @@ def rules() -> tuple[dict[str, str], dict[str, list[str]]]:
         targets[f"{_relative(grid_folder(path.stem))}/estimates.csv"] = uses
         block = grid.get("ri") if isinstance(grid.get("ri"), dict) else {}
         strata = [c for c in block.get("strata") or [] if isinstance(c, str) and c in derived]
-        targets[f"{_relative(ri_folder(path.stem))}/ri.csv"] = list(dict.fromkeys(uses + [f"derived/{c}.yaml" for c in strata]))
+        targets[f"{_relative(ri_folder(path.stem))}/ri.csv"] = list(
+            dict.fromkeys(uses + [f"derived/{c}.yaml" for c in strata])
+        )
     return stamps, targets
 
 

@@ -1,4 +1,5 @@
 """Messages that teach: the nearest valid name for a misspelt one (difflib), or the valid names."""
+
 from __future__ import annotations
 
 import difflib

@@ -1,4 +1,5 @@
 """Reading the hand-written YAML files (specs, samples, grids, codebook, published results)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +17,9 @@ def read_yaml(path: str | Path, kind: type, expected: str):
         data, root = yaml.safe_load(text), yaml.compose(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        raise InputError(path, f"not valid YAML ({getattr(err, 'problem', None) or err})",
-                         line=mark.line + 1 if mark else None) from None
+        raise InputError(
+            path, f"not valid YAML ({getattr(err, 'problem', None) or err})", line=mark.line + 1 if mark else None
+        ) from None
     if not isinstance(data, kind):
         raise InputError(path, f"expected {expected}", line=1)
     return data, root

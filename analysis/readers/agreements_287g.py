@@ -5,6 +5,7 @@ agency spelling, 2002-2017), placed in counties with census/national_county.txt 
 ORI crosswalk (ucr/jacobkap-crime_data/crosswalk.rds); cross-checked against the DHS OIG list
 of October 2009 and the Washington Post's participation flags (287g_curated_2019.xlsx).
 """
+
 from __future__ import annotations
 
 import re
@@ -36,10 +37,28 @@ LAST_SIGNED = pd.Timestamp("2017-12-31")
 MODELS = {"Jail Enforcement": "JEM", "Task Force": "TF"}
 CONFIDENCE = ["high", "medium", "low"]
 FIX_FIELDS = {"fips", "same_as", "level"}
-STATE_AGENCY = r"\b(state police|highway patrol|department of (public )?safety|department of corrections?|department of law enforcement)\b"
-COLUMNS = ["agency_id", "agency", "state", "state_fips", "fips", "level", "model", "first_signed",
-           "end_date", "terminated", "source", "confidence", "in_oig_2009", "oig_signed", "wapo_first_year",
-           "fips_source"]
+STATE_AGENCY = (
+    r"\b(state police|highway patrol|department of (public )?safety|department of corrections?"
+    r"|department of law enforcement)\b"
+)
+COLUMNS = [
+    "agency_id",
+    "agency",
+    "state",
+    "state_fips",
+    "fips",
+    "level",
+    "model",
+    "first_signed",
+    "end_date",
+    "terminated",
+    "source",
+    "confidence",
+    "in_oig_2009",
+    "oig_signed",
+    "wapo_first_year",
+    "fips_source",
+]
 
 
 def _dates(df: pd.DataFrame, file: Path) -> pd.DataFrame:
@@ -50,8 +69,7 @@ def _dates(df: pd.DataFrame, file: Path) -> pd.DataFrame:
         bad = parsed.isna() | (parsed < pd.Timestamp(lo)) | (parsed > pd.Timestamp(hi))
         if bad.any():
             i = bad.idxmax()
-            raise InputError(file, f"date {text[i]!r} is not a YYYY-MM-DD date in {lo}..{hi}",
-                             line=i + 2, field=field)
+            raise InputError(file, f"date {text[i]!r} is not a YYYY-MM-DD date in {lo}..{hi}", line=i + 2, field=field)
         df[field] = pd.to_datetime(df[field], format="%Y-%m-%d")
     return df
 
@@ -95,23 +113,34 @@ def read_source(raw_dir: Path = DATA_RAW) -> pd.DataFrame:
     """The best-guess file, validated: dates parsed, state as USPS (NA if blank), codes checked."""
     file = Path(raw_dir) / SOURCE
     df = pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""])
-    missing = set(DATE_BOUNDS) | {"state", "agency", "jurisdiction_level", "county_fips", "models",
-                                  "terminated", "confidence", "first_signed_source"}
+    missing = set(DATE_BOUNDS) | {
+        "state",
+        "agency",
+        "jurisdiction_level",
+        "county_fips",
+        "models",
+        "terminated",
+        "confidence",
+        "first_signed_source",
+    }
     missing -= set(df.columns)
     if missing:
-        raise InputError(file, "missing column(s) " + ", ".join(sorted(missing)), line=1,
-                         field=sorted(missing)[0])
+        raise InputError(file, "missing column(s) " + ", ".join(sorted(missing)), line=1, field=sorted(missing)[0])
     df = _dates(df, file)
     states = read_states(raw_dir)
     name = df["state"].str.replace(r"[^A-Za-z ]", "", regex=True).str.strip().str.upper()
     df["state"] = name.map(states.set_index("state_name")["state"])
     _check(df, "state", name.isna() | df["state"].notna(), file, "a U.S. state name")
-    _check(df, "county_fips", df["county_fips"].fillna("1").str.fullmatch(r"\d{1,5}(; \d{1,5})*"),
-           file, "county FIPS codes separated by '; '")
+    _check(
+        df,
+        "county_fips",
+        df["county_fips"].fillna("1").str.fullmatch(r"\d{1,5}(; \d{1,5})*"),
+        file,
+        "county FIPS codes separated by '; '",
+    )
     _check(df, "terminated", df["terminated"].isin(["TRUE", "FALSE"]), file, "TRUE or FALSE")
     _check(df, "confidence", df["confidence"].isin(CONFIDENCE), file, "high, medium or low")
-    known = df["models"].fillna("Task Force").str.split(r"->|;").map(
-        lambda ms: all(m.strip() in MODELS for m in ms))
+    known = df["models"].fillna("Task Force").str.split(r"->|;").map(lambda ms: all(m.strip() in MODELS for m in ms))
     _check(df, "models", known, file, "a list of 'Jail Enforcement'/'Task Force'")
     df["state_name"] = df["state"].map(states.set_index("state")["state_name"])
     df["state_fips"] = df["state"].map(states.set_index("state")["state_fips"])
@@ -126,8 +155,9 @@ def read_fixes(source: pd.DataFrame, file: Path = FIXES_287G) -> pd.DataFrame:
         if fix["field"] not in FIX_FIELDS:
             raise InputError(file, f"field must be one of {sorted(FIX_FIELDS)}", line=i + 2, field="field")
         if (fix["state"], fix["agency"]) not in known:
-            raise InputError(file, f"no agency {fix['agency']!r} in {fix['state']} in {SOURCE}",
-                             line=i + 2, field="agency")
+            raise InputError(
+                file, f"no agency {fix['agency']!r} in {fix['state']} in {SOURCE}", line=i + 2, field="agency"
+            )
         if fix["field"] == "same_as" and (fix["state"], fix["value"]) not in known:
             raise InputError(file, f"no agency {fix['value']!r} in {fix['state']}", line=i + 2, field="value")
         if not fix["reason"].strip():
@@ -143,11 +173,18 @@ def agency_ids(source: pd.DataFrame, fixes: pd.DataFrame) -> pd.Series:
     """One id per agency, 'ST:normalised-name': spellings that normalise alike, or that a
     same_as fix joins, share an id. Rows without a state get '??:name'."""
     state = source.set_index("state_name")["state"].dropna().to_dict()
-    alias = {(state[f.state], _key(f.agency, state[f.state], f.state)):
-             _key(f.value, state[f.state], f.state) for f in fixes[fixes["field"] == "same_as"].itertuples()}
+    alias = {
+        (state[f.state], _key(f.agency, state[f.state], f.state)): _key(f.value, state[f.state], f.state)
+        for f in fixes[fixes["field"] == "same_as"].itertuples()
+    }
     keys = [_key(a, s, n) for a, s, n in zip(source["agency"], source["state"], source["state_name"])]
-    return pd.Series([f"{'??' if pd.isna(s) else s}:{alias.get((s, k), k)}".replace(" ", "-")
-                      for s, k in zip(source["state"], keys)], index=source.index)
+    return pd.Series(
+        [
+            f"{'??' if pd.isna(s) else s}:{alias.get((s, k), k)}".replace(" ", "-")
+            for s, k in zip(source["state"], keys)
+        ],
+        index=source.index,
+    )
 
 
 def collapse_duplicates(df: pd.DataFrame) -> pd.DataFrame:
@@ -156,8 +193,9 @@ def collapse_duplicates(df: pd.DataFrame) -> pd.DataFrame:
     with an evidence window (active_to), the agency is terminated only if all of them are, and
     its last evidence date is their latest active_to."""
     rank = df["confidence"].map({c: i for i, c in enumerate(CONFIDENCE)})
-    df = df.assign(_rank=rank, _fips=df["county_fips"].isna(),
-                   _n=-pd.to_numeric(df["n_sources"], errors="coerce").fillna(0))
+    df = df.assign(
+        _rank=rank, _fips=df["county_fips"].isna(), _n=-pd.to_numeric(df["n_sources"], errors="coerce").fillna(0)
+    )
     df = df.sort_values(["agency_id", "_rank", "_fips", "_n"], kind="stable")
     ids, window = df["agency_id"], df["active_to"].notna()
     ended = (df["terminated"].eq("TRUE") | ~window).groupby(ids).transform("all")
@@ -175,10 +213,19 @@ def _place(df: pd.DataFrame, fixes: pd.DataFrame, raw_dir: Path) -> pd.DataFrame
     by_name = {(s, n.lower()): f for s, n, f in zip(counties["state"], counties["county_name"], counties["fips"])}
     cw = pyreadr.read_r(Path(raw_dir) / CROSSWALK)[None]
     cw = cw[cw["agency_type"] == "local police department"]
-    police = (pd.DataFrame({"state_fips": cw["fips_state_code"],
-                            "key": cw["crosswalk_agency_name"].map(normalise_agency),
-                            "fips": cw["fips_state_county_code"]})
-              .drop_duplicates().groupby(["state_fips", "key"])["fips"].agg(list).to_dict())
+    police = (
+        pd.DataFrame(
+            {
+                "state_fips": cw["fips_state_code"],
+                "key": cw["crosswalk_agency_name"].map(normalise_agency),
+                "fips": cw["fips_state_county_code"],
+            }
+        )
+        .drop_duplicates()
+        .groupby(["state_fips", "key"])["fips"]
+        .agg(list)
+        .to_dict()
+    )
     fix_fips = {(f.state, f.agency): f.value for f in fixes[fixes["field"] == "fips"].itertuples()}
     fips, how = [], []
     for row in df.itertuples():
@@ -229,30 +276,55 @@ def clean_agreements_287g(raw_dir: Path = DATA_RAW) -> tuple[pd.DataFrame, pd.Da
     fixes = read_fixes(source)
     df = source.assign(agency_id=agency_ids(source, fixes))
     log = RuleLog("treatment_287g", "agreement", units="agency_id")
-    df = log.drop(df, df["state"].isna(), "no_state",
-                  "Name-only entry (GAO 2007, Yale 2008) without state or signing date.")
+    df = log.drop(
+        df, df["state"].isna(), "no_state", "Name-only entry (GAO 2007, Yale 2008) without state or signing date."
+    )
     df = collapse_duplicates(df)
-    df = log.drop(df, df["agency_id"].duplicated(), "duplicate_spelling",
-                  "Another spelling of an agency already in the table (kept: its best-attested row, earliest date).")
-    df = log.drop(df, df["first_signed_best"] > LAST_SIGNED, "signed_after_2017",
-                  "First signed 2019-2020 (McCann et al. 2024 appendix): after the file's 2002-2017 coverage.")
+    df = log.drop(
+        df,
+        df["agency_id"].duplicated(),
+        "duplicate_spelling",
+        "Another spelling of an agency already in the table (kept: its best-attested row, earliest date).",
+    )
+    df = log.drop(
+        df,
+        df["first_signed_best"] > LAST_SIGNED,
+        "signed_after_2017",
+        "First signed 2019-2020 (McCann et al. 2024 appendix): after the file's 2002-2017 coverage.",
+    )
     level_fix = {(f.state, f.agency): f.value for f in fixes[fixes["field"] == "level"].itertuples()}
-    df["level"] = [level_fix.get((n, a), agency_level(a, j))
-                   for n, a, j in zip(df["state_name"], df["agency"], df["jurisdiction_level"])]
-    _check(df, "agency", df["level"].notna(), Path(raw_dir) / SOURCE,
-           "an agency whose level can be told from its name: add a 'level' row to " + FIXES_287G.name)
+    df["level"] = [
+        level_fix.get((n, a), agency_level(a, j))
+        for n, a, j in zip(df["state_name"], df["agency"], df["jurisdiction_level"])
+    ]
+    _check(
+        df,
+        "agency",
+        df["level"].notna(),
+        Path(raw_dir) / SOURCE,
+        "an agency whose level can be told from its name: add a 'level' row to " + FIXES_287G.name,
+    )
     table = _place(df, fixes, raw_dir)
-    sample = log.drop(table, table["level"] == "state", "statewide",
-                      "State agency: kept in the agreements table (fips NA) for the statewide variant, not placed in a county.")
-    log.drop(sample, sample["fips"].map(len) == 0, "not_placed",
-             "Local agency whose name matches no county (census) or police department (UCR crosswalk).")
+    sample = log.drop(
+        table,
+        table["level"] == "state",
+        "statewide",
+        "State agency: kept in the agreements table (fips NA) for the statewide variant, not placed in a county.",
+    )
+    log.drop(
+        sample,
+        sample["fips"].map(len) == 0,
+        "not_placed",
+        "Local agency whose name matches no county (census) or police department (UCR crosswalk).",
+    )
     table = table[(table["level"] == "state") | (table["fips"].map(len) > 0)]
     table = table.explode("fips").assign(
         model=lambda d: d["models"].map(model_code),
         first_signed=lambda d: d["first_signed_best"],
         end_date=lambda d: d["active_to"].where(d["terminated"] == "TRUE"),
         terminated=lambda d: d["terminated"] == "TRUE",
-        source=lambda d: d["first_signed_source"])
+        source=lambda d: d["first_signed_source"],
+    )
     oig = _read_oig(source, fixes, raw_dir).dropna(subset=["agency_id"])
     table["in_oig_2009"] = table["agency_id"].isin(oig["agency_id"])
     table["oig_signed"] = table["agency_id"].map(oig.groupby("agency_id")["oig_signed"].min())
@@ -297,10 +369,14 @@ def _read_wapo(source: pd.DataFrame, fixes: pd.DataFrame, raw_dir: Path) -> pd.D
     states = read_states(raw_dir).set_index("state_name")["state"]
     years = [c for c in wapo.columns if re.fullmatch(r"y20\d\d", c)]
     flagged = wapo[years].apply(lambda col: col.str.strip().str.upper().eq("X"))
-    out = pd.DataFrame({
-        "state_name": wapo["State"].ffill().str.strip().str.upper(), "agency": wapo["County"].str.strip(),
-        "wapo_fips": pd.to_numeric(wapo["FIPS"], errors="coerce").astype("Int64").astype("string").str.zfill(5),
-        "wapo_first_year": flagged.idxmax(axis=1).str[1:].astype(int).where(flagged.any(axis=1)).astype("Int64")})
+    out = pd.DataFrame(
+        {
+            "state_name": wapo["State"].ffill().str.strip().str.upper(),
+            "agency": wapo["County"].str.strip(),
+            "wapo_fips": pd.to_numeric(wapo["FIPS"], errors="coerce").astype("Int64").astype("string").str.zfill(5),
+            "wapo_first_year": flagged.idxmax(axis=1).str[1:].astype(int).where(flagged.any(axis=1)).astype("Int64"),
+        }
+    )
     out["state"] = out["state_name"].map(states)
     out["agency_id"] = _match(out, source, fixes, _wapo_key)
     return out.drop(columns="state_name").reset_index(drop=True)
@@ -309,8 +385,11 @@ def _read_wapo(source: pd.DataFrame, fixes: pd.DataFrame, raw_dir: Path) -> pd.D
 def _agency_view(agreements: pd.DataFrame) -> pd.DataFrame:
     """One row per agency of the agreements table: first_signed, model, level, fips (';'-joined)."""
     return agreements.groupby("agency_id").agg(
-        first_signed=("first_signed", "first"), model=("model", "first"), level=("level", "first"),
-        fips=("fips", lambda f: "; ".join(f.dropna())))
+        first_signed=("first_signed", "first"),
+        model=("model", "first"),
+        level=("level", "first"),
+        fips=("fips", lambda f: "; ".join(f.dropna())),
+    )
 
 
 def crosscheck_oig(agreements: pd.DataFrame, raw_dir: Path = DATA_RAW) -> pd.DataFrame:
@@ -319,9 +398,11 @@ def crosscheck_oig(agreements: pd.DataFrame, raw_dir: Path = DATA_RAW) -> pd.Dat
     (our first signing date equals the OIG's) and same_model."""
     source = read_source(raw_dir)
     oig = _read_oig(source, read_fixes(source), raw_dir).join(_agency_view(agreements), on="agency_id")
-    return oig.assign(in_table=oig["first_signed"].notna(),
-                      same_date=oig["oig_signed"].eq(oig["first_signed"]).fillna(False),
-                      same_model=oig["oig_model"].eq(oig["model"]).fillna(False))
+    return oig.assign(
+        in_table=oig["first_signed"].notna(),
+        same_date=oig["oig_signed"].eq(oig["first_signed"]).fillna(False),
+        same_model=oig["oig_model"].eq(oig["model"]).fillna(False),
+    )
 
 
 def crosscheck_wapo(agreements: pd.DataFrame, raw_dir: Path = DATA_RAW) -> pd.DataFrame:
@@ -332,10 +413,14 @@ def crosscheck_wapo(agreements: pd.DataFrame, raw_dir: Path = DATA_RAW) -> pd.Da
     wapo = _read_wapo(source, read_fixes(source), raw_dir)
     wapo = wapo[wapo["wapo_first_year"].notna()].join(_agency_view(agreements), on="agency_id")
     first_year = wapo["first_signed"].dt.year.astype("Int64")
-    same_fips = [pd.NA if pd.isna(w) or pd.isna(f) else w in f.split("; ")
-                 for w, f in zip(wapo["wapo_fips"], wapo["fips"])]
-    return wapo.assign(first_year=first_year, year_gap=first_year - wapo["wapo_first_year"],
-                       same_fips=pd.array(same_fips, dtype="boolean"))
+    same_fips = [
+        pd.NA if pd.isna(w) or pd.isna(f) else w in f.split("; ") for w, f in zip(wapo["wapo_fips"], wapo["fips"])
+    ]
+    return wapo.assign(
+        first_year=first_year,
+        year_gap=first_year - wapo["wapo_first_year"],
+        same_fips=pd.array(same_fips, dtype="boolean"),
+    )
 
 
 def main() -> None:
@@ -344,15 +429,19 @@ def main() -> None:
     print(log.to_string(index=False))
     print(agreements.groupby(["level", "model"], dropna=False).size().to_string())
     oig = crosscheck_oig(agreements)
-    print(f"OIG 2009: {len(oig)} agreements, {oig['in_table'].sum()} in our table, "
-          f"{oig['same_date'].sum()} same signing date, {oig['same_model'].sum()} same model")
+    print(
+        f"OIG 2009: {len(oig)} agreements, {oig['in_table'].sum()} in our table, "
+        f"{oig['same_date'].sum()} same signing date, {oig['same_model'].sum()} same model"
+    )
     wapo = crosscheck_wapo(agreements)
-    print(f"WaPo: {len(wapo)} agencies flagged, {wapo['first_year'].notna().sum()} in our table, "
-          f"{(wapo['year_gap'] == 0).sum()} same first year")
+    print(
+        f"WaPo: {len(wapo)} agencies flagged, {wapo['first_year'].notna().sum()} in our table, "
+        f"{(wapo['year_gap'] == 0).sum()} same first year"
+    )
 
 
 if __name__ == "__main__":
     try:
         main()
     except InputError as err:
-        raise SystemExit(f"error: {err}")
+        raise SystemExit(f"error: {err}") from None

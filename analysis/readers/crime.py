@@ -3,6 +3,7 @@
 Source: ucr/f-edwards-cw-race/data/<study>-0004-Data.txt, one 97-character fixed-width file per
 year (ICPSR studies listed in STUDY_YEAR; layout in data_raw/ucr/SOURCES.md section 3a).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,18 +18,44 @@ from analysis.rulelog import RuleLog
 
 FOLDER = Path("ucr/f-edwards-cw-race/data")
 # ICPSR study number -> data year (the year is not in the records).
-STUDY_YEAR = {3451: 2000, 3721: 2001, 4009: 2002, 4360: 2003, 4466: 2004, 4717: 2005, 23780: 2006,
-              25114: 2007, 27644: 2008, 30763: 2009, 33523: 2010, 34582: 2011, 35019: 2012}
+STUDY_YEAR = {
+    3451: 2000,
+    3721: 2001,
+    4009: 2002,
+    4360: 2003,
+    4466: 2004,
+    4717: 2005,
+    23780: 2006,
+    25114: 2007,
+    27644: 2008,
+    30763: 2009,
+    33523: 2010,
+    34582: 2011,
+    35019: 2012,
+}
 # (ICPSR name, first, last position, 1-based inclusive) -> panel column (None: not used).
 LAYOUT = [
-    ("STUDYNO", 1, 4, None), ("EDITION", 5, 5, None), ("PART", 6, 6, None), ("IDNO", 7, 10, None),
-    ("FIPS_ST", 11, 12, "state_fips"), ("FIPS_CTY", 13, 15, "county_fips"),
-    ("CPOPARST", 16, 23, None), ("CPOPCRIM", 24, 31, "pop_ucr"), ("AG_ARRST", 32, 34, None),
-    ("AG_OFF", 35, 37, "ag_off"), ("COVIND", 38, 45, "covind"),
-    ("INDEX_VIOL", 46, 51, None), ("MODINDX_PROPERTY", 52, 57, None),  # change meaning in 2009
-    ("MURDER", 58, 61, "murder"), ("RAPE", 62, 65, "rape"), ("ROBBERY", 66, 70, "robbery"),
-    ("AGASSLT", 71, 75, "agg_assault"), ("BURGLRY", 76, 81, "burglary"),
-    ("LARCENY", 82, 87, "larceny"), ("MVTHEFT", 88, 93, "mv_theft"), ("ARSON", 94, 97, None),
+    ("STUDYNO", 1, 4, None),
+    ("EDITION", 5, 5, None),
+    ("PART", 6, 6, None),
+    ("IDNO", 7, 10, None),
+    ("FIPS_ST", 11, 12, "state_fips"),
+    ("FIPS_CTY", 13, 15, "county_fips"),
+    ("CPOPARST", 16, 23, None),
+    ("CPOPCRIM", 24, 31, "pop_ucr"),
+    ("AG_ARRST", 32, 34, None),
+    ("AG_OFF", 35, 37, "ag_off"),
+    ("COVIND", 38, 45, "covind"),
+    ("INDEX_VIOL", 46, 51, None),
+    ("MODINDX_PROPERTY", 52, 57, None),  # change meaning in 2009
+    ("MURDER", 58, 61, "murder"),
+    ("RAPE", 62, 65, "rape"),
+    ("ROBBERY", 66, 70, "robbery"),
+    ("AGASSLT", 71, 75, "agg_assault"),
+    ("BURGLRY", 76, 81, "burglary"),
+    ("LARCENY", 82, 87, "larceny"),
+    ("MVTHEFT", 88, 93, "mv_theft"),
+    ("ARSON", 94, 97, None),
 ]
 RECORD_LENGTH = LAYOUT[-1][2]
 VIOLENT = ["murder", "rape", "robbery", "agg_assault"]
@@ -40,9 +67,12 @@ PSEUDO = ("999", "777")  # county codes of agencies not allocated to a county (d
 # Real pre-2010 county codes in the crime files that the 2010 county list no longer has.
 FORMER_COUNTIES = {
     "02201": "Prince of Wales-Outer Ketchikan AK (02198 from 2008)",
-    "02232": "Skagway-Hoonah-Angoon AK (split 2007)", "02280": "Wrangell-Petersburg AK (split 2008)",
+    "02232": "Skagway-Hoonah-Angoon AK (split 2007)",
+    "02280": "Wrangell-Petersburg AK (split 2008)",
     "30113": "Yellowstone National Park MT (county-equivalent until 1997)",
-    "51560": "Clifton Forge city VA (town since 2001)", "51780": "South Boston city VA (town since 1995)"}
+    "51560": "Clifton Forge city VA (town since 2001)",
+    "51780": "South Boston city VA (town since 1995)",
+}
 
 
 def crime_file(raw_dir: Path, year: int) -> Path:
@@ -62,25 +92,31 @@ def read_crime_file(path: Path) -> pd.DataFrame:
     for number, line in enumerate(lines, start=1):
         if len(line) != RECORD_LENGTH:
             field = next((name for name, first, last, _ in LAYOUT if len(line) < last), LAYOUT[-1][0])
-            raise InputError(path, f"record has {len(line)} characters, expected {RECORD_LENGTH}"
-                             + ("" if len(line) > RECORD_LENGTH else "; field cut short"),
-                             line=number, field=field)
+            raise InputError(
+                path,
+                f"record has {len(line)} characters, expected {RECORD_LENGTH}"
+                + ("" if len(line) > RECORD_LENGTH else "; field cut short"),
+                line=number,
+                field=field,
+            )
     text = pd.Series(lines, dtype=str)
-    fields = pd.DataFrame({name: text.str.slice(first - 1, last).str.strip()
-                           for name, first, last, _ in LAYOUT})
+    fields = pd.DataFrame({name: text.str.slice(first - 1, last).str.strip() for name, first, last, _ in LAYOUT})
     for name, _, _, column in LAYOUT:
         ok = fields[name].str.fullmatch(r"\d+|\d*\.\d+" if column else r"(\d+|\d*\.\d+)?")
         if not ok.all():
             i = int((~ok.to_numpy()).argmax())
-            raise InputError(path, f"{fields[name].iloc[i]!r} is not a non-negative number",
-                             line=i + 1, field=name)
+            raise InputError(path, f"{fields[name].iloc[i]!r} is not a non-negative number", line=i + 1, field=name)
     fips = fields["FIPS_ST"].str.zfill(2) + fields["FIPS_CTY"].str.zfill(3)
     repeated = fips.duplicated()
     if repeated.any():
         i = int(repeated.to_numpy().argmax())
         first = int((fips == fips.iloc[i]).to_numpy().argmax())
-        raise InputError(path, f"county {fips.iloc[i]} repeats line {first + 1}: one record per "
-                         "county and year expected", line=i + 1, field="FIPS_CTY")
+        raise InputError(
+            path,
+            f"county {fips.iloc[i]} repeats line {first + 1}: one record per county and year expected",
+            line=i + 1,
+            field="FIPS_CTY",
+        )
     return fields
 
 
@@ -96,8 +132,13 @@ def check_study(path: Path, fields: pd.DataFrame, year: int) -> None:
             i = int(bad.to_numpy().argmax())
             found = fields[name].iloc[i]
             other = next((f" (study {s}: the {y} file)" for s, y in STUDY_YEAR.items() if str(s) == found), "")
-            raise InputError(path, f"{found!r}{other}, expected {want!r}: this file is read as the {year} file "
-                             f"(ICPSR study {study}, part 4)", line=i + 1, field=name)
+            raise InputError(
+                path,
+                f"{found!r}{other}, expected {want!r}: this file is read as the {year} file "
+                f"(ICPSR study {study}, part 4)",
+                line=i + 1,
+                field=name,
+            )
 
 
 def known_counties(raw_dir: Path) -> set[str] | None:
@@ -117,8 +158,13 @@ def check_counties(path: Path, fields: pd.DataFrame, known: set[str]) -> None:
         i = int(bad.to_numpy().argmax())
         states = {f[:2] for f in known}
         field = "FIPS_CTY" if state.iloc[i] in states else "FIPS_ST"
-        raise InputError(path, f"county {state.iloc[i] + county.iloc[i]} is not a county of "
-                         f"{COUNTIES_FILE} nor a former code (FORMER_COUNTIES)", line=i + 1, field=field)
+        raise InputError(
+            path,
+            f"county {state.iloc[i] + county.iloc[i]} is not a county of "
+            f"{COUNTIES_FILE} nor a former code (FORMER_COUNTIES)",
+            line=i + 1,
+            field=field,
+        )
 
 
 def _merge_county_years(rows: pd.DataFrame) -> pd.DataFrame:
@@ -130,8 +176,9 @@ def _merge_county_years(rows: pd.DataFrame) -> pd.DataFrame:
     return out.assign(covind=weighted.where(out["pop_ucr"] > 0, groups["covind"].mean()))
 
 
-def clean_crime(raw_dir: Path = DATA_RAW, years=range(FIRST_YEAR, LAST_YEAR + 1),
-                recodes_path: Path = FIPS_RECODES) -> tuple[pd.DataFrame, pd.DataFrame]:
+def clean_crime(
+    raw_dir: Path = DATA_RAW, years=range(FIRST_YEAR, LAST_YEAR + 1), recodes_path: Path = FIPS_RECODES
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """County-year crime counts: one row per (fips, year), columns COLUMNS, and the sample log.
 
     Source: the ICPSR county files (see module docstring), one per year; the year comes from the
@@ -161,8 +208,11 @@ def clean_crime(raw_dir: Path = DATA_RAW, years=range(FIRST_YEAR, LAST_YEAR + 1)
         frames.append(fields.assign(year=year))
     raw = pd.concat(frames, ignore_index=True)
     used = {name: column for name, _, _, column in LAYOUT if column}
-    df = raw[list(used)].rename(columns=used).astype(
-        {c: "int64" for c in used.values() if c not in ("state_fips", "county_fips", "covind")})
+    df = (
+        raw[list(used)]
+        .rename(columns=used)
+        .astype({c: "int64" for c in used.values() if c not in ("state_fips", "county_fips", "covind")})
+    )
     df["covind"] = df["covind"].astype(float)
     df["state_fips"] = df["state_fips"].str.zfill(2)
     df["fips"] = df["state_fips"] + df["county_fips"].str.zfill(3)
@@ -172,10 +222,18 @@ def clean_crime(raw_dir: Path = DATA_RAW, years=range(FIRST_YEAR, LAST_YEAR + 1)
     df["index"] = df["violent"] + df["property"]
 
     log = RuleLog("crime", "county-year", units="fips")
-    df = log.drop(df, df["fips"].str.endswith(PSEUDO[0]), "pseudo_county_999",
-                  "FIPS xx999: statewide agencies not allocated to a county (AK, CT, NJ, VT).")
-    df = log.drop(df, df["fips"].str.endswith(PSEUDO[1]), "pseudo_county_777",
-                  "FIPS xx777 (from 2008): agencies not allocated to a county, population 0.")
+    df = log.drop(
+        df,
+        df["fips"].str.endswith(PSEUDO[0]),
+        "pseudo_county_999",
+        "FIPS xx999: statewide agencies not allocated to a county (AK, CT, NJ, VT).",
+    )
+    df = log.drop(
+        df,
+        df["fips"].str.endswith(PSEUDO[1]),
+        "pseudo_county_777",
+        "FIPS xx777 (from 2008): agencies not allocated to a county, population 0.",
+    )
     df = apply_recodes(df, log, _merge_county_years, recodes)
     df["state_fips"] = df["fips"].str[:2]
     df["nyc_2001"] = df["fips"].isin(NYC) & (df["year"] == 2001)

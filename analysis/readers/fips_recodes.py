@@ -4,10 +4,11 @@ Source: analysis/readers/fips_recodes.csv (committed, one reason per row). A 'me
 old_fips into new_fips in first_year..last_year (the rows of one county-year are combined); a
 'drop' row removes old_fips in those years (a boundary change leaves no consistent denominator).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -27,13 +28,19 @@ def read_recodes(path: Path = FIPS_RECODES) -> pd.DataFrame:
     checks = [
         ("action", df["action"].isin(["merge", "drop"]), "'merge' or 'drop'"),
         ("old_fips", df["old_fips"].str.fullmatch(r"\d{5}"), "a 5-digit FIPS code"),
-        ("new_fips", df["new_fips"].str.fullmatch(r"\d{5}") | (df["action"] == "drop"),
-         "a 5-digit FIPS code (required for a merge)"),
+        (
+            "new_fips",
+            df["new_fips"].str.fullmatch(r"\d{5}") | (df["action"] == "drop"),
+            "a 5-digit FIPS code (required for a merge)",
+        ),
         ("new_fips", (df["new_fips"] == "") | (df["action"] == "merge"), "empty for a drop"),
         ("new_fips", ~df["new_fips"].isin(df["old_fips"]), "a code that is not itself recoded"),
         ("first_year", df["first_year"].str.fullmatch(r"\d{4}"), "a year"),
-        ("last_year", df["last_year"].str.fullmatch(r"\d{4}") & (df["last_year"] >= df["first_year"]),
-         "a year not before first_year"),
+        (
+            "last_year",
+            df["last_year"].str.fullmatch(r"\d{4}") & (df["last_year"] >= df["first_year"]),
+            "a year not before first_year",
+        ),
         ("reason", df["reason"].str.strip() != "", "a reason"),
     ]
     for field, ok, what in checks:
@@ -45,14 +52,14 @@ def read_recodes(path: Path = FIPS_RECODES) -> pd.DataFrame:
 
 def _matches(df: pd.DataFrame, rules: pd.DataFrame) -> pd.Series:
     """For each row of ``df`` (fips, year): the index of the rule in ``rules`` that covers it, or NA."""
-    hit = df[["fips", "year"]].reset_index().merge(rules.reset_index(names="rule"),
-                                                   left_on="fips", right_on="old_fips")
+    hit = df[["fips", "year"]].reset_index().merge(rules.reset_index(names="rule"), left_on="fips", right_on="old_fips")
     hit = hit[hit["year"].between(hit["first_year"], hit["last_year"])]
     return pd.Series(hit["rule"].to_numpy(), index=hit["index"]).reindex(df.index)
 
 
-def apply_recodes(df: pd.DataFrame, log: RuleLog, combine: Callable[[pd.DataFrame], pd.DataFrame],
-                  recodes: pd.DataFrame) -> pd.DataFrame:
+def apply_recodes(
+    df: pd.DataFrame, log: RuleLog, combine: Callable[[pd.DataFrame], pd.DataFrame], recodes: pd.DataFrame
+) -> pd.DataFrame:
     """Fold merged codes into their successors and drop boundary-change county-years; log both.
 
     ``df`` has one row per (fips, year); ``combine`` takes the rows of the merged units (fips
@@ -64,16 +71,30 @@ def apply_recodes(df: pd.DataFrame, log: RuleLog, combine: Callable[[pd.DataFram
     recoded = df.assign(fips=rule.map(merges["new_fips"]).fillna(df["fips"]))
     merged = recoded["fips"].isin(recoded.loc[rule.notna(), "fips"])
     combined = combine(recoded[merged]).reset_index()
-    out = pd.concat([recoded[~merged], recoded[merged].drop_duplicates(["fips", "year"])
-                     .drop(columns=combined.columns.drop(["fips", "year"]))
-                     .merge(combined, on=["fips", "year"])[recoded.columns]], ignore_index=True)
-    df = log.record(df, out, "fips_recode",
-                    "County codes folded into their successor (analysis/readers/fips_recodes.csv); "
-                    "the rows of one county-year are combined.")
+    out = pd.concat(
+        [
+            recoded[~merged],
+            recoded[merged]
+            .drop_duplicates(["fips", "year"])
+            .drop(columns=combined.columns.drop(["fips", "year"]))
+            .merge(combined, on=["fips", "year"])[recoded.columns],
+        ],
+        ignore_index=True,
+    )
+    df = log.record(
+        df,
+        out,
+        "fips_recode",
+        "County codes folded into their successor (analysis/readers/fips_recodes.csv); "
+        "the rows of one county-year are combined.",
+    )
     drops = recodes[recodes["action"] == "drop"]
-    df = log.drop(df, _matches(df, drops).notna(), "boundary_change",
-                  "County-years around a boundary change with no consistent population "
-                  "(analysis/readers/fips_recodes.csv).")
+    df = log.drop(
+        df,
+        _matches(df, drops).notna(),
+        "boundary_change",
+        "County-years around a boundary change with no consistent population (analysis/readers/fips_recodes.csv).",
+    )
     return df.sort_values(["fips", "year"]).reset_index(drop=True)
 
 

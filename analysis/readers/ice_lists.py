@@ -4,6 +4,7 @@ Source: 287g/relevantresearch_287g-detentiondata/participatingAgencies/*.xlsx (6
 public list, archived by RelevantResearch). An agreement is one row of a list: one agency x
 one support type (JEM, TFM or WSO); an agency with two models has two agreements.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,12 +19,21 @@ FOLDER = Path("287g/relevantresearch_287g-detentiondata/participatingAgencies")
 # ICE printed the previous year in this January file name (newest SIGNED 2025-12-18; added
 # upstream 2026-01-06): see 287g/SOURCES.md.
 LIST_DATE_EXCEPTIONS = {"participatingAgencies01052025pm.xlsx": pd.Timestamp("2026-01-05")}
-SUPPORT = {"Jail Enforcement Model": "JEM", "Task Force Model": "TFM",
-           "Warrant Service Officer": "WSO", "Warrant Service Office": "WSO"}
-TYPES = {"County": "County", "Municipality": "Municipality", "State Agency": "State Agency",
-         "State": "State Agency"}
-HEADER = {"STATE": "state", "LAW ENFORCEMENT AGENCY": "agency", "TYPE": "type", "COUNTY": "county",
-          "SUPPORT TYPE": "support_type", "SIGNED": "signed"}
+SUPPORT = {
+    "Jail Enforcement Model": "JEM",
+    "Task Force Model": "TFM",
+    "Warrant Service Officer": "WSO",
+    "Warrant Service Office": "WSO",
+}
+TYPES = {"County": "County", "Municipality": "Municipality", "State Agency": "State Agency", "State": "State Agency"}
+HEADER = {
+    "STATE": "state",
+    "LAW ENFORCEMENT AGENCY": "agency",
+    "TYPE": "type",
+    "COUNTY": "county",
+    "SUPPORT TYPE": "support_type",
+    "SIGNED": "signed",
+}
 COLUMNS = ["list_date", "file", "state", "agency", "type", "county", "support_type", "signed", "line"]
 
 
@@ -58,16 +68,22 @@ def read_list(path: Path) -> pd.DataFrame:
     raw = raw.rename(columns=HEADER).dropna(subset=["agency"])
     df = pd.DataFrame({"list_date": list_date(path.name), "file": path.name}, index=raw.index)
     for column in ["state", "agency", "type", "county", "support_type"]:
-        df[column] = raw[column].astype("string").str.strip() if column in raw else pd.Series(pd.NA, index=raw.index, dtype="string")
+        df[column] = (
+            raw[column].astype("string").str.strip()
+            if column in raw
+            else pd.Series(pd.NA, index=raw.index, dtype="string")
+        )
     df["state"] = df["state"].str.upper()
     for column, codes in [("support_type", SUPPORT), ("type", TYPES)]:
         bad = df[column].notna() & ~df[column].isin(list(codes))
         if bad.any():
             i = bad.idxmax()
-            raise InputError(path, f"unknown value {df.at[i, column]!r}", line=i + 2, field=column.upper().replace("_", " "))
+            raise InputError(
+                path, f"unknown value {df.at[i, column]!r}", line=i + 2, field=column.upper().replace("_", " ")
+            )
         df[column] = df[column].map(codes, na_action="ignore").astype("string")
     df["signed"] = raw["signed"].map(_signed, na_action="ignore").astype("datetime64[us]")
-    df["line"] = raw.index + 2   # the row's line in the sheet (line 1 is the header)
+    df["line"] = raw.index + 2  # the row's line in the sheet (line 1 is the header)
     return df[COLUMNS]
 
 
@@ -103,5 +119,5 @@ if __name__ == "__main__":
     try:
         lists = clean_ice_lists()
     except InputError as err:
-        raise SystemExit(f"error: {err}")
+        raise SystemExit(f"error: {err}") from None
     print(lists.groupby("list_date").agg(agreements=("agency", "size"), states=("state", "nunique")).to_string())

@@ -4,6 +4,7 @@ Sources: census/co-est00int-tot.csv (intercensal estimates 2000-2009, 1 July; co
 zero-padded) and census/co-est2019-alldata.csv (Vintage 2019 estimates 2010-2012, 1 July);
 both latin-1, both on 2010 county geography.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,10 @@ from analysis.readers.places import read_states
 from analysis.rulelog import RuleLog
 
 # file -> years taken from it (co-est2019 from 2010 on: it supersedes POPESTIMATE2010 of co-est00int)
-FILES = {Path("census/co-est00int-tot.csv"): range(2000, 2010),
-         Path("census/co-est2019-alldata.csv"): range(2010, 2013)}
+FILES = {
+    Path("census/co-est00int-tot.csv"): range(2000, 2010),
+    Path("census/co-est2019-alldata.csv"): range(2010, 2013),
+}
 COUNTY_LEVEL = "50"
 COLUMNS = ["fips", "state_fips", "state", "county_name", "year", "population"]
 
@@ -32,13 +35,20 @@ def check_latin1(path: Path, raw: bytes) -> None:
     a C1 control byte 0x80-0x9f (Windows-1252 punctuation or stray binary), or non-ASCII text
     that is valid UTF-8 (a re-saved file: 'Doña' read as 'DoÃ±a'). InputError names the line
     and the column of the first offending byte."""
-    problems = [(raw.find(b"\x00"), "has a NUL byte: the file is UTF-16 or UTF-32, not latin-1"),
-                (_first(rb"[\x80-\x9f]", raw), "has a C1 control byte (0x80-0x9f): not latin-1 text")]
+    problems = [
+        (raw.find(b"\x00"), "has a NUL byte: the file is UTF-16 or UTF-32, not latin-1"),
+        (_first(rb"[\x80-\x9f]", raw), "has a C1 control byte (0x80-0x9f): not latin-1 text"),
+    ]
     if re.search(rb"[\x80-\xff]", raw):
         try:
             raw.decode("utf-8")
-            problems.append((_first(rb"[\x80-\xff]", raw), "is UTF-8 (valid multi-byte sequences), "
-                             "expected latin-1: names would be mangled ('ñ' read as 'Ã±')"))
+            problems.append(
+                (
+                    _first(rb"[\x80-\xff]", raw),
+                    "is UTF-8 (valid multi-byte sequences), "
+                    "expected latin-1: names would be mangled ('ñ' read as 'Ã±')",
+                )
+            )
         except UnicodeDecodeError:
             pass
     found = [(pos, what) for pos, what in problems if pos >= 0]
@@ -50,8 +60,9 @@ def check_latin1(path: Path, raw: bytes) -> None:
     column = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
     header = next(csv.reader([raw.split(b"\n", 1)[0].replace(b"\x00", b"").decode("latin-1")]), [])
     field = header[column].lstrip("\xff\xfe\xef\xbb\xbf").strip() if column < len(header) else None
-    raise InputError(path, f"byte {raw[pos]:#04x} at offset {pos} {what}",
-                     line=raw.count(b"\n", 0, pos) + 1, field=field)
+    raise InputError(
+        path, f"byte {raw[pos]:#04x} at offset {pos} {what}", line=raw.count(b"\n", 0, pos) + 1, field=field
+    )
 
 
 def _first(pattern: bytes, raw: bytes) -> int:
@@ -76,15 +87,19 @@ def read_estimates(path: Path, years: range) -> pd.DataFrame:
         if not ok.all():
             i = int((~ok.to_numpy()).argmax())
             raise InputError(path, f"{df[field].iloc[i]!r} is not a whole number", line=i + 2, field=field)
-    wide = pd.DataFrame({"sumlev": df["SUMLEV"].str.lstrip("0"),
-                         "fips": df["STATE"].str.zfill(2) + df["COUNTY"].str.zfill(3),
-                         "county_name": df["CTYNAME"]})
-    return pd.concat([wide.assign(year=y, population=df[f"POPESTIMATE{y}"].astype("int64"))
-                      for y in years], ignore_index=True)
+    wide = pd.DataFrame(
+        {
+            "sumlev": df["SUMLEV"].str.lstrip("0"),
+            "fips": df["STATE"].str.zfill(2) + df["COUNTY"].str.zfill(3),
+            "county_name": df["CTYNAME"],
+        }
+    )
+    return pd.concat(
+        [wide.assign(year=y, population=df[f"POPESTIMATE{y}"].astype("int64")) for y in years], ignore_index=True
+    )
 
 
-def clean_population(raw_dir: Path = DATA_RAW, recodes_path: Path = FIPS_RECODES
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def clean_population(raw_dir: Path = DATA_RAW, recodes_path: Path = FIPS_RECODES) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Census population per county-year 2000-2012: one row per (fips, year), columns COLUMNS, and the log.
 
     Sources: see module docstring. Recodes: fips = STATE + COUNTY zero-padded to 2 + 3 digits;
@@ -93,18 +108,19 @@ def clean_population(raw_dir: Path = DATA_RAW, recodes_path: Path = FIPS_RECODES
     fips_recodes.csv; state = USPS code. Rules (unit county-year; the raw rows are file rows x
     years): state rows dropped; then analysis/readers/fips_recodes.csv (merged units summed).
     """
-    raw = pd.concat([read_estimates(Path(raw_dir) / file, years) for file, years in FILES.items()],
-                    ignore_index=True)
+    raw = pd.concat([read_estimates(Path(raw_dir) / file, years) for file, years in FILES.items()], ignore_index=True)
     recodes = read_recodes(recodes_path)
     log = RuleLog("population", "county-year", units="fips")
-    df = log.drop(raw, raw["sumlev"] != COUNTY_LEVEL, "state_rows",
-                  "State totals (SUMLEV 40): not counties.")
+    df = log.drop(raw, raw["sumlev"] != COUNTY_LEVEL, "state_rows", "State totals (SUMLEV 40): not counties.")
     names = df.drop_duplicates("fips").set_index("fips")["county_name"]  # co-est00int first
-    df = apply_recodes(df[["fips", "year", "population"]], log,
-                       lambda rows: rows.groupby(["fips", "year"])[["population"]].sum(), recodes)
+    df = apply_recodes(
+        df[["fips", "year", "population"]],
+        log,
+        lambda rows: rows.groupby(["fips", "year"])[["population"]].sum(),
+        recodes,
+    )
     names = pd.concat([pd.Series(unit_names(recodes)), names])
     df["county_name"] = df["fips"].map(names[~names.index.duplicated()])
     df["state_fips"] = df["fips"].str[:2]
-    df = df.merge(read_states(raw_dir)[["state_fips", "state"]], on="state_fips", how="left",
-                  validate="m:1")
+    df = df.merge(read_states(raw_dir)[["state_fips", "state"]], on="state_fips", how="left", validate="m:1")
     return df[COLUMNS], log.frame()

@@ -4,6 +4,7 @@ Source: secure_communities/activation_dates_makayla_revisedforbalance.dta (ICE a
 month level, one row per county; Hadah, immigration-enforcement-project). Cross-check: East &
 Velasquez, 287g_SC_EVerify_5_13_22_cpuma0010.dta (SC coverage per Consistent PUMA and year).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,16 +36,30 @@ def read_sc(raw_dir: Path = DATA_RAW) -> pd.DataFrame:
         if field not in df:
             raise InputError(file, "missing variable", line=1, field=field)
     month, year = df["activation_month"], df["activation_year"]
-    _check(df, "countyfips", df["countyfips"].between(1001, 78999) & ~df["countyfips"].duplicated(),
-           file, "a unique county FIPS code")
+    _check(
+        df,
+        "countyfips",
+        df["countyfips"].between(1001, 78999) & ~df["countyfips"].duplicated(),
+        file,
+        "a unique county FIPS code",
+    )
     _check(df, "activation_month", month.isna() | month.isin(range(1, 13)), file, "a month 1-12")
-    _check(df, "activation_year", year.isna() | year.isin(range(YEARS[0], YEARS[1] + 1)), file,
-           f"a year in {YEARS[0]}-{YEARS[1]}")
+    _check(
+        df,
+        "activation_year",
+        year.isna() | year.isin(range(YEARS[0], YEARS[1] + 1)),
+        file,
+        f"a year in {YEARS[0]}-{YEARS[1]}",
+    )
     _check(df, "activation_year", month.isna() == year.isna(), file, "given together with the month")
-    return pd.DataFrame({
-        "fips": df["countyfips"].astype(int).astype(str).str.zfill(5).astype("string"),
-        "state": df["state"].astype("string"),
-        "sc_month": month.astype("Int64"), "sc_year": year.astype("Int64")})
+    return pd.DataFrame(
+        {
+            "fips": df["countyfips"].astype(int).astype(str).str.zfill(5).astype("string"),
+            "state": df["state"].astype("string"),
+            "sc_month": month.astype("Int64"),
+            "sc_year": year.astype("Int64"),
+        }
+    )
 
 
 def clean_sc(raw_dir: Path = DATA_RAW) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -59,12 +74,20 @@ def clean_sc(raw_dir: Path = DATA_RAW) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     df = read_sc(raw_dir)
     log = RuleLog("treatment_sc", "county")
-    df = log.drop(df, df["fips"].str[:2] == OUTSIDE_PANEL, "outside_panel",
-                  "Puerto Rico municipio: outside the 50-state + DC county panel.")
+    df = log.drop(
+        df,
+        df["fips"].str[:2] == OUTSIDE_PANEL,
+        "outside_panel",
+        "Puerto Rico municipio: outside the 50-state + DC county panel.",
+    )
     df["sc_dated"] = df["sc_year"].notna()
     df["sc_year_midyear"] = df["sc_year"] + (df["sc_month"] >= 7).astype("Int64")
-    log.drop(df, ~df["sc_dated"], "sc_undated",
-             "No activation date in the ICE list: kept with sc_dated False, left out of the SC analysis.")
+    log.drop(
+        df,
+        ~df["sc_dated"],
+        "sc_undated",
+        "No activation date in the ICE list: kept with sc_dated False, left out of the SC analysis.",
+    )
     columns = ["fips", "state", "sc_month", "sc_year", "sc_year_midyear", "sc_dated"]
     return df[columns].reset_index(drop=True), log.frame()
 
@@ -77,8 +100,13 @@ def sc_coverage_by_year(sc: pd.DataFrame, raw_dir: Path = DATA_RAW) -> pd.DataFr
     rows = []
     for year in range(YEARS[0], YEARS[1] + 2):
         by_jan = (dated["sc_year"] < year) | ((dated["sc_year"] == year) & (dated["sc_month"] == 1))
-        rows.append({"year": year, "county_share": float(by_jan.mean()),
-                     "cpuma_mean": float(cpuma.loc[cpuma["year"] == year, "SC_jan"].mean())})
+        rows.append(
+            {
+                "year": year,
+                "county_share": float(by_jan.mean()),
+                "cpuma_mean": float(cpuma.loc[cpuma["year"] == year, "SC_jan"].mean()),
+            }
+        )
     out = pd.DataFrame(rows)
     return out.assign(difference=out["county_share"] - out["cpuma_mean"])
 
@@ -96,4 +124,4 @@ if __name__ == "__main__":
     try:
         main()
     except InputError as err:
-        raise SystemExit(f"error: {err}")
+        raise SystemExit(f"error: {err}") from None

@@ -8,6 +8,7 @@ previous one, and ``transform`` maps them back: ``x = x_q * scale_x + translate_
 Used for the county boundaries of geo/us-atlas/counties-albers-10m.json (objects counties,
 states, nation; already projected, so coordinates are drawn as they are). No GIS library needed.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,8 +68,9 @@ def decode_arcs(topology: dict) -> list[np.ndarray]:
         try:
             xy = np.asarray(arc, dtype=float)[:, :2]
         except (ValueError, IndexError):
-            raise InputError(topology.get("_path", "topology"), f"arc {i} is not a list of [x, y] positions",
-                             field="arcs") from None
+            raise InputError(
+                topology.get("_path", "topology"), f"arc {i} is not a list of [x, y] positions", field="arcs"
+            ) from None
         if transform is not None:
             xy = np.cumsum(xy, axis=0) * transform["scale"] + transform["translate"]
         out.append(xy)
@@ -127,7 +129,9 @@ def _arc_uses(topology: dict, name: str) -> dict[int, set[int]]:
     geometries = topology["objects"][name]
     geometries = geometries.get("geometries", []) if geometries.get("type") == "GeometryCollection" else [geometries]
     for position, geometry in enumerate(geometries):
-        polys = {"Polygon": [geometry.get("arcs", [])], "MultiPolygon": geometry.get("arcs", [])}.get(geometry.get("type"), [])
+        polys = {"Polygon": [geometry.get("arcs", [])], "MultiPolygon": geometry.get("arcs", [])}.get(
+            geometry.get("type"), []
+        )
         for polygon in polys:
             for ring in polygon:
                 for index in ring:

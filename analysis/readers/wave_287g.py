@@ -10,6 +10,7 @@ wave_287g_county_names.csv reads misspelt printed counties, each row with its re
 :func:`build_wave` applies them to tables in memory (so tests can hand-build lists) and returns
 one row per agreement, one row per county and the log of every rule's effect.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,21 +23,40 @@ import pyreadr
 
 from analysis.config import DATA_RAW, WAVE_COUNTY_NAMES, WAVE_FIXES, WAVE_RULES
 from analysis.infra.errors import InputError
+from analysis.infra.yamlfile import read_yaml
 from analysis.readers.agreements_287g import CROSSWALK, agency_level
 from analysis.readers.fips_recodes import read_recodes, successor
-from analysis.readers.ice_lists import FOLDER as LISTS_FOLDER, clean_ice_lists
+from analysis.readers.ice_lists import FOLDER as LISTS_FOLDER
+from analysis.readers.ice_lists import clean_ice_lists
 from analysis.readers.places import county_part, normalise_agency, read_counties, read_states
 from analysis.rulelog import RuleLog
-from analysis.infra.yamlfile import read_yaml
 
 # The rules, in the order they are applied; the YAML must list exactly these, in this order.
-RULES = ["outside_states", "state_fixes", "normalise_names", "same_as_fixes", "duplicate_rows",
-         "level_latest_type", "level_fixes", "level_from_name",
-         "county_printed", "carry_latest_county", "county_agency_by_name", "crosswalk_by_name",
-         "fips_fixes", "unplaced", "state_agencies",
-         "gaps", "left_censored", "intent_to_treat"]
-PARAMS = {"outside_states": {"territories": list}, "crosswalk_by_name": {"exclude_agency_types": list},
-          "gaps": {"date_to": str}}
+RULES = [
+    "outside_states",
+    "state_fixes",
+    "normalise_names",
+    "same_as_fixes",
+    "duplicate_rows",
+    "level_latest_type",
+    "level_fixes",
+    "level_from_name",
+    "county_printed",
+    "carry_latest_county",
+    "county_agency_by_name",
+    "crosswalk_by_name",
+    "fips_fixes",
+    "unplaced",
+    "state_agencies",
+    "gaps",
+    "left_censored",
+    "intent_to_treat",
+]
+PARAMS = {
+    "outside_states": {"territories": list},
+    "crosswalk_by_name": {"exclude_agency_types": list},
+    "gaps": {"date_to": str},
+}
 DATE_TO = ("first_list", "after_previous_list")
 FIX_COLUMNS = ["state", "agency", "field", "value", "reason"]
 FIX_FIELDS = ("state", "same_as", "level", "fips")
@@ -44,11 +64,19 @@ NAME_COLUMNS = ["state", "printed", "fips", "reason"]
 LEVELS = {"County": "county", "Municipality": "municipal", "State Agency": "state"}
 LOCAL = ("county", "municipal")
 MODELS = ("JEM", "TFM", "WSO")
-LOG_EXTRA = ["agencies_changed", "counties_before", "counties_after", "wave_counties_before",
-             "wave_counties_after", "counties_redated", "counties_flagged"]
+LOG_EXTRA = [
+    "agencies_changed",
+    "counties_before",
+    "counties_after",
+    "wave_counties_before",
+    "wave_counties_after",
+    "counties_redated",
+    "counties_flagged",
+]
 
 
 # ---- the committed rule files -------------------------------------------------------------------
+
 
 @dataclass
 class Rules:
@@ -56,7 +84,7 @@ class Rules:
 
     wave_start: pd.Timestamp
     wave_start_reason: str
-    steps: dict[str, dict] = field(default_factory=dict)   # rule -> {apply, reason, **params}
+    steps: dict[str, dict] = field(default_factory=dict)  # rule -> {apply, reason, **params}
 
     def on(self, rule: str) -> bool:
         return self.steps[rule]["apply"]
@@ -73,8 +101,12 @@ def read_rules(path: Path = WAVE_RULES) -> Rules:
     try:
         start = pd.Timestamp(str(data["wave_start"]))
     except ValueError:
-        raise InputError(path, f"{data['wave_start']!r} is not a date", line=top["wave_start"].start_mark.line + 1,
-                         field="wave_start") from None
+        raise InputError(
+            path,
+            f"{data['wave_start']!r} is not a date",
+            line=top["wave_start"].start_mark.line + 1,
+            field="wave_start",
+        ) from None
     items, nodes = data["rules"], top["rules"]
     if not isinstance(items, list):
         raise InputError(path, "rules must be a list", line=nodes.start_mark.line + 1, field="rules")
@@ -87,8 +119,9 @@ def read_rules(path: Path = WAVE_RULES) -> Rules:
         expected = RULES[i] if i < len(RULES) else None
         if name != expected:
             what = f"unknown rule {name!r}" if name not in RULES else f"rule {name!r} out of order or repeated"
-            raise InputError(path, f"{what}: expected {expected!r} here (rules: {', '.join(RULES)})",
-                             line=line, field="rule")
+            raise InputError(
+                path, f"{what}: expected {expected!r} here (rules: {', '.join(RULES)})", line=line, field="rule"
+            )
         if not str(item.get("reason") or "").strip():
             raise InputError(path, f"rule {name!r} has no reason", line=line, field="reason")
         apply = item.get("apply", True)
@@ -106,8 +139,9 @@ def read_rules(path: Path = WAVE_RULES) -> Rules:
         steps[name] = {**item, "apply": apply, "reason": " ".join(str(item["reason"]).split())}
     if len(steps) != len(RULES):
         missing = RULES[len(steps)]
-        raise InputError(path, f"rule {missing!r} is missing (rules: {', '.join(RULES)})",
-                         line=nodes.end_mark.line + 1, field="rule")
+        raise InputError(
+            path, f"rule {missing!r} is missing (rules: {', '.join(RULES)})", line=nodes.end_mark.line + 1, field="rule"
+        )
     return Rules(start, " ".join(str(data["wave_start_reason"]).split()), steps)
 
 
@@ -130,11 +164,16 @@ def read_fixes(path: Path = WAVE_FIXES) -> pd.DataFrame:
     is county/municipal/state; fips one or more 5-digit codes separated by ';'. Whether each
     agency and value exist in the lists is checked when the fixes are applied."""
     df = _read_csv(path, FIX_COLUMNS)
-    checks = [("field", df["field"].isin(FIX_FIELDS), f"one of {', '.join(FIX_FIELDS)}"),
-              ("value", (df["field"] != "level") | df["value"].isin(LEVELS.values()), "county, municipal or state"),
-              ("value", (df["field"] != "fips") | df["value"].str.fullmatch(r"\d{5}(;\d{5})*"),
-               "5-digit FIPS codes separated by ';'"),
-              ("state", df["state"].str.fullmatch(r"[A-Z. ]+"), "a state name in capitals, as ICE prints it")]
+    checks = [
+        ("field", df["field"].isin(FIX_FIELDS), f"one of {', '.join(FIX_FIELDS)}"),
+        ("value", (df["field"] != "level") | df["value"].isin(LEVELS.values()), "county, municipal or state"),
+        (
+            "value",
+            (df["field"] != "fips") | df["value"].str.fullmatch(r"\d{5}(;\d{5})*"),
+            "5-digit FIPS codes separated by ';'",
+        ),
+        ("state", df["state"].str.fullmatch(r"[A-Z. ]+"), "a state name in capitals, as ICE prints it"),
+    ]
     for column, ok, what in checks:
         if not ok.all():
             i = int((~ok.to_numpy()).argmax())
@@ -163,6 +202,7 @@ def read_crosswalk(raw_dir: Path = DATA_RAW) -> pd.DataFrame:
 
 
 # ---- places ----------------------------------------------------------------------------------------
+
 
 def county_key(name: str) -> str:
     """A matching key for a county name: normalised, 'Saint' as 'st', no spaces
@@ -197,8 +237,14 @@ class Places:
         return self.names.get((usps, " ".join(printed.split()).lower()))
 
 
-def _places(counties: pd.DataFrame, states: pd.DataFrame, crosswalk: pd.DataFrame,
-            county_names: pd.DataFrame, path: Path = WAVE_COUNTY_NAMES, exclude_types=()) -> Places:
+def _places(
+    counties: pd.DataFrame,
+    states: pd.DataFrame,
+    crosswalk: pd.DataFrame,
+    county_names: pd.DataFrame,
+    path: Path = WAVE_COUNTY_NAMES,
+    exclude_types=(),
+) -> Places:
     """Build the lookups; a county-name row whose state or FIPS is not a county of that state raises."""
     counties = counties[counties["state_fips"].isin(states["state_fips"])]
     by_key = {(s, county_key(n)): f for s, n, f in zip(counties["state"], counties["county_name"], counties["fips"])}
@@ -212,14 +258,20 @@ def _places(counties: pd.DataFrame, states: pd.DataFrame, crosswalk: pd.DataFram
         names[(usps[row.state], " ".join(row.printed.split()).lower())] = row.fips
     cw = crosswalk[~crosswalk["agency_type"].isin(list(exclude_types))]
     state_of = states.set_index("state_fips")["state"]
-    cw = pd.DataFrame({"state": cw["fips_state_code"].map(state_of), "fips": cw["fips_state_county_code"],
-                       "name": cw["crosswalk_agency_name"]}).dropna()
+    cw = pd.DataFrame(
+        {
+            "state": cw["fips_state_code"].map(state_of),
+            "fips": cw["fips_state_county_code"],
+            "name": cw["crosswalk_agency_name"],
+        }
+    ).dropna()
     cw["key"] = [normalise_agency(n, s, "") for n, s in zip(cw["name"], cw["state"])]
     lookup = cw.drop_duplicates(["state", "key", "fips"]).groupby(["state", "key"])["fips"].agg(tuple).to_dict()
     return Places(counties, by_key, names, lookup)
 
 
 # ---- the log --------------------------------------------------------------------------------------
+
 
 def county_starts(rows: pd.DataFrame) -> pd.Series:
     """Per county (fips) the earliest ``start`` of its placed local rows (a row with several
@@ -259,10 +311,17 @@ class WaveLog:
         s0, s1 = _starts_or_none(before), _starts_or_none(after)
         both = s0.index.intersection(s1.index)
         redated = int((s0[both].dt.to_period("M") != s1[both].dt.to_period("M")).sum())
-        self.extra.append(dict(
-            agencies_changed=int(ids[changed].nunique()), counties_before=len(s0), counties_after=len(s1),
-            wave_counties_before=int((s0 >= self.wave_start).sum()), wave_counties_after=int((s1 >= self.wave_start).sum()),
-            counties_redated=redated, counties_flagged=int(flagged)))
+        self.extra.append(
+            dict(
+                agencies_changed=int(ids[changed].nunique()),
+                counties_before=len(s0),
+                counties_after=len(s1),
+                wave_counties_before=int((s0 >= self.wave_start).sum()),
+                wave_counties_after=int((s1 >= self.wave_start).sum()),
+                counties_redated=redated,
+                counties_flagged=int(flagged),
+            )
+        )
         return self.log.record(before, after, rule, reason)
 
     def frame(self) -> pd.DataFrame:
@@ -270,6 +329,7 @@ class WaveLog:
 
 
 # ---- the rules ---------------------------------------------------------------------------------------
+
 
 def _row_error(row: pd.Series, message: str, field: str) -> InputError:
     """An InputError at a list row: its file, line and the sheet's column name."""
@@ -281,8 +341,7 @@ def _agency_mask(rows: pd.DataFrame, fix, fixes_path: Path, column: str = "agenc
     name = getattr(fix, column)
     mask = (rows["state"] == fix.state) & (rows["agency"] == name)
     if not mask.any():
-        raise InputError(fixes_path, f"no agency {name!r} under {fix.state} in any list", line=fix.line,
-                         field=column)
+        raise InputError(fixes_path, f"no agency {name!r} under {fix.state} in any list", line=fix.line, field=column)
     return mask
 
 
@@ -324,10 +383,18 @@ class _Context:
         return rows.loc[_agency_mask(rows, fix, self.fixes_path), "agency_id"].iloc[0]
 
 
-def build_wave(lists: pd.DataFrame, counties: pd.DataFrame, states: pd.DataFrame, crosswalk: pd.DataFrame,
-               rules: Rules, fixes: pd.DataFrame, county_names: pd.DataFrame, recodes: pd.DataFrame | None = None,
-               fixes_path: Path = WAVE_FIXES, names_path: Path = WAVE_COUNTY_NAMES
-               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def build_wave(
+    lists: pd.DataFrame,
+    counties: pd.DataFrame,
+    states: pd.DataFrame,
+    crosswalk: pd.DataFrame,
+    rules: Rules,
+    fixes: pd.DataFrame,
+    county_names: pd.DataFrame,
+    recodes: pd.DataFrame | None = None,
+    fixes_path: Path = WAVE_FIXES,
+    names_path: Path = WAVE_COUNTY_NAMES,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(agreements, timing, log) from the long table of ICE lists, by the rules in order.
 
     agreements: one row per agreement (agency x model), every level, placed or not.
@@ -336,10 +403,12 @@ def build_wave(lists: pd.DataFrame, counties: pd.DataFrame, states: pd.DataFrame
     of a state agency in its state, and flags (left_censored, wave_adopter, after_gap, exited).
     log: one row per rule (RuleLog schema plus LOG_EXTRA).
     """
-    places = _places(counties, states, crosswalk, county_names, names_path,
-                     rules.steps["crosswalk_by_name"]["exclude_agency_types"])
-    ctx = _Context(rules, fixes, places, states.set_index("state_name")["state"], WaveLog(rules.wave_start),
-                   fixes_path, names_path)
+    places = _places(
+        counties, states, crosswalk, county_names, names_path, rules.steps["crosswalk_by_name"]["exclude_agency_types"]
+    )
+    ctx = _Context(
+        rules, fixes, places, states.set_index("state_name")["state"], WaveLog(rules.wave_start), fixes_path, names_path
+    )
     rows = lists.reset_index(drop=True).copy()
     for column in ["state", "agency", "type", "county", "support_type", "file"]:
         rows[column] = rows[column].astype("object").where(rows[column].notna(), None)
@@ -362,10 +431,15 @@ def _identity(rows: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     territories = set(ctx.rules.steps["outside_states"]["territories"])
     unknown = ~rows["state"].isin(set(ctx.usps_of.index) | territories)
     if unknown.any():
-        raise _row_error(rows[unknown].iloc[0], f"{rows.loc[unknown, 'state'].iloc[0]!r} is not a U.S. state, "
-                         "DC or a territory named in the rules' outside_states", "STATE")
-    rows = ctx.step(rows, rows[~rows["state"].isin(territories)] if ctx.on("outside_states") else rows,
-                    "outside_states")
+        raise _row_error(
+            rows[unknown].iloc[0],
+            f"{rows.loc[unknown, 'state'].iloc[0]!r} is not a U.S. state, "
+            "DC or a territory named in the rules' outside_states",
+            "STATE",
+        )
+    rows = ctx.step(
+        rows, rows[~rows["state"].isin(territories)] if ctx.on("outside_states") else rows, "outside_states"
+    )
 
     # 2. state_fixes
     after = rows.copy()
@@ -375,11 +449,12 @@ def _identity(rows: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         if ctx.on("state_fixes"):
             after.loc[_agency_mask(rows, fix, ctx.fixes_path), "state"] = fix.value
     rows = ctx.step(rows, _ids(after), "state_fixes")
-    rows["usps"] = rows["state"].map(ctx.usps_of).fillna("??")   # '??': a territory kept with outside_states off
+    rows["usps"] = rows["state"].map(ctx.usps_of).fillna("??")  # '??': a territory kept with outside_states off
 
     # 3. normalise_names: agency_id 'ST:normalised-name' (or 'ST:name as printed' when off)
     def key(agency, usps, state):
         return normalise_agency(agency, usps, state) if ctx.on("normalise_names") else " ".join(agency.lower().split())
+
     rows["key"] = [key(a, u, s) for a, u, s in zip(rows["agency"], rows["usps"], rows["state"])]
     after = rows.assign(agency_id=rows["usps"] + ":" + rows["key"].str.replace(" ", "-"))
     rows = ctx.step(rows, _ids(after), "normalise_names")
@@ -390,15 +465,26 @@ def _identity(rows: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         src = rows.loc[_agency_mask(rows, fix, ctx.fixes_path), "agency_id"].iloc[0]
         dst = rows.loc[_agency_mask(rows, fix, ctx.fixes_path, "value"), "agency_id"].iloc[0]
         if src == dst:
-            raise InputError(ctx.fixes_path, "the two names are already one agency: the fix does nothing",
-                             line=fix.line, field="value")
+            raise InputError(
+                ctx.fixes_path,
+                "the two names are already one agency: the fix does nothing",
+                line=fix.line,
+                field="value",
+            )
         alias[src] = (dst, fix)
-    for src, (dst, fix) in alias.items():
+    for _src, (dst, fix) in alias.items():
         if dst in alias:
-            raise InputError(ctx.fixes_path, f"{fix.value!r} is itself renamed by another same_as fix: "
-                             "point both to the final name", line=fix.line, field="value")
-    after = rows.assign(agency_id=rows["agency_id"].map(lambda a: alias[a][0] if a in alias else a)) \
-        if ctx.on("same_as_fixes") else rows
+            raise InputError(
+                ctx.fixes_path,
+                f"{fix.value!r} is itself renamed by another same_as fix: point both to the final name",
+                line=fix.line,
+                field="value",
+            )
+    after = (
+        rows.assign(agency_id=rows["agency_id"].map(lambda a: alias[a][0] if a in alias else a))
+        if ctx.on("same_as_fixes")
+        else rows
+    )
     rows = ctx.step(rows, _ids(after), "same_as_fixes")
 
     # 5. duplicate_rows
@@ -410,15 +496,22 @@ def _levels(rows: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     """Rules 6-8: the latest TYPE, level fixes, then the name for agencies never typed."""
     rows["level"] = None
     latest_type = _latest(rows, "type")
-    after = rows.assign(level=rows["agency_id"].map(latest_type).map(LEVELS)) if ctx.on("level_latest_type") else \
-        rows.assign(level=rows["type"].map(LEVELS))
+    after = (
+        rows.assign(level=rows["agency_id"].map(latest_type).map(LEVELS))
+        if ctx.on("level_latest_type")
+        else rows.assign(level=rows["type"].map(LEVELS))
+    )
     rows = ctx.step(rows, after, "level_latest_type")
     after = rows.copy()
     for fix in ctx.fixes_of("level"):
         target = ctx.agency_of(rows, fix)
         if rows.loc[rows["agency_id"] == target, "level"].eq(fix.value).all():
-            raise InputError(ctx.fixes_path, f"{fix.agency!r} already has level {fix.value}: the fix does nothing",
-                             line=fix.line, field="value")
+            raise InputError(
+                ctx.fixes_path,
+                f"{fix.agency!r} already has level {fix.value}: the fix does nothing",
+                line=fix.line,
+                field="value",
+            )
         if ctx.on("level_fixes"):
             after.loc[after["agency_id"] == target, "level"] = fix.value
     rows = ctx.step(rows, after, "level_fixes")
@@ -432,8 +525,12 @@ def _levels(rows: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
         bad = [a for a, level in guessed.items() if level is None]
         if bad:
             row = names.loc[bad[0]]
-            raise _row_error(row, f"{row['agency']!r} has no TYPE in any list and its level cannot be told from "
-                             f"its name: add a 'level' row to {ctx.fixes_path.name}", "LAW ENFORCEMENT AGENCY")
+            raise _row_error(
+                row,
+                f"{row['agency']!r} has no TYPE in any list and its level cannot be told from "
+                f"its name: add a 'level' row to {ctx.fixes_path.name}",
+                "LAW ENFORCEMENT AGENCY",
+            )
         after.loc[untyped, "level"] = after.loc[untyped, "agency_id"].map(guessed)
     return ctx.step(rows, after, "level_from_name")
 
@@ -470,8 +567,11 @@ def _counties(rows: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
     # 9. county_printed (row by row)
     rows["fips"], rows["placed_by"] = None, None
     local = rows["level"].isin(LOCAL) & rows["county"].notna()
-    found = pd.Series([places.printed_fips(u, c) for u, c in zip(rows.loc[local, "usps"], rows.loc[local, "county"])],
-                      index=rows.index[local], dtype="object")
+    found = pd.Series(
+        [places.printed_fips(u, c) for u, c in zip(rows.loc[local, "usps"], rows.loc[local, "county"])],
+        index=rows.index[local],
+        dtype="object",
+    )
     rows["county_unread"] = False
     rows.loc[found.index, "county_unread"] = found.isna()
     after = rows.copy()
@@ -487,7 +587,9 @@ def _counties(rows: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
 
     # 11. county_agency_by_name
     named = rows[rows["level"] == "county"].assign(part=lambda d: d["agency"].map(county_part))
-    named["by_name"] = [places.by_key.get((u, county_key(p))) if p else None for u, p in zip(named["usps"], named["part"])]
+    named["by_name"] = [
+        places.by_key.get((u, county_key(p))) if p else None for u, p in zip(named["usps"], named["part"])
+    ]
     by_name = _latest(named, "by_name")
     after = _assign(rows.copy(), by_name, "county_agency_by_name") if ctx.on("county_agency_by_name") else rows
     rows = ctx.step(rows, after, "county_agency_by_name")
@@ -511,11 +613,19 @@ def _counties(rows: pd.DataFrame, ctx: _Context) -> pd.DataFrame:
             if code not in in_state:
                 raise InputError(ctx.fixes_path, f"{code} is not a county of {fix.state}", line=fix.line, field="value")
         if not rows.loc[own, "level"].isin(LOCAL).all():
-            raise InputError(ctx.fixes_path, f"{fix.agency!r} is a state agency: add a level fix first to place it",
-                             line=fix.line, field="agency")
+            raise InputError(
+                ctx.fixes_path,
+                f"{fix.agency!r} is a state agency: add a level fix first to place it",
+                line=fix.line,
+                field="agency",
+            )
         if rows.loc[own, "fips"].eq(fix.value).all():
-            raise InputError(ctx.fixes_path, f"the other rules already place {fix.agency!r} in {fix.value}: "
-                             "the fix does nothing", line=fix.line, field="value")
+            raise InputError(
+                ctx.fixes_path,
+                f"the other rules already place {fix.agency!r} in {fix.value}: the fix does nothing",
+                line=fix.line,
+                field="value",
+            )
         if ctx.on("fips_fixes"):
             after = _assign(after, {target: fix.value}, "fips_fixes")
     return ctx.step(rows, after, "fips_fixes")
@@ -529,22 +639,29 @@ def _local_only(rows: pd.DataFrame, ctx: _Context) -> tuple[pd.DataFrame, pd.Dat
     unread = rows[lost & rows["county_unread"]]
     if len(unread):
         row = unread.iloc[0]
-        raise _row_error(row, f"{row['county']!r} is not a county of {row['state']}: add it to "
-                         f"{ctx.names_path.name} or place {row['agency']!r} with a fips row in {ctx.fixes_path.name}",
-                         "COUNTY")
+        raise _row_error(
+            row,
+            f"{row['county']!r} is not a county of {row['state']}: add it to "
+            f"{ctx.names_path.name} or place {row['agency']!r} with a fips row in {ctx.fixes_path.name}",
+            "COUNTY",
+        )
     rows = ctx.step(rows, rows[~lost] if ctx.on("unplaced") else rows, "unplaced")
     state_rows = rows[rows["level"] == "state"]
-    return ctx.step(rows, rows[rows["level"] != "state"] if ctx.on("state_agencies") else rows,
-                    "state_agencies"), state_rows
+    return ctx.step(
+        rows, rows[rows["level"] != "state"] if ctx.on("state_agencies") else rows, "state_agencies"
+    ), state_rows
 
 
-def _dating(rows: pd.DataFrame, state_rows: pd.DataFrame, all_rows: pd.DataFrame, list_dates: pd.Series,
-            ctx: _Context) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _dating(
+    rows: pd.DataFrame, state_rows: pd.DataFrame, all_rows: pd.DataFrame, list_dates: pd.Series, ctx: _Context
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Rules 16-18: the date each row's agreement is dated to (gaps), and the flags left_censored and
     intent_to_treat (counted in the log; set in the tables)."""
     gap_after, gap_start = gap_dates(list_dates, ctx.rules.steps["gaps"]["date_to"] if ctx.on("gaps") else "first_list")
+
     def dated(df):
         return df.assign(after_gap=df["list_date"].map(gap_after).astype(bool), start=df["list_date"].map(gap_start))
+
     after, state_rows, all_rows = dated(rows), dated(state_rows), dated(all_rows)
     starts = county_starts(after)
     rows = ctx.step(rows, after, "gaps", flagged=_first_rows(after, starts).groupby("fips")["after_gap"].any().sum())
@@ -565,7 +682,9 @@ def gap_dates(list_dates: pd.Series, date_to: str = "first_list") -> tuple[dict,
     for prev, date in zip(dates[:-1], dates[1:]):
         gap_months = (date.to_period("M") - prev.to_period("M")).n - 1
         after_gap[date] = gap_months > 0
-        start[date] = (prev.to_period("M") + 1).to_timestamp() if gap_months > 0 and date_to == "after_previous_list" else date
+        start[date] = (
+            (prev.to_period("M") + 1).to_timestamp() if gap_months > 0 and date_to == "after_previous_list" else date
+        )
     return after_gap, start
 
 
@@ -598,9 +717,28 @@ def _first_rows(rows: pd.DataFrame, starts: pd.Series) -> pd.DataFrame:
     return ex[ex["start"] == _lookup(ex["fips"], starts)]
 
 
-AGREEMENT_COLUMNS = ["agreement_id", "agency_id", "agency", "state", "level", "model", "fips", "placed_by",
-                     "printed_fips", "crosswalk_fips", "first_list_date", "first_month", "last_list_date", "n_lists",
-                     "in_latest_list", "first_signed", "left_censored", "wave", "after_gap", "in_timing"]
+AGREEMENT_COLUMNS = [
+    "agreement_id",
+    "agency_id",
+    "agency",
+    "state",
+    "level",
+    "model",
+    "fips",
+    "placed_by",
+    "printed_fips",
+    "crosswalk_fips",
+    "first_list_date",
+    "first_month",
+    "last_list_date",
+    "n_lists",
+    "in_latest_list",
+    "first_signed",
+    "left_censored",
+    "wave",
+    "after_gap",
+    "in_timing",
+]
 
 
 def _month(dates: pd.Series) -> pd.Series:
@@ -608,18 +746,29 @@ def _month(dates: pd.Series) -> pd.Series:
     return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp()
 
 
-def _agreements(all_rows: pd.DataFrame, kept: pd.DataFrame, first_list: pd.Timestamp, last_list: pd.Timestamp,
-                R: Rules) -> pd.DataFrame:
+def _agreements(
+    all_rows: pd.DataFrame, kept: pd.DataFrame, first_list: pd.Timestamp, last_list: pd.Timestamp, R: Rules
+) -> pd.DataFrame:
     """One row per agreement: identity, level, model, county, first and last list, flags."""
     rows = all_rows.sort_values(["list_date", "line"])
     g = rows.groupby("agreement_id")
-    out = pd.DataFrame({
-        "agency_id": g["agency_id"].last(), "agency": g["agency"].last(), "state": g["usps"].last(),
-        "level": g["level"].last(), "model": g["support_type"].last(), "fips": g["fips"].last(),
-        "placed_by": g["placed_by"].last(), "printed_fips": g["printed_fips"].last(),
-        "crosswalk_fips": g["crosswalk_fips"].last(),
-        "first_list_date": g["list_date"].min(), "last_list_date": g["list_date"].max(),
-        "n_lists": g["list_date"].nunique(), "first_signed": g["signed"].min()})
+    out = pd.DataFrame(
+        {
+            "agency_id": g["agency_id"].last(),
+            "agency": g["agency"].last(),
+            "state": g["usps"].last(),
+            "level": g["level"].last(),
+            "model": g["support_type"].last(),
+            "fips": g["fips"].last(),
+            "placed_by": g["placed_by"].last(),
+            "printed_fips": g["printed_fips"].last(),
+            "crosswalk_fips": g["crosswalk_fips"].last(),
+            "first_list_date": g["list_date"].min(),
+            "last_list_date": g["list_date"].max(),
+            "n_lists": g["list_date"].nunique(),
+            "first_signed": g["signed"].min(),
+        }
+    )
     out["first_month"] = _month(g["start"].first())
     out["in_latest_list"] = out["last_list_date"] == last_list
     out["left_censored"] = out["first_list_date"] == first_list
@@ -627,21 +776,60 @@ def _agreements(all_rows: pd.DataFrame, kept: pd.DataFrame, first_list: pd.Times
     out["after_gap"] = g["after_gap"].first().astype(bool)
     out["in_timing"] = out.index.isin(kept["agreement_id"])
     out = out.reset_index().sort_values(["state", "agency_id", "model"]).reset_index(drop=True)
-    return out[AGREEMENT_COLUMNS].astype({"agreement_id": "string", "agency_id": "string", "agency": "string",
-                                          "state": "string", "level": "string", "model": "string",
-                                          "fips": "string", "placed_by": "string", "printed_fips": "string",
-                                          "crosswalk_fips": "string"})
+    return out[AGREEMENT_COLUMNS].astype(
+        {
+            "agreement_id": "string",
+            "agency_id": "string",
+            "agency": "string",
+            "state": "string",
+            "level": "string",
+            "model": "string",
+            "fips": "string",
+            "placed_by": "string",
+            "printed_fips": "string",
+            "crosswalk_fips": "string",
+        }
+    )
 
 
-TIMING_COLUMNS = ["fips", "panel_fips", "state_fips", "state", "county_name", "adopted", "first_list_date",
-                  "first_month", "first_year", "first_month_county_agency", "first_month_municipal",
-                  "first_month_jem", "first_month_tfm", "first_month_wso", "first_month_state_agency",
-                  "first_month_new_in_wave", "first_signed", "left_censored", "active_at_wave_start",
-                  "wave_adopter", "after_gap", "in_latest_list", "exited", "n_agencies", "n_agreements"]
+TIMING_COLUMNS = [
+    "fips",
+    "panel_fips",
+    "state_fips",
+    "state",
+    "county_name",
+    "adopted",
+    "first_list_date",
+    "first_month",
+    "first_year",
+    "first_month_county_agency",
+    "first_month_municipal",
+    "first_month_jem",
+    "first_month_tfm",
+    "first_month_wso",
+    "first_month_state_agency",
+    "first_month_new_in_wave",
+    "first_signed",
+    "left_censored",
+    "active_at_wave_start",
+    "wave_adopter",
+    "after_gap",
+    "in_latest_list",
+    "exited",
+    "n_agencies",
+    "n_agreements",
+]
 
 
-def _timing(rows: pd.DataFrame, state_rows: pd.DataFrame, counties: pd.DataFrame, states: pd.DataFrame,
-            list_dates: pd.Series, R: Rules, recodes: pd.DataFrame | None) -> pd.DataFrame:
+def _timing(
+    rows: pd.DataFrame,
+    state_rows: pd.DataFrame,
+    counties: pd.DataFrame,
+    states: pd.DataFrame,
+    list_dates: pd.Series,
+    R: Rules,
+    recodes: pd.DataFrame | None,
+) -> pd.DataFrame:
     """One row per county of the 50 states and DC: first months by level and model, and flags."""
     first_list, last_list = list_dates.min(), list_dates.max()
     last_before_wave = list_dates[list_dates < R.wave_start].max()
@@ -654,8 +842,11 @@ def _timing(rows: pd.DataFrame, state_rows: pd.DataFrame, counties: pd.DataFrame
     out["first_month"] = _month(start.reindex(out.index))
     out["adopted"] = out["first_month"].notna()
     out["first_year"] = out["first_month"].dt.year.astype("Int64")
-    for column, mask in [("county_agency", ex["level"] == "county"), ("municipal", ex["level"] == "municipal"),
-                         *[(m.lower(), ex["support_type"] == m) for m in MODELS]]:
+    for column, mask in [
+        ("county_agency", ex["level"] == "county"),
+        ("municipal", ex["level"] == "municipal"),
+        *[(m.lower(), ex["support_type"] == m) for m in MODELS],
+    ]:
         out[f"first_month_{column}"] = _month(ex[mask].groupby("fips")["start"].min().reindex(out.index))
     by_state = state_rows.groupby("usps")["start"].min()
     out["first_month_state_agency"] = _month(out["state"].map(by_state.to_dict()))
@@ -676,14 +867,29 @@ def _timing(rows: pd.DataFrame, state_rows: pd.DataFrame, counties: pd.DataFrame
     out["panel_fips"] = successor(out["fips"], recodes) if recodes is not None else out["fips"]
     for column in ["left_censored", "wave_adopter"]:
         out[column] = out[column].fillna(False).astype(bool)
-    return out[TIMING_COLUMNS].astype({c: "string" for c in ["fips", "panel_fips", "state_fips", "state", "county_name"]})
+    return out[TIMING_COLUMNS].astype(
+        {c: "string" for c in ["fips", "panel_fips", "state_fips", "state", "county_name"]}
+    )
 
 
-def clean_wave_287g(raw_dir: Path = DATA_RAW, rules_path: Path = WAVE_RULES, fixes_path: Path = WAVE_FIXES,
-                    names_path: Path = WAVE_COUNTY_NAMES, lists: pd.DataFrame | None = None
-                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def clean_wave_287g(
+    raw_dir: Path = DATA_RAW,
+    rules_path: Path = WAVE_RULES,
+    fixes_path: Path = WAVE_FIXES,
+    names_path: Path = WAVE_COUNTY_NAMES,
+    lists: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(agreements, timing, log) from the raw files and the committed rules (see build_wave)."""
     lists = clean_ice_lists(raw_dir) if lists is None else lists
-    return build_wave(lists, read_counties(raw_dir), read_states(raw_dir), read_crosswalk(raw_dir),
-                      read_rules(rules_path), read_fixes(fixes_path), read_county_names(names_path),
-                      read_recodes(), fixes_path=fixes_path, names_path=names_path)
+    return build_wave(
+        lists,
+        read_counties(raw_dir),
+        read_states(raw_dir),
+        read_crosswalk(raw_dir),
+        read_rules(rules_path),
+        read_fixes(fixes_path),
+        read_county_names(names_path),
+        read_recodes(),
+        fixes_path=fixes_path,
+        names_path=names_path,
+    )
