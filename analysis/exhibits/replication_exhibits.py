@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from analysis import config
+from analysis import config, replication
 from analysis.exhibits import inputs, latex, style
 from analysis.exhibits.headline import fmt_p
 from analysis.exhibits.numbers import fmt_int, fmt_num
@@ -15,24 +15,6 @@ from analysis.sample import apply_sample
 
 NC_TREATMENT = "g287_any"  # the NC specs' treatment (analysis/specs/nc_287g_*.yaml)
 NC_OUTCOMES = [("rate_violent", "Violent crimes per 100,000"), ("rate_property", "Property crimes per 100,000")]
-REPLICATION_COLUMNS = [
-    "study",
-    "outcome",
-    "published",
-    "published_value",
-    "source_type",
-    "closest_spec",
-    "closest_estimator",
-    "closest_estimate",
-    "closest_se",
-    "closest_pvalue",
-    "robust_spec",
-    "robust_estimator",
-    "robust_estimate",
-    "robust_se",
-    "robust_pvalue",
-    "verdict",
-]
 _WORDS = r"(consistent|differs|not comparable|no counterpart)"
 _VERDICT = re.compile(rf"^{_WORDS}\b.*?robust estimator {_WORDS}\b", re.S)
 
@@ -159,7 +141,7 @@ def build() -> dict[str, str]:
     """Figure nc_trends, table replication; macros counting agreements between published and ours."""
     df = nc_sample()
     figure_nc(df)
-    rep = inputs.read_csv(config.RESULTS / "replication.csv", REPLICATION_COLUMNS)
+    rep = inputs.read_csv(config.RESULTS / "replication.csv", replication.COLUMNS)
     latex.write_table(replication_table(rep), "replication")
     words = [verdicts(v) for v in rep["verdict"]]
     g = df.groupby("fips")[NC_TREATMENT].first()
