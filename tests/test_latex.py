@@ -274,3 +274,109 @@ def test_bodies_compile_with_pdflatex(tmp_path):
     )
     assert run.returncode == 0, run.stdout[-3000:]
     assert (tmp_path / "t.pdf").exists()
+
+
+# ---- the options that let every table go through the writer (issue #15) ----------------------------
+
+
+def test_tabular_plain_headers_and_rules_between_rows():
+    body = latex.tabular(
+        ["l", "r"],
+        ["Program", Raw("$p$")],
+        [["287(g)", "0.02"], latex.ADDSPACE, ["SC", "$-$0.10"]],
+    )
+    assert body == (
+        "\\begin{tabular}{lr}\n\\toprule\nProgram & $p$ \\\\\n\\midrule\n287(g) & 0.02 \\\\\n"
+        "\\addlinespace\nSC & $-$0.10 \\\\\n\\bottomrule\n\\end{tabular}\n"
+    )
+
+
+def test_tabular_centres_headers_over_number_columns_only_when_asked():
+    rows = [["a", "1", "x"]]
+    centred = latex.tabular(["l", "r", "l"], ["Design", "TWFE", "Verdict"], rows, centre=True)
+    assert "Design & \\multicolumn{1}{c}{TWFE} & Verdict \\\\" in centred
+    plain = latex.tabular(["l", "r", "l"], ["Design", "TWFE", "Verdict"], rows)
+    assert "Design & TWFE & Verdict \\\\" in plain
+
+
+def test_tabular_column_specs_groups_and_row_space():
+    body = latex.tabular(
+        [r"p{0.1\textwidth}", "r", "r"],
+        ["Study", "Est.", "SE"],
+        [["A \\& B", "1.0", "(0.5)"]],
+        groups=[[("", 1), ("Ours", 2)]],
+        row_space="3pt",
+    )
+    lines = body.splitlines()
+    assert lines[0] == r"\begin{tabular}{p{0.1\textwidth}rr}"
+    assert lines[2:4] == [r" & \multicolumn{2}{c}{Ours} \\", r"\cmidrule(lr){2-3}"]
+    assert lines[6] == r"A \& B & 1.0 & (0.5) \\[3pt]"
+
+
+def test_tabular_refuses_ragged_rows_and_headers():
+    with pytest.raises(ValueError, match="2 cells for 3 columns"):
+        latex.tabular(["l", "r", "r"], ["a", "b", "c"], [["x", "1"]])
+    with pytest.raises(ValueError, match="2 header labels for 3 columns"):
+        latex.tabular(["l", "r", "r"], ["a", "b"], [])
+    with pytest.raises(ValueError, match="do not add up"):
+        latex.tabular(["l", "r"], ["a", "b"], [], groups=[[("G", 1)]])
+
+
+def test_stack_puts_lines_in_one_top_aligned_cell():
+    cell = latex.stack("$-$71.4", "(35.4)")
+    assert isinstance(cell, Raw)
+    assert cell == r"\begin{tabular}[t]{@{}r@{}}$-$71.4 \\ (35.4)\end{tabular}"
+    assert latex.stack("a", align="l").startswith(r"\begin{tabular}[t]{@{}l@{}}")
+    with pytest.raises(ValueError, match="l, c or r"):
+        latex.stack("a", align="p{1cm}")
+
+
+def test_data_table_column_spec_override():
+    df = pd.DataFrame({"claim": ["a"], "n": [1], "how": ["long text"]})
+    body = data_table(df, {"claim": "text", "n": "int", "how": "text"}, align={"how": r"p{0.38\textwidth}"})
+    assert body.splitlines()[0] == r"\begin{tabular}{lrp{0.38\textwidth}}"
+    assert data_table(df, {"claim": "text", "n": "int", "how": "text"}).splitlines()[0] == r"\begin{tabular}{lrl}"
+    with pytest.raises(KeyError, match="unknown columns"):
+        data_table(df, {"claim": "text", "n": "int", "how": "text"}, align={"nope": "l"})
+
+
+def test_data_table_midrule_before_a_total_row():
+    df = pd.DataFrame({"state": ["AK", "AL", "All"], "n": [1, 2, 3]})
+    lines = data_table(df, {"state": "text", "n": "int"}, midrule_before=[2]).splitlines()
+    assert lines[4:9] == [r"AK & 1 \\", r"AL & 2 \\", r"\midrule", r"All & 3 \\", r"\bottomrule"]
+    with pytest.raises(IndexError, match="3 rows"):
+        data_table(df, {"state": "text", "n": "int"}, midrule_before=[3])
+
+
+def test_regression_table_panels():
+    cell = {"estimate": 0.5, "se": 0.1}
+    body = regression_table(
+        ["(1)", "(2)"],
+        [
+            latex.Panel("A. Main", [("x", [cell, None])], [("N", [10, 20])]),
+            latex.Panel(Raw(r"B. COVIND $\geq$ 90"), [("x", [None, cell])], [("N", [5, 6])]),
+        ],
+    )
+    assert body.splitlines()[4:] == [
+        r"\multicolumn{3}{l}{\emph{A. Main}} \\",
+        r"x & 0.500 &  \\",
+        r" & (0.100) &  \\",
+        r"\midrule",
+        r"N & 10 & 20 \\",
+        r"\midrule",
+        r"\multicolumn{3}{l}{\emph{B. COVIND $\geq$ 90}} \\",
+        r"x &  & 0.500 \\",
+        r" &  & (0.100) \\",
+        r"\midrule",
+        r"N & 5 & 6 \\",
+        r"\bottomrule",
+        r"\end{tabular}",
+    ]
+
+
+def test_regression_table_panels_refuse_loose_rows():
+    cell = {"estimate": 0.5, "se": 0.1}
+    with pytest.raises(ValueError, match="every row must be a Panel"):
+        regression_table(["(1)"], [latex.Panel("A", [("x", [cell])]), ("y", [cell])])
+    with pytest.raises(ValueError, match="every row must be a Panel"):
+        regression_table(["(1)"], [latex.Panel("A", [("x", [cell])])], extra_rows=[("N", [1])])

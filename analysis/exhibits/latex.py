@@ -1,17 +1,25 @@
 """Our own LaTeX table writer: booktabs ``tabular`` bodies for ``paper/generated/tables/``.
 
 The paper keeps ``\\begin{table}``, the caption and the notes; this module writes only the
-``\\begin{tabular} ... \\end{tabular}`` body, which the paper ``\\input``s.
+``\\begin{tabular} ... \\end{tabular}`` body, which the paper ``\\input``s.  It is the only
+module that writes a ``tabular`` (tests/test_one_writer.py checks that no other module does):
+:func:`data_table` for a data frame, :func:`regression_table` for estimates with standard errors,
+and :func:`tabular` for cells a module has already formatted with the helpers here.
 
 Conventions (one choice, used everywhere):
 
 * Numbers sit in right-aligned ``r`` columns with a fixed number of decimals per column, so
-  decimal points line up without siunitx.  Headers over number columns are centred.
+  decimal points line up without siunitx.  Headers over number columns are centred in
+  regression tables (and in :func:`tabular` with ``centre=True``), plain in data tables.
+* Tables that are not one frame or one estimate per cell use :func:`tabular` with options, not
+  hand-written markup: a column spec per column (``p{...}`` wraps text), spanning groups,
+  :data:`MIDRULE`/:data:`ADDSPACE` between rows, :class:`Panel` titles, :func:`stack`ed cells.
 * Minus signs are ``$-$`` (not a hyphen); a value that rounds to zero prints without a sign.
 * Counts (``"int"``) and large numbers get thousands separators, written ``{,}``.
-* A missing value (NaN/None) is an EMPTY cell, in both table kinds; infinities raise.
+* A missing value (NaN/None) is an EMPTY cell, in every table kind; infinities raise.
 * All text is escaped (``& % $ # _ { } ~ ^ \\ < > |``); wrap a string in :class:`Raw` to
-  pass LaTeX through unchanged (e.g. ``Raw(r"$\\hat\\beta$")``).
+  pass LaTeX through unchanged (e.g. ``Raw(r"$\\hat\\beta$")``).  The cells of :func:`tabular`
+  are the exception: the caller builds them with :func:`escape` and the ``fmt_`` helpers.
 * Regression tables put the standard error, and only the standard error, in parentheses
   under each estimate: cells are mappings with keys ``estimate`` and ``se`` (and ``p`` when
   stars are asked for).  Anything else (a t-statistic, a z-score) is refused, as is a
@@ -24,6 +32,7 @@ import math
 import numbers
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -57,6 +66,32 @@ Groups = Sequence[Sequence[tuple[str, int]]]
 
 class Raw(str):
     """A string that is already LaTeX: never escaped."""
+
+
+class Rule(str):
+    """A line of its own between the rows of :func:`tabular` (:data:`MIDRULE`, :data:`ADDSPACE`)."""
+
+
+MIDRULE = Rule(r"\midrule")
+ADDSPACE = Rule(r"\addlinespace")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A panel of :func:`regression_table`: an italic title row spanning the table, then its rows
+    and extra rows as the table's ``rows`` and ``extra_rows`` would be."""
+
+    title: str
+    rows: Sequence[tuple[str, Sequence[Mapping | None]]]
+    extra_rows: Sequence[tuple[str, Sequence[object]]] = ()
+
+
+def stack(*lines: str, align: str = "r") -> Raw:
+    """One cell holding ``lines`` (LaTeX) stacked and top-aligned, e.g. an estimate over its
+    standard error in a table whose other cells are a line each."""
+    if align not in ("l", "c", "r"):
+        raise ValueError(f"stack alignment must be l, c or r, got {align!r}")
+    return Raw(rf"\begin{{tabular}}[t]{{@{{}}{align}@{{}}}}" + r" \\ ".join(lines) + r"\end{tabular}")
 
 
 def required_packages() -> list[str]:
@@ -162,6 +197,10 @@ def regression_table(
     spanning header levels, top first, each a list of ``(label, span)``.  With ``stars``,
     ``*``/``**``/``***`` mark p below each of ``star_levels`` (padded so numbers stay
     aligned).  ``in_parentheses`` exists only to be refused unless it is ``"se"``.
+
+    ``rows`` may instead be a list of :class:`Panel`: each starts with its title in italics
+    across the table, then its rows and its extra rows; a rule separates the panels, and
+    ``extra_rows`` must then be empty (each panel has its own).
     """
     if in_parentheses != "se":
         raise ValueError(f"parentheses hold standard errors only, not {in_parentheses!r}")
@@ -170,6 +209,21 @@ def regression_table(
     lines = [rf"\begin{{tabular}}{{l{'r' * ncols}}}", r"\toprule"]
     lines += _header_rows(groups, ncols, 1)
     lines += [" & ".join([escape(stub)] + [_centre(c) for c in columns]) + r" \\", r"\midrule"]
+    panels = [r for r in rows if isinstance(r, Panel)]
+    if panels and (len(panels) != len(rows) or extra_rows):
+        raise ValueError("with panels, every row must be a Panel and extra_rows must be empty")
+    for i, part in enumerate(panels or [Panel("", rows, extra_rows)]):
+        if panels:
+            lines += [r"\midrule"] if i else []
+            lines.append(rf"\multicolumn{{{ncols + 1}}}{{l}}{{\emph{{{escape(part.title)}}}}} \\")
+        lines += _estimate_rows(columns, part.rows, part.extra_rows, digits, stars, levels, pad)
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def _estimate_rows(columns, rows, extra_rows, digits, stars, levels, pad) -> list[str]:
+    """The lines of :func:`regression_table` below its header: estimates, s.e., extra rows."""
+    ncols, lines = len(columns), []
     for label, cells in rows:
         if len(cells) != ncols:
             raise ValueError(f"row {label!r}: {len(cells)} cells for {ncols} columns")
@@ -198,8 +252,7 @@ def regression_table(
             raise ValueError(f"extra row {label!r}: {len(values)} values for {ncols} columns")
         cells = [_extra_cell(v, digits, pad) for v in values]
         lines.append(" & ".join([escape(label)] + cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _extra_cell(v: object, digits: int, pad: int) -> str:
@@ -218,6 +271,8 @@ def data_table(
     *,
     labels: Mapping[str, str] | None = None,
     groups: Groups | None = None,
+    align: Mapping[str, str] | None = None,
+    midrule_before: Sequence[int] = (),
 ) -> str:
     """A plain table body from ``df`` (index ignored), one format per column, in ``df`` order.
 
@@ -225,7 +280,10 @@ def data_table(
     separators) or an int ``d`` (number with ``d`` decimals); both number kinds are
     right-aligned.  Every column needs a format, and no format may name a missing column.
     ``labels`` renames headers (escaped); ``groups`` are spanning header levels as in
-    :func:`regression_table`.  Missing values are empty cells.
+    :func:`regression_table`.  Missing values are empty cells.  ``align`` replaces the column
+    spec of the columns it names (e.g. ``{"how": r"p{0.38\\textwidth}"}`` wraps a long text
+    column); ``midrule_before`` lists the row positions (0-based) that a ``\\midrule`` precedes,
+    e.g. a total row.
     """
     cols = list(df.columns)
     if set(formats) != set(cols):
@@ -237,12 +295,18 @@ def data_table(
         f = formats[c]
         if not (f in ("text", "int") or (isinstance(f, int) and not isinstance(f, bool) and f >= 0)):
             raise ValueError(f"column {c!r}: format must be 'text', 'int' or decimals >= 0, got {f!r}")
-    labels = labels or {}
-    align = "".join("l" if formats[c] == "text" else "r" for c in cols)
-    lines = [rf"\begin{{tabular}}{{{align}}}", r"\toprule"]
+    labels, align = labels or {}, align or {}
+    if set(align) - set(cols):
+        raise KeyError(f"align names unknown columns {sorted(set(align) - set(cols))}")
+    if any(not 0 <= i < len(df) for i in midrule_before):
+        raise IndexError(f"midrule_before {list(midrule_before)}: the table has {len(df)} rows")
+    spec = "".join(align.get(c, "l" if formats[c] == "text" else "r") for c in cols)
+    lines = [rf"\begin{{tabular}}{{{spec}}}", r"\toprule"]
     lines += _header_rows(groups, len(cols), 0)
     lines += [" & ".join(escape(labels.get(c, c)) for c in cols) + r" \\", r"\midrule"]
-    for values in df.itertuples(index=False, name=None):
+    for i, values in enumerate(df.itertuples(index=False, name=None)):
+        if i in midrule_before:
+            lines.append(r"\midrule")
         cells = []
         for c, v in zip(cols, values):
             f = formats[c]
@@ -253,6 +317,45 @@ def data_table(
             else:
                 cells.append(fmt_number(v, f))
         lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def tabular(
+    align: Sequence[str],
+    header: Sequence[str],
+    rows: Sequence[Sequence[str] | Rule],
+    *,
+    groups: Groups | None = None,
+    centre: bool = False,
+    row_space: str = "",
+) -> str:
+    """A table body from cells the caller has already formatted (with :func:`fmt_number`,
+    :func:`fmt_count`, :func:`escape`, :func:`stack`): for tables whose rows are not one
+    data frame or one estimate per cell.
+
+    ``align`` is one column spec per column (``"l"``, ``"r"``, ``r"p{0.1\\textwidth}"``, ...).
+    ``header`` labels are escaped (pass :class:`Raw` for LaTeX); with ``centre`` the labels
+    over ``"r"`` columns are centred, as in :func:`regression_table`, otherwise all are plain.
+    ``rows`` are lists of cells (LaTeX, not escaped here) or a :class:`Rule` on a line of its
+    own.  ``groups`` are spanning header levels over all columns (``("", n)`` leaves ``n``
+    columns blank).  ``row_space`` (e.g. ``"3pt"``) adds space after every row.
+    """
+    ncols = len(align)
+    if len(header) != ncols:
+        raise ValueError(f"{len(header)} header labels for {ncols} columns")
+    heads = [_centre(h) if centre and a == "r" else escape(h) for h, a in zip(header, align)]
+    end = r" \\" + (f"[{row_space}]" if row_space else "")
+    lines = [rf"\begin{{tabular}}{{{''.join(align)}}}", r"\toprule"]
+    lines += _header_rows(groups, ncols, 0)
+    lines += [" & ".join(heads) + r" \\", r"\midrule"]
+    for row in rows:
+        if isinstance(row, Rule):
+            lines.append(str(row))
+            continue
+        if len(row) != ncols:
+            raise ValueError(f"row {list(row)!r}: {len(row)} cells for {ncols} columns")
+        lines.append(" & ".join(row) + end)
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 
