@@ -84,6 +84,18 @@ def year_text(value) -> str:
     return "" if pd.isna(value) else str(int(value))
 
 
+def typeset(df: pd.DataFrame, formats: dict) -> pd.DataFrame:
+    """``df`` with its text columns as LaTeX (escaped), en dashes as ``--`` and arrows as ``$\\to$``."""
+
+    def tex(column):  # object dtype: a str column would turn the Raw cells back into str
+        cells = [
+            t if pd.isna(t) else latex.Raw(latex.escape(t).replace("–", "--").replace("→", r"$\to$")) for t in column
+        ]
+        return pd.Series(cells, index=column.index, dtype=object)
+
+    return df.assign(**{c: tex(df[c]) for c, f in formats.items() if f == "text"})
+
+
 def bin_label(low: float, high: float, digits: int = 3) -> str:
     """'0.1-0.15', '> 1' for a bin."""
 
@@ -157,9 +169,10 @@ def elasticity_table(elasticity: pd.DataFrame) -> str:
             "mad": elasticity["median_abs_change"],
         }
     )
+    formats = {"bin": "text", "n": "int", "slope": 2, "se": 2, "mad": 2}
     return latex.data_table(
-        df,
-        {"bin": "text", "n": "int", "slope": 2, "se": 2, "mad": 2},
+        typeset(df, formats),
+        formats,
         labels={
             "bin": "|Change in ln coverage ratio|",
             "n": "County-years",
@@ -167,7 +180,7 @@ def elasticity_table(elasticity: pd.DataFrame) -> str:
             "se": "s.e.",
             "mad": "Median |change in ln rate|",
         },
-    ).replace("–", "--")
+    )
 
 
 def sharp_changes(pre: pd.DataFrame) -> pd.DataFrame:
@@ -223,7 +236,7 @@ def changes_table(changes: pd.DataFrame) -> str:
         "g287": "287(g)",
         "sc": "SC",
     }
-    return latex.data_table(top, formats, labels=labels).replace("→", r"$\to$").replace("–", "--")
+    return latex.data_table(typeset(top, formats), formats, labels=labels)
 
 
 def grid_rows(program: str) -> pd.DataFrame:
@@ -236,15 +249,7 @@ def grid_rows(program: str) -> pd.DataFrame:
 
 def sensitivity_table(grids: dict[str, pd.DataFrame]) -> str:
     """Rows = coverage-rule sets (SENSITIVITY); per program: TWFE, CS (s.e.) and counties."""
-    lines = [
-        r"\begin{tabular}{lrrrrrr}",
-        r"\toprule",
-        r" & \multicolumn{3}{c}{287(g)} & \multicolumn{3}{c}{Secure Communities} \\",
-        r"\cmidrule(lr){2-4} \cmidrule(lr){5-7}",
-        r"Sample & \multicolumn{1}{c}{TWFE} & \multicolumn{1}{c}{CS} & \multicolumn{1}{c}{Counties} & "
-        r"\multicolumn{1}{c}{TWFE} & \multicolumn{1}{c}{CS} & \multicolumn{1}{c}{Counties} \\",
-        r"\midrule",
-    ]
+    rows = []
     for variant, label in SENSITIVITY:
         est, se = [label], [""]
         for program in ("287g", "sc"):
@@ -259,9 +264,14 @@ def sensitivity_table(grids: dict[str, pd.DataFrame]) -> str:
             n = g.loc[(variant, "twfe"), "n_units"] if (variant, "twfe") in g.index else None
             est.append(latex.fmt_count(n) if n is not None else "")
             se.append("")
-        lines += [" & ".join(est) + r" \\", " & ".join(se) + r" \\"]
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines) + "\n"
+        rows += [est, se]
+    return latex.tabular(
+        ["l"] + ["r"] * 6,
+        ["Sample", "TWFE", "CS", "Counties", "TWFE", "CS", "Counties"],
+        rows,
+        groups=[[("", 1), ("287(g)", 3), ("Secure Communities", 3)]],
+        centre=True,
+    )
 
 
 def placebo_spec(program: str, outcome: str, sample: str) -> str:
@@ -293,7 +303,11 @@ def placebo_table(placebos: pd.DataFrame) -> str:
     """Panel A: main sample; panel B: pre-audit sample. Rows = reporting outcomes; columns = designs."""
     columns = ["TWFE", "CS", "TWFE", "CS"]
     groups = [[(label, 2) for _, label, _ in SPEC_PREFIXES]]
-    bodies = []
+    titles = {
+        "main": "A. Main sample",
+        PRE_AUDIT: latex.Raw("B. Pre-audit sample (COVIND $\\geq$ 90 every year, balanced)"),
+    }
+    panels = []
     for sample in ("main", PRE_AUDIT):
         rows = []
         for outcome, label, _ in PLACEBOS:
@@ -317,29 +331,8 @@ def placebo_table(placebos: pd.DataFrame) -> str:
             for p, _, _ in SPEC_PREFIXES
             for e in ("twfe", "cs_simple")
         ]
-        bodies.append(latex.regression_table(columns, rows, groups=groups, extra_rows=[("Counties", counts)]))
-    head, rest_a = bodies[0].split(r"\midrule", 1)
-    body_a = rest_a.rsplit(r"\bottomrule", 1)[0]
-    body_b = bodies[1].split(r"\midrule", 1)[1].rsplit(r"\bottomrule", 1)[0]
-
-    def panel(title):
-        return rf"\multicolumn{{5}}{{l}}{{\emph{{{title}}}}} \\" + "\n"
-
-    return (
-        head
-        + r"\midrule"
-        + "\n"
-        + panel("A. Main sample")
-        + body_a.lstrip("\n")
-        + r"\midrule"
-        + "\n"
-        + panel("B. Pre-audit sample (COVIND $\\geq$ 90 every year, balanced)")
-        + body_b.lstrip("\n")
-        + r"\bottomrule"
-        + "\n"
-        + r"\end{tabular}"
-        + "\n"
-    )
+        panels.append(latex.Panel(titles[sample], rows, [("Counties", counts)]))
+    return latex.regression_table(columns, panels, groups=groups)
 
 
 def cohort_2013(pre: pd.DataFrame, main: pd.DataFrame) -> pd.DataFrame:
@@ -381,18 +374,19 @@ def cohort_table(cohort: pd.DataFrame) -> str:
             "main": np.where(cohort["in_main"], "yes", "no"),
         }
     )
-    body = latex.data_table(
-        df,
-        {
-            "county": "text",
-            "state": "text",
-            "population": 0,
-            "weight": 1,
-            "ratio": "text",
-            "jump": "text",
-            "agencies": "text",
-            "main": "text",
-        },
+    formats = {
+        "county": "text",
+        "state": "text",
+        "population": 0,
+        "weight": 1,
+        "ratio": "text",
+        "jump": "text",
+        "agencies": "text",
+        "main": "text",
+    }
+    return latex.data_table(
+        typeset(df, formats),
+        formats,
         labels={
             "county": "County",
             "state": "State",
@@ -404,7 +398,6 @@ def cohort_table(cohort: pd.DataFrame) -> str:
             "main": "In main",
         },
     )
-    return body.replace("–", "--")
 
 
 def rule_macros(log: pd.DataFrame) -> dict[str, str]:

@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import GENERATED, RESULTS
-from analysis.exhibits import inputs, style
-from analysis.exhibits.latex import write_table
+from analysis.exhibits import inputs, latex, style
 from analysis.exhibits.numbers import fmt_int, fmt_num, render
 from analysis.exhibits.style import PROGRAM_LABELS
 from analysis.infra import cli
@@ -103,31 +102,23 @@ def plot_curve(program: str, est: pd.DataFrame, median: float):
 def joint_table(joints: dict[str, pd.DataFrame]) -> str:
     """Body of the joint-test table: per program, each statistic observed, null median, null 95th
     percentile and p-value."""
-    lines = [
-        "\\begin{tabular}{llrrrr}",
-        "\\toprule",
-        "Program & Statistic & Observed & Null median & Null 95th pct. & $p$ \\\\",
-        "\\midrule",
-    ]
+    rows = []
     for program, joint in joints.items():
+        rows += [latex.ADDSPACE] if rows else []
         for i, row in joint.reset_index(drop=True).iterrows():
             digits = 1 if row["statistic"] == "median" else 2
-            lines.append(
-                " & ".join(
-                    [
-                        PROGRAM_LABELS[program][1] if i == 0 else "",
-                        STAT_LABEL[row["statistic"]],
-                        fmt_num(row["observed"], digits),
-                        fmt_num(row["null_median"], digits),
-                        fmt_num(row["null_q95"], digits),
-                        fmt_num(row["p_value"], 2),
-                    ]
-                )
-                + " \\\\"
+            rows.append(
+                [
+                    PROGRAM_LABELS[program][1] if i == 0 else "",
+                    STAT_LABEL[row["statistic"]],
+                    fmt_num(row["observed"], digits),
+                    fmt_num(row["null_median"], digits),
+                    fmt_num(row["null_q95"], digits),
+                    fmt_num(row["p_value"], 2),
+                ]
             )
-        lines.append("\\addlinespace")
-    lines[-1] = "\\bottomrule"
-    return "\n".join([*lines, "\\end{tabular}", ""])
+    header = ["Program", "Statistic", "Observed", "Null median", "Null 95th pct.", latex.Raw("$p$")]
+    return latex.tabular(["l", "l", "r", "r", "r", "r"], header, rows)
 
 
 def macros(program: str, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
@@ -192,7 +183,7 @@ def main() -> int:
         fig = plot_curve(program, t["estimates"], float(t["joint"].set_index("statistic").loc["median", "observed"]))
         style.save(fig, f"multiverse_{program}")
         numbers.update(macros(program, t))
-    write_table(joint_table({p: t["joint"] for p, t in tables.items()}), "multiverse_joint")
+    latex.write_table(joint_table({p: t["joint"] for p, t in tables.items()}), "multiverse_joint")
     numbers["MvConclusion"] = conclusion({p: t["joint"] for p, t in tables.items()})
     write_text(NUMBERS, render(numbers).replace("analysis.exhibits.numbers", "analysis.exhibits.multiverse"))
     return 0

@@ -87,13 +87,7 @@ def _stack(estimate: float, se: float, digits: int) -> str:
     without an estimate)."""
     if pd.isna(estimate):
         return ""
-    return (
-        r"\begin{tabular}[t]{@{}r@{}}"
-        + latex.fmt_number(estimate, digits)
-        + r" \\ ("
-        + latex.fmt_number(se, digits)
-        + r")\end{tabular}"
-    )
+    return latex.stack(latex.fmt_number(estimate, digits), f"({latex.fmt_number(se, digits)})")
 
 
 def published(row: pd.Series) -> str:
@@ -104,37 +98,31 @@ def published(row: pd.Series) -> str:
 def replication_table(rep: pd.DataFrame) -> str:
     """Table body: study, outcome, published result, our closest and robust estimates (SE below), p, verdicts."""
     rag = r">{\raggedright\arraybackslash}p"  # needs \usepackage{array}
-    lines = [
-        rf"\begin{{tabular}}{{{rag}{{0.13\textwidth}}{rag}{{0.10\textwidth}}{rag}{{0.19\textwidth}}rrrrll}}",
-        r"\toprule",
-        r" & & & \multicolumn{2}{c}{Ours: closest} & \multicolumn{2}{c}{Ours: robust (CS)} & "
-        r"\multicolumn{2}{c}{Verdict} \\",
-        r"\cmidrule(lr){4-5} \cmidrule(lr){6-7} \cmidrule(lr){8-9}",
-        r"Study & Outcome & Published & \multicolumn{1}{c}{Est.} & \multicolumn{1}{c}{$p$} & "
-        r"\multicolumn{1}{c}{Est.} & \multicolumn{1}{c}{$p$} & Closest & Robust \\",
-        r"\midrule",
-    ]
+    rows = []
     for _, r in rep.iterrows():
         close, robust = verdicts(r["verdict"])
         dc, dr = _digits(r["closest_spec"]), _digits(r["robust_spec"])
-        lines.append(
-            " & ".join(
-                [
-                    latex.escape(r["study"]),
-                    latex.escape(r["outcome"]),
-                    published(r),
-                    _stack(r["closest_estimate"], r["closest_se"], dc),
-                    fmt_p(float(r["closest_pvalue"])),
-                    _stack(r["robust_estimate"], r["robust_se"], dr),
-                    "" if pd.isna(r["robust_pvalue"]) else fmt_p(float(r["robust_pvalue"])),
-                    close,
-                    robust,
-                ]
-            )
-            + r" \\[3pt]"
+        rows.append(
+            [
+                latex.escape(r["study"]),
+                latex.escape(r["outcome"]),
+                published(r),
+                _stack(r["closest_estimate"], r["closest_se"], dc),
+                fmt_p(float(r["closest_pvalue"])),
+                _stack(r["robust_estimate"], r["robust_se"], dr),
+                "" if pd.isna(r["robust_pvalue"]) else fmt_p(float(r["robust_pvalue"])),
+                close,
+                robust,
+            ]
         )
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines) + "\n"
+    return latex.tabular(
+        [rf"{rag}{{0.13\textwidth}}", rf"{rag}{{0.10\textwidth}}", rf"{rag}{{0.19\textwidth}}"] + ["r"] * 4 + ["l"] * 2,
+        ["Study", "Outcome", "Published", "Est.", latex.Raw("$p$"), "Est.", latex.Raw("$p$"), "Closest", "Robust"],
+        rows,
+        groups=[[("", 3), ("Ours: closest", 2), ("Ours: robust (CS)", 2), ("Verdict", 2)]],
+        centre=True,
+        row_space="3pt",
+    )
 
 
 def build() -> dict[str, str]:

@@ -133,11 +133,8 @@ def build() -> dict[str, str]:
         table,
         {"claim": "text", "article": "int", "ours": "int", "match": "text", "how": "text"},
         labels={"claim": "Claim", "article": "Article", "ours": "Ours", "match": "Match", "how": "How we counted"},
+        align={"how": r"p{0.38\textwidth}"},  # wrap the long column
     )
-    head = r"\begin{tabular}{lrrll}"
-    if not body.startswith(head):
-        raise ValueError("unexpected table header from latex.data_table")
-    body = body.replace(head, r"\begin{tabular}{lrrlp{0.38\textwidth}}", 1)  # wrap the long column
     latex.write_table(body, "seed_numbers")
 
     gap = series[series["source"] == SOURCES["none"]]["month"]

@@ -45,7 +45,7 @@ def sample_construction(log: pd.DataFrame) -> str:
             "units": log["units_after"],
         }
     )
-    body = latex.data_table(
+    return latex.data_table(
         df,
         {
             "step": "int",
@@ -65,11 +65,8 @@ def sample_construction(log: pd.DataFrame) -> str:
             "rows": "Rows left",
             "units": "Units left",
         },
+        align={"reason": REASON_WIDTH},
     )
-    head = r"\begin{tabular}{rlllrrr}"
-    if not body.startswith(head):
-        raise ValueError("unexpected table header from latex.data_table")
-    return body.replace(head, r"\begin{tabular}{rl" + REASON_WIDTH + "lrrr}", 1)
 
 
 def groups(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -105,29 +102,21 @@ def summary_stats(df: pd.DataFrame) -> str:
     """Table body of summary_frame: counts as integers, everything else with 1 decimal (log: 2)."""
     frame = summary_frame(df)
     cols = [c for c in frame.columns if c not in ("label", "digits")]
-    lines = [
-        r"\begin{tabular}{l" + "r" * len(cols) + "}",
-        r"\toprule",
-        " & " + r" & \multicolumn{2}{c}{287(g)} & \multicolumn{2}{c}{Secure Communities} \\",
-        r"\cmidrule(lr){3-4} \cmidrule(lr){5-6}",
-        " & "
-        + " & ".join(
-            rf"\multicolumn{{1}}{{c}}{{{latex.escape(c)}}}"
-            for c in ["All", "Adopted by 2012", "Not by 2012", "By 2010", "2011-13"]
-        )
-        + r" \\",
-        r"\midrule",
-    ]
+    rows = []
     for _, row in frame.iterrows():
         label, digits = row["label"], int(row["digits"])
         if digits < 0:
             cells = [latex.fmt_count(row[c]) for c in cols]
         else:
             cells = [latex.fmt_number(row[c], digits) for c in cols]
-        text = r"\quad s.d." if label == "s.d." else latex.escape(label)
-        lines.append(text + " & " + " & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines) + "\n"
+        rows.append([r"\quad s.d." if label == "s.d." else latex.escape(label), *cells])
+    return latex.tabular(
+        ["l"] + ["r"] * len(cols),
+        ["", "All", "Adopted by 2012", "Not by 2012", "By 2010", "2011-13"],
+        rows,
+        groups=[[("", 2), ("287(g)", 2), ("Secure Communities", 2)]],
+        centre=True,
+    )
 
 
 def build() -> dict[str, str]:

@@ -93,26 +93,20 @@ def coding_table(grid: pd.DataFrame, counts: dict[str, int | None]) -> str:
         r = grid.loc[(variant, est)]
         return latex.fmt_number(r["estimate"], 3), f"({latex.fmt_number(r['se'], 3)})"
 
-    lines = [
-        r"\begin{tabular}{lrrrrrr}",
-        r"\toprule",
-        r" & \multicolumn{4}{c}{Rule applied} & \multicolumn{2}{c}{As coded before} \\",
-        r"\cmidrule(lr){2-5} \cmidrule(lr){6-7}",
-        r"Design & \multicolumn{1}{c}{TWFE} & \multicolumn{1}{c}{CS} & \multicolumn{1}{c}{Counties} & "
-        r"\multicolumn{1}{c}{Dropped} & \multicolumn{1}{c}{TWFE} & \multicolumn{1}{c}{CS} \\",
-        r"\midrule",
-    ]
+    rows = []
     for variant, label, before, _ in CODING:
         (t, ts), (c, cs_) = cell(variant, "twfe"), cell(variant, "cs_simple")
         (bt, bts), (bc, bcs) = cell(before, "twfe"), cell(before, "cs_simple")
         n = latex.fmt_count(grid.loc[(variant, "twfe"), "n_units"])
         dropped = "" if counts.get(variant) is None else latex.fmt_count(counts[variant])
-        lines += [
-            " & ".join([latex.escape(label), t, c, n, dropped, bt, bc]) + r" \\",
-            " & ".join(["", ts, cs_, "", "", bts, bcs]) + r" \\",
-        ]
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines) + "\n"
+        rows += [[latex.escape(label), t, c, n, dropped, bt, bc], ["", ts, cs_, "", "", bts, bcs]]
+    return latex.tabular(
+        ["l"] + ["r"] * 6,
+        ["Design", "TWFE", "CS", "Counties", "Dropped", "TWFE", "CS"],
+        rows,
+        groups=[[("", 1), ("Rule applied", 4), ("As coded before", 2)]],
+        centre=True,
+    )
 
 
 def dating_macros(d: pd.DataFrame, agreements: pd.DataFrame) -> dict[str, str]:

@@ -267,11 +267,9 @@ def build() -> dict[str, str]:
             "state_agency": "State agency",
         },
         groups=[[("", 2), ("Counties adopting", 4), ("Counties with model", 3), ("", 1)]],
+        midrule_before=[len(states)],  # a rule above the national total
     )
-    lines = body.splitlines()
-    last = max(i for i, line in enumerate(lines) if line.startswith("All counties"))
-    lines.insert(last, r"\midrule")
-    latex.write_table("\n".join(lines) + "\n", "wave_states")
+    latex.write_table(body, "wave_states")
     latex.write_table(
         latex.data_table(
             _rules_table(log),
