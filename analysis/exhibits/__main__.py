@@ -26,6 +26,7 @@ MODULES = [
     "diagnostics",
     "robustness",
     "credibility",
+    "credibility_outcomes",
     "replication_exhibits",
     "coverage_audit",
     "treatment_coding",
