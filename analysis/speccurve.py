@@ -54,13 +54,18 @@ def _splitmix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def keys(seed: int, draw: int, units: np.ndarray) -> np.ndarray:
-    """A key per unit for null draw ``draw``: a hash of (seed, draw, unit code); units are numeric codes
-    (FIPS strings are read as integers); ties are practically impossible."""
-    codes = np.asarray(pd.to_numeric(pd.Series(units).astype(str), errors="raise"), dtype="int64")
+def unit_codes(units: np.ndarray) -> np.ndarray:
+    """Units as numeric codes (FIPS strings are read as integers)."""
+    return np.asarray(pd.to_numeric(pd.Series(units).astype(str), errors="raise"), dtype="int64").astype("uint64")
+
+
+def keys(seed: int, draw: int, units: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
+    """A key per unit for null draw ``draw``: a hash of (seed, draw, unit code); ``codes``, if given, are
+    unit_codes(units), computed once per set of units; ties are practically impossible."""
+    codes = unit_codes(units) if codes is None else codes
     x = _splitmix(np.full(len(codes), np.uint64(seed % 2**64)))
     x = _splitmix(x ^ np.uint64(draw))
-    return _splitmix(x ^ codes.astype("uint64"))
+    return _splitmix(x ^ codes)
 
 
 class Permuter:
@@ -71,6 +76,7 @@ class Permuter:
     def __init__(self, units: pd.DataFrame):
         self.g = units["g"].to_numpy(float)
         self.unit = units["unit"].to_numpy()
+        self.codes = unit_codes(self.unit)  # parsed once, not at every draw
         self.strata = [
             idx[np.argsort(self.unit[idx], kind="stable")]
             for idx in units.groupby("stratum", sort=True).indices.values()
@@ -81,7 +87,7 @@ class Permuter:
         """Timing per unit after null draw ``draw``."""
         if draw == 0:
             return self.g
-        out, k = self.g.copy(), keys(seed, draw, self.unit)
+        out, k = self.g.copy(), keys(seed, draw, self.unit, self.codes)
         for by_unit in self.strata:
             out[by_unit[np.argsort(k[by_unit], kind="stable")]] = self.g[by_unit]
         return out

@@ -193,7 +193,8 @@ def _curve(panel, draws):
     obs = np.array([f.fit(f.units["g"].to_numpy(float)) for f in fits])
     for f, (b, _) in zip(fits, obs):
         f.remove_effect(b)
-    null = np.array([[f.fit(sc.Permuter(f.units).draw(11, d)) for d in range(1, draws + 1)] for f in fits])
+    perms = [sc.Permuter(f.units) for f in fits]  # one per spec: a draw depends on (seed, draw, units) only
+    null = np.array([[f.fit(p.draw(11, d)) for d in range(1, draws + 1)] for f, p in zip(fits, perms)])
     return sc.joint_test(obs[:, 0], obs[:, 1], null[:, :, 0], null[:, :, 1])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -14,7 +16,7 @@ def read_yaml(path: str | Path, kind: type, expected: str):
     when the text is not valid YAML, and line 1 when the top level is not a ``kind`` (``expected`` says what)."""
     text = Path(path).read_text(encoding="utf-8")
     try:
-        data, root = yaml.safe_load(text), yaml.compose(text)
+        data, root = copy.deepcopy(_parse(text))  # a copy: callers may change what they get
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise InputError(
@@ -23,3 +25,10 @@ def read_yaml(path: str | Path, kind: type, expected: str):
     if not isinstance(data, kind):
         raise InputError(path, f"expected {expected}", line=1)
     return data, root
+
+
+@lru_cache(maxsize=64)
+def _parse(text: str):
+    """Document and node tree of ``text``, parsed once per distinct text (a credibility run reads the same
+    samples and derived files for each of its hundred specs; keyed on the text, never stale)."""
+    return yaml.safe_load(text), yaml.compose(text)
