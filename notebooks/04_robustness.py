@@ -241,23 +241,7 @@ pd.DataFrame(ri)
 # %%
 fig, axes = style.figure(height=2.8, ncols=2)
 for ax, program in zip(axes, PROGRAM_TITLES):
-    summary, draws = robustness.ri(program)
-    bins = np.histogram_bin_edges(draws["estimate"], bins=50)
-    for scheme, (_, label, colour) in robustness.RI_SCHEMES.items():
-        ax.hist(
-            draws.loc[draws["scheme"] == scheme, "estimate"],
-            bins=bins,
-            histtype="step",
-            lw=1.2,
-            color=style.OKABE_ITO[colour],
-            label=f"{label}, p = {summary.loc[scheme, 'p_perm']:.3f}",
-        )
-    ax.axvline(summary["estimate"].iloc[0], color=style.OKABE_ITO["vermillion"], lw=1.5, label="observed")
-    ax.set_title(PROGRAM_TITLES[program])
-    ax.set_xlabel("TWFE estimate (log points)")
-    ax.set_ylim(0, ax.get_ylim()[1] * 1.45)
-    ax.legend(loc="upper right", fontsize=6.5)
-axes[0].set_ylabel("permutations")
+    robustness.ri_panel(ax, program)
 fig
 
 # %% [markdown]

@@ -236,28 +236,33 @@ def ri(program: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return summary, draws
 
 
+def ri_panel(ax, program: str) -> None:
+    """One panel of figure ri: ``program``'s permutation distribution of each scheme (outlines) and the
+    observed estimate with each scheme's p-value (notebook 04 draws the same panels)."""
+    summary, draws = ri(program)
+    bins = np.histogram_bin_edges(draws["estimate"], bins=50)
+    for scheme, (_, label, colour) in RI_SCHEMES.items():
+        ax.hist(
+            draws.loc[draws["scheme"] == scheme, "estimate"],
+            bins=bins,
+            histtype="step",
+            lw=1.2,
+            color=style.OKABE_ITO[colour],
+            label=f"{label}, $p$ = {summary.loc[scheme, 'p_perm']:.3f}",
+        )
+    ax.axvline(summary["estimate"].iloc[0], color=style.OKABE_ITO["vermillion"], lw=1.5, label="Observed")
+    ax.set_title(PROGRAM_LABELS[program][1])
+    ax.set_xlabel("TWFE estimate (log points)")
+    ax.set_ylabel(f"Permutations (of {int(summary['n_perm'].iloc[0])})")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.45)  # headroom: the legend sits above the bars
+    ax.legend(loc="upper right", fontsize=6.5)
+
+
 def figure_ri() -> None:
-    """Figure ri: one panel per program, the permutation distribution of each scheme (outlines) and the
-    observed estimate with each scheme's p-value."""
+    """Figure ri: one panel per program (ri_panel)."""
     fig, axes = style.figure(height=2.8, ncols=2)
     for ax, program in zip(axes, PROGRAM_LABELS):
-        summary, draws = ri(program)
-        bins = np.histogram_bin_edges(draws["estimate"], bins=50)
-        for scheme, (_, label, colour) in RI_SCHEMES.items():
-            ax.hist(
-                draws.loc[draws["scheme"] == scheme, "estimate"],
-                bins=bins,
-                histtype="step",
-                lw=1.2,
-                color=style.OKABE_ITO[colour],
-                label=f"{label}, $p$ = {summary.loc[scheme, 'p_perm']:.3f}",
-            )
-        ax.axvline(summary["estimate"].iloc[0], color=style.OKABE_ITO["vermillion"], lw=1.5, label="Observed")
-        ax.set_title(PROGRAM_LABELS[program][1])
-        ax.set_xlabel("TWFE estimate (log points)")
-        ax.set_ylabel(f"Permutations (of {int(summary['n_perm'].iloc[0])})")
-        ax.set_ylim(0, ax.get_ylim()[1] * 1.45)  # headroom: the legend sits above the bars
-        ax.legend(loc="upper right", fontsize=6.5)
+        ri_panel(ax, program)
     style.save(fig, "ri")
 
 
