@@ -1,7 +1,7 @@
 """Determinism: a second complete build, from no outputs in a temporary clone and in parallel
-(``make -j4 all``), reproduces the tree's own (serial) build byte for byte; after a change that leaves
-every output the same (all sources touched), ``make all`` reruns nothing but checks and ``make -q all``
-is true.
+(``make -j4 all``), reproduces the tree's own build (serial, or CI's ``make -j<cores> all``) byte for
+byte; after a change that leaves every output the same (all sources touched), ``make all`` reruns
+nothing but checks and ``make -q all`` is true.
 
 Compared: data_clean/*.parquet and *.csv, results/**, paper/generated/** (tables, figures,
 numbers.tex) and paper/paper.pdf, the PDF with its /CreationDate, /ModDate and /ID masked: they
