@@ -26,6 +26,7 @@ import ast
 import inspect
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -36,6 +37,12 @@ import pytest
 from analysis import config
 from analysis.infra.manifest import read_manifest
 from analysis.infra.rawcheck import problems
+
+# A shell that starts pytest in the background (`pytest ... &` without job control) ignores SIGINT, and
+# children inherit an ignored signal across exec: the tests that interrupt a build would then see it run
+# on. Python's own handler instead, so that every child starts with the default disposition.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
