@@ -120,14 +120,18 @@ notebooks: $(NOTEBOOKS)  ## Execute the notebooks into notebooks/_build/ (ipynb 
 
 # Test tiers (tests/conftest.py gives every test one): unit = hand-built data only, runs on a clone with no
 # data; data = reads the built panel, results, exhibits or paper; e2e = temporary clones, rebuilds, make runs.
+# The unit and data tiers run one pytest-xdist worker per core (a test module stays on one worker, so its
+# fixtures are built once); the e2e tier runs alone after them: its rebuilds use every core themselves.
+XDIST := -n auto --dist loadfile
 test: logs/run_record.json | $(ENV)  ## Run every test tier (unit, data, e2e) on the built data, results, exhibits and paper
-	$(PY) -m pytest
+	$(PY) -m pytest -m "unit or data" $(XDIST)
+	$(PY) -m pytest -m e2e
 
 test-unit: | $(ENV)  ## The unit tier only: hand-built data, runs on a clone with no data (no build needed)
-	$(PY) -m pytest -m unit
+	$(PY) -m pytest -m unit $(XDIST)
 
 test-fast: logs/run_record.json | $(ENV)  ## The unit and data tiers: no temporary clones, no rebuilds
-	$(PY) -m pytest -m "unit or data"
+	$(PY) -m pytest -m "unit or data" $(XDIST)
 
 lint: | $(ENV)  ## ruff check and ruff format --check (rules in pyproject.toml)
 	$(PY) -m ruff check .

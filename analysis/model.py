@@ -52,7 +52,8 @@ def add_fe_columns(data: pd.DataFrame, terms: list[str]) -> tuple[pd.DataFrame, 
     for term in terms:
         parts = fe_parts(term)
         if len(parts) > 1:
-            new[fe_column(term)] = data[parts].astype(str).agg("|".join, axis=1)
+            codes = [data[part].astype(str) for part in parts]
+            new[fe_column(term)] = codes[0].str.cat(codes[1:], sep="|")  # vectorised: a row-wise join took 3-8 s
     return (data.assign(**new) if new else data), [fe_column(t) for t in terms]
 
 
