@@ -5,7 +5,9 @@ The design of spec SPEC (sample ``nc``, treatment ``g287_any``, index crime rate
 analysis/estimators/synth.py: never-treated NC counties as donors, in-space placebo p-values, and the
 equal-weight average of the county ATTs with its placebo p-value (seed: the spec's). Only the index
 rate: each outcome costs about 10 s of placebo fits. Writes results/credibility/synth_nc.csv, one row
-per treated county and an ``all`` row for the average (its n_placebos is the number of draws).
+per treated county and an ``all`` row for the average (its n_placebos is the number of draws), and
+results/credibility/synth_nc_gaps.csv, the gap path of every county and of each of its placebos
+(design: the treated county; fips: the unit fitted; treated: whether it is the treated county).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from analysis.spec import load_spec, outcome_column
 
 SPEC = "nc_287g_index"
 OUT = RESULTS / "credibility" / "synth_nc.csv"
-COLUMNS = ["outcome", "fips", "county", *synth.COLUMNS[1:], "n_placebos", "top_donors"]
+GAPS = RESULTS / "credibility" / "synth_nc_gaps.csv"
+COLUMNS = ["outcome", "fips", "county", *synth.COLUMNS[1:], "n_placebos", "placebos_exact", "top_donors"]
 
 
-def table(spec: dict, panel: pd.DataFrame) -> pd.DataFrame:
-    """The per-county rows and the aggregate row of ``spec``'s design."""
+def table(spec: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The per-county rows and the aggregate row of ``spec``'s design, and the gap paths."""
     df, _, _ = prepare(spec, panel)
     y = outcome_column(spec)
     fits, left = synth.by_county(df, y, "fips", "year", spec["treatment"])
@@ -51,14 +54,19 @@ def table(spec: dict, panel: pd.DataFrame) -> pd.DataFrame:
             "n_placebos": agg["draws"],
         }
     )
-    return pd.DataFrame(rows).assign(outcome=spec["outcome"]).reindex(columns=COLUMNS)
+    gaps = pd.concat([f["gaps"].assign(design=f["row"]["fips"]) for f in fits], ignore_index=True)
+    return (
+        pd.DataFrame(rows).assign(outcome=spec["outcome"]).reindex(columns=COLUMNS),
+        gaps[["design", "fips", "year", "gap", "treated"]],
+    )
 
 
 def main() -> int:
     if not PANEL.exists():
         print(f"error: {PANEL} is not built yet (make panel)", file=sys.stderr)
         return 1
-    out = table(load_spec(SPECS / f"{SPEC}.yaml"), pd.read_parquet(PANEL))
+    out, gaps = table(load_spec(SPECS / f"{SPEC}.yaml"), pd.read_parquet(PANEL))
+    write_text(GAPS, gaps.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
     write_text(OUT, out.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
     print(OUT)
     return 0

@@ -100,6 +100,13 @@ def test_a_known_effect_is_recovered_and_ranks_first():
     null, _ = factor_panel(effect=0.0)
     assert abs(synth.by_county(null, "y", "fips", "year", "g")[0][0]["row"]["att"]) < 0.5
     assert len(fits[0]["placebo_att"]) == 40
+    gaps = fits[0]["gaps"]
+    assert len(gaps) == 41 * len(YEARS) and gaps["treated"].sum() == len(YEARS)
+    own = gaps[gaps["treated"] & (gaps["year"] >= 2008)]
+    assert own["gap"].mean() == pytest.approx(row["att"], rel=1e-12)
+    placebo = gaps[~gaps["treated"] & (gaps["year"] >= 2008)].groupby("fips")["gap"].mean()
+    assert np.allclose(placebo.sort_index(), fits[0]["placebo_att"].sort_index(), rtol=1e-12)
+    assert 0 <= row["placebos_exact"] <= 40
 
 
 def test_counties_with_too_few_pre_years_are_left_out_with_the_reason():

@@ -41,12 +41,15 @@ from diff_diff import SyntheticControl
 MIN_PRE = 4  # pre-period years a treated county needs
 TOP = 3  # donors named per county
 DRAWS = 9999  # placebo averages of the aggregate
+EXACT = 0.01  # a pre-period RMSPE below this (outcome units) is an exact fit
 COLUMNS = ["fips", "first_year", "n_pre", "n_post", "n_donors", "pre_rmspe", "att", "rmspe_ratio", "p_value"]
 
 
 def fit_county(data: pd.DataFrame, y: str, unit: str, t: str, treated, first: int, donors: list) -> dict:
-    """One county's synthetic control and its in-space placebos: the summary row, the donor weights
-    (a Series, largest first) and the placebo ATTs (a Series by donor)."""
+    """One county's synthetic control and its in-space placebos: the summary row (with the number of
+    placebos fitted exactly before adoption), the donor weights (a Series, largest first), the placebo
+    ATTs (a Series by donor) and every gap path (unit, year, gap, treated) of the county and its
+    placebos."""
     sub = data.loc[data[unit].isin([treated, *donors]), [unit, t, y]]
     # diff-diff indexes units by label; integer codes (in sorted unit order, the order it uses) are
     # several times faster than string fips.
@@ -68,6 +71,12 @@ def fit_county(data: pd.DataFrame, y: str, unit: str, t: str, treated, first: in
     public = table.loc[table["status"] == "placebo", "post_mspe"].rename(index=lambda u: units[u])
     if not np.allclose(post_mspe.sort_index(), public.sort_index(), rtol=1e-10, atol=0):
         raise RuntimeError("diff-diff's placebo gap paths disagree with its placebo table")
+    paths = pd.DataFrame(
+        [(treated, p, res.gap_path[p], True) for p in sorted(res.gap_path)]
+        + [(units[u], p, g[p], False) for u, g in gaps.items() for p in sorted(g)],
+        columns=[unit, t, "gap", "treated"],
+    )
+    exact = int((np.sqrt(table.loc[table["status"] == "placebo", "pre_mspe"]) < EXACT).sum())
     weights = pd.Series({units[u]: w for u, w in res.donor_weights.items()}).sort_values(ascending=False)
     row = {
         "fips": treated,
@@ -80,8 +89,9 @@ def fit_county(data: pd.DataFrame, y: str, unit: str, t: str, treated, first: in
         "rmspe_ratio": res.rmspe_ratio,
         "p_value": res.placebo_p_value,
         "n_placebos": res.n_placebos,
+        "placebos_exact": exact,
     }
-    return {"row": row, "weights": weights, "placebo_att": placebo_att}
+    return {"row": row, "weights": weights, "placebo_att": placebo_att, "gaps": paths}
 
 
 def by_county(df: pd.DataFrame, y: str, unit: str, t: str, g: str, min_pre: int = MIN_PRE) -> tuple[list, list]:
