@@ -1,6 +1,7 @@
 """The written synthetic control of the North Carolina counties (results/credibility/synth_nc.csv of
 analysis.synth_nc) and its exhibit: one row per treated county of the design, valid placebo
-p-values, the average of the county ATTs, a refit giving the same row, the table and macros."""
+p-values, the average of the county ATTs, the gap paths, a refit giving the same row, the table, figure
+and macros."""
 
 from __future__ import annotations
 
@@ -55,6 +56,20 @@ def test_the_average_is_the_mean_of_the_county_atts(written):
     assert agg["n_placebos"] == synth.DRAWS
 
 
+def test_gap_paths_of_each_county_and_its_placebos(written):
+    gaps = pd.read_csv(synth_nc.GAPS, dtype={"design": str, "fips": str})
+    counties = written[written["fips"] != "all"].set_index("fips")
+    assert set(gaps["design"]) == set(counties.index)
+    for design, part in gaps.groupby("design"):
+        row = counties.loc[design]
+        assert part["fips"].nunique() == row["n_placebos"] + 1 and part.groupby("fips").size().nunique() == 1
+        own = part[part["treated"]]
+        assert set(own["fips"]) == {design}
+        assert own.loc[own["year"] >= row["first_year"], "gap"].mean() == pytest.approx(row["att"], rel=1e-8)
+        pre = own.loc[own["year"] < row["first_year"], "gap"]
+        assert np.sqrt((pre**2).mean()) == pytest.approx(row["pre_rmspe"], rel=1e-6, abs=1e-9)
+
+
 def test_a_refit_gives_the_written_row(design, written):
     spec, df = design
     row = written[written["fips"] != "all"].iloc[0]
@@ -62,11 +77,12 @@ def test_a_refit_gives_the_written_row(design, written):
     fit = synth.fit_county(
         df, outcome_column(spec), "fips", "year", row["fips"], int(row["first_year"]), sorted(g.index[g == 0])
     )
-    for col in ("pre_rmspe", "att", "rmspe_ratio", "p_value"):
+    for col in ("pre_rmspe", "att", "rmspe_ratio", "p_value", "placebos_exact"):
         assert FLOAT % fit["row"][col] == FLOAT % row[col], col
 
 
 def test_the_table_and_macros_show_the_results(written):
+    assert (config.FIGURES / "synth_nc_gaps.pdf").is_file()
     body = (config.TABLES / "synth_nc.tex").read_text()
     counties = written[written["fips"] != "all"]
     for name in counties["county"]:
