@@ -65,8 +65,10 @@ ROLLOUT := results/rollout/agreements_per_month.csv results/rollout/sc_quarters.
 # Credibility loops of the headline specs (#12 §3; rule in its own block below).
 CREDIBILITY := results/credibility/estimates.csv results/credibility/loso.csv results/credibility/loco.csv \
                results/credibility/sdid.csv
+# Synthetic control for the North Carolina 287(g) counties (#12 §3; rule below the credibility rule).
+SYNTH_NC := results/credibility/synth_nc.csv results/credibility/synth_nc_gaps.csv
 # Everything `make estimates` builds (exhibits, notebooks and tests depend on all of it).
-RESULTS := $(SPEC_RESULTS) $(GRID_RESULTS) $(RI_RESULTS) $(REPLICATION) $(ROLLOUT) $(CREDIBILITY)
+RESULTS := $(SPEC_RESULTS) $(GRID_RESULTS) $(RI_RESULTS) $(REPLICATION) $(ROLLOUT) $(CREDIBILITY) $(SYNTH_NC)
 EXHIBITS := paper/generated/numbers.tex
 PAPER_SRC := paper/paper.tex paper/references.bib $(wildcard paper/sections/*.tex)
 NOTEBOOK_SRC := $(sort $(wildcard notebooks/*.py))
@@ -267,8 +269,13 @@ $(CREDIBILITY) &: analysis/specs/us_287g_index.yaml analysis/specs/sc_index.yaml
                   analysis/derived.yaml $(PANEL) $(DEPS_credibility) | $(ENV)
 	@$(STEP) credibility --out $(CREDIBILITY) --in $^ -- $(PY) -m analysis.credibility
 
+# Synthetic control county by county for the NC 287(g) design (spec nc_287g_index), in-space placebos.
+$(SYNTH_NC) &: analysis/specs/nc_287g_index.yaml analysis/samples.yaml analysis/derived.yaml $(PANEL) \
+               $(DEPS_synth_nc) | $(ENV)
+	@$(STEP) synth_nc --out $(SYNTH_NC) --in $^ -- $(PY) -m analysis.synth_nc
+
 # Outputs are never deleted by make, even on Ctrl-C: they are complete or absent (atomic writes).
-.PRECIOUS: $(RAW_STAMP) $(PANEL_OUT) $(ROLLOUT) $(WAVE_OUT) $(SANITY) results/%/overall.csv results/grid_%/estimates.csv \
+.PRECIOUS: $(RAW_STAMP) $(PANEL_OUT) $(ROLLOUT) $(WAVE_OUT) $(SANITY) $(SYNTH_NC) results/%/overall.csv results/grid_%/estimates.csv \
            results/ri_%/ri.csv results/ri_%/permutations.csv $(REPLICATION) $(EXHIBITS) paper/paper.pdf \
            notebooks/_build/%.html logs/run_record.json .make/deps.mk
 

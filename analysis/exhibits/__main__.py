@@ -27,6 +27,7 @@ MODULES = [
     "robustness",
     "credibility",
     "credibility_outcomes",
+    "synth_nc",
     "replication_exhibits",
     "coverage_audit",
     "treatment_coding",

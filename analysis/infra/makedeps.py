@@ -35,6 +35,7 @@ STEPS = {
     "wave_power": "analysis.wave_power",
     "wave_plan": "analysis.wave_plan",
     "credibility": "analysis.credibility",
+    "synth_nc": "analysis.synth_nc",
     "multiverse": "analysis.multiverse",
     "multiverse_exhibits": "analysis.exhibits.multiverse",
     "inference": "analysis.inference",

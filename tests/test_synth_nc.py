@@ -1,0 +1,93 @@
+"""The written synthetic control of the North Carolina counties (results/credibility/synth_nc.csv of
+analysis.synth_nc) and its exhibit: one row per treated county of the design, valid placebo
+p-values, the average of the county ATTs, the gap paths, a refit giving the same row, the table, figure
+and macros."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import config, synth_nc
+from analysis.estimate import FLOAT, prepare
+from analysis.estimators import synth
+from analysis.exhibits import synth_nc as exhibit
+from analysis.spec import load_spec, outcome_column
+
+TIER = "data"  # the default tier of these tests (tests/conftest.py)
+
+
+@pytest.fixture(scope="module")
+def design():
+    spec = load_spec(config.SPECS / f"{synth_nc.SPEC}.yaml")
+    df, _, _ = prepare(spec, pd.read_parquet(config.PANEL))
+    return spec, df
+
+
+@pytest.fixture(scope="module")
+def written():
+    return pd.read_csv(synth_nc.OUT, dtype={"fips": str})
+
+
+def test_one_row_per_treated_county_and_the_average(design, written):
+    spec, df = design
+    assert list(written.columns) == synth_nc.COLUMNS
+    g = df.groupby("fips")[spec["treatment"]].first()
+    treated = g[(g > 0) & (g <= config.LAST_YEAR) & (g - config.FIRST_YEAR >= synth.MIN_PRE)]
+    counties = written[written["fips"] != "all"]
+    assert sorted(counties["fips"]) == sorted(treated.index) and (written["fips"] == "all").sum() == 1
+    assert (counties.set_index("fips")["first_year"] == treated).all()
+    assert (counties["n_donors"] == (g == 0).sum()).all() and (counties["n_placebos"] == (g == 0).sum()).all()
+    assert (counties["n_pre"] + counties["n_post"] == df["year"].nunique()).all()
+
+
+def test_p_values_are_placebo_ranks(written):
+    p = written["p_value"]
+    assert ((p > 0) & (p <= 1)).all()
+    counties = written[written["fips"] != "all"]
+    ranks = counties["p_value"] * (counties["n_placebos"] + 1)
+    assert np.allclose(ranks, ranks.round(), atol=1e-6)  # (1 + #placebos at least as extreme) / (1 + #placebos)
+
+
+def test_the_average_is_the_mean_of_the_county_atts(written):
+    counties, agg = written[written["fips"] != "all"], written[written["fips"] == "all"].iloc[0]
+    assert agg["att"] == pytest.approx(counties["att"].mean(), rel=1e-9)
+    assert agg["n_placebos"] == synth.DRAWS
+
+
+def test_gap_paths_of_each_county_and_its_placebos(written):
+    gaps = pd.read_csv(synth_nc.GAPS, dtype={"design": str, "fips": str})
+    counties = written[written["fips"] != "all"].set_index("fips")
+    assert set(gaps["design"]) == set(counties.index)
+    for design, part in gaps.groupby("design"):
+        row = counties.loc[design]
+        assert part["fips"].nunique() == row["n_placebos"] + 1 and part.groupby("fips").size().nunique() == 1
+        own = part[part["treated"]]
+        assert set(own["fips"]) == {design}
+        assert own.loc[own["year"] >= row["first_year"], "gap"].mean() == pytest.approx(row["att"], rel=1e-8)
+        pre = own.loc[own["year"] < row["first_year"], "gap"]
+        assert np.sqrt((pre**2).mean()) == pytest.approx(row["pre_rmspe"], rel=1e-6, abs=1e-9)
+
+
+def test_a_refit_gives_the_written_row(design, written):
+    spec, df = design
+    row = written[written["fips"] != "all"].iloc[0]
+    g = df.groupby("fips")[spec["treatment"]].first()
+    fit = synth.fit_county(
+        df, outcome_column(spec), "fips", "year", row["fips"], int(row["first_year"]), sorted(g.index[g == 0])
+    )
+    for col in ("pre_rmspe", "att", "rmspe_ratio", "p_value", "placebos_exact"):
+        assert FLOAT % fit["row"][col] == FLOAT % row[col], col
+
+
+def test_the_table_and_macros_show_the_results(written):
+    assert (config.FIGURES / "synth_nc_gaps.pdf").is_file()
+    body = (config.TABLES / "synth_nc.tex").read_text()
+    counties = written[written["fips"] != "all"]
+    for name in counties["county"]:
+        assert exhibit.short(name) + " &" in body
+    numbers = config.NUMBERS.read_text()
+    agg = written[written["fips"] == "all"].iloc[0]
+    assert f"\\newcommand{{\\NcSynthAtt}}{{{exhibit.num(agg['att'], 1)}}}" in numbers
+    assert f"\\newcommand{{\\NcSynthBelowAlpha}}{{{(counties['p_value'] < exhibit.ALPHA).sum()}}}" in numbers
