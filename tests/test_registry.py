@@ -210,4 +210,11 @@ def test_unknown_estimator_in_the_wave_plan(tmp_path):
         r"unknown estimate row 'cs_simpel'",
     ):
         wave_plan.read_plan(path)
+    path, line = _edit(wave_plan.PLAN, tmp_path, "  imputation: {estimator", "  imputaton: {estimator")
+    with pytest.raises(
+        SpecError,
+        match=rf"wave_2025.yaml:{line}: field 'robustness.imputaton' unknown estimate row 'imputaton': "
+        r"did you mean 'imputation'",
+    ):
+        wave_plan.read_plan(path)
     assert issubclass(SpecError, InputError)
