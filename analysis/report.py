@@ -28,7 +28,6 @@ from analysis.exhibits import latex, style
 from analysis.model import fe_parts
 from analysis.results import SpecResults, get
 
-TRANSFORMS = {"rate": "rate per 100,000", "log_rate": "log rate", "count": "count"}
 FE_NAMES = {"fips": "county", "state_fips": "state", "year": "year"}
 
 
@@ -96,9 +95,7 @@ def plot_event_study(
     ax.axvline(-0.5, color="#888888", lw=0.6, ls=":")
     first = items[0].spec
     ax.set_xlabel("years since first treatment")
-    ax.set_ylabel(
-        ylabel or f"effect on the {TRANSFORMS.get(first.get('transform'), '')} of {first.get('outcome')} crime"
-    )
+    ax.set_ylabel(ylabel or f"effect on the {style.wording(first).measure}")
     ax.legend(loc="best", fontsize=7)
     if name:
         style.save(fig, name, directory=Path(directory))
@@ -169,7 +166,7 @@ def table(
         for e in rows
     ]
     extra = [
-        ("Outcome", [f"{r.spec.get('outcome')} ({TRANSFORMS.get(r.spec.get('transform'), '')})" for r in items]),
+        ("Outcome", [f"{r.spec['outcome']} ({style.wording(r.spec).scale})" for r in items]),
         ("Controls", [_controls_text(r.spec) for r in items]),
         (
             "Fixed effects",
