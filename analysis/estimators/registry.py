@@ -2,10 +2,11 @@
 
 An entry (:class:`Estimator`) says how the estimator is fitted (``fit(ctx) -> Output``, ``ctx`` a
 :class:`Context` of the prepared data), which spec fields it refuses and why, the rows it writes to
-overall.csv (each with its macro infix and table labels; the first is its primary estimate), how
-analysis.estimate.models describes it, and whether robustness grids and the multiverse may run it.
-analysis.spec, analysis.estimate, analysis.grid, analysis.multiverse, analysis.inference,
-analysis.wave_plan, analysis.report and the exhibits read this table; :func:`get` and :func:`row`
+overall.csv (each with its macro infix and table labels, and whether analysis.report's table shows it;
+the first is its primary estimate), how analysis.estimate.models describes it, whether robustness grids
+and the multiverse may run it, and how the multiverse's null draws refit it (analysis.speccurve).
+analysis.spec, analysis.estimate, analysis.grid, analysis.multiverse, analysis.speccurve,
+analysis.inference, analysis.wave_plan, analysis.report and the exhibits read this table; :func:`get` and :func:`row`
 fail loudly on a name that is not registered. Adding an estimator is one module plus one
 :func:`register` call (tests use :func:`registered`, which restores the table afterwards).
 """
