@@ -202,19 +202,16 @@ def test_unknown_estimator_in_inference_yaml(tmp_path):
         inference.read_config(path)
 
 
-def test_unknown_estimator_in_the_wave_plan(tmp_path):
-    path, line = _edit(wave_plan.PLAN, tmp_path, "{estimator: cs_simple,", "{estimator: cs_simpel,")
-    with pytest.raises(
-        SpecError,
-        match=rf"wave_2025.yaml:{line}: field 'robustness.cs_simple.estimator' "
-        r"unknown estimate row 'cs_simpel'",
-    ):
-        wave_plan.read_plan(path)
-    path, line = _edit(wave_plan.PLAN, tmp_path, "  imputation: {estimator", "  imputaton: {estimator")
-    with pytest.raises(
-        SpecError,
-        match=rf"wave_2025.yaml:{line}: field 'robustness.imputaton' unknown estimate row 'imputaton': "
-        r"did you mean 'imputation'",
-    ):
+@pytest.mark.parametrize(
+    "old,new,field,name",
+    [
+        ("{estimator: cs_simple,", "{estimator: cs_simpel,", "robustness.cs_simple.estimator", "cs_simpel"),
+        ("  imputation: {estimator", "  imputaton: {estimator", "robustness.imputaton", "imputaton"),
+    ],
+)
+def test_unknown_estimator_in_the_wave_plan(tmp_path, old, new, field, name):
+    """An estimator field or a robustness key of the plan that is no overall.csv row."""
+    path, line = _edit(wave_plan.PLAN, tmp_path, old, new)
+    with pytest.raises(SpecError, match=rf"wave_2025.yaml:{line}: field '{field}' unknown estimate row '{name}'"):
         wave_plan.read_plan(path)
     assert issubclass(SpecError, InputError)
