@@ -61,7 +61,6 @@ from analysis.infra.yamlfile import read_yaml
 from analysis.spec import DEFAULTS, SpecError, check_estimator_names, outcome_column, validate_spec
 
 SIZES = ("default", "full")
-FAST = ("twfe", "twfe_trends")  # re-estimated under the null by speccurve.NullTwfe (no controls)
 RESULT_COLUMNS = ["reported", "effect_pct", "estimate", "se", "ci_low", "ci_high", "pvalue", "n_obs", "n_units"]
 # Bump when the content of a cached task changes meaning (a cached task of another version is rerun).
 TASK_VERSION = 4
@@ -280,12 +279,14 @@ def _digest(spec: dict, draws: int, data: str = "") -> str:
 
 
 def null_model(spec: dict, panel: pd.DataFrame):
-    """The null re-estimator of ``spec`` (speccurve.NullTwfe for twfe/twfe_trends, else NullRefit)."""
+    """The null re-estimator of ``spec``: speccurve.NullTwfe for an estimator whose registry entry gives
+    its options (null_twfe: twfe, twfe_trends) when the spec has no controls, else NullRefit."""
     df, _, design = prepare(spec, panel)
     y, g, est = outcome_column(spec), spec["treatment"], spec["estimators"][0]
     cluster = CLUSTER[spec["cluster"]]
-    if est in FAST and not design["controls"]:
-        return speccurve.NullTwfe(df, y, g, design["fe"], design["weights"], cluster, trends=est == "twfe_trends")
+    fast = registry.get(est).null_twfe
+    if fast is not None and not design["controls"]:
+        return speccurve.NullTwfe(df, y, g, design["fe"], design["weights"], cluster, **fast)
     return speccurve.NullRefit(est, df, y, g, design, spec, cluster)
 
 

@@ -28,8 +28,6 @@ from analysis.exhibits import latex, style
 from analysis.model import fe_parts
 from analysis.results import SpecResults, get
 
-TABLE_ROWS = ["twfe", "twfe_trends", "event_twfe", "cs_simple", "cs_dynamic", "sunab", "imputation", "ppml"]
-TRANSFORMS = {"rate": "rate per 100,000", "log_rate": "log rate", "count": "count"}
 FE_NAMES = {"fips": "county", "state_fips": "state", "year": "year"}
 
 
@@ -97,9 +95,7 @@ def plot_event_study(
     ax.axvline(-0.5, color="#888888", lw=0.6, ls=":")
     first = items[0].spec
     ax.set_xlabel("years since first treatment")
-    ax.set_ylabel(
-        ylabel or f"effect on the {TRANSFORMS.get(first.get('transform'), '')} of {first.get('outcome')} crime"
-    )
+    ax.set_ylabel(ylabel or f"effect on the {style.wording(first).measure}")
     ax.legend(loc="best", fontsize=7)
     if name:
         style.save(fig, name, directory=Path(directory))
@@ -154,14 +150,14 @@ def table(
     controls, fixed effects, sample, clustering and county-years, and a notes paragraph from the
     specs (each column's description, every estimator's model and standard errors).
 
-    ``estimators``: rows (default: those of TABLE_ROWS any spec has; a cell is empty where a spec did
-    not run the estimator). ``labels``: column headers (default: the specs' labels). With ``name``,
+    ``estimators``: rows (default: the rows of registry.report_rows() any spec has; a cell is empty
+    where a spec did not run the estimator). ``labels``: column headers (default: the specs' labels). With ``name``,
     writes <directory>/<name>.tex (the tabular, through analysis.exhibits.latex) and
     <name>_notes.tex (default folder myspecs/output/). Returns a :class:`Table`."""
     items = [get(s) for s in specs]
     labels = labels or [r.label for r in items]
     overall = [r.overall for r in items]
-    rows = estimators or [e for e in TABLE_ROWS if any(e in o.index for o in overall)]
+    rows = estimators or [e for e in registry.report_rows() if any(e in o.index for o in overall)]
     cells = [
         (
             registry.titles().get(e, e),
@@ -170,7 +166,7 @@ def table(
         for e in rows
     ]
     extra = [
-        ("Outcome", [f"{r.spec.get('outcome')} ({TRANSFORMS.get(r.spec.get('transform'), '')})" for r in items]),
+        ("Outcome", [f"{r.spec['outcome']} ({style.wording(r.spec).scale})" for r in items]),
         ("Controls", [_controls_text(r.spec) for r in items]),
         (
             "Fixed effects",

@@ -23,7 +23,7 @@ fixed effects, weights) by Frisch-Waugh-Lovell: the outcome is residualised on t
 once, each draw residualises only the new treatment dummy (alternating projections), and the
 clustered SE uses the same small-sample factor as analysis.estimators.twfe, so draw 0 (no
 permutation) equals twfe.static to rounding (tests/test_multiverse.py). Other estimators are refitted
-through their own functions (``refit``), exactly as analysis.estimate.run_spec calls them.
+through their registry entries (``refit``), exactly as analysis.estimate.run_spec fits them.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.estimators import cs, imputation, twfe
+from analysis.estimators import registry, twfe
 from analysis.estimators.tidy import normal_inference
 from analysis.model import ssc, treated_indicator
 
@@ -237,38 +237,10 @@ class NullRefit:
 
 
 def refit(estimator: str, spec: dict, df: pd.DataFrame, design: dict, y: str, cluster: str) -> tuple[float, float]:
-    """(estimate, SE) of ``estimator`` on prepared data, called as analysis.estimate.run_spec calls it
-    (cs: the simple ATT with analytic SEs)."""
-    g, common = (
-        spec["treatment"],
-        dict(weights=design["weights"], cluster=cluster, controls=design["controls"], fe=design["fe"]),
-    )
-    if estimator == "cs":
-        res = cs.att_gt(
-            df,
-            y,
-            TIME,
-            UNIT,
-            g,
-            control_group=spec["control_group"],
-            est_method=spec["est_method"],
-            covariates=design["covariates"] or None,
-            weights=design["weights"],
-            cluster=cluster,
-            base_period=spec["base_period"],
-            anticipation=spec["anticipation"],
-            bootstrap=0,
-            seed=spec["seed"],
-        )
-        agg = cs.aggregate(res, "simple")
-        return float(agg.overall_att), float(agg.overall_se)
-    if estimator == "imputation":
-        s = imputation.imputation(df, y, UNIT, TIME, g, window=tuple(spec["event_window"]), **common).summary
-    elif estimator in ("twfe", "twfe_trends"):
-        s = twfe.static(df, y, UNIT, TIME, g, trends=estimator == "twfe_trends", **common).summary
-    else:
-        raise ValueError(f"no null refit for estimator {estimator!r}")
-    return float(s["estimate"]), float(s["se"])
+    """(estimate, SE) of ``estimator``'s primary row on prepared data, fitted as analysis.estimate.run_spec
+    fits it (its registry entry's ``null_fit``: cs the simple ATT with analytic SEs)."""
+    ctx = registry.Context(spec, df, design, y, spec["treatment"], UNIT, TIME, cluster)
+    return registry.get(estimator).null_fit(ctx)
 
 
 def significant(estimate: np.ndarray, se: np.ndarray, alpha: float = ALPHA) -> tuple[np.ndarray, np.ndarray]:

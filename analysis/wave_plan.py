@@ -101,6 +101,7 @@ def read_plan(path: Path = PLAN) -> dict:
         lines,
         {
             "estimator": plan["estimator"],
+            **{f"robustness.{k}": k for k in robust},  # each robustness entry is named by its overall.csv row
             **{
                 f"robustness.{k}.estimator": v["estimator"]
                 for k, v in robust.items()

@@ -325,7 +325,11 @@ compact(
 # flat pre-period points, then the post-period path.
 
 # %%
-event_studies.plot_event_study(event_studies.event_table("us_287g_index"), event_studies.FIGURES["us_287g_index"][1])
+event_studies.plot_event_study(
+    event_studies.event_table("us_287g_index"),
+    event_studies.FIGURES["us_287g_index"][1],
+    event_studies.effect_label("us_287g_index"),
+)
 
 # %%
 pretests(national)
@@ -390,7 +394,9 @@ compact(["sc_index"] + [n for n in sc if n != "sc_index"], ["twfe", "twfe_trends
 # in which the static TWFE is a poor summary).
 
 # %%
-event_studies.plot_event_study(event_studies.event_table("sc_index"), event_studies.FIGURES["sc_index"][1])
+event_studies.plot_event_study(
+    event_studies.event_table("sc_index"), event_studies.FIGURES["sc_index"][1], event_studies.effect_label("sc_index")
+)
 
 # %% [markdown]
 # The pre-test of the SC designs (same reading as above):

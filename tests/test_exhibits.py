@@ -145,3 +145,53 @@ def test_summary_counts_add_up():
     counties = frame.loc["Counties"]
     assert counties["All counties"] == df["fips"].nunique()
     assert counties["287(g) by 2012"] + counties["No 287(g) by 2012"] == counties["All counties"]
+
+
+def _fake_main_results(root, names: list[str]) -> None:
+    """overall.csv of every main-table estimator for each spec name (one N and cluster count for all)."""
+    for k, name in enumerate(names):
+        (root / name).mkdir()
+        rows = [
+            {"estimator": e, "estimate": 0.01 * (k + 1), "se": 0.005, "ci_low": 0, "ci_high": 0, "pvalue": 0.5}
+            for e in main_tables.COLUMNS_SC
+        ]
+        pd.DataFrame(rows).assign(n_obs=1000, n_units=100, n_clusters=100).to_csv(
+            root / name / "overall.csv", index=False
+        )
+
+
+def test_main_table_labels_come_from_its_specs(no_results):
+    """Row labels, the weights row and the trends table's headers follow the spec dicts the tables are given."""
+    specs = {
+        o: {
+            "name": f"t_{o}",
+            "program": "sc",
+            "outcome": o,
+            "transform": "log_rate",
+            "weights": "none",
+            "control_group": "not_yet_treated",
+        }
+        for o in ("index", "violent", "property")
+    }
+    _fake_main_results(no_results, [s["name"] for s in specs.values()])
+    pd.DataFrame(
+        {
+            "study": ["Miles and Cox"],
+            "closest_spec": ["sc_index"],
+            "closest_estimator": ["twfe"],
+            "published_value": [0.0],
+        }
+    ).to_csv(no_results / "replication.csv", index=False)
+    body = main_tables.program_table("sc", main_tables.COLUMNS_SC, specs)
+    assert "Log index crime rate" in body and "Log property crime rate" in body
+    assert r"Weights & \multicolumn{1}{c}{none}" in body and "Sun–Abraham" in body
+    changed = {o: {**s, "transform": "rate", "weights": "population"} for o, s in specs.items()}
+    body = main_tables.program_table("sc", main_tables.COLUMNS_SC, changed)
+    assert "Index crime rate per 100,000" in body and "Log index" not in body
+    assert r"Weights & \multicolumn{1}{c}{population}" in body
+    trends = main_tables.sc_trends_table(specs)
+    assert "Index crime rate" in trends and r"Population weights & \multicolumn{1}{c}{no}" in trends
+    assert r"Population weights & \multicolumn{1}{c}{yes}" in main_tables.sc_trends_table(changed)
+    mixed = {**specs, "index": changed["index"]}
+    with pytest.raises(ValueError, match="one weights value per table"):
+        main_tables.program_table("sc", main_tables.COLUMNS_SC, mixed)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from analysis import config, estimate, grid, inference, multiverse, wave_plan
+from analysis import config, estimate, grid, inference, multiverse, speccurve, wave_plan
 from analysis.estimators import registry, twfe
 from analysis.estimators.simulate import simulate_panel
 from analysis.estimators.tidy import dropped_frame, normal_inference
@@ -104,6 +104,32 @@ def test_registry_refuses_a_taken_name():
         )
 
 
+def test_a_registered_estimator_joins_the_report_table_and_the_null_draws(tmp_path, panel):
+    """The report table's default rows and the multiverse's null re-estimator come from the entry:
+    no list elsewhere names the toy."""
+    assert "toy" not in registry.report_rows()
+    assert registry.report_rows()[:3] == ["twfe", "twfe_trends", "event_twfe"]
+    assert "wild" not in registry.report_rows() and "cs_group" not in registry.report_rows()
+    spec_text = SPEC.replace("[twfe, toy]", "[toy]")
+    with registry.registered(TOY):
+        assert registry.report_rows()[-1] == "toy"
+        spec = check_spec(_write(tmp_path, spec_text), panel.columns)
+        row = estimate.run_spec(spec, panel)["overall"].set_index("estimator").loc["toy"]
+        null = multiverse.null_model(spec, panel)
+        assert isinstance(null, speccurve.NullRefit)
+        # draw 0 (the observed timing) refits the toy through its entry: its own overall.csv row
+        assert null.fit(null.units["g"].to_numpy(float)) == pytest.approx((row["estimate"], row["se"]), rel=1e-9)
+    fast = registry.Estimator(
+        **{**TOY.__dict__, "null_twfe": {}, "rows": (registry.Row("toy", "Toy", "T", "T", False),)}
+    )
+    with registry.registered(fast):
+        assert "toy" not in registry.report_rows()
+        spec = check_spec(_write(tmp_path, spec_text), panel.columns)
+        assert isinstance(multiverse.null_model(spec, panel), speccurve.NullTwfe)
+    with pytest.raises(ValueError, match="no null refit for estimator 'honest'"):
+        registry.get("honest").null_fit(None)
+
+
 def test_every_registered_row_has_a_distinct_macro_name():
     macros = [r.macro for r in registry.rows().values()]
     assert len(macros) == len(set(macros)) and all(m.isalpha() for m in macros)
@@ -176,12 +202,16 @@ def test_unknown_estimator_in_inference_yaml(tmp_path):
         inference.read_config(path)
 
 
-def test_unknown_estimator_in_the_wave_plan(tmp_path):
-    path, line = _edit(wave_plan.PLAN, tmp_path, "{estimator: cs_simple,", "{estimator: cs_simpel,")
-    with pytest.raises(
-        SpecError,
-        match=rf"wave_2025.yaml:{line}: field 'robustness.cs_simple.estimator' "
-        r"unknown estimate row 'cs_simpel'",
-    ):
+@pytest.mark.parametrize(
+    "old,new,field,name",
+    [
+        ("{estimator: cs_simple,", "{estimator: cs_simpel,", "robustness.cs_simple.estimator", "cs_simpel"),
+        ("  imputation: {estimator", "  imputaton: {estimator", "robustness.imputaton", "imputaton"),
+    ],
+)
+def test_unknown_estimator_in_the_wave_plan(tmp_path, old, new, field, name):
+    """An estimator field or a robustness key of the plan that is no overall.csv row."""
+    path, line = _edit(wave_plan.PLAN, tmp_path, old, new)
+    with pytest.raises(SpecError, match=rf"wave_2025.yaml:{line}: field '{field}' unknown estimate row '{name}'"):
         wave_plan.read_plan(path)
     assert issubclass(SpecError, InputError)

@@ -8,6 +8,7 @@ import sys
 
 import matplotlib
 import numpy as np
+import pytest
 from matplotlib.colors import to_hex
 
 from analysis import config
@@ -86,3 +87,21 @@ def test_renders_in_separate_processes_are_byte_identical(tmp_path):
         subprocess.run([sys.executable, "-c", code, str(out), str(config.ROOT)], check=True, env=env)
         outs.append([(out / f"fig.{ext}").read_bytes() for ext in ("pdf", "png")])
     assert outs[0] == outs[1]
+
+
+def test_wording_follows_the_spec_scale_and_weights():
+    rate = style.wording({"outcome": "violent", "transform": "rate", "weights": "population"})
+    assert rate.measure == "violent crime rate per 100,000" and rate.scale == "rate per 100,000"
+    assert rate.weighting == "population-weighted" and rate.weighted and rate.weights == "population"
+    log = style.wording({"outcome": "index", "transform": "log_rate", "weights": "none"})
+    assert (log.measure, log.noun, log.weighting, log.weighted) == (
+        "log index crime rate",
+        "index crime rate",
+        "unweighted",
+        False,
+    )
+    assert style.wording({"outcome": "mv_theft", "transform": "count"}).measure == "motor vehicle theft count"
+    assert style.wording({"outcome": "covind", "transform": "level"}).measure == "covind"
+    assert style.sentence(log.measure) == "Log index crime rate" and style.sentence("COVIND x") == "COVIND x"
+    with pytest.raises(KeyError, match="no words for weights 'households'"):
+        style.wording({"outcome": "index", "transform": "rate", "weights": "households"})

@@ -230,7 +230,7 @@ def test_data_after_the_window_shorten_the_controls(tmp_path):
             lambda t: t.replace("fixed_effects: [county, state^year]\n", "fixed_effects: [county, year]\n"),
             "fixed_effects",
         ),
-        (lambda t: t.replace("imputation: {estimator", "imputed: {estimator"), "robustness"),
+        (lambda t: t.replace("imputation: {estimator", "imputed: {estimator"), "robustness.imputed"),
     ],
 )
 def test_a_broken_plan_is_refused_naming_the_field(tmp_path, edit, field):

@@ -12,15 +12,23 @@ tests/test_model_fields.py checks that both paths agree with unit and year effec
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pyfixest as pf
-from diff_diff import ImputationDiD, SurveyDesign
+from diff_diff import ImputationDiD
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from analysis.estimators.tidy import EstimatorFit, dropped_frame, normal_inference, staggered_frame, summary_row
+from analysis.estimators.tidy import (
+    EstimatorFit,
+    dropped_frame,
+    fit_diff_diff,
+    normal_inference,
+    staggered_frame,
+    summary_row,
+)
 from analysis.estimators.twfe import SINGLETON
 from analysis.model import drop_singletons, is_default, treated_indicator
 
@@ -46,21 +54,10 @@ def imputation(
     when the method gives one (did2s does; diff-diff 3.13 does not)."""
     if not is_default(fe, unit, t):
         return _did2s(data, y, unit, t, g, weights, cluster or unit, alpha, list(controls), list(fe), window)
-    df, records = staggered_frame(
-        data, [y, *controls, *[c for c in (weights, cluster) if c]], unit, t, g, last_cohort_control=True
-    )
-    cluster = cluster or unit
+    model = partial(ImputationDiD, alpha=alpha)
+    fit, summary, records = fit_diff_diff(model, "imputation", TARGET, data, y, unit, t, g, weights, cluster, controls)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        fit = ImputationDiD(cluster=cluster, alpha=alpha).fit(
-            df,
-            outcome=y,
-            unit=unit,
-            time=t,
-            first_treat="_g",
-            covariates=list(controls) or None,
-            survey_design=SurveyDesign(weights=weights) if weights else None,
-        )
         es = fit.aggregate("event_study")
     keep = ~np.asarray(es.is_reference, bool)
     times = [int(e) for e in np.asarray(es.event_time)[keep]]
@@ -71,17 +68,6 @@ def imputation(
         rows = [list(map(int, es.vcov_index)).index(e) for e in times]
         vcov = pd.DataFrame(np.asarray(es.vcov)[np.ix_(rows, rows)], index=times, columns=times)
     event, vcov = _window(event, vcov, window)
-    summary = summary_row(
-        "imputation",
-        fit.overall_att,
-        fit.overall_se,
-        fit.n_obs,
-        df[unit].nunique(),
-        df[cluster].nunique(),
-        TARGET,
-        ci=fit.overall_conf_int,
-        pvalue=fit.overall_p_value,
-    )
     return EstimatorFit(summary=summary, event=event, vcov=vcov, dropped=dropped_frame(records))
 
 

@@ -2,10 +2,11 @@
 
 An entry (:class:`Estimator`) says how the estimator is fitted (``fit(ctx) -> Output``, ``ctx`` a
 :class:`Context` of the prepared data), which spec fields it refuses and why, the rows it writes to
-overall.csv (each with its macro infix and table labels; the first is its primary estimate), how
-analysis.estimate.models describes it, and whether robustness grids and the multiverse may run it.
-analysis.spec, analysis.estimate, analysis.grid, analysis.multiverse, analysis.inference,
-analysis.wave_plan, analysis.report and the exhibits read this table; :func:`get` and :func:`row`
+overall.csv (each with its macro infix and table labels, and whether analysis.report's table shows it;
+the first is its primary estimate), how analysis.estimate.models describes it, whether robustness grids
+and the multiverse may run it, and how the multiverse's null draws refit it (analysis.speccurve).
+analysis.spec, analysis.estimate, analysis.grid, analysis.multiverse, analysis.speccurve,
+analysis.inference, analysis.wave_plan, analysis.report and the exhibits read this table; :func:`get` and :func:`row`
 fail loudly on a name that is not registered. Adding an estimator is one module plus one
 :func:`register` call (tests use :func:`registered`, which restores the table afterwards).
 """
@@ -28,12 +29,14 @@ LINEAR_ONLY = "linear estimators need transform rate, log_rate or level; put ppm
 @dataclass(frozen=True)
 class Row:
     """One row an estimator writes to overall.csv: its name there, the infix of its macros
-    (analysis.exhibits.headline, e.g. 'Cs' in \\NationalIndexCs), a short table label and a title."""
+    (analysis.exhibits.headline, e.g. 'Cs' in \\NationalIndexCs), a short table label and a title;
+    ``report``: shown by default in analysis.report.table (in registry order)."""
 
     name: str
     macro: str
     short: str
     title: str
+    report: bool = True
 
 
 @dataclass
@@ -88,7 +91,11 @@ class Estimator:
     ``max_fe_terms`` with ``fe_terms_reason``; ``transforms`` the outcome transforms it takes, else
     ``transform_reason``; ``fields`` = spec fields only it uses -> the message when it is absent;
     ``check(spec, estimators)`` = further (field, message) problems. ``order``: entries run by order,
-    then as the spec lists them (honest, order 3, reads earlier event studies)."""
+    then as the spec lists them (honest, order 3, reads earlier event studies). Null draws of the
+    multiverse (analysis.speccurve): ``null_twfe`` = the options of speccurve.NullTwfe when the
+    estimator is that static TWFE and may be refitted by Frisch-Waugh-Lovell (specs without controls;
+    None: never); ``refit(ctx)`` = (estimate, SE) of the primary row on permuted timing, by default
+    the primary row of ``fit`` (see :meth:`null_fit`)."""
 
     name: str
     fit: Callable[[Context], Output]
@@ -107,11 +114,23 @@ class Estimator:
     grid: bool = False
     multiverse: bool = False
     order: int = 1
+    null_twfe: dict | None = None
+    refit: Callable[[Context], tuple[float, float]] | None = None
 
     @property
     def primary(self) -> str | None:
         """The row that stands for the estimator (grids, the multiverse, credibility), if it writes one."""
         return self.rows[0].name if self.rows else None
+
+    def null_fit(self, ctx: Context) -> tuple[float, float]:
+        """(estimate, SE) of the primary row on ``ctx`` (a null draw's data): ``refit`` if given, else
+        ``fit``'s first row. ValueError for an estimator that writes no row."""
+        if self.refit:
+            return self.refit(ctx)
+        if not self.rows:
+            raise ValueError(f"no null refit for estimator {self.name!r}: it writes no overall.csv row")
+        first = self.fit(ctx).rows[0]
+        return float(first["estimate"]), float(first["se"])
 
 
 _REGISTRY: dict[str, Estimator] = {}
@@ -174,6 +193,11 @@ def titles() -> dict[str, str]:
     return out
 
 
+def report_rows() -> list[str]:
+    """The overall.csv rows analysis.report.table shows by default, in registry order."""
+    return [r.name for r in rows().values() if r.report]
+
+
 def allowed(use: str) -> tuple[str, ...]:
     """The estimators ``use`` ('grid' or 'multiverse') may run."""
     return tuple(n for n, e in _REGISTRY.items() if getattr(e, use))
@@ -229,14 +253,12 @@ TARGETS = {
 }
 
 
-def _fit_cs(ctx: Context) -> Output:
-    """Callaway-Sant'Anna: one overall row per aggregation, the event study (dynamic) and its
-    covariance, the group and calendar elements, the ATT(g,t) cells and the pre-tests."""
+def _cs_att_gt(ctx: Context, bootstrap: int):
+    """analysis.estimators.cs.att_gt on the context, with ``bootstrap`` multiplier draws."""
     from analysis.estimators import cs
-    from analysis.estimators.tidy import EVENT_COLUMNS, normal_inference, summary_row
 
     spec, design = ctx.spec, ctx.design
-    res = cs.att_gt(
+    return cs.att_gt(
         ctx.df,
         ctx.y,
         ctx.time,
@@ -249,9 +271,27 @@ def _fit_cs(ctx: Context) -> Output:
         cluster=ctx.cluster,
         base_period=spec["base_period"],
         anticipation=spec["anticipation"],
-        bootstrap=spec["bootstrap"],
+        bootstrap=bootstrap,
         seed=spec["seed"],
     )
+
+
+def _refit_cs(ctx: Context) -> tuple[float, float]:
+    """The simple ATT with analytic SEs (no bootstrap), for null draws."""
+    from analysis.estimators import cs
+
+    agg = cs.aggregate(_cs_att_gt(ctx, 0), "simple")
+    return float(agg.overall_att), float(agg.overall_se)
+
+
+def _fit_cs(ctx: Context) -> Output:
+    """Callaway-Sant'Anna: one overall row per aggregation, the event study (dynamic) and its
+    covariance, the group and calendar elements, the ATT(g,t) cells and the pre-tests."""
+    from analysis.estimators import cs
+    from analysis.estimators.tidy import EVENT_COLUMNS, normal_inference, summary_row
+
+    spec = ctx.spec
+    res = _cs_att_gt(ctx, spec["bootstrap"])
     out, (lo, hi), elements = [], spec["event_window"], []
     for kind in cs.KINDS:
         agg = cs.aggregate(res, kind, min_e=lo, max_e=hi) if kind == "dynamic" else cs.aggregate(res, kind)
@@ -338,6 +378,7 @@ for _entry in (
         lambda s, m: (f"{m['y']} ~ {m['rhs']} | {m['fe']}", m["crv1"]),
         grid=True,
         multiverse=True,
+        null_twfe={},
     ),
     Estimator(
         "twfe_trends",
@@ -347,6 +388,7 @@ for _entry in (
         lambda s, m: (f"{m['y']} ~ {m['rhs']} | {m['fe']} + fips[year]", m["crv1"]),
         grid=True,
         multiverse=True,
+        null_twfe={"trends": True},
     ),
     Estimator(
         "event_twfe",
@@ -363,9 +405,9 @@ for _entry in (
         _fit_cs,
         (
             Row("cs_simple", "Cs", "CS", "Callaway–Sant'Anna (simple ATT)"),
-            Row("cs_group", "CsGroup", "CS (cohort)", "Callaway–Sant'Anna (by cohort)"),
+            Row("cs_group", "CsGroup", "CS (cohort)", "Callaway–Sant'Anna (by cohort)", report=False),
             Row("cs_dynamic", "CsDynamic", "CS (event time)", "Callaway–Sant'Anna (event-time mean)"),
-            Row("cs_calendar", "CsCalendar", "CS (year)", "Callaway–Sant'Anna (by year)"),
+            Row("cs_calendar", "CsCalendar", "CS (year)", "Callaway–Sant'Anna (by year)", report=False),
         ),
         "Callaway–Sant'Anna",
         lambda s, m: (
@@ -381,6 +423,7 @@ for _entry in (
         grid=True,
         multiverse=True,
         order=0,
+        refit=_refit_cs,
     ),
     Estimator(
         "sunab",
@@ -425,7 +468,7 @@ for _entry in (
     Estimator(
         "wild",
         lambda c: Output.of(_m("wild").wild(c.df, c.y, c.unit, c.time, c.g, seed=c.spec["seed"], **c.common)),
-        (Row("wild", "Wild", "Wild bootstrap", "TWFE, wild bootstrap"),),
+        (Row("wild", "Wild", "Wild bootstrap", "TWFE, wild bootstrap", report=False),),
         "TWFE, wild bootstrap",
         lambda s, m: (
             f"{m['y']} ~ {m['rhs']} | {m['fe']}",
@@ -435,7 +478,7 @@ for _entry in (
     Estimator(
         "bacon",
         _fit_bacon,
-        (Row("bacon", "Bacon", "Bacon", "Bacon (TWFE)"),),
+        (Row("bacon", "Bacon", "Bacon", "Bacon (TWFE)", report=False),),
         "Bacon (TWFE)",
         lambda s, m: (f"{m['y']} ~ {m['d']} | fips + year, decomposed into 2x2 comparisons", "none"),
         fixed_effects="the Goodman-Bacon decomposition is of the regression with county and year effects only",

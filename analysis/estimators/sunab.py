@@ -8,13 +8,15 @@ table reports those within ``window`` (the spec's event_window), like the other 
 
 from __future__ import annotations
 
-import warnings
+from functools import partial
 
 import pandas as pd
-from diff_diff import SunAbraham, SurveyDesign
+from diff_diff import SunAbraham
 
-from analysis.estimators.tidy import EstimatorFit, dropped_frame, normal_inference, staggered_frame, summary_row
+from analysis.estimators.tidy import EstimatorFit, dropped_frame, fit_diff_diff, normal_inference
 from analysis.model import is_default
+
+TARGET = "cohort-share weighted average of post-period effects"
 
 
 def sunab(
@@ -36,21 +38,8 @@ def sunab(
     table: the interaction-weighted effect at each event time (reference -1) with its covariance."""
     if not is_default(fe, unit, t):
         raise ValueError(f"sunab: diff-diff's SunAbraham absorbs {unit} and {t} fixed effects only, not {fe}")
-    df, records = staggered_frame(
-        data, [y, *controls, *[c for c in (weights, cluster) if c]], unit, t, g, last_cohort_control=True
-    )
-    cluster = cluster or unit
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        fit = SunAbraham(control_group=control_group, cluster=cluster, alpha=alpha).fit(
-            df,
-            outcome=y,
-            unit=unit,
-            time=t,
-            first_treat="_g",
-            covariates=list(controls) or None,
-            survey_design=SurveyDesign(weights=weights) if weights else None,
-        )
+    model = partial(SunAbraham, control_group=control_group, alpha=alpha)
+    fit, summary, records = fit_diff_diff(model, "sunab", TARGET, data, y, unit, t, g, weights, cluster, controls)
     times = [int(e) for e in fit.event_study_vcov_index if window is None or window[0] <= e <= window[1]]
     effects = [fit.event_study_effects[e] for e in times]
     event = pd.DataFrame(
@@ -63,15 +52,4 @@ def sunab(
     event = event.assign(**normal_inference(event["estimate"], event["se"], alpha))
     index = [int(e) for e in fit.event_study_vcov_index]
     vcov = pd.DataFrame(fit.event_study_vcov, index=index, columns=index).loc[times, times]
-    summary = summary_row(
-        "sunab",
-        fit.overall_att,
-        fit.overall_se,
-        fit.n_obs,
-        df[unit].nunique(),
-        df[cluster].nunique(),
-        "cohort-share weighted average of post-period effects",
-        ci=fit.overall_conf_int,
-        pvalue=fit.overall_p_value,
-    )
     return EstimatorFit(summary=summary, event=event, vcov=vcov, dropped=dropped_frame(records))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,3 +166,42 @@ def staggered_frame(
         (df["_g"] > 0) & (df["_g"] <= first + anticipation), "treated in or before the first period: no pre-period"
     )
     return df.reset_index(drop=True), records
+
+
+def fit_diff_diff(
+    model, name: str, target: str, data: pd.DataFrame, y, unit, t, g, weights=None, cluster=None, controls=()
+):
+    """A diff-diff staggered estimator fitted on :func:`staggered_frame` (the last cohort as control
+    when no unit is untreated): ``model(cluster=...)`` builds it (cluster defaults to ``unit``), ``controls``
+    are its covariates, ``weights`` a survey weight. Returns the fitted result, its overall.csv row
+    ``name`` (diff-diff's overall ATT, SE, interval and p-value; ``target`` says what it averages) and
+    the drop records. diff-diff's UserWarnings are silenced (the drops are recorded instead)."""
+    from diff_diff import SurveyDesign
+
+    df, records = staggered_frame(
+        data, [y, *controls, *[c for c in (weights, cluster) if c]], unit, t, g, last_cohort_control=True
+    )
+    cluster = cluster or unit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fit = model(cluster=cluster).fit(
+            df,
+            outcome=y,
+            unit=unit,
+            time=t,
+            first_treat="_g",
+            covariates=list(controls) or None,
+            survey_design=SurveyDesign(weights=weights) if weights else None,
+        )
+    summary = summary_row(
+        name,
+        fit.overall_att,
+        fit.overall_se,
+        fit.n_obs,
+        df[unit].nunique(),
+        df[cluster].nunique(),
+        target,
+        ci=fit.overall_conf_int,
+        pvalue=fit.overall_p_value,
+    )
+    return fit, summary, records

@@ -340,7 +340,7 @@ def figure_loso(loo: pd.DataFrame, heads: dict[str, pd.DataFrame]) -> None:
         ax.axhline(0, color="black", lw=0.6)
         ax.set_title(PROGRAM_SPECS[program][1])
         ax.set_xlabel("States left out, sorted by estimate")
-        ax.set_ylabel("Effect on log index crime rate")
+        ax.set_ylabel(f"Effect on {style.wording(inputs.spec(PROGRAM_SPECS[program][2])).measure}")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
     style.save(fig, "loso")
 

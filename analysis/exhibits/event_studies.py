@@ -40,8 +40,13 @@ def event_table(spec: str) -> pd.DataFrame:
     return ev[~((ev["event_time"] == -1) & ev["se"].isna())]
 
 
-def plot_event_study(ev: pd.DataFrame, xlabel: str):
-    """One event-study panel: three estimators, pointwise bars, CS uniform band."""
+def effect_label(spec: str) -> str:
+    """The y-axis label of ``spec``'s event study: 'Effect on' its outcome on its scale."""
+    return f"Effect on {style.wording(inputs.spec(spec)).measure}"
+
+
+def plot_event_study(ev: pd.DataFrame, xlabel: str, ylabel: str):
+    """One event-study panel: three estimators, pointwise bars, CS uniform band; ``ylabel``: :func:`effect_label`."""
     fig, ax = style.figure(height=3.3)
     cs = ev[(ev["estimator"] == "cs") & ev["cband_low"].notna()].sort_values("event_time")
     if not cs.empty:
@@ -73,7 +78,7 @@ def plot_event_study(ev: pd.DataFrame, xlabel: str):
     times = sorted(set(ev["event_time"]) | {-1})
     ax.set_xticks(times)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("Effect on log index crime rate")
+    ax.set_ylabel(ylabel)
     ax.legend(loc="lower left", ncols=2)
     return fig
 
@@ -82,7 +87,7 @@ def figure(spec: str) -> pd.DataFrame:
     """The event-study figure of ``spec`` (FIGURES); returns the plotted table."""
     name, xlabel = FIGURES[spec]
     ev = event_table(spec)
-    style.save(plot_event_study(ev, xlabel), name)
+    style.save(plot_event_study(ev, xlabel, effect_label(spec)), name)
     return ev
 
 

@@ -65,6 +65,13 @@ def estimate(spec: str, estimator: str) -> pd.Series:
     return table.loc[estimator]
 
 
+def spec(name: str) -> dict:
+    """The loaded specification behind ``results/<name>`` (analysis/specs/<name>.yaml)."""
+    from analysis.spec import load_spec
+
+    return load_spec(require(config.SPECS / f"{name}.yaml"))
+
+
 def panel() -> pd.DataFrame:
     """The county x year panel."""
     return pd.read_parquet(require(config.PANEL))

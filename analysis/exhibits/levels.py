@@ -18,6 +18,7 @@ from analysis.estimate import prepare
 from analysis.estimators import registry
 from analysis.exhibits import inputs, latex
 from analysis.exhibits.numbers import fmt_int, fmt_num
+from analysis.exhibits.style import sentence, wording
 from analysis.spec import load_spec
 
 # (program label, log spec, level spec, macro prefix)
@@ -26,6 +27,12 @@ PAIRS = [
     ("SC", "sc_index", "sc_index_rate", "LevelSc"),
 ]
 ROWS = ("twfe", "cs_simple")  # overall.csv rows (labels and macro names: analysis.estimators.registry)
+
+
+def scale(name: str) -> str:
+    """The column-group header of spec ``name``: its scale ('Log rate', 'Rate per 100,000'); every pair's
+    spec in that column must share it."""
+    return sentence(wording(inputs.spec(name)).scale)
 
 
 def pre_mean_rate(df: pd.DataFrame, treatment: str, rate: str, weights: str | None) -> float:
@@ -90,7 +97,7 @@ def build() -> dict[str, str]:
             "level": "Estimate",
             "level_se": "SE",
         },
-        groups=[[("", 2), ("Log rate", 2), ("Implied level", 2), ("Rate per 100,000", 2)]],
+        groups=[[("", 2), (scale(PAIRS[0][1]), 2), ("Implied level", 2), (scale(PAIRS[0][2]), 2)]],
     )
     latex.write_table(body, "levels")
     macros = {}

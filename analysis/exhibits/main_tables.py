@@ -8,29 +8,14 @@ Every column of a table must rest on one sample: the N and county rows are check
 from __future__ import annotations
 
 from analysis import config
+from analysis.estimators import registry
 from analysis.exhibits import inputs, latex
-from analysis.spec import load_spec
+from analysis.exhibits.style import sentence, wording
 
-OUTCOME_ROWS = [
-    ("Log index crime rate", "index"),
-    ("Log violent crime rate", "violent"),
-    ("Log property crime rate", "property"),
-]
-COLUMNS_287G = [
-    ("TWFE", "twfe"),
-    ("Event TWFE", "event_twfe"),
-    ("CS", "cs_simple"),
-    ("Sun–Abraham", "sunab"),
-    ("Imputation", "imputation"),
-]
-COLUMNS_SC = [
-    ("TWFE", "twfe"),
-    ("Trends", "twfe_trends"),
-    ("Event TWFE", "event_twfe"),
-    ("CS", "cs_simple"),
-    ("Sun–Abraham", "sunab"),
-    ("Imputation", "imputation"),
-]
+# Columns: overall.csv rows, headed by their registry short labels. Row labels, the weights row and the
+# outcome headers come from each table's specs (analysis.exhibits.style.wording).
+COLUMNS_287G = ["twfe", "event_twfe", "cs_simple", "sunab", "imputation"]
+COLUMNS_SC = ["twfe", "twfe_trends", "event_twfe", "cs_simple", "sunab", "imputation"]
 VARIANTS_287G = [
     ("Baseline", "us_287g_index"),
     ("Not yet", "us_287g_index_nyt"),
@@ -57,7 +42,7 @@ IMPLICIT = {
 
 def spec_file(spec: str) -> dict:
     """The specification behind ``results/<spec>`` (analysis/specs/<spec>.yaml)."""
-    return load_spec(inputs.require(config.SPECS / f"{spec}.yaml"))
+    return inputs.spec(spec)
 
 
 def cell(spec: str, estimator: str) -> dict | None:
@@ -81,61 +66,76 @@ def column_counts(specs: list[str], estimator: str) -> tuple[int, int]:
     return seen.pop()
 
 
-def program_table(program: str, columns: list[tuple[str, str]]) -> str:
-    """Outcomes as rows, estimators as columns, for the specs MAIN_SPECS[program]; each spec's program
-    and outcome fields must be the table's."""
-    by_outcome = MAIN_SPECS[program]
-    for outcome, name in by_outcome.items():
+def main_specs(program: str) -> dict[str, dict]:
+    """Outcome -> the loaded spec of MAIN_SPECS[program], each checked to have the table's program and outcome."""
+    out = {}
+    for outcome, name in MAIN_SPECS[program].items():
         fields = spec_file(name)
         if (fields["program"], fields["outcome"]) != (program, outcome):
             raise ValueError(
                 f"{name}: program {fields['program']}, outcome {fields['outcome']}; the {program} table "
                 f"needs program {program}, outcome {outcome}"
             )
-    specs = [by_outcome[o] for _, o in OUTCOME_ROWS]
-    rows = [(label, [cell(by_outcome[o], est) for _, est in columns]) for label, o in OUTCOME_ROWS]
-    base = spec_file(specs[0])
-    counts = [column_counts(specs, est) for _, est in columns]
-    control = [IMPLICIT.get(est, CONTROL[base["control_group"]]) for _, est in columns]
-    weights = "population" if base["weights"] == "population" else "none"
+        out[outcome] = fields
+    return out
+
+
+def shared_weights(specs: list[dict]) -> str:
+    """The weights field every spec of a table shares (a table has one weights row); ValueError otherwise."""
+    seen = {wording(s).weights for s in specs}
+    if len(seen) != 1:
+        raise ValueError(f"{[s['name'] for s in specs]}: one weights value per table expected, got {sorted(seen)}")
+    return seen.pop()
+
+
+def program_table(program: str, columns: list[str], specs: dict[str, dict] | None = None) -> str:
+    """Outcomes as rows (labelled by each spec's outcome and scale), estimators as columns, for the
+    specs MAIN_SPECS[program] (``specs``: outcome -> spec dict, default loaded by :func:`main_specs`)."""
+    specs = list((specs or main_specs(program)).values())
+    names = [s["name"] for s in specs]
+    rows = [(sentence(wording(s).measure), [cell(s["name"], est) for est in columns]) for s in specs]
+    counts = [column_counts(names, est) for est in columns]
+    control = [IMPLICIT.get(est, CONTROL[specs[0]["control_group"]]) for est in columns]
     extra = [
         ("County-years", [n for n, _ in counts]),
         ("Counties (clusters)", [k for _, k in counts]),
         ("County and year FE", ["yes"] * len(columns)),
         ("Control group", control),
-        ("Weights", [weights] * len(columns)),
+        ("Weights", [shared_weights(specs)] * len(columns)),
     ]
     return latex.regression_table(
         [f"({i + 1})" for i in range(len(columns))],
         rows,
         extra_rows=extra,
-        groups=[[(label, 1) for label, _ in columns]],
+        groups=[[(registry.row(est).short, 1) for est in columns]],
     )
 
 
-def sc_trends_table() -> str:
-    """SC TWFE without and with county linear trends, three outcomes; Miles & Cox's index pattern."""
+def sc_trends_table(specs: dict[str, dict] | None = None) -> str:
+    """SC TWFE without and with county linear trends, three outcomes (headers and the weights row from
+    the specs, default :func:`main_specs`); Miles & Cox's index pattern."""
     rep = inputs.read_csv(
         config.RESULTS / "replication.csv", ["study", "closest_spec", "closest_estimator", "published_value"]
     )
     mc = rep[rep["study"].str.startswith("Miles") & (rep["closest_spec"] == "sc_index")]
     published = mc.set_index("closest_estimator")["published_value"]
-    cols, cells, pub, trends, ns = [], [], [], [], []
-    for _label, outcome in OUTCOME_ROWS:
+    specs = specs or main_specs("sc")
+    cols, cells, pub, trends, weighted, ns = [], [], [], [], [], []
+    for outcome, spec in specs.items():
         for est in ("twfe", "twfe_trends"):
-            spec = MAIN_SPECS["sc"][outcome]
             cols.append(est)
-            cells.append(cell(spec, est))
+            cells.append(cell(spec["name"], est))
             pub.append(published.get(est) if outcome == "index" else None)
             trends.append("yes" if est == "twfe_trends" else "no")
-            ns.append(int(inputs.estimate(spec, est)["n_obs"]))
-    groups = [[(label.replace("Log ", "").capitalize(), 2) for label, _ in OUTCOME_ROWS]]
+            weighted.append("yes" if wording(spec).weighted else "no")
+            ns.append(int(inputs.estimate(spec["name"], est)["n_obs"]))
+    groups = [[(sentence(wording(spec).noun), 2) for spec in specs.values()]]
     return latex.regression_table(
         [f"({i + 1})" for i in range(len(cols))],
         [("SC activated", cells)],
         extra_rows=[
             ("County linear trends", trends),
-            ("Population weights", ["yes"] * 6),
+            ("Population weights", weighted),
             ("County-years", ns),
             ("Miles and Cox (2014)", pub),
         ],
@@ -144,7 +144,7 @@ def sc_trends_table() -> str:
 
 
 def variants_table() -> str:
-    """287(g) treatment-definition and control-group variants (log index rate): rows = estimators."""
+    """287(g) treatment-definition and control-group variants (of us_287g_index): rows = estimators."""
     estimators = [
         ("TWFE", "twfe"),
         ("Callaway–Sant'Anna", "cs_simple"),

@@ -172,7 +172,9 @@ def plot_curve(program: str, est: pd.DataFrame | None = None):
     ax.set_yticks(y, [f"{label(v)} ({ESTIMATOR_STYLE[e][0]})" for v, e in zip(pts["variant"], pts["estimator"])])
     ax.set_ylim(-0.7, len(pts) - 0.3)
     ax.grid(False, axis="y")
-    ax.set_xlabel("Effect on the log index crime rate (95% CI)")
+    ax.set_xlabel(
+        f"Effect on the {style.wording(read_grid(config.GRIDS / f'{program}.yaml')['base']).measure} (95% CI)"
+    )
     ax.set_title(PROGRAM_LABELS[program][1])
     ax.xaxis.set_major_locator(MaxNLocator(7))
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=4)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -23,6 +24,16 @@ from matplotlib.figure import Figure
 from analysis import config
 from analysis.infra.atomic import atomic_path
 
+# How exhibits word a spec's outcome (a crime of the panel's rate_<outcome> columns), scale and weights.
+CRIME_WORDS = {
+    "index": "index crime",
+    "violent": "violent crime",
+    "property": "property crime",
+    "agg_assault": "aggravated assault",
+    "mv_theft": "motor vehicle theft",
+}
+SCALE_WORDS = {"log_rate": "log rate", "rate": "rate per 100,000", "count": "count", "level": "level"}
+WEIGHT_WORDS = {"none": "unweighted", "population": "population-weighted"}
 # program -> (macro prefix, title): how exhibits name the two programs.
 PROGRAM_LABELS = {"287g": ("National", "287(g)"), "sc": ("Sc", "Secure Communities")}
 OKABE_ITO = {
@@ -102,3 +113,40 @@ def save(fig: Figure, name: str, directory: Path = config.FIGURES) -> tuple[Path
             with atomic_path(target) as tmp:
                 fig.savefig(tmp, format=fmt, dpi=PNG_DPI, metadata=metadata[fmt])
     return targets
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a table or figure describes a spec (see :func:`wording`)."""
+
+    outcome: str  # 'index crime' (the column's name for transform level)
+    noun: str  # 'index crime rate' (rate, log_rate), 'index crime count', the column (level)
+    measure: str  # 'log index crime rate', 'index crime rate per 100,000', as noun otherwise
+    scale: str  # 'log rate', 'rate per 100,000', 'count', 'level'
+    weights: str  # the spec's weights field: 'none' or 'population'
+    weighting: str  # 'unweighted' or 'population-weighted'
+
+    @property
+    def weighted(self) -> bool:
+        return self.weights != "none"
+
+
+def wording(spec: dict) -> Wording:
+    """The words for ``spec``'s outcome, transform and weights (fields of analysis.spec; weights
+    default none). KeyError names a transform or weights value it has no words for."""
+    transform, weights, outcome = spec["transform"], spec.get("weights", "none"), spec["outcome"]
+    for field, value, words in (("transform", transform, SCALE_WORDS), ("weights", weights, WEIGHT_WORDS)):
+        if value not in words:
+            raise KeyError(f"no words for {field} {value!r} (known: {', '.join(words)})")
+    if transform == "level":
+        what = noun = measure = outcome
+    else:
+        what = CRIME_WORDS.get(outcome, outcome.replace("_", " "))
+        noun = f"{what} {'count' if transform == 'count' else 'rate'}"
+        measure = {"log_rate": f"log {noun}", "rate": f"{noun} per 100,000"}.get(transform, noun)
+    return Wording(what, noun, measure, SCALE_WORDS[transform], weights, WEIGHT_WORDS[weights])
+
+
+def sentence(text: str) -> str:
+    """``text`` with its first letter in upper case (the rest as it is: 'COVIND' stays)."""
+    return text[:1].upper() + text[1:]
