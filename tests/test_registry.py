@@ -135,6 +135,17 @@ def test_every_registered_row_has_a_distinct_macro_name():
     assert len(macros) == len(set(macros)) and all(m.isalpha() for m in macros)
 
 
+def test_each_row_has_one_owner_and_the_regressions_compare_with_every_county_year():
+    """owner(row) is the entry whose fit writes the row; ``comparison`` feeds the main tables' control row."""
+    for entry in (registry.get(n) for n in registry.names()):
+        assert all(registry.owner(r) is entry for r in registry.row_names(entry))
+    assert registry.owner("cs_dynamic").name == "cs" and registry.owner("cs_dynamic").comparison is None
+    assert registry.owner("twfe").comparison == "implicit"
+    assert registry.owner("imputation").comparison == "untreated"
+    with pytest.raises(KeyError, match="cs_simple"):
+        registry.owner("cs_simpel")
+
+
 def test_unknown_estimator_in_a_spec_names_file_line_and_field(tmp_path, panel):
     path = _write(tmp_path, SPEC.replace("[twfe, toy]", "[twfe, imputaton]"))
     with pytest.raises(

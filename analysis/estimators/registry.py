@@ -95,7 +95,10 @@ class Estimator:
     multiverse (analysis.speccurve): ``null_twfe`` = the options of speccurve.NullTwfe when the
     estimator is that static TWFE and may be refitted by Frisch-Waugh-Lovell (specs without controls;
     None: never); ``refit(ctx)`` = (estimate, SE) of the primary row on permuted timing, by default
-    the primary row of ``fit`` (see :meth:`null_fit`)."""
+    the primary row of ``fit`` (see :meth:`null_fit`). ``comparison``: what its estimate compares the
+    treated county-years with, when that is not the spec's ``control_group`` (tables' "Control group"
+    row): 'implicit' (a regression on every county-year), 'untreated' (a model fitted on the untreated
+    county-years only); None: the spec's control group."""
 
     name: str
     fit: Callable[[Context], Output]
@@ -116,6 +119,7 @@ class Estimator:
     order: int = 1
     null_twfe: dict | None = None
     refit: Callable[[Context], tuple[float, float]] | None = None
+    comparison: str | None = None
 
     @property
     def primary(self) -> str | None:
@@ -191,6 +195,12 @@ def titles() -> dict[str, str]:
         out[e.name] = e.title
         out.update({r.name: r.title for r in e.rows})
     return out
+
+
+def owner(row_name: str) -> Estimator:
+    """The estimator that writes the overall.csv row ``row_name``; KeyError as :func:`row`."""
+    row(row_name)
+    return next(e for e in _REGISTRY.values() if row_name in row_names(e))
 
 
 def report_rows() -> list[str]:
@@ -379,6 +389,7 @@ for _entry in (
         grid=True,
         multiverse=True,
         null_twfe={},
+        comparison="implicit",
     ),
     Estimator(
         "twfe_trends",
@@ -389,6 +400,7 @@ for _entry in (
         grid=True,
         multiverse=True,
         null_twfe={"trends": True},
+        comparison="implicit",
     ),
     Estimator(
         "event_twfe",
@@ -399,6 +411,7 @@ for _entry in (
             f"{m['y']} ~ i(event_time, ref = -1, binned at {s['event_window']}){m['rest']} | {m['fe']}",
             m["crv1"],
         ),
+        comparison="implicit",
     ),
     Estimator(
         "cs",
@@ -454,6 +467,7 @@ for _entry in (
         fe_terms_reason="imputation cannot take more than two fixed-effect terms: its "
         "untreated-outcome model takes county plus one other term (e.g. state^year)",
         multiverse=True,
+        comparison="untreated",
     ),
     Estimator(
         "ppml",
@@ -474,6 +488,7 @@ for _entry in (
             f"{m['y']} ~ {m['rhs']} | {m['fe']}",
             f"wild cluster bootstrap p-value (WCR, 9999 draws, seed {s['seed']}) by {m['cluster']}",
         ),
+        comparison="implicit",
     ),
     Estimator(
         "bacon",

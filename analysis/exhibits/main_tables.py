@@ -31,13 +31,6 @@ MAIN_SPECS = {
     "sc": {"index": "sc_index", "violent": "sc_violent", "property": "sc_property"},
 }
 CONTROL = {"never_treated": "never", "not_yet_treated": "not yet"}
-IMPLICIT = {
-    "twfe": "implicit",
-    "twfe_trends": "implicit",
-    "event_twfe": "implicit",
-    "imputation": "untreated",
-    "wild": "implicit",
-}
 
 
 def spec_file(spec: str) -> dict:
@@ -95,7 +88,7 @@ def program_table(program: str, columns: list[str], specs: dict[str, dict] | Non
     names = [s["name"] for s in specs]
     rows = [(sentence(wording(s).measure), [cell(s["name"], est) for est in columns]) for s in specs]
     counts = [column_counts(names, est) for est in columns]
-    control = [IMPLICIT.get(est, CONTROL[specs[0]["control_group"]]) for est in columns]
+    control = [registry.owner(est).comparison or CONTROL[specs[0]["control_group"]] for est in columns]
     extra = [
         ("County-years", [n for n, _ in counts]),
         ("Counties (clusters)", [k for _, k in counts]),
