@@ -6,6 +6,7 @@ temporaries of killed writers removed by the next write."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import time
 import pytest
 
 from analysis.config import ROOT
-from analysis.infra import runlog
+from analysis.infra import cli, runlog
 from analysis.infra.atomic import atomic_dir, write_text
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
@@ -157,3 +158,46 @@ def test_write_text_leaves_identical_files_alone(tmp_path):
     assert target.stat().st_mtime_ns == before
     write_text(target, "y\n")
     assert target.read_text() == "y\n"
+
+
+def test_an_interrupt_inside_interrupt_after_arrives_when_the_block_ends():
+    """Ctrl-C during a held block (a compiled call) is raised after it, where run() turns it into one line."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # xdist workers may ignore SIGINT
+    steps = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with cli.interrupt_after():
+                os.kill(os.getpid(), signal.SIGINT)
+                for _ in range(10_000):  # bytecode at which a pending KeyboardInterrupt would be raised
+                    pass
+                steps.append("block ran to its end")
+            steps.append("after the block")  # never: the held interrupt arrives first
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert steps == ["block ran to its end"]
+
+
+def test_an_error_a_library_raises_for_a_ctrl_c_is_reported_as_the_interruption():
+    """pandas' C parser turns a Ctrl-C during read() into a ParserError: still one line and exit 130."""
+    code = (
+        "from analysis.infra import cli; import time\n"
+        "def main():\n"
+        "    try:\n"
+        "        time.sleep(30)\n"
+        "    except KeyboardInterrupt:\n"
+        "        raise ValueError('Calling read(nbytes) on source failed')\n"
+        "cli.run(main, 'reader')"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err.strip() == "reader: interrupted; the outputs of its last complete run are unchanged"
+    done = subprocess.run(
+        [sys.executable, "-c", code.replace("time.sleep(30)", "pass").replace("except KeyboardInterrupt", "finally")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1 and "ValueError" in done.stderr  # without a Ctrl-C the error is the error

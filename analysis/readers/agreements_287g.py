@@ -15,6 +15,7 @@ import pandas as pd
 import pyreadr
 
 from analysis.config import DATA_RAW, FIXES_287G
+from analysis.infra.cli import interrupt_after
 from analysis.infra.errors import InputError
 from analysis.readers.places import county_part, normalise_agency, read_counties, read_states
 from analysis.rulelog import RuleLog
@@ -211,7 +212,8 @@ def _place(df: pd.DataFrame, fixes: pd.DataFrame, raw_dir: Path) -> pd.DataFrame
     fix (committed CSV) > county_fips (source) > census county name > UCR crosswalk agency name."""
     counties = read_counties(raw_dir)
     by_name = {(s, n.lower()): f for s, n, f in zip(counties["state"], counties["county_name"], counties["fips"])}
-    cw = pyreadr.read_r(Path(raw_dir) / CROSSWALK)[None]
+    with interrupt_after():  # Ctrl-C inside pyreadr's parser would print a traceback and be lost
+        cw = pyreadr.read_r(Path(raw_dir) / CROSSWALK)[None]
     cw = cw[cw["agency_type"] == "local police department"]
     police = (
         pd.DataFrame(

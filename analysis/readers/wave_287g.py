@@ -22,6 +22,7 @@ import pandas as pd
 import pyreadr
 
 from analysis.config import DATA_RAW, WAVE_COUNTY_NAMES, WAVE_FIXES, WAVE_RULES
+from analysis.infra.cli import interrupt_after
 from analysis.infra.errors import InputError
 from analysis.infra.yamlfile import read_yaml
 from analysis.readers.agreements_287g import CROSSWALK, agency_level
@@ -197,7 +198,8 @@ def read_county_names(path: Path = WAVE_COUNTY_NAMES) -> pd.DataFrame:
 
 def read_crosswalk(raw_dir: Path = DATA_RAW) -> pd.DataFrame:
     """The UCR agency crosswalk: fips_state_code, fips_state_county_code, agency_type, crosswalk_agency_name."""
-    cw = pyreadr.read_r(Path(raw_dir) / CROSSWALK)[None]
+    with interrupt_after():  # Ctrl-C inside pyreadr's parser would print a traceback and be lost
+        cw = pyreadr.read_r(Path(raw_dir) / CROSSWALK)[None]
     return cw[["fips_state_code", "fips_state_county_code", "agency_type", "crosswalk_agency_name"]]
 
 
