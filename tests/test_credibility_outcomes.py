@@ -1,5 +1,5 @@
-"""The state-by-year table for every outcome (#12 §3): its claims on hand-built numbers, and the built
-table and macros against the results files."""
+"""The within-state, size-by-year and covariate designs for every outcome (#12 §3): the claims on
+hand-built numbers, and the built table and macros against the results files."""
 
 from __future__ import annotations
 
@@ -101,11 +101,39 @@ def test_table_has_a_row_per_program_and_outcome():
     body = co.table_body(c)
     for label in ("287(g): index", "287(g): violent", "SC: property"):
         assert sum(line.startswith(label + " &") for line in body.splitlines()) == 1
-    assert r"\multicolumn{2}{c}{State-by-year effects}" in body
+    assert r"\multicolumn{2}{c}{State-by-year}" in body and "Covariates" in body
     row = next(line for line in body.splitlines() if line.startswith("287(g): violent"))
-    assert row.split(" & ")[1:] == ["$-$0.100", "$-$0.100", "", "0.010", "$-$0.020 \\\\"]  # no headline imputation
+    cells = [x.strip(" \\") for x in row.split(" & ")[1:]]
+    assert cells == ["$-$0.100", "$-$0.100", "", "0.010", "$-$0.020", "", "", ""]  # no headline imputation
     row = next(line for line in body.splitlines() if line.startswith("SC: index"))
     assert row.split(" & ")[3] == "$-$0.070"
+
+
+def test_every_design_gets_its_claims_and_a_one_column_design_is_worded_in_the_singular():
+    cells = {
+        k: v | {("sizeyear", "twfe"): (-0.02, 0.03), ("sizeyear", "imputation"): (-0.03, 0.02)}
+        for k, v in CELLS.items()
+    }
+    cells["violent"] |= {("covariates", "primary"): (0.02, 0.005)}  # opposite sign to CS -0.10, excludes 0
+    cells["index"] |= {("covariates", "primary"): (-0.05, 0.01)}
+    cells["property"] |= {("covariates", "primary"): (-0.045, 0.03)}
+    m = co.macros_of("287g", frame(cells))
+    assert m["NationalCredViolentCovariatesSign"] == "changes sign"
+    assert m["NationalCredViolentCovariatesIntervals"] == "excludes zero"
+    assert m["NationalCredViolentCovariatesSurvives"] == "does not survive"
+    assert m["NationalCredIndexCovariatesSign"] == "keeps the headline's sign"
+    assert m["NationalCredIndexCovariatesSurvives"] == "survives"
+    assert m["NationalCredViolentCovariatesPrimaryCompare"] == "of the opposite sign to"
+    assert m["NationalCredCovariatesOutcomesMoved"] == "violent"  # 0.12 from CS (SE 0.02); property within 0.01
+    assert m["NationalCredIndexSizeyearIntervals"] == "both include zero"
+    assert m["NationalCredIndexSizeyearSurvives"] == "does not survive"
+    assert m["NationalCredSizeyearOutcomesMoved"] == "index, violent and property"
+    assert m["NationalCredOutcomesMoved"] == m["NationalCredStateyearOutcomesMoved"] == "violent and property"
+
+
+def test_a_design_without_results_gets_no_claims():
+    m = co.macros_of("287g", frame(CELLS))  # headline and state-by-year only
+    assert "NationalCredIndexSizeyearSurvives" not in m and "NationalCredCovariatesOutcomesMoved" not in m
 
 
 @pytest.mark.data
@@ -118,8 +146,11 @@ def test_built_table_and_macros_equal_the_results_files():
         for out in ("index", "violent", "property"):
             head = pd.read_csv(config.RESULTS / f"{stem}_{out}" / "overall.csv").set_index("estimator")
             alt = pd.read_csv(config.RESULTS / f"{stem}_{out}_stateyear" / "overall.csv").set_index("estimator")
+            size = pd.read_csv(config.RESULTS / f"{stem}_{out}_sizeyear" / "overall.csv").set_index("estimator")
+            cov = pd.read_csv(config.RESULTS / f"{stem}_{out}_covariates" / "overall.csv").set_index("estimator")
             imp = head.loc["imputation"] if "imputation" in head.index else None
             cells = [head.loc["twfe"], head.loc["cs_simple"], imp, alt.loc["twfe"], alt.loc["imputation"]]
+            cells += [size.loc["twfe"], size.loc["imputation"], cov.loc["cs_simple"]]
             i = next(k for k, line in enumerate(body) if line.startswith(f"{label}: {out} &"))
             est = [x.strip(" \\") for x in body[i].split(" & ")[1:]]
             se = [x.strip(" \\") for x in body[i + 1].split(" & ")[1:]]
