@@ -53,12 +53,17 @@ def _interrupted(name: str) -> NoReturn:
 def interrupt_after() -> Iterator[None]:
     """Hold SIGINT (Ctrl-C) while the block runs and deliver it when the block ends. For compiled
     calls with Python callbacks (pyreadr's parser): a KeyboardInterrupt raised inside such a callback
-    is printed as a traceback and lost; held until the call returns, it reaches ``run`` as one line."""
+    is printed as a traceback and lost; held until the call returns, it reaches ``run`` as one line.
+    The Python handler is swapped (not the thread's signal mask: a signal sent to the process may be
+    delivered to any other thread, e.g. a BLAS or test-runner thread)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        signal.signal(signal.SIGINT, previous)
+        if held and callable(previous):
+            previous(signal.SIGINT, None)
