@@ -51,9 +51,17 @@ def module_file(name: str) -> Path | None:
     return None
 
 
+def _imports_by_name(node: ast.AST) -> bool:
+    """Whether ``node`` is a call of ``importlib.import_module`` (a module named at run time)."""
+    func = node.func if isinstance(node, ast.Call) else None
+    return isinstance(func, ast.Attribute) and func.attr == "import_module"
+
+
 def imported(path: Path) -> set[str]:
     """The ``analysis`` modules a source file imports (``from analysis.x import y`` gives
-    analysis.x and, if it is a module, analysis.x.y)."""
+    analysis.x and, if it is a module, analysis.x.y). A file that imports by name at run time
+    (``importlib.import_module``, as the estimator registry does) counts as importing every module of
+    its own package: which one it loads is not in the source."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = set()
     for node in ast.walk(tree):
@@ -62,6 +70,9 @@ def imported(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
             found |= {f"{node.module}.{a.name}" for a in node.names}
+        elif _imports_by_name(node):
+            package = ".".join(path.resolve().relative_to(ROOT).with_suffix("").parts[:-1])
+            found |= {f"{package}.{p.stem}" for p in path.parent.glob("*.py") if p.stem != "__main__"}
     return {m for m in found if m.split(".")[0] == "analysis" and module_file(m)}
 
 
