@@ -35,7 +35,12 @@ def test_a_module_loaded_by_name_is_a_dependency(package):
 
 def test_static_imports_only_follow_what_is_imported(package):
     files = {p.as_posix() for p in makedeps.closure({"analysis.pkg.fit"})}
-    assert files == {"analysis/__init__.py", "analysis/pkg/__init__.py", "analysis/pkg/fit.py", "analysis/pkg/helper.py"}
+    assert files == {
+        "analysis/__init__.py",
+        "analysis/pkg/__init__.py",
+        "analysis/pkg/fit.py",
+        "analysis/pkg/helper.py",
+    }
 
 
 def test_every_estimator_module_is_a_prerequisite_of_the_spec_runs():

@@ -95,15 +95,38 @@ def _log(name: str, status: int, seconds: float, note: str = "") -> None:
         fh.write(f"{stamp}\t{os.environ.get('RUN_ID', '')}\t{name}\t{status}\t{seconds:.2f}\t{note}\n")
 
 
+def skip_if_done(name: str, cmd: list[str], inputs: list[str], outputs: list[str]) -> bool:
+    """If the step's fingerprint is unchanged: touch its outputs, log it as skipped, say so, True."""
+    start = time.perf_counter()
+    if not (outputs and up_to_date(name, cmd, inputs, outputs)):
+        return False
+    _touch(outputs)
+    _log(name, 0, time.perf_counter() - start, "skipped: inputs and outputs unchanged")
+    print(f"{name}: up to date (same inputs and outputs as its last run)")
+    return True
+
+
+def finish(name: str, cmd: list[str], inputs: list[str], outputs: list[str], status: int, seconds: float) -> int:
+    """After the step ran: on success check that every output exists, record the fingerprint and
+    touch the outputs; log the run. Returns the step's status (1 if an output is missing)."""
+    if status == 0 and outputs:
+        missing = [o for o in outputs if not Path(o).exists()]
+        if missing:
+            print(f"{name}: finished but did not write {', '.join(missing)}", file=sys.stderr)
+            status = 1
+        else:
+            write_text(_record_path(name), json.dumps(fingerprint(cmd, inputs, outputs), indent=1) + "\n")
+            _touch(outputs)
+    _log(name, status, seconds)
+    return status
+
+
 def run_step(name: str, cmd: list[str], inputs: list[str] = (), outputs: list[str] = ()) -> int:
     """Run ``cmd`` unless its fingerprint is unchanged; log it; touch the outputs on success."""
     inputs, outputs = list(inputs), list(outputs)
-    start = time.perf_counter()
-    if outputs and up_to_date(name, cmd, inputs, outputs):
-        _touch(outputs)
-        _log(name, 0, time.perf_counter() - start, "skipped: inputs and outputs unchanged")
-        print(f"{name}: up to date (same inputs and outputs as its last run)")
+    if skip_if_done(name, cmd, inputs, outputs):
         return 0
+    start = time.perf_counter()
     print(f"== {name}: {' '.join(cmd)}", flush=True)
     process = subprocess.Popen(cmd)
     try:
@@ -119,17 +142,7 @@ def run_step(name: str, cmd: list[str], inputs: list[str] = (), outputs: list[st
                 process.kill()
                 process.wait()
         status = 130  # the step itself says so in one line (analysis.infra.cli)
-    seconds = time.perf_counter() - start
-    if status == 0 and outputs:
-        missing = [o for o in outputs if not Path(o).exists()]
-        if missing:
-            print(f"{name}: finished but did not write {', '.join(missing)}", file=sys.stderr)
-            status = 1
-        else:
-            write_text(_record_path(name), json.dumps(fingerprint(cmd, inputs, outputs), indent=1) + "\n")
-            _touch(outputs)
-    _log(name, status, seconds)
-    return status
+    return finish(name, cmd, inputs, outputs, status, time.perf_counter() - start)
 
 
 def _git(*args: str) -> str:
