@@ -20,10 +20,10 @@ import sys
 
 import pandas as pd
 
-from analysis.config import PANEL, SANITY_CHECKS
+from analysis.config import SANITY_CHECKS
 from analysis.infra import cli
 from analysis.infra.atomic import write_csv
-from analysis.sample import dropped_by
+from analysis.sample import dropped_by, read_panel
 
 INDEX_JUMP_MAX = 5
 RATE_INDEX_MAX = 20_000
@@ -81,7 +81,7 @@ def unhandled(checks: pd.DataFrame) -> pd.DataFrame:
 
 def main() -> int:
     """Write data_clean/sanity_checks.csv; print counts per check and rule; 1 if any is unhandled."""
-    panel = pd.read_parquet(PANEL)
+    panel = read_panel()
     checks = sanity_checks(panel)
     write_csv(checks, SANITY_CHECKS)
     summary = (

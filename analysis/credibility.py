@@ -39,12 +39,13 @@ import warnings
 
 import pandas as pd
 
-from analysis.config import LAST_YEAR, PANEL, RESULTS, SPECS
+from analysis.config import LAST_YEAR, RESULTS, SPECS
 from analysis.design import design_sample
 from analysis.estimate import FLOAT, prepare, run_spec
 from analysis.estimators import registry, sdid
 from analysis.infra import cli
 from analysis.infra.atomic import write_text
+from analysis.sample import read_panel
 from analysis.spec import load_spec, outcome_column
 
 HEADLINE = {"287g": "us_287g_index", "sc": "sc_index"}
@@ -224,10 +225,7 @@ def program_rows(program: str, panel: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
 
 def main() -> int:
     """Both programs; results/credibility/estimates.csv, loso.csv and loco.csv."""
-    if not PANEL.exists():
-        print(f"error: {PANEL} is not built yet (make panel)", file=sys.stderr)
-        return 1
-    panel = pd.read_parquet(PANEL)
+    panel = read_panel()
     est, loo, lco, syn = [], [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the headline specs' own runs report their warnings

@@ -35,7 +35,6 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import derived as derived_columns
-from analysis.config import PANEL
 from analysis.design import clean_controls
 from analysis.estimators import registry
 from analysis.estimators.tidy import EVENT_COLUMNS
@@ -43,7 +42,7 @@ from analysis.infra import cli
 from analysis.infra.atomic import atomic_dir
 from analysis.infra.errors import InputError
 from analysis.model import add_fe_columns, baseline_by_year, fe_parts, fixest_fe, population_weights
-from analysis.sample import apply_rules, apply_sample
+from analysis.sample import apply_rules, apply_sample, read_panel
 from analysis.spec import SpecError, check_spec, derived_definitions, outcome_column, validate_spec
 from analysis.workspace import identity_problems, results_root
 
@@ -272,9 +271,7 @@ def main(argv: list[str]) -> int:
     errors: list[InputError] = list(identity_problems(args.specs, args.out))
     specs = []
     try:
-        if not PANEL.exists():
-            raise InputError(PANEL, "the county panel is not built yet (make panel)")
-        panel = pd.read_parquet(PANEL)
+        panel = read_panel()
     except InputError as err:
         errors.append(err)
         panel = None

@@ -19,13 +19,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from analysis.config import PANEL, grid_folder
+from analysis.config import grid_folder
 from analysis.estimate import FLOAT, SmallCohortWarning, run_spec
 from analysis.estimators import registry
 from analysis.infra import cli
 from analysis.infra.atomic import write_text
 from analysis.infra.errors import InputError
 from analysis.infra.yamlfile import read_yaml
+from analysis.sample import read_panel
 from analysis.spec import SpecError, check_estimator_names, load_spec, validate_spec
 
 COLUMNS = ["program", "variant", "dimension", "estimator", "estimate", "se", "ci_low", "ci_high", "n_obs", "n_units"]
@@ -126,9 +127,7 @@ def output_path(grid_path: str | Path) -> Path:
 def main(paths: list[str]) -> int:
     """Expand and check every grid first, then run each and write its estimates.csv."""
     try:
-        if not PANEL.exists():
-            raise InputError(PANEL, "the county panel is not built yet (make panel)")
-        panel = pd.read_parquet(PANEL)
+        panel = read_panel()
         grids = [(p, expand(p, panel.columns)) for p in paths]
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)

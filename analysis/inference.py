@@ -26,7 +26,7 @@ import pandas as pd
 from pyfixest.estimation.post_estimation.multcomp import _get_rwolf_pval
 from scipy.stats import norm
 
-from analysis.config import PANEL, RESULTS, ROOT, SPECS
+from analysis.config import RESULTS, ROOT, SPECS
 from analysis.estimate import CLUSTER, FLOAT, TIME, UNIT, prepare
 from analysis.estimators import cs, honest
 from analysis.estimators.twfe import treated
@@ -35,6 +35,7 @@ from analysis.infra import cli
 from analysis.infra.atomic import atomic_dir
 from analysis.infra.errors import InputError
 from analysis.infra.yamlfile import read_yaml
+from analysis.sample import read_panel
 from analysis.spec import check_estimator_names, load_spec, outcome_column
 
 CONFIG = ROOT / "analysis" / "inference.yaml"
@@ -300,7 +301,7 @@ def honest_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
 
 def main() -> int:
     cfg = read_config()
-    panel = pd.read_parquet(PANEL)
+    panel = read_panel()
     tables = {
         "romano_wolf": romano_wolf_table(cfg["romano_wolf"], panel),
         "tost": tost_table(cfg["tost"], panel),

@@ -58,6 +58,7 @@ from analysis.infra import cli
 from analysis.infra.atomic import write_text
 from analysis.infra.errors import InputError
 from analysis.infra.yamlfile import read_yaml
+from analysis.sample import read_panel
 from analysis.spec import DEFAULTS, SpecError, check_estimator_names, outcome_column, validate_spec
 
 SIZES = ("default", "full")
@@ -481,9 +482,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--expand-only", action="store_true", help="print the sizes, run nothing")
     args = parser.parse_args(argv)
-    if not PANEL.exists():
-        raise InputError(PANEL, "the county panel is not built yet (make panel)")
-    columns = pd.read_parquet(PANEL).columns
+    columns = read_panel().columns
     plans = []
     for path in args.files:
         mv = read_multiverse(path)

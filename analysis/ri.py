@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.config import DERIVED, PANEL, SEED, ri_folder
+from analysis.config import DERIVED, SEED, ri_folder
 from analysis.derived import add_columns, read_derived
 from analysis.design import design_sample
 from analysis.estimate import FLOAT
@@ -41,6 +41,7 @@ from analysis.infra import cli
 from analysis.infra.atomic import write_text
 from analysis.infra.errors import InputError
 from analysis.model import population_weights, treated_indicator
+from analysis.sample import read_panel
 from analysis.spec import default_terms, outcome_column
 
 MIN_PERMUTATIONS = 999
@@ -219,10 +220,7 @@ def run(grid_path: str | Path, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
 
 def main(paths: list[str]) -> int:
     """Run the RI of every grid file given; results/ri_<stem>/ri.csv and permutations.csv."""
-    if not PANEL.exists():
-        print(f"error: {PANEL} is not built yet (make panel)", file=sys.stderr)
-        return 1
-    panel = pd.read_parquet(PANEL)
+    panel = read_panel()
     for path in paths:
         try:
             summary, draws = run(path, panel)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.config import FIRST_YEAR, LAST_YEAR, SAMPLES
+from analysis.config import FIRST_YEAR, LAST_YEAR, PANEL, SAMPLES
 from analysis.infra.errors import InputError
 from analysis.infra.yamlfile import read_yaml
 from analysis.rulelog import RuleLog
@@ -80,6 +80,15 @@ AUDIT_RULES = {
         "Counties with more than {b:,g} index crimes per 100,000 residents in some year.",
     ),
 }
+
+
+def read_panel(path: Path | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+    """The county x year panel (data_clean/county_panel.parquet; ``columns`` only, if given), read by
+    every estimation step. InputError naming the step that builds it when it is missing."""
+    path = path or PANEL
+    if not path.exists():
+        raise InputError(path, "the county panel is not built yet (make panel)")
+    return pd.read_parquet(path, columns=columns)
 
 
 def rule_problems(rule: dict, lines: dict | None = None) -> list[tuple[str, str]]:

@@ -16,11 +16,12 @@ import sys
 
 import pandas as pd
 
-from analysis.config import PANEL, RESULTS, SPECS
+from analysis.config import RESULTS, SPECS
 from analysis.estimate import FLOAT, prepare
 from analysis.estimators import synth
 from analysis.infra import cli
 from analysis.infra.atomic import write_text
+from analysis.sample import read_panel
 from analysis.spec import load_spec, outcome_column
 
 SPEC = "nc_287g_index"
@@ -62,10 +63,7 @@ def table(spec: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def main() -> int:
-    if not PANEL.exists():
-        print(f"error: {PANEL} is not built yet (make panel)", file=sys.stderr)
-        return 1
-    out, gaps = table(load_spec(SPECS / f"{SPEC}.yaml"), pd.read_parquet(PANEL))
+    out, gaps = table(load_spec(SPECS / f"{SPEC}.yaml"), read_panel())
     write_text(GAPS, gaps.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
     write_text(OUT, out.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
     print(OUT)

@@ -61,12 +61,12 @@ import pandas as pd
 from pyfixest.estimation import demean
 from scipy import stats
 
-from analysis.config import PANEL, RESULTS, SEED, WAVE_TIMING
+from analysis.config import RESULTS, SEED, WAVE_TIMING
 from analysis.estimators import cs
 from analysis.infra import cli
 from analysis.infra.atomic import atomic_dir
 from analysis.model import drop_singletons, ssc, treated_indicator
-from analysis.sample import apply_sample
+from analysis.sample import apply_sample, read_panel
 
 OUT = RESULTS / "wave_power"
 WAVE_OUTCOMES = ("index", "violent", "property")
@@ -276,7 +276,7 @@ def mde_table(power: pd.DataFrame, reps: pd.DataFrame, target: float = POWER, al
 
 def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """The main sample, the wave timing and the latest population of every panel county."""
-    panel = pd.read_parquet(PANEL)
+    panel = read_panel()
     sample, _ = apply_sample(panel, "main")
     last = panel[panel["year"] == panel["year"].max()]
     return sample, pd.read_parquet(WAVE_TIMING), last.set_index("fips")["population"]

@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import config, ri
+from analysis import config, ri, sample
 from analysis.estimators import twfe
 from analysis.exhibits.latex import fmt_number
 from analysis.exhibits.numbers import fmt_num
 from analysis.infra import specdeps
+from analysis.infra.errors import InputError
 from analysis.model import population_weights, treated_indicator
 
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
@@ -58,3 +59,19 @@ def test_population_weights_are_first_period_population():
         {"fips": ["a", "a", "b", "b"], "year": [2001, 2000, 2000, 2001], "population": [20.0, 10.0, 5.0, 7.0]}
     )
     assert df.assign(w=population_weights(df))["w"].tolist() == [10.0, 10.0, 5.0, 5.0]  # aligned on the index
+
+
+def test_one_panel_reader_with_one_message(tmp_path, monkeypatch):
+    """Every step reads the panel through sample.read_panel: a missing panel stops it by name with the
+    step that builds it; no step module reads the parquet itself."""
+    monkeypatch.setattr(sample, "PANEL", tmp_path / "county_panel.parquet")
+    with pytest.raises(InputError, match=r"county_panel\.parquet: the county panel is not built yet \(make panel\)"):
+        sample.read_panel()
+    pd.DataFrame({"fips": ["01001"], "year": [2000]}).to_parquet(tmp_path / "county_panel.parquet")
+    assert list(sample.read_panel(columns=["year"]).columns) == ["year"]
+    direct = [
+        path.name
+        for path in sorted((config.ROOT / "analysis").glob("*.py"))
+        if path.name != "sample.py" and re.search(r"read_parquet\((config\.)?PANEL\b", path.read_text())
+    ]
+    assert direct == []

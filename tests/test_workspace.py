@@ -8,7 +8,7 @@ import warnings
 import pandas as pd
 import pytest
 
-from analysis import config, estimate, workspace
+from analysis import config, estimate, sample, workspace
 from analysis.exhibits import main_tables
 from analysis.spec import load_spec
 from tests.spec_text import spec_yaml
@@ -74,7 +74,7 @@ def test_a_spec_outside_analysis_specs_never_writes_the_paper_results(roots, tmp
     from analysis.estimators.simulate import simulate_panel
 
     panel = simulate_panel(40, seed=2)
-    monkeypatch.setattr(estimate, "PANEL", tmp_path / "panel.parquet")
+    monkeypatch.setattr(sample, "PANEL", tmp_path / "panel.parquet")
     panel.to_parquet(tmp_path / "panel.parquet")
     copy = tmp_path / "anywhere" / "copied.yaml"
     copy.parent.mkdir()
