@@ -26,7 +26,6 @@ from analysis import config
 from analysis.exhibits import inputs, latex
 from analysis.exhibits.headline import SPECS, fmt_p, fmt_p_text, pct
 from analysis.exhibits.numbers import fmt_num
-from analysis.spec import load_spec
 
 # program -> (headline spec, estimator, macro name of the program)
 PRIMARY = {"287g": ("us_287g_index", "cs_simple", "National"), "sc": ("sc_index", "cs_simple", "Sc")}
@@ -41,14 +40,10 @@ CONTROL_WORDS = {"never_treated": "never-treated", "not_yet_treated": "not-yet-t
 WEIGHT_WORDS = {"none": "unweighted", "population": "weighted by first-year population"}
 
 
-def spec_file(name: str) -> dict:
-    return load_spec(inputs.require(config.SPECS / f"{name}.yaml"))
-
-
 def check_twin(primary: str) -> dict:
     """The state twin's spec; ValueError unless it equals the primary spec but for TWIN_FIELDS and
     clusters by state."""
-    a, b = spec_file(primary), spec_file(STATE_TWIN[primary])
+    a, b = inputs.spec(primary), inputs.spec(STATE_TWIN[primary])
     differ = sorted(k for k in set(a) | set(b) if k not in TWIN_FIELDS and a.get(k) != b.get(k))
     if differ or b["cluster"] != "state" or a["cluster"] != "county":
         raise ValueError(
@@ -180,7 +175,7 @@ def table() -> str:
 def primary_macros(program: str) -> dict[str, str]:
     """Names, estimate, state-clustered inference and MDEs of one program's primary estimand."""
     spec_name, estimator, name = PRIMARY[program]
-    spec = spec_file(spec_name)
+    spec = inputs.spec(spec_name)
     twin = check_twin(spec_name)
     m = f"Primary{name}"
     county, state = inputs.estimate(spec_name, estimator), inputs.estimate(twin["name"], estimator)

@@ -33,11 +33,6 @@ MAIN_SPECS = {
 CONTROL = {"never_treated": "never", "not_yet_treated": "not yet"}
 
 
-def spec_file(spec: str) -> dict:
-    """The specification behind ``results/<spec>`` (analysis/specs/<spec>.yaml)."""
-    return inputs.spec(spec)
-
-
 def cell(spec: str, estimator: str) -> dict | None:
     """{'estimate', 'se'} of one estimator, or None when the spec did not run it."""
     table = inputs.overall(spec)
@@ -63,7 +58,7 @@ def main_specs(program: str) -> dict[str, dict]:
     """Outcome -> the loaded spec of MAIN_SPECS[program], each checked to have the table's program and outcome."""
     out = {}
     for outcome, name in MAIN_SPECS[program].items():
-        fields = spec_file(name)
+        fields = inputs.spec(name)
         if (fields["program"], fields["outcome"]) != (program, outcome):
             raise ValueError(
                 f"{name}: program {fields['program']}, outcome {fields['outcome']}; the {program} table "

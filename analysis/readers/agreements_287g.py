@@ -207,13 +207,19 @@ def collapse_duplicates(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=["_rank", "_fips", "_n"])
 
 
+def read_crosswalk(raw_dir: Path = DATA_RAW) -> pd.DataFrame:
+    """The UCR agency crosswalk: fips_state_code, fips_state_county_code, agency_type, crosswalk_agency_name."""
+    with interrupt_after():  # Ctrl-C inside pyreadr's parser would print a traceback and be lost
+        cw = pyreadr.read_r(Path(raw_dir) / CROSSWALK)[None]
+    return cw[["fips_state_code", "fips_state_county_code", "agency_type", "crosswalk_agency_name"]]
+
+
 def _place(df: pd.DataFrame, fixes: pd.DataFrame, raw_dir: Path) -> pd.DataFrame:
     """County FIPS per local agency (list; empty if not placed) and how it was found:
     fix (committed CSV) > county_fips (source) > census county name > UCR crosswalk agency name."""
     counties = read_counties(raw_dir)
     by_name = {(s, n.lower()): f for s, n, f in zip(counties["state"], counties["county_name"], counties["fips"])}
-    with interrupt_after():  # Ctrl-C inside pyreadr's parser would print a traceback and be lost
-        cw = pyreadr.read_r(Path(raw_dir) / CROSSWALK)[None]
+    cw = read_crosswalk(raw_dir)
     cw = cw[cw["agency_type"] == "local police department"]
     police = (
         pd.DataFrame(

@@ -19,13 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadr
 
 from analysis.config import DATA_RAW, WAVE_COUNTY_NAMES, WAVE_FIXES, WAVE_RULES
-from analysis.infra.cli import interrupt_after
 from analysis.infra.errors import InputError
 from analysis.infra.yamlfile import read_yaml
-from analysis.readers.agreements_287g import CROSSWALK, agency_level
+from analysis.readers.agreements_287g import agency_level, read_crosswalk
 from analysis.readers.fips_recodes import read_recodes, successor
 from analysis.readers.ice_lists import FOLDER as LISTS_FOLDER
 from analysis.readers.ice_lists import clean_ice_lists
@@ -194,13 +192,6 @@ def read_county_names(path: Path = WAVE_COUNTY_NAMES) -> pd.DataFrame:
         i = int((~ok.to_numpy()).argmax())
         raise InputError(path, f"{df['fips'].iloc[i]!r} is not a 5-digit FIPS code", line=i + 2, field="fips")
     return df
-
-
-def read_crosswalk(raw_dir: Path = DATA_RAW) -> pd.DataFrame:
-    """The UCR agency crosswalk: fips_state_code, fips_state_county_code, agency_type, crosswalk_agency_name."""
-    with interrupt_after():  # Ctrl-C inside pyreadr's parser would print a traceback and be lost
-        cw = pyreadr.read_r(Path(raw_dir) / CROSSWALK)[None]
-    return cw[["fips_state_code", "fips_state_county_code", "agency_type", "crosswalk_agency_name"]]
 
 
 # ---- places ----------------------------------------------------------------------------------------
