@@ -165,7 +165,8 @@ def compute(panel: pd.DataFrame, name: str, entry: dict, unit: str = "fips", t: 
 
 def _quantile(panel: pd.DataFrame, name: str, entry: dict, x: pd.Series, unit: str) -> pd.Series:
     """Class 1..groups of each county's (time-invariant) value, equal-count over counties; NA stays NA."""
-    spread = x.groupby(panel[unit]).agg(lambda v: v.max() - v.min() if v.notna().any() else 0.0)
+    by_unit = x.groupby(panel[unit])
+    spread = (by_unit.max() - by_unit.min()).fillna(0.0)  # a county with no value: no spread
     if (spread > 1e-12).any():
         raise ValueError(
             f"derived column '{name}': quantile of {entry['quantile']}, which varies within "
