@@ -280,8 +280,9 @@ $(CREDIBILITY) &: analysis/specs/us_287g_index.yaml analysis/specs/sc_index.yaml
                   analysis/derived.yaml $(PANEL) $(DEPS_credibility) | $(ENV)
 	@$(STEP) credibility --out $(CREDIBILITY) --in $^ -- $(PY) -m analysis.credibility
 
-# Synthetic control county by county for the NC 287(g) design (spec nc_287g_index), in-space placebos.
-$(SYNTH_NC) &: analysis/specs/nc_287g_index.yaml analysis/samples.yaml analysis/derived.yaml $(PANEL) \
+# Synthetic control county by county for the NC 287(g) designs (analysis.synth_nc.OUTCOME_SPECS), in-space placebos.
+SYNTH_NC_SPECS := $(foreach o,index violent property,analysis/specs/nc_287g_$(o).yaml)
+$(SYNTH_NC) &: $(SYNTH_NC_SPECS) analysis/samples.yaml analysis/derived.yaml $(PANEL) \
                $(DEPS_synth_nc) | $(ENV)
 	@$(STEP) synth_nc --out $(SYNTH_NC) --in $^ -- $(PY) -m analysis.synth_nc
 

@@ -1,13 +1,14 @@
 """Synthetic control for the North Carolina 287(g) counties (#12 §3): ``python -m analysis.synth_nc``.
 
-The design of spec SPEC (sample ``nc``, treatment ``g287_any``, index crime rate per 100,000,
-2000-2012; analysis.estimate.prepare builds its county-years) is fitted county by county through
-analysis/estimators/synth.py: never-treated NC counties as donors, in-space placebo p-values, and the
-equal-weight average of the county ATTs with its placebo p-value (seed: the spec's). Only the index
-rate: each outcome costs about 10 s of placebo fits. Writes results/credibility/synth_nc.csv, one row
-per treated county and an ``all`` row for the average (its n_placebos is the number of draws), and
-results/credibility/synth_nc_gaps.csv, the gap path of every county and of each of its placebos
-(design: the treated county; fips: the unit fitted; treated: whether it is the treated county).
+The designs of the specs OUTCOME_SPECS (sample ``nc``, treatment ``g287_any``, the index, violent and
+property crime rates per 100,000, 2000-2012; analysis.estimate.prepare builds their county-years) are
+fitted county by county through analysis/estimators/synth.py: never-treated NC counties as donors,
+in-space placebo p-values, and the equal-weight average of the county ATTs with its placebo p-value
+(seed: the spec's). Each outcome costs about 10 s of placebo fits. Writes
+results/credibility/synth_nc.csv, per outcome one row per treated county and an ``all`` row for the
+average (its n_placebos is the number of draws), and results/credibility/synth_nc_gaps.csv, the gap
+path of every county and of each of its placebos (outcome; design: the treated county; fips: the
+unit fitted; treated: whether it is the treated county).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from analysis.infra.atomic import write_text
 from analysis.sample import read_panel
 from analysis.spec import load_spec, outcome_column
 
-SPEC = "nc_287g_index"
+OUTCOME_SPECS = ("nc_287g_index", "nc_287g_violent", "nc_287g_property")
+SPEC = OUTCOME_SPECS[0]  # the headline outcome (index crimes): the county table and the gap figure
 OUT = RESULTS / "credibility" / "synth_nc.csv"
 GAPS = RESULTS / "credibility" / "synth_nc_gaps.csv"
 COLUMNS = ["outcome", "fips", "county", *synth.COLUMNS[1:], "n_placebos", "placebos_exact", "top_donors"]
@@ -58,12 +60,15 @@ def table(spec: dict, panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     gaps = pd.concat([f["gaps"].assign(design=f["row"]["fips"]) for f in fits], ignore_index=True)
     return (
         pd.DataFrame(rows).assign(outcome=spec["outcome"]).reindex(columns=COLUMNS),
-        gaps[["design", "fips", "year", "gap", "treated"]],
+        gaps.assign(outcome=spec["outcome"])[["outcome", "design", "fips", "year", "gap", "treated"]],
     )
 
 
 def main() -> int:
-    out, gaps = table(load_spec(SPECS / f"{SPEC}.yaml"), read_panel())
+    panel = read_panel()
+    tables = [table(load_spec(SPECS / f"{stem}.yaml"), panel) for stem in OUTCOME_SPECS]
+    out = pd.concat([t for t, _ in tables], ignore_index=True)
+    gaps = pd.concat([g for _, g in tables], ignore_index=True)
     write_text(GAPS, gaps.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
     write_text(OUT, out.to_csv(index=False, lineterminator="\n", float_format=FLOAT))
     print(OUT)

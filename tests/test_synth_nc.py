@@ -26,8 +26,26 @@ def design():
 
 
 @pytest.fixture(scope="module")
-def written():
+def every_outcome():
     return pd.read_csv(synth_nc.OUT, dtype={"fips": str})
+
+
+@pytest.fixture(scope="module")
+def written(every_outcome):
+    """The rows of the headline outcome (index crimes, spec synth_nc.SPEC)."""
+    return every_outcome[every_outcome["outcome"] == "index"]
+
+
+def test_every_outcome_has_the_same_counties_and_its_own_average(every_outcome):
+    stems = [load_spec(config.SPECS / f"{s}.yaml") for s in synth_nc.OUTCOME_SPECS]
+    assert list(every_outcome["outcome"].unique()) == [s["outcome"] for s in stems] == ["index", "violent", "property"]
+    counties = {o: sorted(part["fips"]) for o, part in every_outcome.groupby("outcome")}
+    assert len({tuple(c) for c in counties.values()}) == 1 and (every_outcome["fips"] == "all").sum() == 3
+    for _, part in every_outcome.groupby("outcome"):
+        own = part[part["fips"] != "all"]
+        assert part.loc[part["fips"] == "all", "att"].iloc[0] == pytest.approx(own["att"].mean(), rel=1e-9)
+    gaps = pd.read_csv(synth_nc.GAPS, dtype={"design": str, "fips": str})
+    assert list(gaps["outcome"].unique()) == ["index", "violent", "property"]
 
 
 def test_one_row_per_treated_county_and_the_average(design, written):
@@ -58,6 +76,7 @@ def test_the_average_is_the_mean_of_the_county_atts(written):
 
 def test_gap_paths_of_each_county_and_its_placebos(written):
     gaps = pd.read_csv(synth_nc.GAPS, dtype={"design": str, "fips": str})
+    gaps = gaps[gaps["outcome"] == "index"]
     counties = written[written["fips"] != "all"].set_index("fips")
     assert set(gaps["design"]) == set(counties.index)
     for design, part in gaps.groupby("design"):
@@ -79,6 +98,23 @@ def test_a_refit_gives_the_written_row(design, written):
     )
     for col in ("pre_rmspe", "att", "rmspe_ratio", "p_value", "placebos_exact"):
         assert FLOAT % fit["row"][col] == FLOAT % row[col], col
+
+
+def test_the_outcome_table_and_macros_show_each_outcome(every_outcome):
+    body = (config.TABLES / "synth_nc_outcomes.tex").read_text()
+    numbers = config.NUMBERS.read_text()
+    p_below = []
+    for outcome, label in exhibit.OUTCOMES.items():
+        part = every_outcome[every_outcome["outcome"] == outcome]
+        agg = part[part["fips"] == "all"].iloc[0]
+        assert f"{label} & {(part['fips'] != 'all').sum()} &" in body
+        assert exhibit.num(agg["att"], 1) in body
+        if outcome != "index":
+            macro = f"\\newcommand{{\\NcSynth{outcome.capitalize()}Att}}{{{exhibit.num(agg['att'], 1)}}}"
+            assert macro in numbers
+        p_below += [agg["p_value"] < exhibit.ALPHA]
+    verdict = "none of the three averages" in numbers
+    assert verdict == (not any(p_below))
 
 
 def test_the_table_and_macros_show_the_results(written):

@@ -1,10 +1,11 @@
-"""Synthetic control for the North Carolina 287(g) counties (#12 §3): table synth_nc (one row per
-treated county and the equal-weight average, from results/credibility/synth_nc.csv of
-analysis.synth_nc), figure synth_nc_gaps (each county's gap path against its placebos' gap paths,
-results/credibility/synth_nc_gaps.csv) and the ``NcSynth...`` macros of the text, each claim generated
-from the numbers: how many county ATTs are negative, how many placebo p-values fall below ALPHA, how
-many pre-period fits (of counties and of placebos) are exact (pre-RMSPE below synth.EXACT), and the
-verdict on the average."""
+"""Synthetic control for the North Carolina 287(g) counties (#12 §3): table synth_nc (index crimes: one
+row per treated county and the equal-weight average, from results/credibility/synth_nc.csv of
+analysis.synth_nc), table synth_nc_outcomes (index, violent and property crimes: the average and the
+county effects summarised), figure synth_nc_gaps (each county's gap path against its placebos' gap
+paths, index crimes, results/credibility/synth_nc_gaps.csv) and the ``NcSynth...`` macros of the text,
+each claim generated from the numbers: how many county ATTs are negative, how many placebo p-values
+fall below ALPHA, how many pre-period fits (of counties and of placebos) are exact (pre-RMSPE below
+synth.EXACT), and the verdicts on the averages."""
 
 from __future__ import annotations
 
@@ -33,14 +34,41 @@ LABELS = {
 }
 
 
-def read() -> tuple[pd.DataFrame, pd.Series]:
-    """The county rows and the aggregate row."""
-    t = inputs.read_csv(SOURCE, ["fips", "county", *LABELS, "n_donors", "n_placebos", "placebos_exact"])
+HEADLINE = "index"  # the outcome of table synth_nc, the gap figure and the unprefixed macros
+OUTCOMES = {"index": "Index crimes", "violent": "Violent crimes", "property": "Property crimes"}
+OUTCOME_LABELS = {
+    "outcome": "Outcome",
+    "counties": "Counties",
+    "negative": "Negative",
+    "low": "Lowest ATT",
+    "high": "Highest ATT",
+    "below": f"p below {ALPHA:.2f}",
+    "att": "Average ATT",
+    "p_value": "p",
+}
+
+
+def read_all() -> pd.DataFrame:
+    """Every row of synth_nc.csv, fips as text; MissingResult unless each outcome of OUTCOMES has
+    county rows and one 'all' row."""
+    t = inputs.read_csv(SOURCE, ["outcome", "fips", "county", *LABELS, "n_donors", "n_placebos", "placebos_exact"])
     t["fips"] = t["fips"].astype(str)
-    counties, agg = t[t["fips"] != "all"], t[t["fips"] == "all"]
-    if len(agg) != 1 or counties.empty:
-        raise inputs.MissingResult(f"{SOURCE}: expected county rows and one 'all' row")
-    return counties, agg.iloc[0]
+    for outcome in OUTCOMES:
+        part = t[t["outcome"] == outcome]
+        if (part["fips"] == "all").sum() != 1 or (part["fips"] != "all").sum() == 0:
+            raise inputs.MissingResult(f"{SOURCE}: expected county rows and one 'all' row for outcome {outcome}")
+    return t
+
+
+def split(t: pd.DataFrame, outcome: str = HEADLINE) -> tuple[pd.DataFrame, pd.Series]:
+    """The county rows and the aggregate row of one outcome."""
+    part = t[t["outcome"] == outcome]
+    return part[part["fips"] != "all"], part[part["fips"] == "all"].iloc[0]
+
+
+def read() -> tuple[pd.DataFrame, pd.Series]:
+    """The county rows and the aggregate row of the headline outcome."""
+    return split(read_all())
 
 
 def short(name: str) -> str:
@@ -111,6 +139,53 @@ def macros(counties: pd.DataFrame, agg: pd.Series) -> dict[str, str]:
     }
 
 
+def outcomes_body(t: pd.DataFrame) -> str:
+    """Table synth_nc_outcomes: per outcome, the number of treated counties, how many county ATTs are
+    negative, the lowest and highest, how many county p-values are below ALPHA, the average and its p-value."""
+    rows = []
+    for outcome, label in OUTCOMES.items():
+        counties, agg = split(t, outcome)
+        rows.append(
+            {
+                "outcome": label,
+                "counties": len(counties),
+                "negative": int((counties["att"] < 0).sum()),
+                "low": counties["att"].min(),
+                "high": counties["att"].max(),
+                "below": int((counties["p_value"] < ALPHA).sum()),
+                "att": agg["att"],
+                "p_value": agg["p_value"],
+            }
+        )
+    formats = {"outcome": "text", "counties": "int", "negative": "int", "low": 1, "high": 1, "below": "int"}
+    return latex.data_table(pd.DataFrame(rows), formats | {"att": 1, "p_value": 3}, labels=OUTCOME_LABELS)
+
+
+def outcome_macros(t: pd.DataFrame) -> dict[str, str]:
+    """NcSynth<Outcome>Att / P / Negative / BelowAlpha for the outcomes besides the headline one, and
+    NcSynthOutcomesVerdict: which averages have a placebo p-value below ALPHA."""
+    out, low = {}, []
+    for outcome in OUTCOMES:
+        counties, agg = split(t, outcome)
+        if agg["p_value"] < ALPHA:
+            low.append(OUTCOMES[outcome].lower())
+        if outcome == HEADLINE:
+            continue
+        p = "NcSynth" + outcome.capitalize()
+        out |= {
+            p + "Att": num(agg["att"], 1),
+            p + "P": fmt_num(agg["p_value"], 3),
+            p + "Negative": fmt_int((counties["att"] < 0).sum()),
+            p + "BelowAlpha": fmt_int((counties["p_value"] < ALPHA).sum()),
+        }
+    out["NcSynthOutcomesVerdict"] = (
+        f"none of the three averages has a placebo $p$-value below {ALPHA:.2f}"
+        if not low
+        else f"the averages for {' and '.join(low)} have placebo $p$-values below {ALPHA:.2f}"
+    )
+    return out
+
+
 def figure_gaps(counties: pd.DataFrame, gaps: pd.DataFrame) -> None:
     """Figure synth_nc_gaps: per treated county, its gap path (colour) over its placebos' (grey)."""
     n = len(counties)
@@ -137,9 +212,12 @@ def figure_gaps(counties: pd.DataFrame, gaps: pd.DataFrame) -> None:
 
 
 def build() -> dict[str, str]:
-    counties, agg = read()
+    t = read_all()
+    counties, agg = split(t)
     latex.write_table(table_body(counties, agg), "synth_nc")
-    gaps = inputs.read_csv(GAPS, ["design", "fips", "year", "gap", "treated"])
+    latex.write_table(outcomes_body(t), "synth_nc_outcomes")
+    gaps = inputs.read_csv(GAPS, ["outcome", "design", "fips", "year", "gap", "treated"])
+    gaps = gaps[gaps["outcome"] == HEADLINE]
     gaps["design"], gaps["fips"] = gaps["design"].astype(str), gaps["fips"].astype(str)
     figure_gaps(counties, gaps)
-    return macros(counties, agg)
+    return macros(counties, agg) | outcome_macros(t)
