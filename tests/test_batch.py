@@ -4,6 +4,8 @@ failure or an interruption."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from analysis import estimate
@@ -13,21 +15,22 @@ from analysis.infra.errors import InputError
 TIER = "unit"  # the default tier of these tests (tests/conftest.py)
 
 
+def point_at(root, monkeypatch):
+    """The batch's paths and the run log's records under ``root``, which is the working directory (as under make)."""
+    paths = {"ROOT": ".", "SPECS": "specs", "RESULTS": "results", "PANEL": "panel.parquet", "MAKE_STATE": ".make"}
+    for name, rel in paths.items():
+        monkeypatch.setattr(batch, name, root / rel)
+    monkeypatch.setattr(runlog, "FINGERPRINTS", root / ".make" / "steps")
+    monkeypatch.setattr(runlog, "LOGS", root / "logs")
+    monkeypatch.setattr(runlog, "STEPS", root / "logs" / "steps.tsv")
+    monkeypatch.chdir(root)
+
+
 @pytest.fixture
 def tree(tmp_path, monkeypatch):
     """A root with two specs, a panel, a stamp used by spec a, and a fake analysis.estimate.main that
     writes results/<stem>/overall.csv from the spec's text; ``calls`` lists the specs it ran."""
-    for name, rel in {
-        "ROOT": ".",
-        "SPECS": "specs",
-        "RESULTS": "results",
-        "PANEL": "panel.parquet",
-        "MAKE_STATE": ".make",
-    }.items():
-        monkeypatch.setattr(batch, name, tmp_path / rel)
-    monkeypatch.setattr(runlog, "FINGERPRINTS", tmp_path / ".make" / "steps")
-    monkeypatch.setattr(runlog, "LOGS", tmp_path / "logs")
-    monkeypatch.setattr(runlog, "STEPS", tmp_path / "logs" / "steps.tsv")
+    point_at(tmp_path, monkeypatch)
     monkeypatch.setattr(batch.makedeps, "closure", lambda modules, entry=False: [])
     (tmp_path / "specs").mkdir()
     for stem in ("a", "b"):
@@ -113,6 +116,17 @@ def test_only_paper_specs_run_in_a_batch(tree):
     with pytest.raises(InputError, match="mine.yaml.*make mine"):
         batch.run([specs[0], str(root / "mine.yaml")])
     assert calls == []  # checked before anything runs
+
+
+def test_a_moved_or_copied_tree_keeps_its_records(tree, monkeypatch, tmp_path_factory):
+    root, specs, calls, _ = tree
+    assert batch.run(specs) == 0 and calls == ["a", "b"]
+    copy = tmp_path_factory.mktemp("elsewhere") / "tree"
+    shutil.copytree(root, copy)
+    point_at(copy, monkeypatch)
+    calls.clear()
+    assert batch.run([str(copy / "specs" / f"{s}.yaml") for s in ("a", "b")]) == 0
+    assert calls == []  # the records name files relative to the root, not where the root is
 
 
 def test_stamps_are_read_from_specs_mk(tmp_path):

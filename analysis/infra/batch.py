@@ -17,6 +17,7 @@ finished before it stay recorded, so the next ``make`` goes on from there.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from analysis.infra.errors import InputError
 
 @dataclass(frozen=True)
 class SpecStep:
-    """One spec's step: its name, fingerprint command, inputs and outputs (absolute paths)."""
+    """One spec's step: its file, its name, fingerprint command, inputs and outputs."""
 
     spec: Path
     name: str
@@ -51,10 +52,16 @@ def stamps(mk: Path | None = None) -> dict[str, list[str]]:
     return found
 
 
+def _relative(paths: list[Path]) -> list[str]:
+    """Paths relative to the working directory (the root, under make), as Make's own steps record
+    them: a tree that is moved or copied keeps its records."""
+    return [os.path.relpath(p) for p in paths]
+
+
 def plan(specs: list[str]) -> list[SpecStep]:
     """The step of each spec. InputError for a file that is not a spec of analysis/specs/ (the user's own
     specs run with ``make mine``)."""
-    modules = [str(ROOT / p) for p in makedeps.closure({"analysis.estimate"}, entry=True)]
+    modules = [ROOT / p for p in makedeps.closure({"analysis.estimate"}, entry=True)]
     extra = stamps()
     steps = []
     for given in specs:
@@ -70,8 +77,8 @@ def plan(specs: list[str]) -> list[SpecStep]:
                 spec=path,
                 name=f"estimate:{path.stem}",
                 cmd=["analysis.estimate", path.relative_to(ROOT).as_posix()],
-                inputs=[str(path), str(PANEL), *modules, *(str(ROOT / s) for s in extra.get(target, []))],
-                outputs=[str(folder / "overall.csv"), str(folder)],
+                inputs=_relative([path, PANEL, *modules, *(ROOT / s for s in extra.get(target, []))]),
+                outputs=_relative([folder / "overall.csv", folder]),
             )
         )
     return steps
