@@ -281,7 +281,7 @@ $(CREDIBILITY) &: analysis/specs/us_287g_index.yaml analysis/specs/sc_index.yaml
 	@$(STEP) credibility --out $(CREDIBILITY) --in $^ -- $(PY) -m analysis.credibility
 
 # Synthetic control county by county for the NC 287(g) designs (analysis.synth_nc.OUTCOME_SPECS), in-space placebos.
-SYNTH_NC_SPECS := $(foreach o,index violent property,analysis/specs/nc_287g_$(o).yaml)
+SYNTH_NC_SPECS := $(foreach s,nc_287g_index nc_287g_violent nc_287g_property,analysis/specs/$(s).yaml)
 $(SYNTH_NC) &: $(SYNTH_NC_SPECS) analysis/samples.yaml analysis/derived.yaml $(PANEL) \
                $(DEPS_synth_nc) | $(ENV)
 	@$(STEP) synth_nc --out $(SYNTH_NC) --in $^ -- $(PY) -m analysis.synth_nc

@@ -82,13 +82,12 @@ AUDIT_RULES = {
 }
 
 
-def read_panel(path: Path | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+def read_panel(columns: list[str] | None = None) -> pd.DataFrame:
     """The county x year panel (data_clean/county_panel.parquet; ``columns`` only, if given), read by
     every estimation step. InputError naming the step that builds it when it is missing."""
-    path = path or PANEL
-    if not path.exists():
-        raise InputError(path, "the county panel is not built yet (make panel)")
-    return pd.read_parquet(path, columns=columns)
+    if not PANEL.exists():
+        raise InputError(PANEL, "the county panel is not built yet (make panel)")
+    return pd.read_parquet(PANEL, columns=columns)
 
 
 def rule_problems(rule: dict, lines: dict | None = None) -> list[tuple[str, str]]:

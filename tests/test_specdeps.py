@@ -107,3 +107,17 @@ def test_a_spec_that_does_not_parse_gets_no_dependencies(repo):
     (repo / "myspecs" / "broken.yaml").write_text("sample: [unclosed\n")
     specdeps.main()
     assert "broken" not in (repo / ".make" / "specs.mk").read_text()
+
+
+def test_the_spec_batches_read_what_specdeps_writes(repo):
+    """analysis.infra.batch parses .make/specs.mk itself (no Make): each paper spec's stamps, as Make sees them."""
+    from analysis.infra import batch
+
+    specdeps.main()
+    (repo / "specs" / "c.yaml").write_text(SPEC.format(sample="nc", extra="baseline_controls: [log_pop_2000]\n"))
+    specdeps.main()
+    found = batch.stamps(repo / ".make" / "specs.mk")
+    assert found["results/a/overall.csv"] == [".make/samples/main.yaml"]
+    assert found["results/c/overall.csv"] == [".make/samples/nc.yaml", ".make/derived/log_pop_2000.yaml"]
+    assert all((repo / s).is_file() for deps in found.values() for s in deps)
+    assert batch.stamps(repo / ".make" / "missing.mk") == {}

@@ -5,6 +5,8 @@ and macros."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,11 +102,21 @@ def test_a_refit_gives_the_written_row(design, written):
         assert FLOAT % fit["row"][col] == FLOAT % row[col], col
 
 
+@pytest.mark.unit
+def test_makefile_lists_the_specs_of_synth_nc():
+    text = (config.ROOT / "Makefile").read_text()
+    listed = re.search(r"SYNTH_NC_SPECS := \$\(foreach s,([^,]*),", text).group(1).split()
+    assert tuple(listed) == synth_nc.OUTCOME_SPECS
+
+
 def test_the_outcome_table_and_macros_show_each_outcome(every_outcome):
     body = (config.TABLES / "synth_nc_outcomes.tex").read_text()
     numbers = config.NUMBERS.read_text()
     p_below = []
-    for outcome, label in exhibit.OUTCOMES.items():
+    outcomes = [load_spec(config.SPECS / f"{stem}.yaml")["outcome"] for stem in synth_nc.OUTCOME_SPECS]
+    assert exhibit.outcomes(every_outcome) == outcomes
+    for outcome in outcomes:
+        label = exhibit.label(outcome)
         part = every_outcome[every_outcome["outcome"] == outcome]
         agg = part[part["fips"] == "all"].iloc[0]
         assert f"{label} & {(part['fips'] != 'all').sum()} &" in body

@@ -35,7 +35,6 @@ LABELS = {
 
 
 HEADLINE = "index"  # the outcome of table synth_nc, the gap figure and the unprefixed macros
-OUTCOMES = {"index": "Index crimes", "violent": "Violent crimes", "property": "Property crimes"}
 OUTCOME_LABELS = {
     "outcome": "Outcome",
     "counties": "Counties",
@@ -48,12 +47,23 @@ OUTCOME_LABELS = {
 }
 
 
+def outcomes(t: pd.DataFrame) -> list[str]:
+    """The outcomes of synth_nc.csv in the order analysis.synth_nc wrote them (its OUTCOME_SPECS)."""
+    return list(dict.fromkeys(t["outcome"]))
+
+
+def label(outcome: str) -> str:
+    return f"{outcome.capitalize()} crimes"
+
+
 def read_all() -> pd.DataFrame:
-    """Every row of synth_nc.csv, fips as text; MissingResult unless each outcome of OUTCOMES has
-    county rows and one 'all' row."""
+    """Every row of synth_nc.csv, fips as text; MissingResult unless the headline outcome is there and
+    each outcome has county rows and one 'all' row."""
     t = inputs.read_csv(SOURCE, ["outcome", "fips", "county", *LABELS, "n_donors", "n_placebos", "placebos_exact"])
     t["fips"] = t["fips"].astype(str)
-    for outcome in OUTCOMES:
+    if HEADLINE not in set(t["outcome"]):
+        raise inputs.MissingResult(f"{SOURCE}: no rows for the headline outcome {HEADLINE}")
+    for outcome in outcomes(t):
         part = t[t["outcome"] == outcome]
         if (part["fips"] == "all").sum() != 1 or (part["fips"] != "all").sum() == 0:
             raise inputs.MissingResult(f"{SOURCE}: expected county rows and one 'all' row for outcome {outcome}")
@@ -64,11 +74,6 @@ def split(t: pd.DataFrame, outcome: str = HEADLINE) -> tuple[pd.DataFrame, pd.Se
     """The county rows and the aggregate row of one outcome."""
     part = t[t["outcome"] == outcome]
     return part[part["fips"] != "all"], part[part["fips"] == "all"].iloc[0]
-
-
-def read() -> tuple[pd.DataFrame, pd.Series]:
-    """The county rows and the aggregate row of the headline outcome."""
-    return split(read_all())
 
 
 def short(name: str) -> str:
@@ -143,11 +148,11 @@ def outcomes_body(t: pd.DataFrame) -> str:
     """Table synth_nc_outcomes: per outcome, the number of treated counties, how many county ATTs are
     negative, the lowest and highest, how many county p-values are below ALPHA, the average and its p-value."""
     rows = []
-    for outcome, label in OUTCOMES.items():
+    for outcome in outcomes(t):
         counties, agg = split(t, outcome)
         rows.append(
             {
-                "outcome": label,
+                "outcome": label(outcome),
                 "counties": len(counties),
                 "negative": int((counties["att"] < 0).sum()),
                 "low": counties["att"].min(),
@@ -165,10 +170,10 @@ def outcome_macros(t: pd.DataFrame) -> dict[str, str]:
     """NcSynth<Outcome>Att / P / Negative / BelowAlpha for the outcomes besides the headline one, and
     NcSynthOutcomesVerdict: which averages have a placebo p-value below ALPHA."""
     out, low = {}, []
-    for outcome in OUTCOMES:
+    for outcome in outcomes(t):
         counties, agg = split(t, outcome)
         if agg["p_value"] < ALPHA:
-            low.append(OUTCOMES[outcome].lower())
+            low.append(label(outcome).lower())
         if outcome == HEADLINE:
             continue
         p = "NcSynth" + outcome.capitalize()
