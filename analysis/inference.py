@@ -13,8 +13,9 @@ results/inference/:
   Callaway-Sant'Anna simple ATT: l' beta_post over the full event study (analytic covariance, as the
   specs' honest.csv), with l the cohort-size shares of the post-period cells at each event time, so
   that l' beta_post equals cs_simple (checked against results/<spec>/overall.csv); with every
-  available pre-period and with the event-study window's; at the grid points a bisection needs to find the
-  breakdown value (the first Mbar whose set holds zero: the full grid scan's, exactly).
+  available pre-period and with the event-study window's; under relative magnitudes (Mbar) and under
+  smoothness (M); at the grid points a bisection needs to find each breakdown value (the first M whose
+  set holds zero: the full grid scan's, exactly).
 * tost.csv - two one-sided tests (normal approximation, county-clustered SE of the spec) of
   |effect| >= bound, bound = bound_pct % of the treated counties' mean outcome before adoption.
 """
@@ -43,7 +44,7 @@ OUT = RESULTS / "inference"
 KEYS = {
     "romano_wolf": {"estimator", "seed", "reps", "families"},
     "tost": {"estimator", "bound_pct", "specs"},
-    "honest": {"specs", "pre_periods", "relative_magnitude"},
+    "honest": {"specs", "pre_periods", *honest.GRIDS},
 }
 # A coefficient recomputed here must equal the spec's results to this relative tolerance.
 TOLERANCE = 1e-6
@@ -254,8 +255,8 @@ def bisect_breakdown(fit, points: list[float]) -> pd.DataFrame:
 
 
 def honest_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
-    """HonestDiD sets of the simple ATT for every spec, pre-period choice and restriction, at the grid points
-    that locate the breakdown value (bisect_breakdown)."""
+    """HonestDiD sets of the simple ATT for every spec, pre-period choice and restriction (relative magnitudes,
+    smoothness), at the grid points that locate each breakdown value (bisect_breakdown)."""
     out = []
     for name in cfg["specs"]:
         spec = load_spec(SPECS / f"{name}.yaml")
@@ -287,7 +288,7 @@ def honest_table(cfg: dict, panel: pd.DataFrame) -> pd.DataFrame:
         for pre in cfg["pre_periods"]:
             keep = event if pre == "all" else event[event["event_time"] >= -int(pre)]
             times = keep["event_time"].tolist()
-            for method in ("relative_magnitude",):
+            for method in honest.GRIDS:
 
                 def fit(m, keep=keep, cov=vcov.loc[times, times], method=method, w=weights):
                     return honest.honest(keep, cov, method, [m], target="cs_simple", l_vec=w.to_numpy()).iloc[0]

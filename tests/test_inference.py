@@ -160,7 +160,7 @@ def test_config_stops_loudly(tmp_path):
     bad.write_text(
         "romano_wolf:\n  estimator: twfe\n  seed: 1\n  reps: {state: 999}\n  families: {}\n"
         "tost:\n  estimator: twfe\n  specs: []\nhonest:\n  specs: []\n  pre_periods: [all]\n"
-        "  relative_magnitude: {step: 0.1, max: 1}\n"
+        "  relative_magnitude: {step: 0.1, max: 1}\n  smoothness: {step: 0.01, max: 0.02}\n"
     )
     with pytest.raises(InputError, match="bound_pct"):
         inference.read_config(bad)
@@ -332,6 +332,36 @@ def test_bisection_finds_the_full_scans_breakdown_value(slope):
     assert not math.isnan(breakdown(full, "relative_magnitude"))  # the case is one with a breakdown value
 
 
+def test_smoothness_at_zero_removes_a_linear_pre_trend():
+    """Known effect: pre-period estimates on a line through the reference period, post-period ones on its
+    continuation plus tau. Delta^SD with M = 0 (linear extrapolation) identifies tau exactly; its FLCI is
+    tight around tau and far from the naive average (tau + the trend's post-period mean, 0.05 here)."""
+    from analysis.estimators import honest
+
+    slope, tau = 0.02, -0.08
+    times = [-5, -4, -3, -2, 0, 1, 2, 3]
+    event = pd.DataFrame(
+        {"event_time": times, "estimate": [slope * (e + 1) + (tau if e >= 0 else 0) for e in times], "se": 0.001}
+    )
+    vcov = pd.DataFrame(np.diag(event["se"] ** 2), index=times, columns=times)
+    h = honest.honest(event, vcov, "smoothness", grid=[0.0, 0.01])
+    at_zero, wider = h.iloc[0], h.iloc[1]
+    assert at_zero["lb"] == pytest.approx(tau, abs=1e-6) and at_zero["ub"] == pytest.approx(tau, abs=1e-6)
+    assert at_zero["ci_low"] < tau < at_zero["ci_high"] and at_zero["ci_high"] - at_zero["ci_low"] < 0.01
+    assert wider["ci_low"] < at_zero["ci_low"] and wider["ci_high"] > at_zero["ci_high"]
+
+
+def test_smooth_text_says_where_the_sets_first_hold_zero():
+    nan = float("nan")
+    assert ai.smooth_text(0.0, 0.0, 0.02).startswith("already at $M=0$ (a linear extrapolation")
+    assert ai.smooth_text(0.004, 0.004, 0.02) == "at $M=0.004$, with all pre-periods and with the window's alike"
+    assert ai.smooth_text(0.004, 0.0, 0.02).startswith("at $M=0.004$ with all pre-periods and already at $M=0$")
+    assert (
+        ai.smooth_text(nan, 0.01, 0.02) == "at no $M$ up to 0.02 with all pre-periods and at $M=0.01$ with the window's"
+    )
+    assert ai.smooth_text(nan, nan, 0.02).startswith("at no $M$ up to 0.02, with all")
+
+
 def test_honest_takes_custom_weights_and_checks_their_length():
     from analysis.estimators import honest
 
@@ -361,9 +391,22 @@ def test_honest_breakdown_macros(macros):
     for spec, _, name in ai.PRIMARY.values():
         part = h[(h["spec"] == spec) & (h["pre_periods"].astype(str) == "all")]
         assert part["estimate"].iloc[0] == pytest.approx(overall(spec).loc["cs_simple", "estimate"], rel=1e-9)
-        at_zero = part[part["M"] == 0].iloc[0]
+        rm = part[part["method"] == "relative_magnitude"]
+        at_zero = rm[rm["M"] == 0].iloc[0]
         assert at_zero["ci_high"] < 0  # the conventional set excludes zero: a breakdown exists
-        b = breakdown(part, "relative_magnitude")
+        b = breakdown(rm, "relative_magnitude")
         assert macros[f"Primary{name}HonestBreakdownAll"] == f"{b:g}"
-        below = part[part["M"] < b]
+        below = rm[rm["M"] < b]
         assert (below["ci_high"] < 0).all()
+        found = {}
+        for pre, label in (("all", "All"), ("5", "Window")):
+            sd = h[(h["spec"] == spec) & (h["pre_periods"].astype(str) == pre) & (h["method"] == "smoothness")]
+            assert sd["M"].min() == 0 and sd["M"].is_monotonic_increasing
+            holds = (sd["ci_low"] <= 0) & (sd["ci_high"] >= 0)
+            found[label] = b = breakdown(sd, "smoothness")
+            assert macros[f"Primary{name}HonestSmoothBreakdown{label}"] == (
+                f"{b:g}" if b == b else f"above {sd['M'].max():g}"
+            )
+            # every fitted point below the breakdown value excludes zero, the breakdown value itself holds it
+            assert not holds[sd["M"] < b].any() and (math.isnan(b) or holds[sd["M"] == b].all())
+        assert macros[f"Primary{name}HonestSmoothText"] == ai.smooth_text(found["All"], found["Window"], sd["M"].max())

@@ -13,7 +13,8 @@ by state, Romano-Wolf p-values over the three outcomes, minimum detectable effec
   ``<Prefix>IndexTwfeSeState``, ``...PState``, ``...WildPState``;
 * ``<Prefix><Outcome>RwP<Level>`` - Romano-Wolf p-values (results/inference/romano_wolf.csv);
 * ``Primary<P>Mde``, ``MdePct``, ``MdeState`` - 2.8 x SE (80% power, 5% two-sided);
-* ``Nc<Outcome>Tost...`` - the North Carolina equivalence tests (results/inference/tost.csv).
+* ``Nc<Outcome>Tost...`` - the North Carolina equivalence tests (results/inference/tost.csv);
+* ``Primary<P>Honest...`` - HonestDiD breakdown values of the primary estimand (honest_macros).
 """
 
 from __future__ import annotations
@@ -244,9 +245,29 @@ def tost_macros() -> dict[str, str]:
     return out
 
 
+def smooth_text(b_all: float, b_window: float, top: float) -> str:
+    """Where the smoothness-restricted sets first include zero, with all pre-periods and with the window's,
+    in words (breakdown values; NaN: none up to ``top``); M = 0 is said to be a linear extrapolation."""
+
+    def at(b: float) -> str:
+        if math.isnan(b):
+            return f"at no $M$ up to {top:g}"
+        if b == 0:
+            return "already at $M=0$ (a linear extrapolation of the pre-adoption trend)"
+        return f"at $M={b:g}$"
+
+    same = b_all == b_window or (math.isnan(b_all) and math.isnan(b_window))
+    if same:
+        return f"{at(b_all)}, with all pre-periods and with the window's alike"
+    return f"{at(b_all)} with all pre-periods and {at(b_window)} with the window's"
+
+
 def honest_macros() -> dict[str, str]:
-    """HonestDiD breakdown values of each primary estimand (relative magnitudes): ``Primary<P>HonestBreakdownAll``
-    (every pre-period) and ``...Window`` (the event-study window), with their numbers of pre-periods."""
+    """HonestDiD breakdown values of each primary estimand: ``Primary<P>HonestBreakdownAll`` (relative
+    magnitudes, every pre-period) and ``...Window`` (the event-study window), with their numbers of
+    pre-periods; ``Primary<P>HonestSmoothBreakdownAll`` / ``...Window`` under smoothness, and
+    ``Primary<P>HonestSmoothText``, the phrase saying where the smoothness sets first include zero
+    (smooth_text)."""
     from analysis.exhibits.diagnostics import breakdown
 
     h = inputs.read_csv(
@@ -255,15 +276,28 @@ def honest_macros() -> dict[str, str]:
     )
     out = {}
     for spec, _estimator, name in PRIMARY.values():
+        smooth = {}
         for pre, label in (("all", "All"), ("5", "Window")):
             part = h[(h["spec"] == spec) & (h["pre_periods"].astype(str) == pre)]
             if part.empty:
                 raise inputs.MissingResult(
                     f"results/inference/honest_simple.csv has no rows for {spec}, pre_periods {pre}"
                 )
-            b = breakdown(part, "relative_magnitude")
-            out[f"Primary{name}HonestBreakdown{label}"] = f"above {part['M'].max():g}" if math.isnan(b) else f"{b:g}"
+            for method, key in (("relative_magnitude", ""), ("smoothness", "Smooth")):
+                rows = part[part["method"] == method]
+                if rows.empty:
+                    raise inputs.MissingResult(
+                        f"results/inference/honest_simple.csv has no {method} rows for {spec}, pre_periods {pre}"
+                    )
+                b = breakdown(rows, method)
+                out[f"Primary{name}Honest{key}Breakdown{label}"] = (
+                    f"above {rows['M'].max():g}" if math.isnan(b) else f"{b:g}"
+                )
+                if method == "smoothness":
+                    smooth[label] = b
+                    top = float(rows["M"].max())
             out[f"Primary{name}HonestPre{label}"] = str(int(part["n_pre"].iloc[0]))
+        out[f"Primary{name}HonestSmoothText"] = smooth_text(smooth["All"], smooth["Window"], top)
     return out
 
 
