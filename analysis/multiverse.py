@@ -6,7 +6,10 @@ A multiverse file (analysis/multiverse/<program>.yaml) holds
 - ``dimensions``: name -> allowed values, in order. A list of plain values sets the spec field of the
   dimension's name (``outcome: [index, violent]``); a mapping names each value and gives the spec
   fields it sets (``dating: {county: {treatment: g287_county, clean_controls: [g287_any]}}``).
-  Later dimensions are applied after earlier ones (a trends value may replace the estimator);
+  Later dimensions are applied after earlier ones (a trends value may replace the estimator). A text
+  in a list a value sets may name the specification's outcome as ``{outcome}``
+  (``baseline_controls: [log_rate_{outcome}_2000]``), filled in once every dimension is applied, so one
+  value serves every outcome; no other placeholder is allowed;
 - ``exclusions``: ``{when: {dimension: value or [values]}, reason: why}``; a specification matching
   every ``when`` entry of one exclusion is left out, and the reason is kept in exclusions.csv;
 - ``sizes``: ``default`` (what ``make all`` runs) and ``full`` (``make multiverse-full``), each with
@@ -41,6 +44,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import sys
 import time
 import warnings
@@ -63,6 +67,7 @@ from analysis.spec import DEFAULTS, SpecError, check_estimator_names, outcome_co
 
 SIZES = ("default", "full")
 RESULT_COLUMNS = ["reported", "effect_pct", "estimate", "se", "ci_low", "ci_high", "pvalue", "n_obs", "n_units"]
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")  # any {name} in a value's text (only {outcome} is allowed)
 # Bump when the content of a cached task changes meaning (a cached task of another version is rerun).
 TASK_VERSION = 4
 
@@ -93,6 +98,15 @@ def read_multiverse(path: str | Path) -> dict:
             )
         if len(dims[name]) != len(values):
             raise InputError(path, "values must be unique", field=where)
+        for label, changes in dims[name].items():
+            for key, value in changes.items():
+                for item in value if isinstance(value, list) else []:
+                    if isinstance(item, str) and PLACEHOLDER.sub("", item) != item.replace("{outcome}", ""):
+                        raise InputError(
+                            path,
+                            f"{item!r}: the only placeholder a value may use is {{outcome}}",
+                            field=f"{where}.{label}.{key}",
+                        )
     named = {f"base.estimators.{i}": e for i, e in enumerate(_listed(data["base"]))}
     for name, values in dims.items():
         for label, changes in values.items():
@@ -155,6 +169,16 @@ def read_multiverse(path: str | Path) -> dict:
             for ex in exclusions
         ],
         "sizes": sizes,
+    }
+
+
+def fill_outcome(fields: dict) -> dict:
+    """``fields`` with ``{outcome}`` in the texts of its lists replaced by the outcome field."""
+    return {
+        k: [x.replace("{outcome}", str(fields.get("outcome"))) if isinstance(x, str) else x for x in v]
+        if isinstance(v, list)
+        else v
+        for k, v in fields.items()
     }
 
 
@@ -234,6 +258,7 @@ def _expand(mv: dict, size: str, columns) -> tuple[list[dict], pd.DataFrame]:
         fields = dict(mv["base"])
         for d, label in choices.items():
             fields.update(mv["dimensions"][d][label])
+        fields = fill_outcome(fields)
         name = f"mv_{mv['program']}_{ident}"
         spec = {
             **DEFAULTS,
@@ -281,13 +306,15 @@ def _digest(spec: dict, draws: int, data: str = "") -> str:
 
 def null_model(spec: dict, panel: pd.DataFrame):
     """The null re-estimator of ``spec``: speccurve.NullTwfe for an estimator whose registry entry gives
-    its options (null_twfe: twfe, twfe_trends) when the spec has no controls, else NullRefit."""
+    its options (null_twfe: twfe, twfe_trends; with the spec's controls partialled out), else NullRefit."""
     df, _, design = prepare(spec, panel)
     y, g, est = outcome_column(spec), spec["treatment"], spec["estimators"][0]
     cluster = CLUSTER[spec["cluster"]]
     fast = registry.get(est).null_twfe
-    if fast is not None and not design["controls"]:
-        return speccurve.NullTwfe(df, y, g, design["fe"], design["weights"], cluster, **fast)
+    if fast is not None:
+        return speccurve.NullTwfe(
+            df, y, g, design["fe"], design["weights"], cluster, controls=design["controls"], **fast
+        )
     return speccurve.NullRefit(est, df, y, g, design, spec, cluster)
 
 
@@ -315,11 +342,12 @@ def run_task(spec: dict, panel: pd.DataFrame, draws: int, cache: Path | None = N
         observed = {"reported": row["estimator"], "effect_pct": observed["estimate"] * scale, **observed}
         units = model.units
         check = model.fit(units["g"].to_numpy(float))
-        if not np.isclose(check[0], observed["estimate"], rtol=1e-6, atol=1e-9):
-            raise RuntimeError(
-                f"{spec['path']}: the null re-estimator gives {check[0]!r} on the observed timing, "
-                f"run_spec {observed['estimate']!r}: the two paths disagree"
-            )
+        for got, want, what in ((check[0], observed["estimate"], "estimate"), (check[1], observed["se"], "SE")):
+            if not np.isclose(got, want, rtol=1e-6, atol=1e-9):
+                raise RuntimeError(
+                    f"{spec['path']}: the null re-estimator gives the {what} {got!r} on the observed timing, "
+                    f"run_spec {want!r}: the two paths disagree"
+                )
         model.remove_effect(observed["estimate"])
         permuter = speccurve.Permuter(units)
         null = [model.fit(permuter.draw(SEED, d)) for d in range(1, draws + 1)]

@@ -20,7 +20,8 @@ correction: (1 + #{null >= observed}) / (1 + draws); the median is two-sided (|m
 
 Null re-estimation. ``NullTwfe`` refits the static TWFE (with or without county linear trends, any
 fixed effects, weights) by Frisch-Waugh-Lovell: the outcome is residualised on the fixed effects
-once, each draw residualises only the new treatment dummy (alternating projections), and the
+once, each draw residualises only the new treatment dummy (alternating projections; then one projection
+off the spec's controls, partialled out of the fixed effects once), and the
 clustered SE uses the same small-sample factor as analysis.estimators.twfe, so draw 0 (no
 permutation) equals twfe.static to rounding (tests/test_multiverse.py). Other estimators are refitted
 through their registry entries (``refit``), exactly as analysis.estimate.run_spec fits them.
@@ -30,12 +31,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 
 from analysis.estimators import registry, twfe
 from analysis.estimators.tidy import normal_inference
 from analysis.model import ssc, treated_indicator
 
 ALPHA = 0.05
+RANK_TOL = 1e-10  # a control whose residual norm is below this share of the largest is collinear (dropped)
 UNIT, TIME = "fips", "year"
 MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 STATISTICS = ("median", "share_positive", "share_negative")
@@ -153,12 +156,23 @@ class NullTwfe:
     """The static TWFE of a prepared design, refitted quickly for permuted timing (module docstring).
 
     ``df`` is the estimation data of analysis.estimate.prepare; ``fe`` its fixed-effect columns;
-    ``trends`` adds county linear trends (twfe_trends). Rows are those twfe.static keeps."""
+    ``trends`` adds county linear trends (twfe_trends); ``controls`` the design's control columns (e.g.
+    baseline covariates by year), which stay fixed across draws: they are partialled out once, after the
+    fixed effects (Frisch-Waugh-Lovell in two blocks), and each draw removes them from the new dummy by
+    one projection. Rows are those twfe.static keeps."""
 
     def __init__(
-        self, df: pd.DataFrame, y: str, g: str, fe: list[str], weights: str | None, cluster: str, trends: bool = False
+        self,
+        df: pd.DataFrame,
+        y: str,
+        g: str,
+        fe: list[str],
+        weights: str | None,
+        cluster: str,
+        trends: bool = False,
+        controls: list[str] = (),
     ):
-        frame, _, fe = twfe._frame(df, y, UNIT, TIME, g, weights, cluster, (), fe)
+        frame, _, fe = twfe._frame(df, y, UNIT, TIME, g, weights, cluster, list(controls), fe)
         frame = frame.reset_index(drop=True)
         self.frame, self.g = frame, g
         self.w = frame[weights].to_numpy(float) if weights else np.ones(len(frame))
@@ -167,13 +181,22 @@ class NullTwfe:
         self.project = Projector(
             groups, self.w, frame[UNIT].to_numpy() if trends else None, time - time.mean() if trends else None
         )
+        self.basis, rank = None, 0
+        if controls:
+            # An orthonormal basis of the weighted, fixed-effect-free controls; columns the fixed effects
+            # absorb (or collinear with others) drop out, as linearmodels' drop_absorbed does.
+            x = np.column_stack([self.project(frame[c].to_numpy(float)) for c in controls]) * np.sqrt(self.w)[:, None]
+            q, r, _ = scipy.linalg.qr(x, mode="economic", pivoting=True)
+            diag = np.abs(np.diag(r))
+            rank = int((diag > RANK_TOL * diag.max(initial=0.0)).sum())
+            self.basis = q[:, :rank]
         self.mean_y = float(np.average(frame[y].to_numpy(float), weights=self.w))
-        self.y = self.project(frame[y].to_numpy(float))
+        self.y = self._residual(frame[y].to_numpy(float))
         self.cl, self.n_cl = _codes(frame[cluster].to_numpy())
         fe_frame = frame[fe].copy()
         if trends:
             fe_frame["_unit_slopes"] = frame[UNIT].to_numpy()
-        self.factor = ssc(len(frame), 1, fe_frame, pd.Series(self.cl))
+        self.factor = ssc(len(frame), 1 + rank, fe_frame, pd.Series(self.cl))
         self.unit_index, units = pd.factorize(frame[UNIT], sort=True)
         first = frame.groupby(UNIT, sort=True)[g].first()
         self.units = pd.DataFrame(
@@ -181,16 +204,25 @@ class NullTwfe:
         )
         self.time = frame[TIME].to_numpy(float)
 
+    def _residual(self, x: np.ndarray) -> np.ndarray:
+        """``x`` residualised on the fixed effects (and trends), then on the controls."""
+        x = self.project(x)
+        if self.basis is None:
+            return x
+        sw = np.sqrt(self.w)
+        v = x * sw
+        return (v - self.basis @ (self.basis.T @ v)) / sw
+
     def _treated(self, g_units: np.ndarray) -> np.ndarray:
         return treated_indicator(g_units[self.unit_index], self.time)
 
     def remove_effect(self, beta: float) -> None:
         """Take ``beta`` x D (observed timing) out of the outcome: the null world of this spec."""
-        self.y = self.y - beta * self.project(self._treated(self.units["g"].to_numpy(float)))
+        self.y = self.y - beta * self._residual(self._treated(self.units["g"].to_numpy(float)))
 
     def fit(self, g_units: np.ndarray) -> tuple[float, float]:
         """(estimate, clustered SE) with unit timing ``g_units`` (ordered like self.units)."""
-        dt = self.project(self._treated(g_units))
+        dt = self._residual(self._treated(g_units))
         sdd = float(np.sum(self.w * dt * dt))
         if sdd <= 1e-12:
             return float("nan"), float("nan")

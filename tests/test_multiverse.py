@@ -118,6 +118,41 @@ def test_a_combination_that_cannot_run_must_be_excluded(tmp_path):
         mv.expand(m, "full")
 
 
+def test_a_value_may_name_the_outcome(tmp_path):
+    """{outcome} in a value's list is the specification's own outcome, whichever dimension sets it."""
+    dims = yaml.safe_load(write(tmp_path).read_text())["dimensions"]
+    covariates = {"none": {}, "baseline": {"baseline_controls": ["log_pop_2000", "log_rate_{outcome}_2000"]}}
+    specs, _ = mv.expand(mv.read_multiverse(write(tmp_path, dimensions={**dims, "covariates": covariates})), "full")
+    with_cov = [s for s in specs if s["choices"]["covariates"] == "baseline"]
+    assert len(with_cov) == len(specs) // 2
+    for s in with_cov:
+        assert s["baseline_controls"] == ["log_pop_2000", f"log_rate_{s['outcome']}_2000"]
+    bad = {"none": {}, "baseline": {"baseline_controls": ["log_rate_{outcome}_{year}"]}}
+    with pytest.raises(InputError, match="only placeholder") as err:
+        mv.read_multiverse(write(tmp_path, dimensions={**dims, "covariates": bad}))
+    assert err.value.field == "dimensions.covariates.baseline.baseline_controls"
+
+
+@pytest.mark.parametrize("program, spec", [("287g", "us_287g_index_covariates"), ("sc", "sc_index_covariates")])
+def test_the_covariates_dimension_is_the_credibility_design(program, spec):
+    """The multiverse's baseline covariates, with Callaway-Sant'Anna and the base's other choices, are the
+    paper's covariate-adjusted spec: same design fields (its estimate is then the same, to rounding)."""
+    from analysis.spec import load_spec
+
+    paper = load_spec(f"analysis/specs/{spec}.yaml")
+    full, _ = mv.expand(mv.read_multiverse(f"analysis/multiverse/{program}.yaml"), "full")
+    m = mv.read_multiverse(f"analysis/multiverse/{program}.yaml")
+    first = {d: next(iter(values)) for d, values in m["dimensions"].items()}
+    want = {**first, "estimator": "cs", "covariates": "baseline"}
+    (ours,) = [s for s in full if s["choices"] == want]
+    fields = ["sample", "outcome", "transform", "treatment", "clean_controls", "control_group", "weights"]
+    fields += ["baseline_controls", "est_method", "base_period", "estimators", "cluster", "fixed_effects"]
+    assert {f: ours[f] for f in fields} == {f: paper[f] for f in fields}
+    for outcome in ("violent", "property"):
+        (other,) = [s for s in full if s["choices"] == {**want, "outcome": outcome}]
+        assert other["baseline_controls"] == [c.replace("index", outcome) for c in paper["baseline_controls"]]
+
+
 def test_the_paper_multiverses_expand():
     for program in ("287g", "sc"):
         m = mv.read_multiverse(f"analysis/multiverse/{program}.yaml")
@@ -131,26 +166,49 @@ def test_the_paper_multiverses_expand():
 # ---- The null re-estimator and the permutation ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def sim():
-    return simulate_panel(n_counties=150, seed=3).assign(
+    panel = simulate_panel(n_counties=150, seed=3).assign(
         state_year=lambda d: d["state_fips"] + "|" + d["year"].astype(str)
+    )
+    x = panel.groupby("fips")["log_rate_index"].transform("first")  # a county's first-year outcome
+    s = panel.groupby("state_fips")["log_rate_index"].transform("mean")  # constant within each state
+    return panel.assign(
+        **{f"_x_{y}": x * (panel["year"] == y) for y in (2001, 2005, 2009)},
+        _s_2003=s * (panel["year"] == 2003),
     )
 
 
+# Baseline covariates by year (fixest i(year, x)): one is absorbed with state-by-year effects when it is
+# constant within states (the state's own mean), the case where a control must drop out.
+BY_YEAR = ["_x_2001", "_x_2005", "_x_2009", "_s_2003"]
+
+
 @pytest.mark.parametrize(
-    "fe, weights, trends",
+    "fe, weights, trends, controls",
     [
-        (["fips", "year"], None, False),
-        (["fips", "year"], "population", False),
-        (["fips", "state_year"], "population", False),
-        (["fips", "year"], None, True),
-        (["fips", "state_year"], "population", True),
+        (["fips", "year"], None, False, []),
+        (["fips", "year"], "population", False, []),
+        (["fips", "state_year"], "population", False, []),
+        (["fips", "year"], None, True, []),
+        (["fips", "state_year"], "population", True, []),
+        (["fips", "year"], None, False, BY_YEAR),
+        (["fips", "state_year"], "population", False, BY_YEAR),
+        (["fips", "year"], "population", True, BY_YEAR),
     ],
 )
-def test_null_twfe_equals_the_package_twfe(sim, fe, weights, trends):
-    ours = sc.NullTwfe(sim, "log_rate_index", "g287_county", fe, weights, "fips", trends=trends)
+def test_null_twfe_equals_the_package_twfe(sim, fe, weights, trends, controls):
+    ours = sc.NullTwfe(sim, "log_rate_index", "g287_county", fe, weights, "fips", trends=trends, controls=controls)
     est, se = ours.fit(ours.units["g"].to_numpy(float))
     ref = twfe.static(
-        sim, "log_rate_index", "fips", "year", "g287_county", weights=weights, cluster="fips", trends=trends, fe=fe
+        sim,
+        "log_rate_index",
+        "fips",
+        "year",
+        "g287_county",
+        weights=weights,
+        cluster="fips",
+        trends=trends,
+        fe=fe,
+        controls=controls,
     ).summary
     assert est == pytest.approx(ref["estimate"], rel=1e-9, abs=1e-12)
     assert se == pytest.approx(ref["se"], rel=1e-9)
@@ -159,7 +217,16 @@ def test_null_twfe_equals_the_package_twfe(sim, fe, weights, trends):
     permuted = sim.assign(g287_county=sim["fips"].map(dict(zip(ours.units["unit"], g))))
     est7, se7 = ours.fit(g)
     ref7 = twfe.static(
-        permuted, "log_rate_index", "fips", "year", "g287_county", weights=weights, cluster="fips", trends=trends, fe=fe
+        permuted,
+        "log_rate_index",
+        "fips",
+        "year",
+        "g287_county",
+        weights=weights,
+        cluster="fips",
+        trends=trends,
+        fe=fe,
+        controls=controls,
     ).summary
     assert (est7, se7) == pytest.approx((ref7["estimate"], ref7["se"]), rel=1e-9)
 
