@@ -75,3 +75,24 @@ def test_one_panel_reader_with_one_message(tmp_path, monkeypatch):
         if path.name != "sample.py" and re.search(r"read_parquet\((config\.)?PANEL\b", path.read_text())
     ]
     assert direct == []
+
+
+def test_yaml_reads_are_parsed_once_and_never_share_the_document(tmp_path):
+    """read_yaml parses a text once; each caller gets its own copy of the document (changing it leaves the
+    next read alone) and the shared node tree still gives line numbers; bad YAML stops with its line."""
+    from analysis.infra.yamlfile import read_yaml
+
+    path = tmp_path / "x.yaml"
+    path.write_text("a:\n  b: [1, 2]\nc: 3\n")
+    first, root = read_yaml(path, dict, "a mapping")
+    first["a"]["b"].append(99)
+    again, root_again = read_yaml(path, dict, "a mapping")
+    assert again == {"a": {"b": [1, 2]}, "c": 3} and root_again is root
+    assert [k.start_mark.line + 1 for k, _ in root.value] == [1, 3]
+    path.write_text("a: [1\n")
+    with pytest.raises(InputError, match="not valid YAML"):
+        read_yaml(path, dict, "a mapping")
+    path.write_text("- 1\n")
+    with pytest.raises(InputError, match="expected a mapping") as err:
+        read_yaml(path, dict, "a mapping")
+    assert err.value.line == 1
