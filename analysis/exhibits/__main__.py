@@ -39,6 +39,7 @@ MODULES = [
     "levels",
     "estimator_identity",
     "assignment_inference",
+    "claims",
 ]
 
 
