@@ -121,7 +121,10 @@ def test_no_hard_coded_estimates_in_the_text():
 
 
 def test_references_and_labels_resolve():
+    """Every \\ref has its \\label in the paper or a section it inputs (paper/sections/), every \\cite its
+    entry in references.bib."""
     text = PAPER.read_text(encoding="utf-8")
+    text += "".join(p.read_text(encoding="utf-8") for p in sorted((config.PAPER / "sections").glob("*.tex")))
     labels = set(re.findall(r"\\label\{([^}]+)\}", text))
     refs = set(re.findall(r"\\ref\{([^}]+)\}", text))
     assert refs <= labels, f"references without a label: {sorted(refs - labels)}"
