@@ -3,15 +3,17 @@
 latexmk runs in a fresh temporary folder ``paper/.build.<pid>.<random>.tmp`` that receives every file
 LaTeX writes (aux, bbl, log, fdb_latexmk, the PDF); the sources and paper/generated/ are read in
 place. Only a complete PDF is moved onto paper/paper.pdf (one rename), and the LaTeX log of the
-build is kept as paper/paper.log. A build killed at any moment (SIGINT, SIGKILL) leaves paper.pdf as
-it was, newer than nothing, and no half-written .aux or .fdb_latexmk that a later build would trip
-over; its temporary folder is removed by the next build. On a LaTeX error the command exits 1 and
-prints LaTeX's error lines.
+build is kept as paper/paper.log. A reference or citation left undefined by the last pass (latexmk exits
+0 and the PDF prints ??) stops the build too, naming each. A build killed at any moment (SIGINT,
+SIGKILL) leaves paper.pdf as it was, newer than nothing, and no half-written .aux or .fdb_latexmk that
+a later build would trip over; its temporary folder is removed by the next build. On a LaTeX error
+the command exits 1 and prints LaTeX's error lines.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -47,6 +49,21 @@ def errors(log: str, lines: int = 12) -> str:
     return "\n".join(line for i in hits[:3] for line in text[i : i + 4])
 
 
+UNRESOLVED = re.compile(r"(?:LaTeX|Package natbib) Warning: (Reference|Citation) `([^']*)' on page (\d+) undefined")
+
+
+SUMMARY = re.compile(r"Warning: There were undefined (references|citations)")
+
+
+def unresolved(log: str) -> list[str]:
+    """The references and citations the final LaTeX pass left undefined ('Reference `x' on page 3'), in the
+    order of the log (its lines, wrapped at 79 characters, joined first); latexmk exits 0 on them and the PDF
+    prints ?? where they stand. LaTeX's closing summary alone also counts, as 'undefined references'."""
+    text = re.sub(r"(?m)^(.{79})\n", r"\1", log)
+    found = list(dict.fromkeys(f"{kind} `{key}' on page {page}" for kind, key, page in UNRESOLVED.findall(text)))
+    return found or [f"undefined {m}" for m in dict.fromkeys(SUMMARY.findall(text))]
+
+
 def build(source: Path = SOURCE, pdf: Path = PDF) -> Path:
     """Compile ``source`` in a temporary folder beside it and move the PDF onto ``pdf``."""
     folder = source.parent
@@ -67,6 +84,12 @@ def build(source: Path = SOURCE, pdf: Path = PDF) -> Path:
             detail = errors(log.read_text(errors="replace")) if log.exists() else done.stdout + done.stderr
             raise LatexError(
                 f"{source}: LaTeX failed (log: {folder / log.name}); paper.pdf was left as it was.\n{detail}"
+            )
+        missing = unresolved(log.read_text(errors="replace"))
+        if missing:
+            raise LatexError(
+                f"{source}: {len(missing)} unresolved reference(s) or citation(s), printed as ?? in the PDF "
+                f"(log: {folder / log.name}); paper.pdf was left as it was.\n" + "\n".join(missing[:12])
             )
         with atomic_path(pdf) as out:
             shutil.copyfile(built, out)

@@ -142,3 +142,25 @@ def test_stale_latex_files_beside_the_source_cannot_hide_a_new_citation(tmp_path
     assert not (tmp_path / "doc.aux").exists() and not (tmp_path / "doc.bbl").exists()
     log = (tmp_path / "doc.log").read_text(errors="replace")
     assert "undefined" not in log.lower(), log[-2000:]
+
+
+def test_an_unresolved_reference_or_citation_stops_the_build(doc):
+    """latexmk exits 0 on an undefined \\ref or \\cite (the PDF prints ??): the build stops, naming them, and
+    leaves the previous PDF."""
+    source, pdf = doc
+    before = pdf.read_bytes()
+    source.write_text(DOC.replace("See Section~\\ref{one}", "See Section~\\ref{nowhere} and \\cite{nobody2020}"))
+    with pytest.raises(paper.LatexError, match=r"2 unresolved.*\n.*Reference `nowhere' on page 1") as err:
+        paper.build(source, pdf)
+    assert "Citation `nobody2020' on page 1" in str(err.value)
+    assert pdf.read_bytes() == before
+
+
+def test_unresolved_names_wrapped_log_lines():
+    long = (
+        "LaTeX Warning: Reference `sec:a-label-long-enough-to-wrap-the-log-line' on page 12 undefined on input line 3."
+    )
+    log = "\n".join(long[i : i + 79] for i in range(0, len(long), 79))
+    assert paper.unresolved(log) == ["Reference `sec:a-label-long-enough-to-wrap-the-log-line' on page 12"]
+    assert paper.unresolved("LaTeX Warning: There were undefined references.\n") == ["undefined references"]
+    assert paper.unresolved("LaTeX Warning: Label(s) may have changed.\n") == []
