@@ -21,6 +21,9 @@ Kinds (exactly one per entry, plus an optional ``meaning``):
   size-class x year fixed effects ``size3^year``). A column that varies within a county is refused.
 * ``slope: COLUMN`` with ``years: [FROM, TO]`` - the county's least-squares slope of the column on
   the year over those years (a pre-period trend; time-invariant).
+* ``equals: COLUMN`` with ``value: V`` - an indicator: 1 where the column equals V (compared as text,
+  so ``value: "06"`` for a state FIPS code), else 0; missing where the column is (e.g. a state
+  indicator, for comparisons within states).
 
 Entries may use one another in any order (no cycles). Columns are computed on the full panel,
 before any sample rule, so a baseline is a fixed county attribute; a county without the baseline
@@ -42,8 +45,8 @@ from analysis.config import CODEBOOK_DERIVED, DERIVED, FIRST_YEAR, LAST_YEAR
 from analysis.infra.errors import InputError
 from analysis.infra.yamlfile import read_yaml
 
-KINDS = ("log", "log1p", "baseline", "product", "quantile", "slope")
-OPTIONS = {"baseline": ("year", "years"), "quantile": ("groups",), "slope": ("years",)}
+KINDS = ("log", "log1p", "baseline", "product", "quantile", "slope", "equals")
+OPTIONS = {"baseline": ("year", "years"), "quantile": ("groups",), "slope": ("years",), "equals": ("value",)}
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -94,6 +97,9 @@ def definition_problems(name: str, entry) -> list[tuple[str, str]]:
             problems.append(
                 ("years", f"slope needs years: [from, to], from < to within {FIRST_YEAR}-{LAST_YEAR} (got {years!r})")
             )
+    value = entry.get("value")
+    if kind == "equals" and (isinstance(value, bool) or not isinstance(value, (str, int))):
+        problems.append(("value", f"equals needs value: the text or whole number to match (got {value!r})"))
     if "meaning" in entry and not isinstance(entry["meaning"], str):
         problems.append(("meaning", "meaning should be text"))
     return problems
@@ -140,6 +146,9 @@ def compute(panel: pd.DataFrame, name: str, entry: dict, unit: str = "fips", t: 
     kind = next(k for k in KINDS if k in entry)
     if kind == "product":
         return panel[entry[kind]].prod(axis=1, min_count=len(entry[kind]))
+    if kind == "equals":
+        col = panel[entry[kind]]
+        return (col.astype(str) == str(entry["value"])).astype(float).where(col.notna())
     x = panel[entry[kind]].astype(float)
     if kind == "log":
         bad = int((x <= 0).sum())
@@ -208,6 +217,8 @@ def meaning(name: str, entry: dict) -> str:
         return f"{'ln' if kind == 'log' else 'ln(1 + x) of'} {entry[kind]}"
     if kind == "quantile":
         return f"the county's class 1-{entry['groups']} of {entry[kind]} (equal-count over counties; time-invariant)"
+    if kind == "equals":
+        return f"1 if {entry[kind]} is {entry['value']}, else 0"
     if kind == "slope":
         return (
             f"the county's yearly slope of {entry[kind]} over {entry['years'][0]}-{entry['years'][1]} (time-invariant)"

@@ -43,6 +43,15 @@ def test_every_kind_on_a_hand_built_panel():
     assert np.allclose(df["inter"], lp * df["crimes"])
 
 
+def test_indicators_match_as_text_and_keep_missing_values():
+    panel = tiny().assign(state_fips=["06", "06", "06", "48", None])
+    defs = {"ca": {"equals": "state_fips", "value": "06"}, "y01": {"equals": "year", "value": 2001}}
+    df = derived.add_columns(panel, list(defs), defs)
+    assert df["ca"].tolist()[:4] == [1.0, 1.0, 1.0, 0.0] and np.isnan(df["ca"].iloc[4])
+    assert df["y01"].tolist() == [0.0, 1.0, 0.0, 1.0, 0.0]
+    assert derived.meaning("ca", defs["ca"]) == "1 if state_fips is 06, else 0"
+
+
 def test_only_what_is_asked_and_its_sources_are_built_in_order():
     defs = {"b": {"baseline": "a", "year": 2000}, "a": {"log": "population"}, "c": {"log": "population"}}
     assert derived.order(["b"], defs) == ["a", "b"]
@@ -64,6 +73,9 @@ def test_log_of_zero_is_refused_with_a_count():
         ({"baseline": "x", "year": 1990}, "should be 'first' or a year"),
         ({"baseline": "x", "years": [2005, 2001]}, "should be [from, to]"),
         ({"logg": "x"}, "did you mean 'log'?"),
+        ({"equals": "state_fips"}, "equals needs value"),
+        ({"equals": "state_fips", "value": True}, "equals needs value"),
+        ({"equals": "state_fips", "value": "06", "year": 2000}, "unknown key"),
     ],
 )
 def test_bad_definitions_are_named(entry, words):

@@ -48,6 +48,12 @@ DESIGNS = [
         {"twfe": "twfe", "event_twfe": "event_twfe", "imputation": "imputation"},
     ),
     ("covariates", "Baseline covariates (doubly robust CS)", "{base}_covariates", {"cs": "cs_simple"}),
+    (
+        "withinstate",
+        "Within states (CS, outcome regression on state indicators)",
+        {"287g": "{base}_within_state"},
+        {"cs": "cs_simple"},
+    ),
     ("trends", "County linear trends", {"287g": "us_287g_index_trends", "sc": "sc_index"}, {"twfe": "twfe_trends"}),
     (
         "otherprogram",
