@@ -50,7 +50,7 @@ DESIGNS = [
     ("covariates", "Baseline covariates (doubly robust CS)", "{base}_covariates", {"cs": "cs_simple"}),
     (
         "withinstate",
-        "Within states (CS, outcome regression on state indicators)",
+        "Within states (CS on state indicators)",
         {"287g": "{base}_within_state"},
         {"cs": "cs_simple"},
     ),
