@@ -23,7 +23,8 @@ Kinds (exactly one per entry, plus an optional ``meaning``):
   the year over those years (a pre-period trend; time-invariant).
 * ``equals: COLUMN`` with ``value: V`` - an indicator: 1 where the column equals V (compared as text,
   so ``value: "06"`` for a state FIPS code), else 0; missing where the column is (e.g. a state
-  indicator, for comparisons within states).
+  indicator, for comparisons within states). A value no row has stops the run (an unquoted ``06`` is
+  the number 6 to YAML and would match nothing).
 
 Entries may use one another in any order (no cycles). Columns are computed on the full panel,
 before any sample rule, so a baseline is a fixed county attribute; a county without the baseline
@@ -148,7 +149,13 @@ def compute(panel: pd.DataFrame, name: str, entry: dict, unit: str = "fips", t: 
         return panel[entry[kind]].prod(axis=1, min_count=len(entry[kind]))
     if kind == "equals":
         col = panel[entry[kind]]
-        return (col.astype(str) == str(entry["value"])).astype(float).where(col.notna())
+        hit = col.astype(str) == str(entry["value"])
+        if not hit.any():
+            raise ValueError(
+                f"derived column '{name}': no row has {entry[kind]} equal to {entry['value']!r} (compared as "
+                f'text: quote a code with leading zeros, value: "06", which YAML otherwise reads as a number)'
+            )
+        return hit.astype(float).where(col.notna())
     x = panel[entry[kind]].astype(float)
     if kind == "log":
         bad = int((x <= 0).sum())

@@ -50,6 +50,8 @@ def test_indicators_match_as_text_and_keep_missing_values():
     assert df["ca"].tolist()[:4] == [1.0, 1.0, 1.0, 0.0] and np.isnan(df["ca"].iloc[4])
     assert df["y01"].tolist() == [0.0, 1.0, 0.0, 1.0, 0.0]
     assert derived.meaning("ca", defs["ca"]) == "1 if state_fips is 06, else 0"
+    with pytest.raises(ValueError, match=r"no row has state_fips equal to 6 .*quote a code with leading zeros"):
+        derived.add_columns(panel, ["x"], {"x": {"equals": "state_fips", "value": 6}})  # YAML's reading of 06
 
 
 def test_only_what_is_asked_and_its_sources_are_built_in_order():
