@@ -72,7 +72,10 @@ def baseline_by_year(data: pd.DataFrame, columns: list[str], t: str = "year") ->
     but the first one present. Returns the data with the new columns and their names."""
     years = sorted(data[t].unique())[1:]
     new = {f"_{x}_x_{y}": data[x] * (data[t] == y) for x in columns for y in years}
-    return (data.assign(**new) if new else data), list(new)
+    if not new:
+        return data, []
+    # one concat, not one insert per column (a within-state spec adds 17 x 12 of them)
+    return pd.concat([data, pd.DataFrame(new, index=data.index)], axis=1), list(new)
 
 
 def drop_singletons(data: pd.DataFrame, fe_columns: list[str]) -> tuple[pd.DataFrame, int]:
