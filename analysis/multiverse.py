@@ -7,7 +7,7 @@ A multiverse file (analysis/multiverse/<program>.yaml) holds
   dimension's name (``outcome: [index, violent]``); a mapping names each value and gives the spec
   fields it sets (``dating: {county: {treatment: g287_county, clean_controls: [g287_any]}}``).
   Later dimensions are applied after earlier ones (a trends value may replace the estimator). A text
-  in a list a value sets may name the specification's outcome as ``{outcome}``
+  a value sets (alone or in a list) may name the specification's outcome as ``{outcome}``
   (``baseline_controls: [log_rate_{outcome}_2000]``), filled in once every dimension is applied, so one
   value serves every outcome; no other placeholder is allowed;
 - ``exclusions``: ``{when: {dimension: value or [values]}, reason: why}``; a specification matching
@@ -100,7 +100,7 @@ def read_multiverse(path: str | Path) -> dict:
             raise InputError(path, "values must be unique", field=where)
         for label, changes in dims[name].items():
             for key, value in changes.items():
-                for item in value if isinstance(value, list) else []:
+                for item in value if isinstance(value, list) else [value]:
                     if isinstance(item, str) and PLACEHOLDER.sub("", item) != item.replace("{outcome}", ""):
                         raise InputError(
                             path,
@@ -173,13 +173,12 @@ def read_multiverse(path: str | Path) -> dict:
 
 
 def fill_outcome(fields: dict) -> dict:
-    """``fields`` with ``{outcome}`` in the texts of its lists replaced by the outcome field."""
-    return {
-        k: [x.replace("{outcome}", str(fields.get("outcome"))) if isinstance(x, str) else x for x in v]
-        if isinstance(v, list)
-        else v
-        for k, v in fields.items()
-    }
+    """``fields`` with ``{outcome}`` replaced by the outcome field in its texts, alone or in lists."""
+
+    def fill(x):
+        return x.replace("{outcome}", str(fields.get("outcome"))) if isinstance(x, str) else x
+
+    return {k: [fill(x) for x in v] if isinstance(v, list) else fill(v) for k, v in fields.items()}
 
 
 def _listed(fields: dict) -> list:

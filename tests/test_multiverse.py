@@ -119,7 +119,8 @@ def test_a_combination_that_cannot_run_must_be_excluded(tmp_path):
 
 
 def test_a_value_may_name_the_outcome(tmp_path):
-    """{outcome} in a value's list is the specification's own outcome, whichever dimension sets it."""
+    """{outcome} in a value's text (alone or in a list) is the specification's own outcome, whichever
+    dimension sets it; no other placeholder is read."""
     dims = yaml.safe_load(write(tmp_path).read_text())["dimensions"]
     covariates = {"none": {}, "baseline": {"baseline_controls": ["log_pop_2000", "log_rate_{outcome}_2000"]}}
     specs, _ = mv.expand(mv.read_multiverse(write(tmp_path, dimensions={**dims, "covariates": covariates})), "full")
@@ -131,6 +132,14 @@ def test_a_value_may_name_the_outcome(tmp_path):
     with pytest.raises(InputError, match="only placeholder") as err:
         mv.read_multiverse(write(tmp_path, dimensions={**dims, "covariates": bad}))
     assert err.value.field == "dimensions.covariates.baseline.baseline_controls"
+    with pytest.raises(InputError, match="only placeholder") as err:
+        mv.read_multiverse(write(tmp_path, dimensions={**dims, "covariates": {"w": {"weights": "pop_{year}"}}}))
+    assert err.value.field == "dimensions.covariates.w.weights"
+    assert mv.fill_outcome({"outcome": "violent", "weights": "w_{outcome}", "n": 3}) == {
+        "outcome": "violent",
+        "weights": "w_violent",
+        "n": 3,
+    }
 
 
 @pytest.mark.parametrize("program, spec", [("287g", "us_287g_index_covariates"), ("sc", "sc_index_covariates")])
@@ -140,8 +149,8 @@ def test_the_covariates_dimension_is_the_credibility_design(program, spec):
     from analysis.spec import load_spec
 
     paper = load_spec(f"analysis/specs/{spec}.yaml")
-    full, _ = mv.expand(mv.read_multiverse(f"analysis/multiverse/{program}.yaml"), "full")
     m = mv.read_multiverse(f"analysis/multiverse/{program}.yaml")
+    full, _ = mv.expand(m, "full")
     first = {d: next(iter(values)) for d, values in m["dimensions"].items()}
     want = {**first, "estimator": "cs", "covariates": "baseline"}
     (ours,) = [s for s in full if s["choices"] == want]
@@ -198,36 +207,29 @@ BY_YEAR = ["_x_2001", "_x_2005", "_x_2009", "_s_2003"]
 def test_null_twfe_equals_the_package_twfe(sim, fe, weights, trends, controls):
     ours = sc.NullTwfe(sim, "log_rate_index", "g287_county", fe, weights, "fips", trends=trends, controls=controls)
     est, se = ours.fit(ours.units["g"].to_numpy(float))
-    ref = twfe.static(
-        sim,
-        "log_rate_index",
-        "fips",
-        "year",
-        "g287_county",
-        weights=weights,
-        cluster="fips",
-        trends=trends,
-        fe=fe,
-        controls=controls,
-    ).summary
+
+    def package_twfe(data):
+        return twfe.static(
+            data,
+            "log_rate_index",
+            "fips",
+            "year",
+            "g287_county",
+            weights=weights,
+            cluster="fips",
+            trends=trends,
+            fe=fe,
+            controls=controls,
+        ).summary
+
+    ref = package_twfe(sim)
     assert est == pytest.approx(ref["estimate"], rel=1e-9, abs=1e-12)
     assert se == pytest.approx(ref["se"], rel=1e-9)
     # and on permuted timing: the fast path equals a full refit
     g = sc.Permuter(ours.units).draw(20180212, 7)
     permuted = sim.assign(g287_county=sim["fips"].map(dict(zip(ours.units["unit"], g))))
     est7, se7 = ours.fit(g)
-    ref7 = twfe.static(
-        permuted,
-        "log_rate_index",
-        "fips",
-        "year",
-        "g287_county",
-        weights=weights,
-        cluster="fips",
-        trends=trends,
-        fe=fe,
-        controls=controls,
-    ).summary
+    ref7 = package_twfe(permuted)
     assert (est7, se7) == pytest.approx((ref7["estimate"], ref7["se"]), rel=1e-9)
 
 

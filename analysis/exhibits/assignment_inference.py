@@ -295,9 +295,9 @@ def honest_macros() -> dict[str, str]:
                 )
                 if method == "smoothness":
                     smooth[label] = b
-                    top = float(rows["M"].max())
             out[f"Primary{name}HonestPre{label}"] = str(int(part["n_pre"].iloc[0]))
-        out[f"Primary{name}HonestSmoothText"] = smooth_text(smooth["All"], smooth["Window"], top)
+        grid = h[(h["spec"] == spec) & (h["method"] == "smoothness")]["M"]
+        out[f"Primary{name}HonestSmoothText"] = smooth_text(smooth["All"], smooth["Window"], float(grid.max()))
     return out
 
 
