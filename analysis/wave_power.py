@@ -21,7 +21,9 @@ year of the adoption month (the plan's coding). ``tau`` is the full-year effect.
 are linear in the outcome and their squared standard errors quadratic in it, so three fits per
 replication (y, the exposure x, y + x) give the estimate and standard error at every ``tau``
 exactly: est(tau) = est(y) + tau est(x), se(tau)^2 = se(y)^2 + tau (se(y+x)^2 - se(y)^2 - se(x)^2)
-+ tau^2 se(x)^2 (tests/test_wave_power.py checks this against fits on y + tau x).
++ tau^2 se(x)^2 (tests/test_wave_power.py checks this against fits on y + tau x). For
+Callaway-Sant'Anna the third fit is not run: the group-time ATTs and influence functions of y + x are
+the sums of those of y and x (cs_sum; equal to the fit on y + x, tested).
 
 Estimators, the plan's primary first (DESIGNS, and the row order of mde.csv). ``within_state``: the
 plan's primary design, the TWFE coefficient on D_it with county and state x year fixed effects and
@@ -141,14 +143,39 @@ def placebo_panel(sample: pd.DataFrame, placebo: pd.DataFrame, horizon: int) -> 
     return df.assign(D=d, x=np.where(d > 0, first, 0.0))
 
 
-def fit_cs(df: pd.DataFrame, y: str) -> tuple[float, float, float]:
-    """Callaway-Sant'Anna simple ATT (never-treated controls) and its analytic SEs clustered by county
-    and by state (the same influence functions summed within states: att_gt with cluster='state_fips')."""
-    res = cs.att_gt(df, y, "year", "fips", "g", control_group="never_treated", est_method="dr", bootstrap=0)
+def cs_cells(df: pd.DataFrame, y: str) -> cs.AttGtResult:
+    """Callaway-Sant'Anna group-time ATTs of ``y`` (doubly robust, never-treated controls, no bootstrap)."""
+    return cs.att_gt(df, y, "year", "fips", "g", control_group="never_treated", est_method="dr", bootstrap=0)
+
+
+def cs_sum(a: cs.AttGtResult, b: cs.AttGtResult) -> cs.AttGtResult:
+    """The group-time ATTs of y_a + y_b from those of y_a and y_b, fitted on the same units and cells:
+    without covariates the doubly robust ATT(g,t) and its influence function are linear in the outcome
+    (the propensity score and the cohort shares do not involve it), so both add up; the cells' own SEs
+    are left out (aggregations recompute them from the influence functions). Equal to the fit on
+    y_a + y_b (tests/test_wave_power.py); saves one att_gt per outcome and horizon."""
+    same_cells = a.table[["group", "time"]].equals(b.table[["group", "time"]])
+    if not (same_cells and np.array_equal(a.units, b.units) and a.n_obs == b.n_obs):
+        raise ValueError("cs_sum: the two fits have different units or cells (an outcome has missing rows)")
+    table = a.table.assign(att=a.table["att"] + b.table["att"]).drop(
+        columns=[c for c in a.table if c in ("se", "ci_low", "ci_high") or c.startswith("cband")]
+    )
+    return dataclasses.replace(a, table=table, inf=a.inf + b.inf)
+
+
+def cs_summary(df: pd.DataFrame, res: cs.AttGtResult) -> tuple[float, float, float]:
+    """The simple ATT of ``res`` and its analytic SEs clustered by county and by state (the same
+    influence functions summed within states)."""
     agg = cs.aggregate(res, "simple")
     states = df.drop_duplicates("fips").set_index("fips").loc[res.units, "state_fips"]
     by_state = cs.aggregate(dataclasses.replace(res, cluster=pd.factorize(states, sort=True)[0]), "simple")
     return agg.overall_att, agg.overall_se, by_state.overall_se
+
+
+def fit_cs(df: pd.DataFrame, y: str) -> tuple[float, float, float]:
+    """Callaway-Sant'Anna simple ATT (never-treated controls) and its analytic SEs clustered by county
+    and by state (the same influence functions summed within states: att_gt with cluster='state_fips')."""
+    return cs_summary(df, cs_cells(df, y))
 
 
 def fit_within_state(df: pd.DataFrame, ys: list[str]) -> dict[str, tuple[float, float, float]]:
@@ -190,10 +217,12 @@ def replicate(sample: pd.DataFrame, placebo: pd.DataFrame, rep: int) -> list[dic
         ys = [f"log_rate_{o}" for o in WAVE_OUTCOMES]
         df = df.assign(**{f"plus_{o}": df[f"log_rate_{o}"] + df["x"] for o in WAVE_OUTCOMES})
         n_treated = int(df.loc[df["g"] > 0, "fips"].nunique())
-        x_cs = fit_cs(df, "x")
+        x_cells = cs_cells(df, "x")
+        x_cs = cs_summary(df, x_cells)
         within = fit_within_state(df, ["x", *ys, *[f"plus_{o}" for o in WAVE_OUTCOMES]])
         for o in WAVE_OUTCOMES:
-            y_cs, plus_cs = fit_cs(df, f"log_rate_{o}"), fit_cs(df, f"plus_{o}")
+            y_cells = cs_cells(df, f"log_rate_{o}")
+            y_cs, plus_cs = cs_summary(df, y_cells), cs_summary(df, cs_sum(y_cells, x_cells))
             y_ws, x_ws, plus_ws = within[f"log_rate_{o}"], within["x"], within[f"plus_{o}"]
             fits = {
                 "within_state": ((y_ws[0], y_ws[2]), (x_ws[0], x_ws[2]), (plus_ws[0], plus_ws[2])),

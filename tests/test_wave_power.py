@@ -155,6 +155,22 @@ def test_state_clustered_se_equals_att_gt_with_state_clusters(sim):
     assert se_state != pytest.approx(se_county, rel=1e-3)
 
 
+def test_cs_sum_equals_the_fit_on_the_summed_outcome(sim):
+    """Callaway-Sant'Anna without covariates is linear in the outcome: the cells and influence functions of
+    y + x are those of y plus those of x, and so are the simple ATT and both SEs."""
+    df = wp.placebo_panel(sim[0], _placebo(sim), 3)
+    df = df.assign(plus=df["log_rate_index"] + df["x"])
+    y, x, direct = (wp.cs_cells(df, c) for c in ("log_rate_index", "x", "plus"))
+    summed = wp.cs_sum(y, x)
+    assert np.allclose(summed.table["att"], direct.table["att"], rtol=0, atol=1e-12)
+    assert np.allclose(summed.inf, direct.inf, rtol=0, atol=1e-10)
+    assert wp.cs_summary(df, summed) == pytest.approx(wp.cs_summary(df, direct), rel=1e-10, abs=1e-13)
+    assert "se" not in summed.table  # the cells' own SEs are not carried over
+    short = df[~((df["fips"] == df["fips"].iloc[0]) & (df["year"] == 2003))]
+    with pytest.raises(ValueError, match="different units or cells"):
+        wp.cs_sum(wp.cs_cells(short, "log_rate_index"), x)
+
+
 @pytest.mark.parametrize("design", wp.DESIGNS)
 def test_three_fits_give_every_effect_exactly(sim, design):
     """est(tau) and se(tau) from the fits on y, x and y + x equal a fit on y + tau x."""
