@@ -407,8 +407,9 @@ pretests(sc)
 # %% [markdown]
 # **Bacon decomposition of the SC TWFE.** The decomposition uses the spec's population weights,
 # so it decomposes the headline `twfe` coefficient: *check* that the two numbers printed below
-# are equal. Counties activated in 2013 are untreated through 2012 and serve as the 'never
-# treated' group of the decomposition.
+# are equal. The main sample keeps no county activated in 2013 (none is untreated through 2012), so
+# the decomposition has no 'never treated' group: its weight below is zero, and every comparison is
+# between earlier and later activated counties.
 
 # %%
 o = overall("sc_index").set_index("estimator")

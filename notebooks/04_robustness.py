@@ -42,7 +42,7 @@ HEADLINE = {"287g": "us_287g_index", "sc": "sc_index"}
 # ## 4.1 The robustness grids
 #
 # Each grid file (`analysis/grids/<program>.yaml`) holds a base specification, the headline
-# design with analytic Callaway-Sant'Anna standard errors, and variants that each change one
+# design with the same Callaway-Sant'Anna multiplier bootstrap as the main tables, and variants that each change one
 # field (`changes`); `dimension` groups the variants by the kind of choice they vary.
 # `python -m analysis.grid` runs every variant with TWFE and Callaway-Sant'Anna (`cs_simple`),
 # or the one estimator the variant names.
@@ -170,7 +170,8 @@ pd.concat({name: log for name, (_, log) in applied.items()}, names=["sample", No
 # Three rules explain every gap: the SC estimators drop the county-years without an activation date
 # (`sc_year` missing); Callaway-Sant'Anna needs a balanced panel, so on the unbalanced samples it keeps
 # only the counties observed in every year, while TWFE uses every county-year; and with no untreated
-# county left (SC in the main sample) Sun-Abraham and imputation drop the last cohort's adoption year.
+# county left (SC in the main sample) Callaway-Sant'Anna has no not-yet-treated controls for the last
+# cohort's adoption year and drops it (every county's 2012 row).
 # *Check*: no estimator uses more than its design's sample.
 
 # %%
