@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from analysis import config
 from analysis.exhibits import coverage_audit, diagnostics, robustness, treatment_coding
@@ -36,6 +37,15 @@ def test_pretest_verdict():
     assert diagnostics.verdict(0.01) == "rejects"
     assert diagnostics.verdict(0.2) == "does not reject"
     assert diagnostics.verdict(np.nan) == "cannot test"
+
+
+def test_bacon_untreated_text_says_when_there_is_no_untreated_county():
+    """The SC main sample has no county untreated through 2012: the text says so instead of '0.0% on the
+    counties activated in 2013 as controls'."""
+    b = pd.DataFrame({"type": ["earlier_vs_later", "later_vs_earlier"], "weight": [0.8, 0.2]})
+    assert diagnostics.untreated_text(b, 2012).startswith("none on counties untreated through 2012")
+    b = pd.DataFrame({"type": ["earlier_vs_later", "treated_vs_never"], "weight": [0.75, 0.25]})
+    assert diagnostics.untreated_text(b, 2012) == "25.0\\% on the counties untreated through 2012 as controls"
 
 
 def test_old_coding_variants_stay_out_of_the_curve():
@@ -122,6 +132,23 @@ def test_before_and_after_macros_are_the_results(macros):
     grid = pd.read_csv(config.RESULTS / "grid_287g" / "estimates.csv").set_index(["variant", "estimator"])
     assert macros["CodingJailModelBeforeTwfe"] == fmt_num(grid.loc[("jail_model_uncleaned", "twfe"), "estimate"], 3)
     assert macros["CodingWapoDatesCs"] == fmt_num(grid.loc[("wapo_dates", "cs_simple"), "estimate"], 3)
+
+
+def test_the_audit_moves_the_headline_from_the_pre_audit_row(macros):
+    """What the abstract and Appendix A say the audit moves the headline from is the pre-audit row of the
+    sensitivity and robustness tables: the headline design on the pre-audit sample, its coding kept (not
+    the old headline spec, which also drops the 287(g) clean-control rule and differed by 0.001)."""
+    for program, prefix in (("287g", "National"), ("sc", "Sc")):
+        grid = pd.read_csv(config.RESULTS / f"grid_{program}" / "estimates.csv").set_index(["variant", "estimator"])
+        variants = yaml.safe_load((config.ROOT / "analysis" / "grids" / f"{program}.yaml").read_text())["variants"]
+        assert [v["changes"] for v in variants if v["variant"] == "covind90"] == [{"sample": "covind90"}]
+        for est, name in (("twfe", "Twfe"), ("cs_simple", "Cs")):
+            want = fmt_num(grid.loc[("covind90", est), "estimate"], 3)
+            assert macros[f"AuditPreAudit{prefix}{name}"] == want
+    tex = (config.ROOT / "paper" / "paper.tex").read_text()
+    abstract = tex[tex.index("\\begin{abstract}") : tex.index("\\end{abstract}")]
+    assert "\\AuditPreAuditNationalTwfe{} to \\NationalIndexTwfe" in abstract
+    assert "PreAuditTwfe" not in abstract.replace("AuditPreAudit", "")
 
 
 def test_placebo_count_macros(macros):

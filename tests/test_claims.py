@@ -76,6 +76,19 @@ def test_abstract_rules():
     assert not claims.firm([0.01, 0.02], 1.0)  # the robust set holds zero at Mbar = 1
     assert not claims.firm([0.01, 0.02], 0.08)
     assert claims.firm([0.01], float("nan"))  # no breakdown on the grid
+    ri = {"unrestricted": 0.052, "within_state": 0.009, "within_size3_2000": 0.005}
+    assert claims.fragile_text(ri, 0.08) == (
+        "show that the 287(g) estimate is fragile: the primary estimand's robust confidence set includes zero "
+        "from $\\bar M=0.08$; permuting adoption across all counties ($p=0.052$) does not reject at 5\\%, "
+        "though permuting within states ($p=0.009$) and within population terciles ($p=0.005$) does"
+    )
+    assert claims.fragile_text({"unrestricted": 0.01}, 0.5).endswith("includes zero from $\\bar M=0.5$")
+    assert claims.fragile_text({"unrestricted": 0.01}, 1.5) == "do not show the 287(g) estimate to be fragile"
+    assert claims.fragile_text({"unrestricted": 0.2}, 1.5).endswith(
+        "across all counties ($p=0.200$) does not reject at 5\\%"
+    )
+    with pytest.raises(ValueError, match="within_county"):
+        claims.fragile_text({"within_county": 0.2}, 1.5)
     assert claims.change_words(-6.6, -5.7).startswith("fell by 6.6")
     assert claims.change_words(2.0, 1.0).startswith("rose by 2.0")
     assert claims.change_words(-2.0, 1.0) == "changed by $-$2.0\\% (TWFE) and 1.0\\% (Callaway--Sant'Anna)"
@@ -118,6 +131,7 @@ def test_the_papers_statements_agree_with_the_results(macros):
     ri = pd.read_csv(config.RESULTS / "ri_287g" / "ri.csv")["p_perm"]
     if (ri >= 0.05).any():
         assert macros["NationalFirmVerdict"] == "do not support a firm conclusion"
+        assert "does not reject" in macros["NationalFragile"]
     for name in [
         "NationalAbstractChange",
         "NationalFirmVerdict",

@@ -49,3 +49,11 @@ def test_macros_and_curve_from_the_tables():
     pts = mx.curve_frame(est)
     assert list(pts["id"]) == ["a", "c", "b"] and list(pts["sign"]) == ["negative", "negative", "none"]
     assert pts.loc[0, "lo"] < -10 < pts.loc[0, "hi"]
+
+
+def test_median_verdict_counts_the_null_curves_from_p():
+    """p = (1 + #)/(1 + draws): p = 0.02 of 49 draws is no null curve as far from zero (not "2% of them"),
+    p = 0.04 of 99 draws is 3 of them; above 0.05 the median is within the null range."""
+    assert mx.median_verdict(1 / 50, 49).startswith("further from zero than in every one of the 49 null curves")
+    assert mx.median_verdict(4 / 100, 99) == "further from zero than in all but 3 of the 99 null curves"
+    assert mx.median_verdict(0.3, 99) == "within the range of the null curves"

@@ -139,6 +139,15 @@ def test_references_and_labels_resolve():
     assert not missing, f"exhibits used by the paper but not generated: {missing}"
 
 
+def test_one_appendix_lettering():
+    """\\appendix once: a second one (after the references) restarted the letters, so two appendices
+    were each 'A' and 'B' and a reference to 'Appendix A' was ambiguous."""
+    text = PAPER.read_text(encoding="utf-8")
+    text += "".join(p.read_text(encoding="utf-8") for p in sorted((config.PAPER / "sections").glob("*.tex")))
+    code = "\n".join(line.split("%")[0] for line in text.splitlines())
+    assert len(re.findall(r"\\appendix\b", code)) == 1
+
+
 def test_article_numbers_come_from_the_seed_table(macros):
     seed = pd.read_csv(config.RESULTS / "rollout" / "seed_numbers.csv").set_index("claim")["article"]
     assert macros["ArticleAgreementsDecTwentyFour"] == str(seed["Agreements, December 2024"])

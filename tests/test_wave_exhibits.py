@@ -154,3 +154,17 @@ def test_paper_numbers_match_the_wave_tables(macros):
     # 'Before 2025 (all of them already in the first list)' in the map's caption
     if macros["WaveBeforeFirstList"].startswith("all"):
         assert (timing["adopted"] & ~timing["wave_adopter"]).sum() == timing["left_censored"].sum()
+
+
+def test_the_top_state_is_the_one_with_most_wave_adopters(macros):
+    """The paragraph on the wave's adopters names the state with most counties adopting in the wave,
+    with its wave count and share (counties that adopted before the wave are the separate 'all' count)."""
+    timing = pd.read_parquet(config.WAVE_TIMING)
+    wave_by_state = timing[timing["wave_adopter"]].groupby("state").size()
+    adopted_by_state = timing[timing["adopted"]].groupby("state").size()
+    top = macros["WaveTopState"]
+    assert wave_by_state[top] == wave_by_state.max()
+    assert int(macros["WaveTopStateCounties"].replace("{,}", "")) == wave_by_state[top]
+    assert int(macros["WaveTopStateCountiesAll"].replace("{,}", "")) == adopted_by_state[top]
+    share = 100 * wave_by_state[top] / (timing["state"] == top).sum()
+    assert macros["WaveTopStateShare"] == f"{share:.0f}"

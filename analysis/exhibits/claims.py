@@ -6,8 +6,9 @@ Macros:
 
 * ``NationalAbstractChange``, ``NationalFirmVerdict``, ``NationalFragile``, ``ScAbstractTrends`` - the
   abstract's and the limitations' statements: the direction of the 287(g) estimates, whether
-  randomization inference (both schemes) and HonestDiD (the primary estimand, all pre-periods) support a
-  firm conclusion (firm), and what county trends do to the SC estimate;
+  randomization inference (every scheme) and HonestDiD (the primary estimand, all pre-periods) support a
+  firm conclusion (firm; ``NationalFragile`` names the schemes and the breakdown value behind the
+  verdict), and what county trends do to the SC estimate;
 * ``NationalOutcomeCompare`` - violent against property crime (Callaway-Sant'Anna simple ATTs);
 * ``NationalEventText`` - the 287(g) event study (figure event_287g): how many pre-adoption
   coefficients have pointwise intervals that exclude zero, whether the CS effects grow with time since
@@ -155,6 +156,39 @@ def firm(ri_pvalues: list[float], breakdown_all: float) -> bool:
     return all(p < ALPHA for p in ri_pvalues) and not (breakdown_all <= 1)
 
 
+RI_SCHEMES = {
+    "unrestricted": "across all counties",
+    "within_state": "within states",
+    "within_size3_2000": "within population terciles",
+}
+
+
+def fragile_text(ri: dict[str, float], breakdown_all: float) -> str:
+    """Whether HonestDiD and randomization inference show the 287(g) estimate to be fragile (the rule of
+    :func:`firm`), with the reasons: the permutation schemes that do not reject at ALPHA (and those that
+    do), and a relative-magnitude breakdown value of the primary estimand at or below 1."""
+    unknown = set(ri) - set(RI_SCHEMES)
+    if unknown:
+        raise ValueError(f"randomization-inference schemes without a description: {sorted(unknown)}")
+    if firm(list(ri.values()), breakdown_all):
+        return "do not show the 287(g) estimate to be fragile"
+
+    def listed(items):
+        return " and ".join(f"{RI_SCHEMES[k]} ({fmt_p_text(p)})" for k, p in items)
+
+    reasons = []
+    if breakdown_all <= 1:
+        reasons.append(f"the primary estimand's robust confidence set includes zero from $\\bar M={breakdown_all:g}$")
+    weak = [(k, p) for k, p in ri.items() if p >= ALPHA]
+    strong = [(k, p) for k, p in ri.items() if p < ALPHA]
+    if weak:
+        text = f"permuting adoption {listed(weak)} does not reject at 5\\%"
+        if strong:
+            text += f", though permuting {listed(strong)} does"
+        reasons.append(text)
+    return "show that the 287(g) estimate is fragile: " + "; ".join(reasons)
+
+
 def change_words(twfe_pct: float, cs_pct: float) -> str:
     """'fell by X% (TWFE) or Y% (Callaway-Sant'Anna)' when both estimates are negative, 'rose by' when both
     are positive, else 'changed by' with the signed numbers."""
@@ -192,7 +226,9 @@ def build() -> dict[str, str]:
         raise inputs.MissingResult("results/grid_sc/estimates.csv: no single unweighted TWFE row")
     nc = {o: inputs.overall(f"nc_287g_{o}") for o in ("violent", "property")}
     national = inputs.overall("us_287g_index")
-    ri = inputs.read_csv(config.RESULTS / "ri_287g" / "ri.csv", ["scheme", "p_perm"])["p_perm"].tolist()
+    ri_table = inputs.read_csv(config.RESULTS / "ri_287g" / "ri.csv", ["scheme", "p_perm"])
+    ri_by_scheme = dict(zip(ri_table["scheme"], ri_table["p_perm"]))
+    ri = list(ri_by_scheme.values())
     simple = inputs.read_csv(config.RESULTS / "inference" / "honest_simple.csv", ["spec", "pre_periods", "method", "M"])
     simple = simple[(simple["spec"] == "us_287g_index") & (simple["pre_periods"].astype(str) == "all")]
     solid = firm(ri, breakdown(simple, "relative_magnitude"))
@@ -201,9 +237,7 @@ def build() -> dict[str, str]:
             pct(national.loc["twfe", "estimate"]), pct(national.loc["cs_simple", "estimate"])
         ),
         "NationalFirmVerdict": "support a firm conclusion" if solid else "do not support a firm conclusion",
-        "NationalFragile": "do not show the 287(g) estimate to be fragile"
-        if solid
-        else "show that the 287(g) estimate is fragile",
+        "NationalFragile": fragile_text(ri_by_scheme, breakdown(simple, "relative_magnitude")),
         "ScAbstractTrends": trends_abstract(sc.loc["twfe"], sc.loc["twfe_trends"]),
         "NationalOutcomeCompare": outcome_compare(violent, prop),
         "NationalEventText": event_text(event_table("us_287g_index")),

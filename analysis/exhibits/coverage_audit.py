@@ -580,13 +580,16 @@ AUDITED = ["audit_level_only", "audit_jumps_only", "audit_loose", "base", "audit
 
 
 def range_macros(grids: dict[str, pd.DataFrame]) -> dict[str, str]:
-    """Smallest and largest headline estimate over the samples with coverage rules (AUDITED)."""
+    """Smallest and largest headline estimate over the samples with coverage rules (AUDITED), and the
+    headline design on the pre-audit sample (grid variant covind90: the sample alone changed, the
+    treatment coding kept), the row 'Pre-audit' of the sensitivity and robustness tables."""
     out = {}
     for program, prefix in (("287g", "National"), ("sc", "Sc")):
         for estimator, name in (("twfe", "Twfe"), ("cs_simple", "Cs")):
             values = [grids[program].loc[(v, estimator), "estimate"] for v in AUDITED]
             out[f"AuditRange{prefix}{name}Min"] = fmt_num(min(values), 3)
             out[f"AuditRange{prefix}{name}Max"] = fmt_num(max(values), 3)
+            out[f"AuditPreAudit{prefix}{name}"] = fmt_num(grids[program].loc[(PRE_AUDIT, estimator), "estimate"], 3)
     return out
 
 

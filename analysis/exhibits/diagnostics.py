@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis import config
 from analysis.estimators.cs import PRETESTS
 from analysis.exhibits import inputs, style
 from analysis.exhibits.headline import fmt_p, fmt_p_text
@@ -143,6 +144,16 @@ def fmt_big(x: float) -> str:
     return rf"\ensuremath{{{mantissa} \times 10^{{{int(exponent)}}}}}"
 
 
+def untreated_text(b: pd.DataFrame, last_year: int) -> str:
+    """The Bacon weight on comparisons with counties untreated through ``last_year``, in words; when the
+    sample has no such county, that there is none (a '0.0%' would suggest a control group that exists)."""
+    never = b[b["type"] == "treated_vs_never"]
+    if never.empty:
+        return f"none on counties untreated through {last_year}, since the sample has none"
+    share = never["weight"].sum() / b["weight"].sum()
+    return f"{fmt_num(100 * share, 1)}\\% on the counties untreated through {last_year} as controls"
+
+
 def _m(x: float) -> str:
     return "none in the grid" if np.isnan(x) else f"{x:g}"
 
@@ -156,6 +167,7 @@ def build() -> dict[str, str]:
         shares = weight_shares(bacon_table(spec))
         for kind, share in shares.items():
             macros[f"{prefix}IndexBaconWeight{TYPE_MACRO[kind]}Pct"] = fmt_num(100 * share, 1)
+        macros[f"{prefix}IndexBaconUntreatedText"] = untreated_text(bacon_table(spec), config.LAST_YEAR)
         h = honest_table(spec)
         macros[f"{prefix}IndexHonestBreakdownRm"] = _m(breakdown(h, "relative_magnitude"))
         macros[f"{prefix}IndexHonestBreakdownSmooth"] = _m(breakdown(h, "smoothness"))

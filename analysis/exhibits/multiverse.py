@@ -121,6 +121,21 @@ def joint_table(joints: dict[str, pd.DataFrame]) -> str:
     return latex.tabular(["l", "l", "r", "r", "r", "r"], header, rows)
 
 
+def median_verdict(p: float, draws: int) -> str:
+    """Where the observed median lies among the null curves' medians, in words: p = (1 + #)/(1 + draws)
+    (analysis.speccurve), so # = the null curves at least as far from zero; at p <= 0.05 it is counted,
+    and # = 0 is said to be the smallest p the draws allow."""
+    if p > 0.05:
+        return "within the range of the null curves"
+    k = round(p * (1 + draws)) - 1
+    if k == 0:
+        return (
+            f"further from zero than in every one of the {fmt_int(draws)} null curves, which gives the "
+            f"smallest $p$-value {fmt_int(draws)} draws allow"
+        )
+    return f"further from zero than in all but {fmt_int(k)} of the {fmt_int(draws)} null curves"
+
+
 def macros(program: str, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     """The \\Mv<Program>... macros of one program."""
     name, est, joint = PROGRAM_LABELS[program][0], tables["estimates"], tables["joint"].set_index("statistic")
@@ -144,14 +159,7 @@ def macros(program: str, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
         "NBelowZero": fmt_int((pts["effect_pct"] < 0).sum()),
         "Dimensions": fmt_int(len(dimensions(est))),
     }
-    if joint.loc["median", "p_value"] <= 0.05:
-        out["MedianVerdict"] = (
-            "further from zero than in all but "
-            + fmt_num(100 * joint.loc["median", "p_value"], 0)
-            + "\\% of the null curves"
-        )
-    else:
-        out["MedianVerdict"] = "within the range of the null curves"
+    out["MedianVerdict"] = median_verdict(joint.loc["median", "p_value"], int(joint.loc["median", "draws"]))
     return {f"Mv{name}{k}": v for k, v in out.items()}
 
 

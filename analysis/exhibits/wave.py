@@ -399,7 +399,10 @@ def build() -> dict[str, str]:
     by_name = agreements[agreements["placed_by"] == "county_agency_by_name"].drop_duplicates("agency_id")
     macros["WaveByNameGoneAgencies"] = fmt_int((by_name["last_list_date"] < COUNTY_PRINTED_FROM).sum())
     macros["WaveListsEarly"] = fmt_int((lists["list_date"].dt.day <= 5).sum())
-    top = states.sort_values("adopting", ascending=False).iloc[0]
-    macros["WaveTopState"], macros["WaveTopStateCounties"] = str(top["state"]), fmt_int(top["adopting"])
-    macros["WaveTopStateShare"] = fmt_num(top["share"], 0)
+    # the state with most counties adopting in the wave (the paragraph's subject; not those adopting before)
+    in_wave = states.assign(wave=states["y2025"] + states["y2026"])
+    top = in_wave.sort_values(["wave", "state"], ascending=[False, True]).iloc[0]
+    macros["WaveTopState"], macros["WaveTopStateCounties"] = str(top["state"]), fmt_int(top["wave"])
+    macros["WaveTopStateShare"] = fmt_num(100 * top["wave"] / top["counties"], 0)
+    macros["WaveTopStateCountiesAll"] = fmt_int(top["adopting"])
     return macros
