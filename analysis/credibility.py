@@ -133,9 +133,11 @@ def largest_treated(spec: dict, panel: pd.DataFrame) -> tuple[str, str]:
 
 
 def states(spec: dict, panel: pd.DataFrame) -> list[str]:
-    """The states (USPS codes) with a county in ``spec``'s design."""
+    """The states (USPS codes) with a county in ``spec``'s design: counties with a treatment date (or
+    none, 0), not those the estimators drop for a missing one (SC: AK and HI have no activation date, so
+    leaving them out changed nothing and added the headline twice to the range)."""
     rows, _ = design_sample(panel, spec)
-    return sorted(rows["state"].unique())
+    return sorted(rows.loc[rows[spec["treatment"]].notna(), "state"].unique())
 
 
 def loso(spec: dict, panel: pd.DataFrame, program: str) -> pd.DataFrame:

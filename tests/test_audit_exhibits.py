@@ -39,6 +39,15 @@ def test_pretest_verdict():
     assert diagnostics.verdict(np.nan) == "cannot test"
 
 
+def test_spread_words_compare_the_permutations_with_the_clustered_se():
+    """The paper said the clustered SEs 'overstate precision' from the all-county scheme alone; each
+    scheme's spread is now compared with the clustered SE, within a factor 1.2 'about as widely as'."""
+    assert robustness.spread_words(0.035, 0.025) == "more widely than"
+    assert robustness.spread_words(0.025, 0.025) == "about as widely as"
+    assert robustness.spread_words(0.023, 0.025) == "about as widely as"
+    assert robustness.spread_words(0.015, 0.025) == "less widely than"
+
+
 def test_bacon_untreated_text_says_when_there_is_no_untreated_county():
     """The SC main sample has no county untreated through 2012: the text says so instead of '0.0% on the
     counties activated in 2013 as controls'."""

@@ -97,6 +97,16 @@ def test_loso_runs_every_state_once(simulated):
         assert r.n_units == simulated["fips"].nunique() - full[r.state]
 
 
+def test_loso_states_are_those_with_a_dated_county(simulated):
+    """A state whose counties all lack a treatment date is in no estimator's sample: no run of its own."""
+    spec = credibility.headline("287g")
+    first = sorted(simulated["state"].unique())[0]
+    undated = simulated.assign(g287_county=simulated["g287_county"].where(simulated["state"] != first))
+    assert first in credibility.states(spec, simulated)
+    assert first not in credibility.states(spec, undated)
+    assert len(credibility.states(spec, undated)) == simulated["state"].nunique() - 1
+
+
 def test_loco_drops_each_cohort_in_turn(simulated):
     spec = {**credibility.headline("287g"), "bootstrap": 0}
     with warnings.catch_warnings():
@@ -116,6 +126,10 @@ def test_results_of_the_loops_are_built():
     assert set(zip(est["program"], est["design"])) == {
         (p, d) for p in ("287g", "sc") for d in ("placebo", "drop_largest", "sdid")
     }
+    loso = pd.read_csv(config.RESULTS / "credibility" / "loso.csv")
+    for program, part in loso.groupby("program"):  # every run leaves out some county (AK, HI: none in SC)
+        full = pd.read_csv(config.RESULTS / credibility.HEADLINE[program] / "overall.csv").set_index("estimator")
+        assert (part.loc[part["estimator"] == "twfe", "n_units"] < full.loc["twfe", "n_units"]).all(), program
     syn = pd.read_csv(config.RESULTS / "credibility" / "sdid.csv")
     for program, part in syn.groupby("program"):  # the aggregate is the weighted mean of the cohorts with an SE
         part = part[part["se"].notna()]

@@ -177,6 +177,22 @@ def test_sdid_is_compared_with_the_headline_cs_and_missing_designs_are_skipped()
     assert "late" in [d[0] for d in cred.designs("287g")]
 
 
+def test_leave_one_out_moves_name_the_units():
+    """SC's leave-one-cohort-out moved CS by 2 headline SEs (without 2012) and was missing from the list
+    of designs that move the estimate: the leave-one-out tables now count, naming the left-out units."""
+    head = pd.DataFrame({"estimate": [-0.03, -0.04], "se": [0.01, 0.01]}, index=["twfe", "cs"])
+    table = pd.DataFrame(
+        {
+            "program": ["sc"] * 4 + ["287g"],
+            "state": ["2009", "2009", "2012", "2012", "2012"],
+            "estimator": ["twfe", "cs_simple", "twfe", "cs_simple", "cs_simple"],
+            "estimate": [-0.035, -0.045, -0.031, -0.015, -0.5],
+        }
+    )
+    assert cred.leave_out_moves(head, table, "sc", "cohort") == ["leaving out one cohort (2012)"]
+    assert cred.leave_out_moves(head, table[table["state"] == "2009"], "sc", "cohort") == []
+
+
 def test_sdid_macros_describe_the_cohorts():
     rows = pd.DataFrame(
         {

@@ -105,10 +105,14 @@ def honest_verdict(mbar: float) -> str:
 
 
 def weights_verdict(weighted: float, unweighted: float) -> str:
-    """Whether the weighted estimate's size comes from the large counties (WEIGHTS_SHARE)."""
+    """Whether the weighted TWFE estimate's size comes from the large counties (WEIGHTS_SHARE); it says
+    TWFE because the other estimators need not agree (the unweighted CS estimate is quoted beside it)."""
     if np.sign(weighted) != np.sign(unweighted) or abs(unweighted) < WEIGHTS_SHARE * abs(weighted):
-        return "the size of the weighted SC estimate comes from the large counties"
-    return "the unweighted estimate is of similar size, so the SC estimate does not rest on the large counties alone"
+        return "the size of the weighted SC TWFE estimate comes from the large counties"
+    return (
+        "the unweighted TWFE estimate is of similar size, so the SC TWFE estimate does not rest on the "
+        "large counties alone"
+    )
 
 
 def trends_verdict(plain: pd.Series, trends: pd.Series) -> str:

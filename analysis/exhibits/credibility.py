@@ -257,13 +257,29 @@ def moved(c: pd.DataFrame) -> list[str]:
     return out
 
 
+def leave_out_moves(head: pd.DataFrame, table: pd.DataFrame, program: str, what: str) -> list[str]:
+    """['leaving out one <what> (A, B)'] when some leave-one-out estimate (``table``: loso or loco, the
+    left-out unit in ``state``) differs from the headline of its estimator by more than one headline
+    standard error, naming the units that do; [] otherwise."""
+    part = table[table["program"] == program]
+    units = {
+        str(r.state)
+        for column, est in LOSO_COLUMNS.items()
+        for r in part[part["estimator"] == est].itertuples()
+        if abs(r.estimate - head.loc[column, "estimate"]) > head.loc[column, "se"]
+    }
+    return [f"leaving out one {what} ({', '.join(sorted(units))})"] if units else []
+
+
 def words(items: list[str]) -> str:
     if not items:
         return "none"
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def macros_of(program: str, c: pd.DataFrame, ranges: dict, loo: pd.DataFrame, loop: pd.DataFrame) -> dict[str, str]:
+def macros_of(
+    program: str, c: pd.DataFrame, ranges: dict, loo: pd.DataFrame, loop: pd.DataFrame, lco: pd.DataFrame
+) -> dict[str, str]:
     prefix = PROGRAM_SPECS[program][0] + "Cred"
     head = c[c["design"] == "headline"].set_index("column")
     out = {}
@@ -289,7 +305,9 @@ def macros_of(program: str, c: pd.DataFrame, ranges: dict, loo: pd.DataFrame, lo
         if key not in ("headline", "placebo"):
             out[prefix + camel(key) + "Survives"] = survives(head, c[c["design"] == key])
     out[prefix + "LosoStates"] = fmt_int(loo.loc[loo["program"] == program, "state"].nunique())
-    out[prefix + "Moved"] = latex.escape(words(moved(c)))
+    out[prefix + "Moved"] = latex.escape(
+        words(moved(c) + leave_out_moves(head, loo, program, "state") + leave_out_moves(head, lco, program, "cohort"))
+    )
     detail = loop[(loop["program"] == program) & (loop["design"] == "drop_largest")]["detail"].iloc[0]
     out[prefix + "LargestCounty"] = latex.escape(detail.removeprefix("without ").split(" (")[0])
     placebo = c[c["design"] == "placebo"]
@@ -359,7 +377,7 @@ def build() -> dict[str, str]:
         c = cells(program, loop)
         ranges, cohorts = loso_range(loo, program), loso_range(lco, program)
         latex.write_table(table_body(c, ranges, cohorts), f"credibility_{program}")
-        macros.update(macros_of(program, c, ranges, loo, loop))
+        macros.update(macros_of(program, c, ranges, loo, loop, lco))
         macros[PROGRAM_SPECS[program][0] + "CredStateyearImputationLost"] = fmt_int(
             imputation_lost(f"{PROGRAM_SPECS[program][2]}_stateyear")
         )

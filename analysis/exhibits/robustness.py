@@ -268,13 +268,30 @@ def figure_ri() -> None:
     style.save(fig, "ri")
 
 
-def ri_macros(prefix: str, summary: pd.DataFrame, draws: pd.DataFrame) -> dict[str, str]:
+SPREAD_SAME = 1.2  # permuted SD within a factor 1.2 of the clustered SE: "about as widely as"
+
+
+def spread_words(sd: float, se: float) -> str:
+    """How the permuted estimates spread against the clustered standard error, for 'spread ... the
+    clustered standard error says': 'more widely than', 'about as widely as' or 'less widely than'."""
+    if sd > SPREAD_SAME * se:
+        return "more widely than"
+    if sd < se / SPREAD_SAME:
+        return "less widely than"
+    return "about as widely as"
+
+
+def ri_macros(prefix: str, summary: pd.DataFrame, draws: pd.DataFrame, se: float) -> dict[str, str]:
     """Per scheme: p-value (table and text forms); the mean of the permuted estimates and its share of
-    the observed estimate (in percent); strata and the strata with more than one adoption year (those
-    a within-stratum permutation can move)."""
-    out = {f"{prefix}RiPermutations": fmt_int(summary["n_perm"].iloc[0])}
+    the observed estimate (in percent); their standard deviation and how it compares with the
+    clustered standard error ``se`` of the permuted specification (spread_words); strata and the strata
+    with more than one adoption year (those a within-stratum permutation can move)."""
+    out = {f"{prefix}RiPermutations": fmt_int(summary["n_perm"].iloc[0]), f"{prefix}RiClusteredSe": fmt_num(se)}
     for scheme, (key, _, _) in RI_SCHEMES.items():
         row = summary.loc[scheme]
+        sd = float(draws.loc[draws["scheme"] == scheme, "estimate"].std(ddof=1))
+        out[f"{prefix}Ri{key}Sd"] = fmt_num(sd)
+        out[f"{prefix}Ri{key}Spread"] = spread_words(sd, se)
         mean = float(draws.loc[draws["scheme"] == scheme, "estimate"].mean())
         mean = mean if abs(mean) >= 0.0005 else 0.0  # no "-0.000"
         out[f"{prefix}Ri{key}Mean"] = fmt_num(mean)
@@ -317,7 +334,8 @@ def build() -> dict[str, str]:
                 macros[f"{prefix}Grid{name}"] = fmt_num(r.estimate, 3 if r.log_scale else 1)
         macros[f"{prefix}GridMin"] = fmt_num(pts["estimate"].min(), 3)
         macros[f"{prefix}GridMax"] = fmt_num(pts["estimate"].max(), 3)
-        macros.update(ri_macros(prefix, *ri(program)))
+        base = grids[program].set_index(["variant", "estimator"])  # the RI permutes the base's TWFE
+        macros.update(ri_macros(prefix, *ri(program), se=float(base.loc[("base", "twfe"), "se"])))
     bases = {p: read_grid(inputs.require(config.GRIDS / f"{p}.yaml"))["base"] for p in PROGRAM_LABELS}
     main = {p: load_spec(inputs.require(config.SPECS / f"{HEADLINE[p]}.yaml")) for p in PROGRAM_LABELS}
     macros["GridSeNote"] = se_note(bases, main)
