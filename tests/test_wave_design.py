@@ -44,6 +44,13 @@ def test_mde_frame_one_row_per_design_and_outcome():
     assert list(wave_design.DESIGN_NAMES) == list(wave_design.TAGS)
 
 
+def test_holm_factor():
+    """A lone secondary test under Holm over two outcomes runs at 2.5%: its MDE is (z_0.9875 + z_0.8) /
+    (z_0.975 + z_0.8) = 1.100 times the unadjusted one; with one test nothing changes."""
+    assert wave_design.holm_factor(0.05, 0.8) == pytest.approx((2.241403 + 0.841621) / (1.959964 + 0.841621), rel=1e-6)
+    assert wave_design.holm_factor(0.05, 0.8, tests=1) == pytest.approx(1.0)
+
+
 def test_mde_frame_stops_on_a_missing_design():
     with pytest.raises(ValueError, match="within_state"):
         wave_design.mde_frame(_mde().query("design != 'within_state'"))

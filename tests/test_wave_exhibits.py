@@ -168,3 +168,5 @@ def test_the_top_state_is_the_one_with_most_wave_adopters(macros):
     assert int(macros["WaveTopStateCountiesAll"].replace("{,}", "")) == adopted_by_state[top]
     share = 100 * wave_by_state[top] / (timing["state"] == top).sum()
     assert macros["WaveTopStateShare"] == f"{share:.0f}"
+    top_five = 100 * wave_by_state.nlargest(5).sum() / wave_by_state.sum()
+    assert macros["WaveTopFiveShare"] == f"{top_five:.0f}"

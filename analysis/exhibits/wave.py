@@ -405,4 +405,5 @@ def build() -> dict[str, str]:
     macros["WaveTopState"], macros["WaveTopStateCounties"] = str(top["state"]), fmt_int(top["wave"])
     macros["WaveTopStateShare"] = fmt_num(100 * top["wave"] / top["counties"], 0)
     macros["WaveTopStateCountiesAll"] = fmt_int(top["adopting"])
+    macros["WaveTopFiveShare"] = fmt_num(100 * in_wave["wave"].nlargest(5).sum() / in_wave["wave"].sum(), 0)
     return macros

@@ -88,6 +88,16 @@ def _plot_power(power: pd.DataFrame, target: float, alpha: float):
     return fig
 
 
+def holm_factor(alpha: float, power: float, tests: int = 2) -> float:
+    """How much larger an MDE is when its test must pass Holm's first step over ``tests`` outcomes (a
+    lone rejection needs p < alpha / tests) than at the unadjusted two-sided ``alpha``: the ratio of
+    z_{1-alpha/(2 tests)} + z_power to z_{1-alpha/2} + z_power."""
+    from scipy.stats import norm
+
+    z = norm.ppf(power)
+    return float((norm.ppf(1 - alpha / (2 * tests)) + z) / (norm.ppf(1 - alpha / 2) + z))
+
+
 def build() -> dict[str, str]:
     """Write wave_mde and wave_power; return the macros."""
     mde, power, meta = read_power()
@@ -135,6 +145,8 @@ def build() -> dict[str, str]:
         "WavePlanBootstrap": fmt_int(plan["robustness"]["cs_simple"]["bootstrap"]),
         "WavePlanSeed": str(plan["robustness"]["cs_simple"]["seed"]),
         "WavePlanFixed": str(plan["fixed"]),
+        "WavePowerHolmFactor": fmt_num(holm_factor(float(meta["alpha"]), float(meta["power"])), 2),
+        "WavePowerHolmAlpha": fmt_num(float(meta["alpha"]) / 2, 3),
     }
     for h in (1, 2, 3):
         w = WORDS[h]
