@@ -32,6 +32,7 @@ from analysis.exhibits import inputs
 from analysis.exhibits.event_studies import SERIES, event_table
 from analysis.exhibits.headline import fmt_p_text, pct
 from analysis.exhibits.numbers import fmt_int, fmt_num
+from analysis.exhibits.robustness import RI_SCHEMES
 
 ALPHA = 0.05
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four"}
@@ -160,25 +161,18 @@ def firm(ri_pvalues: list[float], breakdown_all: float) -> bool:
     return all(p < ALPHA for p in ri_pvalues) and not (breakdown_all <= 1)
 
 
-RI_SCHEMES = {
-    "unrestricted": "across all counties",
-    "within_state": "within states",
-    "within_size3_2000": "within population terciles",
-}
-
-
 def fragile_text(ri: dict[str, float], breakdown_all: float) -> str:
     """Whether HonestDiD and randomization inference show the 287(g) estimate to be fragile (the rule of
     :func:`firm`), with the reasons: the permutation schemes that do not reject at ALPHA (and those that
     do), and a relative-magnitude breakdown value of the primary estimand at or below 1."""
-    unknown = set(ri) - set(RI_SCHEMES)
+    unknown = set(ri) - set(RI_SCHEMES)  # analysis.exhibits.robustness: one table of the schemes
     if unknown:
         raise ValueError(f"randomization-inference schemes without a description: {sorted(unknown)}")
     if firm(list(ri.values()), breakdown_all):
         return "do not show the 287(g) estimate to be fragile"
 
     def listed(items):
-        return " and ".join(f"{RI_SCHEMES[k]} ({fmt_p_text(p)})" for k, p in items)
+        return " and ".join(f"{RI_SCHEMES[k][3]} ({fmt_p_text(p)})" for k, p in items)
 
     reasons = []
     if breakdown_all <= 1:
@@ -232,16 +226,16 @@ def build() -> dict[str, str]:
     national = inputs.overall("us_287g_index")
     ri_table = inputs.read_csv(config.RESULTS / "ri_287g" / "ri.csv", ["scheme", "p_perm"])
     ri_by_scheme = dict(zip(ri_table["scheme"], ri_table["p_perm"]))
-    ri = list(ri_by_scheme.values())
     simple = inputs.read_csv(config.RESULTS / "inference" / "honest_simple.csv", ["spec", "pre_periods", "method", "M"])
     simple = simple[(simple["spec"] == "us_287g_index") & (simple["pre_periods"].astype(str) == "all")]
-    solid = firm(ri, breakdown(simple, "relative_magnitude"))
+    breakdown_all = breakdown(simple, "relative_magnitude")
+    solid = firm(list(ri_by_scheme.values()), breakdown_all)
     return {
         "NationalAbstractChange": change_words(
             pct(national.loc["twfe", "estimate"]), pct(national.loc["cs_simple", "estimate"])
         ),
         "NationalFirmVerdict": "support a firm conclusion" if solid else "do not support a firm conclusion",
-        "NationalFragile": fragile_text(ri_by_scheme, breakdown(simple, "relative_magnitude")),
+        "NationalFragile": fragile_text(ri_by_scheme, breakdown_all),
         "ScAbstractTrends": trends_abstract(sc.loc["twfe"], sc.loc["twfe_trends"]),
         "NationalOutcomeCompare": outcome_compare(violent, prop),
         "NationalEventText": event_text(event_table("us_287g_index")),

@@ -238,6 +238,11 @@ def interval_words(lo: float, hi: float) -> str:
     return "includes zero" if lo <= 0 <= hi else "excludes zero"
 
 
+def moves(estimate: float, headline: pd.Series) -> bool:
+    """The rule of 'moves the estimate': further than one headline standard error from the headline."""
+    return abs(estimate - headline["estimate"]) > headline["se"]
+
+
 def moved(c: pd.DataFrame) -> list[str]:
     """Labels (lower-case first letter) of the designs (placebo and headline aside) with an estimate that
     differs from the headline's estimate of the same column (SDID: the CS column) by more than one
@@ -248,11 +253,7 @@ def moved(c: pd.DataFrame) -> list[str]:
         if key in ("headline", "placebo") or key not in set(c["design"]):
             continue
         part = c[c["design"] == key]
-        if any(
-            abs(r.estimate - head.loc[ref(r.column), "estimate"]) > head.loc[ref(r.column), "se"]
-            for r in part.itertuples()
-            if ref(r.column) in head.index
-        ):
+        if any(moves(r.estimate, head.loc[ref(r.column)]) for r in part.itertuples() if ref(r.column) in head.index):
             out.append(label[0].lower() + label[1:])
     return out
 
@@ -266,7 +267,7 @@ def leave_out_moves(head: pd.DataFrame, table: pd.DataFrame, program: str, what:
         str(r.state)
         for column, est in LOSO_COLUMNS.items()
         for r in part[part["estimator"] == est].itertuples()
-        if abs(r.estimate - head.loc[column, "estimate"]) > head.loc[column, "se"]
+        if moves(r.estimate, head.loc[column])
     }
     return [f"leaving out one {what} ({', '.join(sorted(units))})"] if units else []
 

@@ -164,10 +164,11 @@ def build() -> dict[str, str]:
     figure_honest()
     macros: dict[str, str] = {}
     for spec, (prefix, _) in HEADLINE_SPECS.items():
-        shares = weight_shares(bacon_table(spec))
+        bacon = bacon_table(spec)
+        shares = weight_shares(bacon)
         for kind, share in shares.items():
             macros[f"{prefix}IndexBaconWeight{TYPE_MACRO[kind]}Pct"] = fmt_num(100 * share, 1)
-        macros[f"{prefix}IndexBaconUntreatedText"] = untreated_text(bacon_table(spec), config.LAST_YEAR)
+        macros[f"{prefix}IndexBaconUntreatedText"] = untreated_text(bacon, config.LAST_YEAR)
         h = honest_table(spec)
         macros[f"{prefix}IndexHonestBreakdownRm"] = _m(breakdown(h, "relative_magnitude"))
         macros[f"{prefix}IndexHonestBreakdownSmooth"] = _m(breakdown(h, "smoothness"))

@@ -212,10 +212,11 @@ def robustness_table(grids: dict[str, pd.DataFrame]) -> str:
     return latex.regression_table(["TWFE", "CS", "TWFE", "CS"], rows, groups=groups)
 
 
+# scheme -> (macro infix, legend label, colour, phrase after "permuting adoption" in running text)
 RI_SCHEMES = {
-    "unrestricted": ("", "All counties", "blue"),
-    "within_state": ("State", "Within state", "orange"),
-    "within_size3_2000": ("Size", "Within population tercile", "green"),
+    "unrestricted": ("", "All counties", "blue", "across all counties"),
+    "within_state": ("State", "Within state", "orange", "within states"),
+    "within_size3_2000": ("Size", "Within population tercile", "green", "within population terciles"),
 }
 
 
@@ -243,7 +244,7 @@ def ri_panel(ax, program: str) -> None:
     observed estimate with each scheme's p-value (notebook 04 draws the same panels)."""
     summary, draws = ri(program)
     bins = np.histogram_bin_edges(draws["estimate"], bins=50)
-    for scheme, (_, label, colour) in RI_SCHEMES.items():
+    for scheme, (_, label, colour, _) in RI_SCHEMES.items():
         ax.hist(
             draws.loc[draws["scheme"] == scheme, "estimate"],
             bins=bins,
@@ -287,7 +288,7 @@ def ri_macros(prefix: str, summary: pd.DataFrame, draws: pd.DataFrame, se: float
     clustered standard error ``se`` of the permuted specification (spread_words); strata and the strata
     with more than one adoption year (those a within-stratum permutation can move)."""
     out = {f"{prefix}RiPermutations": fmt_int(summary["n_perm"].iloc[0]), f"{prefix}RiClusteredSe": fmt_num(se)}
-    for scheme, (key, _, _) in RI_SCHEMES.items():
+    for scheme, (key, *_) in RI_SCHEMES.items():
         row = summary.loc[scheme]
         sd = float(draws.loc[draws["scheme"] == scheme, "estimate"].std(ddof=1))
         out[f"{prefix}Ri{key}Sd"] = fmt_num(sd)
